@@ -1,0 +1,32 @@
+/**
+ * Every injectable thing has one explicit token here. Tokens are registered
+ * symbols (`Symbol.for`), so they stay equal even if two copies of the core
+ * are loaded. Use them with `@inject(TOKENS.X)` or `static inject = [...]`.
+ */
+export const TOKENS = {
+  /** The task's `data` object, already checked against the module's schema. */
+  TaskData: Symbol.for('sisyphus:task-data'),
+  /** {@link TaskInfo}: index, module name, job id and title. */
+  TaskInfo: Symbol.for('sisyphus:task-info'),
+  /** The whole {@link TaskContext} (what decorator-free modules receive). */
+  TaskContext: Symbol.for('sisyphus:task-context'),
+  /** {@link Logger} for this task. */
+  Logger: Symbol.for('sisyphus:logger'),
+  /** {@link ProgressReporter} for this task. */
+  Progress: Symbol.for('sisyphus:progress'),
+  /** {@link DataStore}: server-side module data such as ffmpeg option sets. */
+  DataStore: Symbol.for('sisyphus:data-store'),
+  /** {@link ProcessRunner} bound to this task's abort signal. */
+  ProcessRunner: Symbol.for('sisyphus:process-runner'),
+  /** Absolute path of a scratch folder of this task, removed when the job ends. */
+  Workspace: Symbol.for('sisyphus:workspace'),
+  /** The task's AbortSignal: fires on cancel or timeout. */
+  AbortSignal: Symbol.for('sisyphus:abort-signal'),
+  /** This module's settings from the worker configuration (`settings.<module>`). */
+  ModuleSettings: Symbol.for('sisyphus:module-settings'),
+  /** {@link PathGuard}: resolves task paths and enforces allowed roots. */
+  PathGuard: Symbol.for('sisyphus:path-guard'),
+} as const;
+
+/** One of the symbols in {@link TOKENS}. */
+export type Token = (typeof TOKENS)[keyof typeof TOKENS];

@@ -1,0 +1,380 @@
+import { EventEmitter } from 'eventemitter3';
+import { randomUUID } from 'node:crypto';
+import { hostname, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { container as rootContainer, type DependencyContainer } from '../container/di.js';
+import type { LogLevel, Progress } from '../container/services.js';
+import { createPathGuard, type PathGuard } from '../paths/path-guard.js';
+import { createMemoryDataStore, type DataStore } from '../data/data-store.js';
+import { parseJob } from '../job/parse-job.js';
+import type { Job } from '../job/job-schema.js';
+import { formatProblems, schemaProblems } from '../job/format-errors.js';
+import { CancelledError, SisyphusError, ValidationError, tagError, type Phase } from '../module/errors.js';
+import { ErrorCodes } from '../module/error-codes.js';
+import type { RunOutcome, TaskHandler } from '../module/task-module.js';
+import type { ModuleEntry, ModuleRegistry } from '../plugin/module-registry.js';
+import { CORE_VERSION } from '../version/version.js';
+import type { EngineEvents } from './events.js';
+import type { JobResult, TaskRecord } from './job-result.js';
+import { createTaskContainer } from './task-container.js';
+
+/** Settings of an {@link Engine}; see `createEngine`. */
+export interface EngineSettings {
+  registry: ModuleRegistry;
+  /** Per-module settings, already checked against each module's settings schema. */
+  settings: Record<string, Record<string, unknown>>;
+  dataStore?: DataStore;
+  /** A ready path guard; or give `allowedRoots` and `cwd`. */
+  pathGuard?: PathGuard;
+  allowedRoots?: readonly string[];
+  cwd?: string;
+  /** Cancel a task whose `run` takes longer (milliseconds). */
+  taskTimeoutMs?: number;
+  /** Where per-job scratch folders are made. Default: the OS temp folder. */
+  workspaceRoot?: string;
+  /** Reported in results: `worker` (host name) and `worker_id`. */
+  worker?: { hostname?: string; id?: string };
+}
+
+/** Options of one {@link Engine.run}. */
+export interface RunOptions {
+  /** Cancels the job: running children are killed, cleanup runs, the result says cancelled. */
+  signal?: AbortSignal;
+  /** Id for the job (default: `job.job_id`, else a new UUID). */
+  jobId?: string;
+}
+
+/** One task of a validated plan. */
+export interface PlannedTask {
+  index: number;
+  module: string;
+  plugin: { name: string; version: string };
+  data: Record<string, unknown>;
+  /** What the module says `run` will do (e.g. the exact command line). */
+  plan: string[];
+}
+
+/** What `Engine.validate` returns: the job and what each task will do. */
+export interface JobPlan {
+  jobId: string;
+  job: Job;
+  tasks: PlannedTask[];
+}
+
+interface Slot {
+  index: number;
+  entry: ModuleEntry;
+  data: Record<string, unknown>;
+  container: DependencyContainer;
+  controller: AbortController;
+  runnerSignal: AbortSignal;
+  handler?: TaskHandler;
+  record: TaskRecord;
+  timedOut: boolean;
+}
+
+interface JobState {
+  jobId: string;
+  job: Job;
+  signal?: AbortSignal;
+  slots: Slot[];
+  workspace?: string;
+  container?: DependencyContainer;
+  detach: Array<() => void>;
+}
+
+const noop = () => undefined;
+
+/**
+ * Runs jobs: resolve every module, init all, validate all (schema, then the
+ * module's own `validate`), then `run` and `cleanup` each task in order. The
+ * first failure stops the job; `cleanup` runs whenever `run` started. Emits
+ * typed events ({@link EngineEvents}). Never throws for a job's failure: the
+ * {@link JobResult} says what happened.
+ */
+export class Engine extends EventEmitter<EngineEvents> {
+  /** The modules this engine can run. */
+  readonly modules: ModuleRegistry;
+  readonly #settings: EngineSettings;
+  #pathGuard?: Promise<PathGuard>;
+
+  constructor(settings: EngineSettings) {
+    super();
+    this.modules = settings.registry;
+    this.#settings = settings;
+  }
+
+  #paths(): Promise<PathGuard> {
+    this.#pathGuard ??= this.#settings.pathGuard
+      ? Promise.resolve(this.#settings.pathGuard)
+      : createPathGuard({ roots: this.#settings.allowedRoots ?? [], cwd: this.#settings.cwd ?? process.cwd() });
+    return this.#pathGuard;
+  }
+
+  #log(jobId: string, level: LogLevel, message: string, task?: { index: number; module: string }, fields?: Record<string, unknown>) {
+    this.emit('log', {
+      jobId, level, message, time: new Date().toISOString(),
+      ...(task ? { index: task.index, module: task.module } : {}),
+      ...(fields ? { fields } : {}),
+    });
+  }
+
+  /** Throws when the job's signal has fired. */
+  #checkCancelled(state: JobState): void {
+    if (state.signal?.aborted) throw new CancelledError('job cancelled before it finished');
+  }
+
+  /** Run one phase of one task: events, duration, error tagging. */
+  async #phase(state: JobState, slot: Slot, phase: Phase, work: () => unknown): Promise<void> {
+    const module = slot.entry.module.name;
+    const base = { jobId: state.jobId, index: slot.index, module, phase };
+    this.emit('task:phase', { ...base, status: 'start' });
+    const started = performance.now();
+    try {
+      await work();
+    } catch (error) {
+      const durationMs = performance.now() - started;
+      slot.record.durations[phase] = Math.round(durationMs);
+      const tagged = tagError(error, phase, module, slot.index);
+      this.emit('task:phase', { ...base, status: 'failed', durationMs, error: tagged });
+      throw tagged;
+    }
+    const durationMs = performance.now() - started;
+    slot.record.durations[phase] = Math.round(durationMs);
+    this.emit('task:phase', { ...base, status: 'end', durationMs });
+  }
+
+  /** Resolve modules and build one DI container per task. */
+  async #prepare(state: JobState): Promise<void> {
+    const { job, jobId } = state;
+    job.tasks.forEach((task, index) => {
+      if (!this.modules.get(task.module)) {
+        throw new ValidationError(
+          `module "${task.module}" is not available (available: ${this.modules.names().join(', ') || 'none'})`,
+          { code: ErrorCodes.MODULE_NOT_FOUND, module: task.module, taskIndex: index },
+        );
+      }
+    });
+    const paths = await this.#paths();
+    const dataStore = this.#settings.dataStore ?? createMemoryDataStore();
+    state.workspace = await mkdtemp(join(this.#settings.workspaceRoot ?? tmpdir(), 'sisyphus-job-'));
+    state.container = rootContainer.createChildContainer();
+    for (const [index, task] of job.tasks.entries()) {
+      const entry = this.modules.get(task.module)!;
+      const controller = new AbortController();
+      const slot: Slot = {
+        index, entry, controller, data: task.data,
+        runnerSignal: controller.signal,
+        record: { index, module: task.module, status: 'pending', durations: {} },
+        timedOut: false,
+        container: undefined as unknown as DependencyContainer,
+      };
+      const who = { index, module: task.module };
+      slot.container = await createTaskContainer({
+        parent: state.container,
+        info: { index, count: job.tasks.length, module: task.module, jobId, jobTitle: job.job_title },
+        data: task.data,
+        settings: this.#settings.settings[task.module] ?? {},
+        dataStore,
+        paths,
+        jobWorkspace: state.workspace,
+        signal: controller.signal,
+        runnerSignal: () => slot.runnerSignal,
+        log: (level, message, fields) => this.#log(jobId, level, message, who, fields),
+        progress: (p: Progress) => this.emit('progress', { ...p, percent: Math.min(100, Math.max(0, p.percent)), jobId, ...who }),
+      });
+      state.slots.push(slot);
+    }
+    if (state.signal) {
+      const onAbort = () => state.slots.forEach((s) => s.controller.abort(state.signal?.reason));
+      state.signal.addEventListener('abort', onAbort, { once: true });
+      state.detach.push(() => state.signal?.removeEventListener('abort', onAbort));
+      if (state.signal.aborted) onAbort();
+    }
+  }
+
+  /** init all, then validate all (schema first, then the module's own checks). */
+  async #initAndValidate(state: JobState): Promise<void> {
+    for (const slot of state.slots) {
+      this.#checkCancelled(state);
+      await this.#phase(state, slot, 'init', () => {
+        slot.handler = slot.entry.module.create(slot.container);
+        return slot.handler.init?.();
+      });
+    }
+    for (const slot of state.slots) {
+      this.#checkCancelled(state);
+      await this.#phase(state, slot, 'validate', () => {
+        const problems = schemaProblems(slot.entry.module.schema, slot.data);
+        if (problems.length) throw new ValidationError(formatProblems(problems), { details: { problems } });
+        return slot.handler!.validate?.();
+      });
+    }
+  }
+
+  /** run, then cleanup (always, once run started), for one task. */
+  async #runTask(state: JobState, slot: Slot): Promise<void> {
+    const handler = slot.handler!;
+    const timeoutMs = this.#settings.taskTimeoutMs;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          slot.timedOut = true;
+          slot.controller.abort(new Error('timeout'));
+        }, timeoutMs)
+      : undefined;
+    const signal = slot.controller.signal;
+    const stopped = () =>
+      slot.timedOut
+        ? new CancelledError(`task timed out after ${(timeoutMs ?? 0) / 1000} s`, { code: ErrorCodes.TIMEOUT })
+        : new CancelledError('job cancelled');
+
+    let runError: SisyphusError | undefined;
+    try {
+      await this.#phase(state, slot, 'run', async () => {
+        const running = Promise.resolve().then(() => handler.run());
+        running.catch(noop);
+        const aborted = new Promise<never>((_, reject) => {
+          if (signal.aborted) reject(stopped());
+          signal.addEventListener('abort', () => reject(stopped()), { once: true });
+        });
+        try {
+          await Promise.race([running, aborted]);
+        } catch (error) {
+          if (!signal.aborted) throw error;
+          // Give the module (and the runner's kill) a moment to wind down before cleanup.
+          await Promise.race([running.catch(noop), delay(2500, undefined, { ref: false })]);
+          if (error instanceof CancelledError) throw error;
+          const e = stopped();
+          e.cause = error;
+          throw e;
+        }
+      });
+    } catch (error) {
+      runError = error as SisyphusError;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+
+    // Cleanup gets a signal of its own: the run's one may have fired already.
+    slot.runnerSignal = new AbortController().signal;
+    const outcome: RunOutcome = { failed: runError !== undefined, cancelled: signal.aborted, ...(runError ? { error: runError } : {}) };
+    try {
+      await this.#phase(state, slot, 'cleanup', () => handler.cleanup?.(outcome));
+    } catch (error) {
+      const cleanupError = error as SisyphusError;
+      if (!runError) throw cleanupError;
+      slot.record.cleanupError = { code: cleanupError.code, message: cleanupError.message };
+      this.#log(state.jobId, 'error', `cleanup failed too: ${cleanupError.message}`, { index: slot.index, module: slot.entry.module.name });
+    }
+    if (runError) throw runError;
+    slot.record.status = 'done';
+  }
+
+  async #dispose(state: JobState): Promise<void> {
+    state.detach.forEach((f) => f());
+    for (const slot of state.slots) await Promise.resolve(slot.container.dispose()).catch(noop);
+    if (state.container) await Promise.resolve(state.container.dispose()).catch(noop);
+    if (state.workspace) await rm(state.workspace, { recursive: true, force: true }).catch(noop);
+  }
+
+  /**
+   * Run a job to its end. `job` may be a raw job document (it is checked
+   * and normalised) or a parsed {@link Job}. Resolves with the result record;
+   * failures, cancels and timeouts are reported there, not thrown.
+   */
+  async run(job: unknown, options: RunOptions = {}): Promise<JobResult> {
+    const startTime = new Date();
+    const started = performance.now();
+    let state: JobState | undefined;
+    let failure: SisyphusError | undefined;
+    let parsed: Job | undefined;
+    let jobId = options.jobId ?? randomUUID();
+    try {
+      parsed = parseJob(job);
+      jobId = options.jobId ?? parsed.job_id ?? jobId;
+      state = { jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+      this.emit('job:start', { jobId, job: parsed, modules: parsed.tasks.map((t) => t.module) });
+      await this.#prepare(state);
+      await this.#initAndValidate(state);
+      for (const slot of state.slots) {
+        this.#checkCancelled(state);
+        await this.#runTask(state, slot);
+      }
+    } catch (error) {
+      failure = error instanceof SisyphusError ? error : tagError(error, 'run', '(engine)', -1);
+    } finally {
+      if (state) await this.#dispose(state);
+    }
+    const result = this.#result(jobId, parsed, state, startTime, started, failure);
+    this.emit('job:end', { jobId, result });
+    return result;
+  }
+
+  #result(jobId: string, job: Job | undefined, state: JobState | undefined, startTime: Date, started: number, failure?: SisyphusError): JobResult {
+    const end = new Date();
+    const tasks = (state?.slots ?? []).map((s) => s.record);
+    const result: JobResult = {
+      start_time: startTime.toISOString(),
+      end_time: end.toISOString(),
+      runtime: Math.round(performance.now() - started) / 1000,
+      worker: this.#settings.worker?.hostname ?? hostname(),
+      worker_id: this.#settings.worker?.id ?? 'local',
+      version: CORE_VERSION,
+      completed: failure === undefined,
+      job_id: jobId,
+      job_title: job?.job_title ?? '',
+      failed: failure !== undefined,
+      cancelled: failure?.code === ErrorCodes.CANCELLED,
+      tasks,
+    };
+    if (failure) {
+      result.message = failure.message;
+      result.code = failure.code;
+      if (failure.phase) result.phase = failure.phase;
+      if (failure.module) result.module = failure.module;
+      if (failure.taskIndex !== undefined && failure.taskIndex >= 0) {
+        result.task_index = failure.taskIndex;
+        const record = tasks[failure.taskIndex];
+        if (record) {
+          record.status = failure.code === ErrorCodes.CANCELLED ? 'cancelled' : 'failed';
+          record.error = { code: failure.code, phase: failure.phase ?? 'run', message: failure.message };
+        }
+      }
+      for (const record of tasks) if (record.status === 'pending') record.status = 'skipped';
+    }
+    return result;
+  }
+
+  /**
+   * Resolve, init and validate every task without running any, and ask each
+   * module what it would do. Throws the first error (a tagged
+   * {@link SisyphusError}); cleans up after itself either way.
+   */
+  async validate(job: unknown, options: RunOptions = {}): Promise<JobPlan> {
+    const parsed = parseJob(job);
+    const jobId = options.jobId ?? parsed.job_id ?? randomUUID();
+    const state: JobState = { jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+    try {
+      await this.#prepare(state);
+      await this.#initAndValidate(state);
+      const tasks: PlannedTask[] = [];
+      for (const slot of state.slots) {
+        let plan: string | string[] = [];
+        try {
+          plan = (await slot.handler!.plan?.()) ?? [];
+        } catch (error) {
+          throw tagError(error, 'validate', slot.entry.module.name, slot.index);
+        }
+        tasks.push({
+          index: slot.index, module: slot.entry.module.name, plugin: slot.entry.plugin, data: slot.data,
+          plan: Array.isArray(plan) ? plan : [plan],
+        });
+      }
+      return { jobId, job: parsed, tasks };
+    } finally {
+      await this.#dispose(state);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import type { ErrorCode } from '../module/error-codes.js';
+import type { Phase } from '../module/errors.js';
+
+/** How one task fared. */
+export interface TaskRecord {
+  index: number;
+  module: string;
+  /** `pending` until it runs; `skipped` when an earlier failure stopped the job. */
+  status: 'pending' | 'done' | 'failed' | 'cancelled' | 'skipped';
+  /** Milliseconds spent in each phase that was entered. */
+  durations: Partial<Record<Phase, number>>;
+  /** The phase the task failed in, with the error. */
+  error?: { code: ErrorCode; phase: Phase; message: string };
+  /** A cleanup failure after `run` had already failed (the run error wins). */
+  cleanupError?: { code: ErrorCode; message: string };
+}
+
+/**
+ * The record of a finished job. The first fields are those the original
+ * Sisyphus worker reports in `PATCH /jobs/{id}/completed` `info`.
+ */
+export interface JobResult {
+  /** ISO time the job started. */
+  start_time: string;
+  /** ISO time the job ended. */
+  end_time: string;
+  /** Seconds between the two. */
+  runtime: number;
+  /** Host name of the worker. */
+  worker: string;
+  /** Id of the worker. */
+  worker_id: string;
+  /** Version of @sisyphus/core that ran the job. */
+  version: string;
+  /** True when every task ran and cleaned up. */
+  completed: boolean;
+  /** Module of the failed task, on failure. */
+  module?: string;
+  /** One-line reason, on failure or cancel. */
+  message?: string;
+
+  job_id: string;
+  job_title: string;
+  /** True when the job did not complete (failure, cancel or timeout). */
+  failed: boolean;
+  /** True when the job was cancelled through its signal. */
+  cancelled: boolean;
+  /** Error code of the failure. */
+  code?: ErrorCode;
+  /** Phase of the failure. */
+  phase?: Phase;
+  /** Index of the failed task. */
+  task_index?: number;
+  /** Per-task outcome and phase durations. */
+  tasks: TaskRecord[];
+}

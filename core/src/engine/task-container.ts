@@ -1,0 +1,67 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DependencyContainer } from '../container/di.js';
+import { TOKENS } from '../container/tokens.js';
+import type { Logger, LogLevel, Progress, TaskContext, TaskInfo } from '../container/services.js';
+import { createProcessRunner } from '../process/process-runner.js';
+import type { DataStore } from '../data/data-store.js';
+import type { PathGuard } from '../paths/path-guard.js';
+
+/** What the engine hands over to build one task's container. */
+export interface TaskContainerInput {
+  parent: DependencyContainer;
+  info: TaskInfo;
+  data: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  dataStore: DataStore;
+  paths: PathGuard;
+  jobWorkspace: string;
+  /** The task's signal: fires on job cancel, or on timeout while running. */
+  signal: AbortSignal;
+  /** The signal the process runner uses by default in the current phase (cleanup gets its own). */
+  runnerSignal: () => AbortSignal;
+  log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+  progress: (progress: Progress) => void;
+}
+
+/**
+ * Create the child container of one task and register everything a module
+ * may inject, each under its token in `TOKENS`.
+ */
+export async function createTaskContainer(input: TaskContainerInput): Promise<DependencyContainer> {
+  const workspace = join(input.jobWorkspace, `${input.info.index + 1}-${input.info.module}`);
+  await mkdir(workspace, { recursive: true });
+  const logger: Logger = {
+    debug: (m, f) => input.log('debug', m, f),
+    info: (m, f) => input.log('info', m, f),
+    warn: (m, f) => input.log('warn', m, f),
+    error: (m, f) => input.log('error', m, f),
+  };
+  const runner = createProcessRunner(input.runnerSignal);
+  const progress = { report: input.progress };
+  const context: TaskContext = {
+    data: input.data,
+    settings: input.settings,
+    task: input.info,
+    logger,
+    progress,
+    dataStore: input.dataStore,
+    runner,
+    paths: input.paths,
+    workspace,
+    signal: input.signal,
+  };
+  const c = input.parent.createChildContainer();
+  c.register(TOKENS.TaskData, { useValue: input.data });
+  c.register(TOKENS.TaskInfo, { useValue: input.info });
+  c.register(TOKENS.ModuleSettings, { useValue: input.settings });
+  c.register(TOKENS.Logger, { useValue: logger });
+  c.register(TOKENS.Progress, { useValue: progress });
+  c.register(TOKENS.DataStore, { useValue: input.dataStore });
+  c.register(TOKENS.ProcessRunner, { useValue: runner });
+  c.register(TOKENS.PathGuard, { useValue: input.paths });
+  c.register(TOKENS.Workspace, { useValue: workspace });
+  c.register(TOKENS.AbortSignal, { useValue: input.signal });
+  c.register(TOKENS.TaskContext, { useValue: context });
+  return c;
+}

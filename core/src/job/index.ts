@@ -1,0 +1,5 @@
+export { TaskSchema, JobInputSchema, type Task, type Job, type JobInput } from './job-schema.js';
+export { parseJob } from './parse-job.js';
+export { renderTemplate, templateVariables, type TemplateVariables } from './render-template.js';
+export { readDocument, readVariablesFile, parseVarAssignments, MAX_JOB_FILE_BYTES } from './load-job-file.js';
+export { schemaProblems, formatProblems, pointerToPath, type SchemaProblem } from './format-errors.js';

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { JobError } from '../module/errors.js';
+import { ErrorCodes } from '../module/error-codes.js';
+
+/** Largest job or variables file read (jobs are small; this guards against mistakes). */
+export const MAX_JOB_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Read a JSON or YAML document (chosen by extension; unknown extensions try
+ * JSON, then YAML). Failures are a {@link JobError} `SIS_JOB_FILE` naming the file.
+ */
+export async function readDocument(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    const buf = await readFile(file);
+    if (buf.length > MAX_JOB_FILE_BYTES) {
+      throw new JobError(`${file}: file is larger than ${MAX_JOB_FILE_BYTES} bytes`, { code: ErrorCodes.JOB_FILE });
+    }
+    text = buf.toString('utf8');
+  } catch (error) {
+    if (error instanceof JobError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
+    throw new JobError(`${file}: cannot read: ${why}`, { code: ErrorCodes.JOB_FILE, cause: error });
+  }
+  const ext = extname(file).toLowerCase();
+  const asJson = () => JSON.parse(text) as unknown;
+  const asYaml = () => parseYaml(text, { prettyErrors: true }) as unknown;
+  try {
+    if (ext === '.json') return asJson();
+    if (ext === '.yaml' || ext === '.yml') return asYaml();
+    try {
+      return asJson();
+    } catch {
+      return asYaml();
+    }
+  } catch (error) {
+    const first = String((error as Error).message).split('\n')[0];
+    throw new JobError(`${file}: not valid ${ext === '.json' ? 'JSON' : ext ? 'YAML' : 'JSON or YAML'}: ${first}`, {
+      code: ErrorCodes.JOB_FILE,
+      cause: error,
+    });
+  }
+}
+
+/** Parse `key=value` pairs (`--var`); the value may contain `=`. */
+export function parseVarAssignments(assignments: readonly string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const a of assignments) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new JobError(`--var ${JSON.stringify(a)}: expected key=value`, { code: ErrorCodes.USAGE });
+    vars[a.slice(0, eq).trim()] = a.slice(eq + 1);
+  }
+  return vars;
+}
+
+/** Read a variables file (JSON or YAML object). */
+export async function readVariablesFile(file: string): Promise<Record<string, unknown>> {
+  const doc = await readDocument(file);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new JobError(`${file}: variables file must hold an object of name: value`, { code: ErrorCodes.JOB_FILE });
+  }
+  return doc as Record<string, unknown>;
+}

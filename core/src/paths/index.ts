@@ -1,0 +1,1 @@
+export { type PathGuard, createPathGuard, realpathLoose, isInside } from './path-guard.js';

@@ -1,0 +1,75 @@
+import { lstat, readlink, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { ValidationError } from '../module/errors.js';
+import { ErrorCodes } from '../module/error-codes.js';
+
+/**
+ * Resolves paths named in task data and keeps them inside the allowed roots
+ * of the worker config. Injected as `TOKENS.PathGuard`.
+ */
+export interface PathGuard {
+  /** The real (symlink-free) allowed roots; empty means no restriction. */
+  readonly roots: readonly string[];
+  /** Folder that relative paths in task data are relative to. */
+  readonly cwd: string;
+  /** Absolute, normalised form of `path` (relative to `cwd`); no file access. */
+  resolve(path: string): string;
+  /**
+   * The real path of `path` after resolving `..` and every symlink (also in
+   * parts that do not exist yet). Throws a {@link ValidationError} with code
+   * `SIS_PATH_NOT_ALLOWED`, naming `field`, when it lies outside every root.
+   */
+  check(path: string, field: string): Promise<string>;
+}
+
+/** realpath() that also works for paths whose tail does not exist yet (dangling links followed). */
+export async function realpathLoose(path: string, hops = 0): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+  }
+  if (hops < 40) {
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      const target = await readlink(path);
+      return realpathLoose(resolve(dirname(path), target), hops + 1);
+    }
+  }
+  const parent = dirname(path);
+  if (parent === path) return path;
+  return join(await realpathLoose(parent, hops), basename(path));
+}
+
+/** Is `path` equal to `root` or inside it? Both must be absolute and normalised. */
+export function isInside(path: string, root: string): boolean {
+  if (path === root) return true;
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  return path.startsWith(prefix);
+}
+
+/** Build a {@link PathGuard}. Roots are resolved (symlinks too) once, here. */
+export async function createPathGuard(options: { roots?: readonly string[]; cwd?: string } = {}): Promise<PathGuard> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const roots = await Promise.all((options.roots ?? []).map((r) => realpathLoose(resolve(cwd, r))));
+  return {
+    roots,
+    cwd,
+    resolve: (path) => (isAbsolute(path) ? resolve(path) : resolve(cwd, path)),
+    async check(path, field) {
+      if (typeof path !== 'string' || path === '') {
+        throw new ValidationError(`${field} must be a non-empty path`);
+      }
+      if (path.includes('\0')) throw new ValidationError(`${field} contains a NUL byte`);
+      const real = await realpathLoose(isAbsolute(path) ? resolve(path) : resolve(cwd, path));
+      if (roots.length && !roots.some((root) => isInside(real, root))) {
+        throw new ValidationError(
+          `${field} ${JSON.stringify(path)} resolves to ${real}, outside the allowed roots (${roots.join(', ')})`,
+          { code: ErrorCodes.PATH_NOT_ALLOWED, details: { field, path, resolved: real } },
+        );
+      }
+      return real;
+    },
+  };
+}

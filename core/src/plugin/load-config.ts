@@ -1,0 +1,80 @@
+import { cosmiconfig } from 'cosmiconfig';
+import { TypeScriptLoader } from 'cosmiconfig-typescript-loader';
+import { dirname, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { ConfigError } from '../module/errors.js';
+import { ErrorCodes } from '../module/error-codes.js';
+import { formatProblems, schemaProblems } from '../job/format-errors.js';
+import { WorkerConfigSchema, type WorkerConfig } from './config-schema.js';
+
+/** A loaded configuration: the file it came from (if any) and its folder. */
+export interface LoadedConfig {
+  /** Path of the config file, or undefined when none was found (embedded default). */
+  filepath?: string;
+  /** Folder that relative paths in the config are resolved from. */
+  dir: string;
+  config: WorkerConfig;
+}
+
+/** Where cosmiconfig looks, in order, in each folder. */
+export const CONFIG_SEARCH_PLACES = [
+  'package.json',
+  '.sisyphusrc',
+  '.sisyphusrc.json',
+  '.sisyphusrc.yaml',
+  '.sisyphusrc.yml',
+  '.sisyphusrc.js',
+  '.sisyphusrc.mjs',
+  '.sisyphusrc.ts',
+  'sisyphus.config.json',
+  'sisyphus.config.yaml',
+  'sisyphus.config.yml',
+  'sisyphus.config.js',
+  'sisyphus.config.mjs',
+  'sisyphus.config.ts',
+];
+
+function explorer() {
+  return cosmiconfig('sisyphus', {
+    searchPlaces: CONFIG_SEARCH_PLACES,
+    searchStrategy: 'project',
+    loaders: { '.ts': TypeScriptLoader() },
+  });
+}
+
+/** Check a config object; errors name the file and every bad field. */
+export function checkConfig(config: unknown, source: string): WorkerConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError(`${source}: the configuration must be an object`);
+  }
+  const problems = schemaProblems(WorkerConfigSchema, config);
+  if (problems.length) throw new ConfigError(`${source}: ${formatProblems(problems)}`, { details: { problems } });
+  return config as WorkerConfig;
+}
+
+/**
+ * Find and load the worker configuration. With `path`, exactly that file
+ * (an error when missing); otherwise cosmiconfig searches from `cwd` up to
+ * the nearest package.json. No config at all is fine: `{}` (embedded default).
+ */
+export async function loadConfig(options: { path?: string; cwd?: string } = {}): Promise<LoadedConfig> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  let result: { config: unknown; filepath: string; isEmpty?: boolean } | null;
+  try {
+    if (options.path) {
+      const file = resolve(cwd, options.path);
+      const st = await stat(file).catch(() => undefined);
+      if (!st?.isFile()) throw new ConfigError(`config file ${file} not found`);
+      result = await explorer().load(file);
+    } else {
+      result = await explorer().search(cwd);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const first = String((error as Error).message).split('\n')[0];
+    throw new ConfigError(`cannot load configuration: ${first}`, { cause: error, code: ErrorCodes.CONFIG_INVALID });
+  }
+  if (!result) return { dir: cwd, config: {} };
+  const config = result.isEmpty || result.config == null ? {} : result.config;
+  return { filepath: result.filepath, dir: dirname(result.filepath), config: checkConfig(config, result.filepath) };
+}

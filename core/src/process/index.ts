@@ -1,0 +1,3 @@
+export { createProcessRunner, type ProcessRunner, type RunProcessOptions, type ProcessResult } from './process-runner.js';
+export { ProcessError, type ProcessOutcome } from './process-error.js';
+export { killAllGroups, liveGroups } from './process-groups.js';

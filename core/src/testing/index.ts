@@ -1,0 +1,1 @@
+export { runTask, planTask, type TestTaskOptions, type TestTaskRun } from './run-task.js';

@@ -1,0 +1,1 @@
+export type { Transport, LeasedJob, WorkerStatus, HeartbeatReply } from './transport.js';

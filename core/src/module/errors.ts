@@ -115,7 +115,8 @@ const phaseClasses = {
 /**
  * Tag whatever a module threw with its module, task index and phase. A
  * {@link SisyphusError} keeps its class and code; anything else is wrapped in
- * the phase's error class with the original as `cause`.
+ * the phase's error class with the original as `cause`. The phase is
+ * always the one the error happened in.
  */
 export function tagError(error: unknown, phase: Phase, module: string, taskIndex: number): SisyphusError {
   let tagged: SisyphusError;
@@ -127,6 +128,6 @@ export function tagError(error: unknown, phase: Phase, module: string, taskIndex
   }
   tagged.module ??= module;
   tagged.taskIndex ??= taskIndex;
-  tagged.phase ??= phase;
+  tagged.phase = phase;
   return tagged;
 }

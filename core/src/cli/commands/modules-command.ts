@@ -1,0 +1,46 @@
+import type { Engine } from '../../engine/engine.js';
+import { ConfigError } from '../../module/errors.js';
+import { ErrorCodes } from '../../module/error-codes.js';
+import { ExitCodes } from '../exit-codes.js';
+import { engineFromOptions, type GlobalOptions } from './shared.js';
+
+/** Options of `sisyphus modules`. */
+export interface ModulesCommandOptions extends GlobalOptions {
+  schema?: boolean;
+  json?: boolean;
+}
+
+/** `sisyphus modules [NAME] [--schema]`: list modules, or show one (its JSON Schema with --schema). */
+export async function modulesCommand(name: string | undefined, options: ModulesCommandOptions, makeEngine: (o: GlobalOptions) => Promise<Engine> = engineFromOptions): Promise<number> {
+  const engine = await makeEngine(options);
+  const entries = engine.modules.list();
+  if (name !== undefined) {
+    const entry = engine.modules.get(name);
+    if (!entry) {
+      throw new ConfigError(`module "${name}" is not available (available: ${engine.modules.names().join(', ') || 'none'})`, {
+        code: ErrorCodes.MODULE_NOT_FOUND,
+      });
+    }
+    if (options.schema) {
+      process.stdout.write(`${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: `${name} task data`, ...entry.module.schema }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${name}  ${entry.plugin.name} ${entry.plugin.version}\n${entry.module.description ?? ''}\n`);
+    }
+    return ExitCodes.OK;
+  }
+  if (options.schema) throw new ConfigError('--schema needs a module name: sisyphus modules NAME --schema', { code: ErrorCodes.USAGE });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(entries.map((e) => ({ name: e.module.name, plugin: e.plugin.name, version: e.plugin.version, description: e.module.description ?? '' })), null, 2)}\n`);
+    return ExitCodes.OK;
+  }
+  if (!entries.length) {
+    process.stdout.write('no modules available (check the plugins list of your config)\n');
+    return ExitCodes.OK;
+  }
+  const width = Math.max(...entries.map((e) => e.module.name.length), 6);
+  const pw = Math.max(...entries.map((e) => `${e.plugin.name} ${e.plugin.version}`.length), 6);
+  for (const e of entries) {
+    process.stdout.write(`${e.module.name.padEnd(width)}  ${`${e.plugin.name} ${e.plugin.version}`.padEnd(pw)}  ${e.module.description ?? ''}\n`);
+  }
+  return ExitCodes.OK;
+}

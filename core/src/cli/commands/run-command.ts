@@ -1,0 +1,57 @@
+import type { Engine } from '../../engine/engine.js';
+import { killAllGroups } from '../../process/process-groups.js';
+import { exitCodeFor, ExitCodes } from '../exit-codes.js';
+import { loadJobInput, type JobInputOptions } from '../load-job-input.js';
+import { JsonReporter } from '../reporters/json-reporter.js';
+import { PlainReporter } from '../reporters/plain-reporter.js';
+import { TtyReporter } from '../reporters/tty-reporter.js';
+import type { Reporter } from '../reporters/reporter.js';
+import { engineFromOptions, type GlobalOptions } from './shared.js';
+
+/** Options of `sisyphus run`. */
+export interface RunCommandOptions extends GlobalOptions, JobInputOptions {
+  json?: boolean;
+}
+
+function pickReporter(options: RunCommandOptions): Reporter {
+  if (options.json) return new JsonReporter(process.stdout);
+  if (process.stderr.isTTY && process.stdout.isTTY) return new TtyReporter(process.stderr, !!options.verbose);
+  return new PlainReporter(process.stdout, process.stderr, !!options.verbose);
+}
+
+/**
+ * `sisyphus run JOB`: run a job locally. Ctrl-C (or SIGTERM) cancels: children
+ * are killed, cleanup runs, exit 130. A second Ctrl-C kills at once.
+ */
+export async function runCommand(file: string, options: RunCommandOptions, makeEngine: (o: GlobalOptions) => Promise<Engine> = engineFromOptions): Promise<number> {
+  const engine = await makeEngine(options);
+  const job = await loadJobInput(file, options);
+  const reporter = pickReporter(options);
+  reporter.attach(engine);
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) {
+      reporter.note(`${signal}: cancelling the job (again to kill at once)...`);
+      controller.abort(new Error(signal));
+    } else {
+      killAllGroups('SIGKILL');
+      process.exit(ExitCodes.CANCELLED);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await engine.run(job, { signal: controller.signal });
+    reporter.finish(result);
+    if (!result.completed && !result.cancelled && !options.json) {
+      process.stderr.write(`sisyphus: job failed: ${result.code} ${result.module ? `${result.module} (task ${(result.task_index ?? 0) + 1}, ${result.phase}): ` : ''}${result.message}\n`);
+    }
+    return exitCodeFor(result);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,2 @@
+export { main } from './main.js';
+export { ExitCodes, exitCodeFor } from './exit-codes.js';

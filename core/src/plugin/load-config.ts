@@ -1,5 +1,4 @@
 import { cosmiconfig } from 'cosmiconfig';
-import { TypeScriptLoader } from 'cosmiconfig-typescript-loader';
 import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { ConfigError } from '../module/errors.js';
@@ -38,7 +37,13 @@ function explorer() {
   return cosmiconfig('sisyphus', {
     searchPlaces: CONFIG_SEARCH_PLACES,
     searchStrategy: 'project',
-    loaders: { '.ts': TypeScriptLoader() },
+    // Loaded only for .ts configs: it pulls in a TypeScript runtime.
+    loaders: {
+      '.ts': async (filepath: string, content: string) => {
+        const { TypeScriptLoader } = await import('cosmiconfig-typescript-loader');
+        return TypeScriptLoader()(filepath, content);
+      },
+    },
   });
 }
 

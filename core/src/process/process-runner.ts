@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
@@ -97,6 +96,8 @@ export function createProcessRunner(defaultSignal?: AbortSignal | (() => AbortSi
       }
 
       installExitHook();
+      // Imported on first use: most CLI invocations never start a process.
+      const { execa } = await import('execa');
       const started = Date.now();
       const child = execa(file, args, {
         cwd: options.cwd,

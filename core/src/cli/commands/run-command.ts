@@ -4,7 +4,6 @@ import { exitCodeFor, ExitCodes } from '../exit-codes.js';
 import { loadJobInput, type JobInputOptions } from '../load-job-input.js';
 import { JsonReporter } from '../reporters/json-reporter.js';
 import { PlainReporter } from '../reporters/plain-reporter.js';
-import { TtyReporter } from '../reporters/tty-reporter.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { engineFromOptions, type GlobalOptions } from './shared.js';
 
@@ -13,9 +12,12 @@ export interface RunCommandOptions extends GlobalOptions, JobInputOptions {
   json?: boolean;
 }
 
-function pickReporter(options: RunCommandOptions): Reporter {
+async function pickReporter(options: RunCommandOptions): Promise<Reporter> {
   if (options.json) return new JsonReporter(process.stdout);
-  if (process.stderr.isTTY && process.stdout.isTTY) return new TtyReporter(process.stderr, !!options.verbose);
+  if (process.stderr.isTTY && process.stdout.isTTY) {
+    const { TtyReporter } = await import('../reporters/tty-reporter.js');
+    return new TtyReporter(process.stderr, !!options.verbose);
+  }
   return new PlainReporter(process.stdout, process.stderr, !!options.verbose);
 }
 
@@ -26,7 +28,7 @@ function pickReporter(options: RunCommandOptions): Reporter {
 export async function runCommand(file: string, options: RunCommandOptions, makeEngine: (o: GlobalOptions) => Promise<Engine> = engineFromOptions): Promise<number> {
   const engine = await makeEngine(options);
   const job = await loadJobInput(file, options);
-  const reporter = pickReporter(options);
+  const reporter = await pickReporter(options);
   reporter.attach(engine);
 
   const controller = new AbortController();

@@ -11,7 +11,10 @@ export class TtyReporter implements Reporter {
   readonly #bars = new Map<number, Bar>();
   #count = 0;
 
+  readonly #stream: NodeJS.WriteStream;
+
   constructor(stream: NodeJS.WriteStream, private readonly verbose: boolean) {
+    this.#stream = stream;
     this.#multi = new cliProgress.MultiBar(
       {
         stream,
@@ -63,8 +66,11 @@ export class TtyReporter implements Reporter {
   }
 
   finish(result: JobResult): void {
+    // log() only buffers until the next redraw: print what is still pending below the final bars.
+    const pending = (this.#multi as unknown as { loggingBuffer?: string[] }).loggingBuffer?.splice(0) ?? [];
     this.#multi.stop();
-    if (result.completed) process.stderr.write(`job done in ${formatDuration(result.runtime)}\n`);
-    else if (result.cancelled) process.stderr.write(`job cancelled after ${formatDuration(result.runtime)}\n`);
+    for (const line of pending) this.#stream.write(line);
+    if (result.completed) this.#stream.write(`job done in ${formatDuration(result.runtime)}\n`);
+    else if (result.cancelled) this.#stream.write(`job cancelled after ${formatDuration(result.runtime)}\n`);
   }
 }

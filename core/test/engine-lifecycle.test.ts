@@ -149,6 +149,38 @@ describe('engine lifecycle', () => {
     expect(calls).not.toContain('a:run');
   });
 
+  it('renders variables itself and never runs an unfilled placeholder as a literal', async () => {
+    const engine = createEngine({ modules: [probeModule] });
+    const raw = { job_title: '{{ t }}', tasks: [{ module: 'probe', data: { name: '{{ n }}' } }] };
+    const bad = await engine.run(raw);
+    expect(bad.code).toBe(ErrorCodes.TEMPLATE);
+    expect(bad.message).toBe('unfilled placeholder {{ t }} at job_title; unfilled placeholder {{ n }} at tasks[0].data.name');
+    expect(calls).toEqual([]);
+    const good = await engine.run(raw, { variables: { t: 'T {{ n }}', n: 'a' } });
+    expect(good.completed).toBe(true);
+    expect(good.job_title).toBe('T {{ n }}');
+    expect(calls).toContain('a:run');
+  });
+
+  it('a cancel that makes init or validate fail is reported as a cancel', async () => {
+    const { defineModule, Type } = await import('@sisyphus/core');
+    const controller = new AbortController();
+    const slowValidate = defineModule({
+      name: 'slow', schema: Type.Object({}),
+      setup: (ctx) => ({
+        validate: () => new Promise((_, reject) => {
+          setTimeout(() => controller.abort(), 20);
+          ctx.signal.addEventListener('abort', () => reject(new Error('ffprobe was killed')));
+        }),
+        run() {},
+      }),
+    });
+    const result = await createEngine({ modules: [slowValidate] }).run({ job_title: 'c', tasks: [{ module: 'slow', data: {} }] }, { signal: controller.signal });
+    expect(result.cancelled).toBe(true);
+    expect(result.code).toBe(ErrorCodes.CANCELLED);
+    expect(result.phase).toBe('validate');
+  });
+
   it('validate() inits and validates without running and returns the plan', async () => {
     const engine = createEngine({ modules: [probeModule] });
     const plan = await engine.validate(job({ name: 'a' }, { name: 'b' }));

@@ -97,6 +97,12 @@ describe('module declaration and DI', () => {
     }
   });
 
+  it('refuses settings for a module nobody provides, unless an allowlist is given', () => {
+    const module = defineModule({ name: 'one', schema: Type.Object({}), setup: () => ({ run() {} }) });
+    expect(() => createEngine({ modules: [module], settings: { onne: {} } })).toThrow('settings.onne: no module "onne" is available (available: one)');
+    expect(() => createEngine({ modules: [module], enabled: ['one'], settings: { other: {} } })).not.toThrow();
+  });
+
   it('refuses malformed module definitions', () => {
     expect(() => defineModule({ name: 'bad name', schema: Type.Object({}), setup: () => ({ run() {} }) })).toThrow(/name must be/);
     // @ts-expect-error neither task nor setup

@@ -4,7 +4,7 @@
  * are loaded. Use them with `@inject(TOKENS.X)` or `static inject = [...]`.
  */
 export const TOKENS = {
-  /** The task's `data` object, already checked against the module's schema. */
+  /** The task's `data` object. It is checked against the module's schema after `init`, before `validate`. */
   TaskData: Symbol.for('sisyphus:task-data'),
   /** {@link TaskInfo}: index, module name, job id and title. */
   TaskInfo: Symbol.for('sisyphus:task-info'),

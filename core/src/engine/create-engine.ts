@@ -39,6 +39,16 @@ export function createEngine(options: CreateEngineOptions = {}): Engine {
       ...(options.modules ? { modules: options.modules } : {}),
       ...(options.enabled ? { enabled: options.enabled } : {}),
     });
+  if (!options.enabled && options.settings) {
+    // With an allowlist, settings of disabled modules are fine; without one, an unknown name is a typo.
+    for (const name of Object.keys(options.settings)) {
+      if (!registry.get(name)) {
+        throw new ConfigError(`settings.${name}: no module "${name}" is available (available: ${registry.names().join(', ') || 'none'})`, {
+          code: ErrorCodes.SETTINGS_INVALID,
+        });
+      }
+    }
+  }
   const settings: Record<string, Record<string, unknown>> = {};
   for (const { module } of registry.list()) {
     const given = options.settings?.[module.name] ?? {};

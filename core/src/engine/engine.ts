@@ -9,6 +9,7 @@ import type { LogLevel, Progress } from '../container/services.js';
 import { createPathGuard, type PathGuard } from '../paths/path-guard.js';
 import { createMemoryDataStore, type DataStore } from '../data/data-store.js';
 import { parseJob } from '../job/parse-job.js';
+import { renderTemplate, type TemplateVariables } from '../job/render-template.js';
 import type { Job } from '../job/job-schema.js';
 import { formatProblems, schemaProblems } from '../job/format-errors.js';
 import { CancelledError, SisyphusError, ValidationError, tagError, type Phase } from '../module/errors.js';
@@ -44,6 +45,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Id for the job (default: `job.job_id`, else a new UUID). */
   jobId?: string;
+  /**
+   * Values for `{{ name }}` placeholders. The job is always rendered: a
+   * placeholder left unfilled fails the job (`SIS_TEMPLATE`), never runs as a literal.
+   */
+  variables?: TemplateVariables;
 }
 
 /** One task of a validated plan. */
@@ -128,12 +134,13 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Run one phase of one task: events, duration, error tagging. */
   async #phase(state: JobState, slot: Slot, phase: Phase, work: () => unknown): Promise<void> {
+    const wrapped = phase === 'init' || phase === 'validate' ? () => this.#cancellable(state, work) : work;
     const module = slot.entry.module.name;
     const base = { jobId: state.jobId, index: slot.index, module, phase };
     this.emit('task:phase', { ...base, status: 'start' });
     const started = performance.now();
     try {
-      await work();
+      await wrapped();
     } catch (error) {
       const durationMs = performance.now() - started;
       slot.record.durations[phase] = Math.round(durationMs);
@@ -144,6 +151,16 @@ export class Engine extends EventEmitter<EngineEvents> {
     const durationMs = performance.now() - started;
     slot.record.durations[phase] = Math.round(durationMs);
     this.emit('task:phase', { ...base, status: 'end', durationMs });
+  }
+
+  /** A cancel while init/validate is busy (e.g. killing its ffprobe) is a cancel, not a failure. */
+  async #cancellable(state: JobState, work: () => unknown): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      if (!state.signal?.aborted || error instanceof CancelledError) throw error;
+      throw new CancelledError('job cancelled before it finished', { cause: error });
+    }
   }
 
   /** Resolve modules and build one DI container per task. */
@@ -292,7 +309,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     let parsed: Job | undefined;
     let jobId = options.jobId ?? randomUUID();
     try {
-      parsed = parseJob(job);
+      parsed = parseJob(renderTemplate(job, options.variables ?? {}));
       jobId = options.jobId ?? parsed.job_id ?? jobId;
       state = { jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
       this.emit('job:start', { jobId, job: parsed, modules: parsed.tasks.map((t) => t.module) });
@@ -303,7 +320,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         await this.#runTask(state, slot);
       }
     } catch (error) {
-      failure = error instanceof SisyphusError ? error : tagError(error, 'run', '(engine)', -1);
+      failure = error instanceof SisyphusError ? error : new SisyphusError(`internal error: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     } finally {
       if (state) await this.#dispose(state);
     }
@@ -334,7 +351,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       result.code = failure.code;
       if (failure.phase) result.phase = failure.phase;
       if (failure.module) result.module = failure.module;
-      if (failure.taskIndex !== undefined && failure.taskIndex >= 0) {
+      if (failure.taskIndex !== undefined) {
         result.task_index = failure.taskIndex;
         const record = tasks[failure.taskIndex];
         if (record) {
@@ -353,7 +370,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    * {@link SisyphusError}); cleans up after itself either way.
    */
   async validate(job: unknown, options: RunOptions = {}): Promise<JobPlan> {
-    const parsed = parseJob(job);
+    const parsed = parseJob(renderTemplate(job, options.variables ?? {}));
     const jobId = options.jobId ?? parsed.job_id ?? randomUUID();
     const state: JobState = { jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
     try {

@@ -91,7 +91,7 @@ export function createProcessRunner(defaultSignal?: AbortSignal | (() => AbortSi
 
       if (signal?.aborted) {
         throw new ProcessError(`${name} was not started: cancelled`, {
-          command, isCanceled: true, timedOut: false, stderrTail: [], durationMs: 0,
+          command, isCanceled: true, timedOut: false, stderrTail: [], durationMs: 0, notStarted: true,
         });
       }
 

@@ -21,7 +21,9 @@ export async function modulesCommand(name: string | undefined, options: ModulesC
         code: ErrorCodes.MODULE_NOT_FOUND,
       });
     }
-    if (options.schema) {
+    if (options.json && !options.schema) {
+      process.stdout.write(`${JSON.stringify({ name, plugin: entry.plugin.name, version: entry.plugin.version, description: entry.module.description ?? '', schema: entry.module.schema, settingsSchema: entry.module.settingsSchema ?? null }, null, 2)}\n`);
+    } else if (options.schema) {
       process.stdout.write(`${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: `${name} task data`, ...entry.module.schema }, null, 2)}\n`);
     } else {
       process.stdout.write(`${name}  ${entry.plugin.name} ${entry.plugin.version}\n${entry.module.description ?? ''}\n`);

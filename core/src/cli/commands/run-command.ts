@@ -27,7 +27,7 @@ async function pickReporter(options: RunCommandOptions): Promise<Reporter> {
  */
 export async function runCommand(file: string, options: RunCommandOptions, makeEngine: (o: GlobalOptions) => Promise<Engine> = engineFromOptions): Promise<number> {
   const engine = await makeEngine(options);
-  const job = await loadJobInput(file, options);
+  const { doc, variables } = await loadJobInput(file, options);
   const reporter = await pickReporter(options);
   reporter.attach(engine);
 
@@ -46,7 +46,7 @@ export async function runCommand(file: string, options: RunCommandOptions, makeE
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await engine.run(job, { signal: controller.signal });
+    const result = await engine.run(doc, { signal: controller.signal, variables });
     reporter.finish(result);
     if (!result.completed && !result.cancelled && !options.json) {
       process.stderr.write(`sisyphus: job failed: ${result.code} ${result.module ? `${result.module} (task ${(result.task_index ?? 0) + 1}, ${result.phase}): ` : ''}${result.message}\n`);

@@ -11,8 +11,8 @@ export interface ValidateCommandOptions extends GlobalOptions, JobInputOptions {
 /** `sisyphus validate JOB`: resolve, render, init and validate every task; print the plan. Runs nothing. */
 export async function validateCommand(file: string, options: ValidateCommandOptions, makeEngine: (o: GlobalOptions) => Promise<Engine> = engineFromOptions): Promise<number> {
   const engine = await makeEngine(options);
-  const job = await loadJobInput(file, options);
-  const plan = await engine.validate(job);
+  const { doc, variables } = await loadJobInput(file, options);
+  const plan = await engine.validate(doc, { variables });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return ExitCodes.OK;

@@ -51,6 +51,18 @@ export interface TaskInfo {
 }
 
 /**
+ * Files the job's earlier tasks will write (as their handlers' `outputs()`
+ * declared during validation). Validation cannot assume such files exist
+ * yet, but must not reject them either.
+ */
+export interface JobOutputs {
+  /** Does an earlier task of this job write `path` (absolute, resolved)? */
+  producedEarlier(path: string): boolean;
+  /** Every path earlier tasks declared. */
+  list(): string[];
+}
+
+/**
  * Everything a task gets, in one object. Decorator-free modules receive it
  * as their argument; class modules can inject single pieces by token.
  */
@@ -70,4 +82,6 @@ export interface TaskContext<Data = Record<string, unknown>, Settings = Record<s
   workspace: string;
   /** Fires when the job is cancelled or the task times out. */
   signal: AbortSignal;
+  /** Files that earlier tasks of the job will write. */
+  outputs: JobOutputs;
 }

@@ -26,6 +26,8 @@ export const TOKENS = {
   ModuleSettings: Symbol.for('sisyphus:module-settings'),
   /** {@link PathGuard}: resolves task paths and enforces allowed roots. */
   PathGuard: Symbol.for('sisyphus:path-guard'),
+  /** {@link JobOutputs}: files earlier tasks of the job will write. */
+  JobOutputs: Symbol.for('sisyphus:job-outputs'),
 } as const;
 
 /** One of the symbols in {@link TOKENS}. */

@@ -82,6 +82,8 @@ interface Slot {
 }
 
 interface JobState {
+  /** Outputs declared by each task's handler after its validate, by task index. */
+  outputs: string[][];
   jobId: string;
   job: Job;
   signal?: AbortSignal;
@@ -196,10 +198,17 @@ export class Engine extends EventEmitter<EngineEvents> {
         settings: this.#settings.settings[task.module] ?? {},
         dataStore,
         paths,
+        outputs: {
+          producedEarlier: (path) => state.outputs.slice(0, index).some((list) => list.includes(path)),
+          list: () => state.outputs.slice(0, index).flat(),
+        },
         jobWorkspace: state.workspace,
         signal: controller.signal,
         runnerSignal: () => slot.runnerSignal,
-        log: (level, message, fields) => this.#log(jobId, level, message, who, fields),
+        log: (level, message, fields) => {
+          if (level === 'warn') (slot.record.warnings ??= []).push(message);
+          this.#log(jobId, level, message, who, fields);
+        },
         progress: (p: Progress) => this.emit('progress', { ...p, percent: Math.min(100, Math.max(0, p.percent)), jobId, ...who }),
       });
       state.slots.push(slot);
@@ -223,10 +232,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     for (const slot of state.slots) {
       this.#checkCancelled(state);
-      await this.#phase(state, slot, 'validate', () => {
+      await this.#phase(state, slot, 'validate', async () => {
         const problems = schemaProblems(slot.entry.module.schema, slot.data);
         if (problems.length) throw new ValidationError(formatProblems(problems), { details: { problems } });
-        return slot.handler!.validate?.();
+        await slot.handler!.validate?.();
+        state.outputs[slot.index] = slot.handler!.outputs?.() ?? [];
       });
     }
   }
@@ -311,7 +321,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     try {
       parsed = parseJob(renderTemplate(job, options.variables ?? {}));
       jobId = options.jobId ?? parsed.job_id ?? jobId;
-      state = { jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+      state = { outputs: [], jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
       this.emit('job:start', { jobId, job: parsed, modules: parsed.tasks.map((t) => t.module) });
       await this.#prepare(state);
       await this.#initAndValidate(state);
@@ -356,7 +366,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         const record = tasks[failure.taskIndex];
         if (record) {
           record.status = failure.code === ErrorCodes.CANCELLED ? 'cancelled' : 'failed';
-          record.error = { code: failure.code, phase: failure.phase ?? 'run', message: failure.message };
+          record.error = { code: failure.code, phase: failure.phase ?? 'run', message: failure.message, ...(failure.details ? { details: failure.details } : {}) };
         }
       }
       for (const record of tasks) if (record.status === 'pending') record.status = 'skipped';
@@ -372,7 +382,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async validate(job: unknown, options: RunOptions = {}): Promise<JobPlan> {
     const parsed = parseJob(renderTemplate(job, options.variables ?? {}));
     const jobId = options.jobId ?? parsed.job_id ?? randomUUID();
-    const state: JobState = { jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+    const state: JobState = { outputs: [], jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
     try {
       await this.#prepare(state);
       await this.#initAndValidate(state);

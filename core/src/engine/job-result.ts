@@ -10,7 +10,9 @@ export interface TaskRecord {
   /** Milliseconds spent in each phase that was entered. */
   durations: Partial<Record<Phase, number>>;
   /** The phase the task failed in, with the error. */
-  error?: { code: ErrorCode; phase: Phase; message: string };
+  error?: { code: ErrorCode; phase: Phase; message: string; details?: Record<string, unknown> };
+  /** Warnings the module logged (e.g. mkvmerge's), kept for the record. */
+  warnings?: string[];
   /** A cleanup failure after `run` had already failed (the run error wins). */
   cleanupError?: { code: ErrorCode; message: string };
 }

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DependencyContainer } from '../container/di.js';
 import { TOKENS } from '../container/tokens.js';
-import type { Logger, LogLevel, Progress, TaskContext, TaskInfo } from '../container/services.js';
+import type { JobOutputs, Logger, LogLevel, Progress, TaskContext, TaskInfo } from '../container/services.js';
 import { createProcessRunner } from '../process/process-runner.js';
 import type { DataStore } from '../data/data-store.js';
 import type { PathGuard } from '../paths/path-guard.js';
@@ -15,6 +15,7 @@ export interface TaskContainerInput {
   settings: Record<string, unknown>;
   dataStore: DataStore;
   paths: PathGuard;
+  outputs: JobOutputs;
   jobWorkspace: string;
   /** The task's signal: fires on job cancel, or on timeout while running. */
   signal: AbortSignal;
@@ -50,6 +51,7 @@ export async function createTaskContainer(input: TaskContainerInput): Promise<De
     paths: input.paths,
     workspace,
     signal: input.signal,
+    outputs: input.outputs,
   };
   const c = input.parent.createChildContainer();
   c.register(TOKENS.TaskData, { useValue: input.data });
@@ -62,6 +64,7 @@ export async function createTaskContainer(input: TaskContainerInput): Promise<De
   c.register(TOKENS.PathGuard, { useValue: input.paths });
   c.register(TOKENS.Workspace, { useValue: workspace });
   c.register(TOKENS.AbortSignal, { useValue: input.signal });
+  c.register(TOKENS.JobOutputs, { useValue: input.outputs });
   c.register(TOKENS.TaskContext, { useValue: context });
   return c;
 }

@@ -28,6 +28,11 @@ export interface TaskHandler {
   cleanup?(outcome: RunOutcome): unknown;
   /** After `validate`: lines saying what `run` will do (shown by `sisyphus validate`). */
   plan?(): string | string[] | Promise<string | string[]>;
+  /**
+   * After `validate`: absolute paths of the files `run` will write. Later
+   * tasks' validation sees them through `JobOutputs` (they may not exist yet).
+   */
+  outputs?(): string[];
 }
 
 /** A handler class. Decorate it (`@injectable()` + `@inject(TOKENS.X)`) or list its tokens in `static inject`. */

@@ -1,1 +1,2 @@
 export { type PathGuard, createPathGuard, realpathLoose, isInside } from './path-guard.js';
+export { partialPathFor } from './partial-path.js';

@@ -30,6 +30,7 @@ interface Operation {
 export class CleanupTask implements TaskHandler {
   readonly #temps = new Set<string>();
   #ops: Operation[] = [];
+  #outputs: string[] = [];
 
   constructor(
     @inject(TOKENS.TaskData) private readonly data: CleanupData,
@@ -49,9 +50,16 @@ export class CleanupTask implements TaskHandler {
       if (op.destination !== undefined) {
         const realDest = await this.paths.check(op.destination, `${op.field}.destination`);
         if (realDest === realSource) throw new ValidationError(`${op.field}: source and destination are the same path (${realSource})`);
+        const source = this.paths.resolve(op.source);
+        this.#outputs.push(await finalDestination(source, this.paths.resolve(op.destination), op.destination));
       }
     }
     this.#ops = ops;
+  }
+
+  /** Where copies and moves land, for later tasks' validation. */
+  outputs(): string[] {
+    return this.#outputs;
   }
 
   plan(): string[] {

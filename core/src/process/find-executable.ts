@@ -1,0 +1,42 @@
+import { access, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+
+/** Where a program was looked for, and whether it was found. */
+export interface ExecutableLookup {
+  /** Absolute path of the program, when found. */
+  path?: string;
+  /** Every path tried, in order (for the error message). */
+  searched: string[];
+}
+
+async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) return false;
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Find a program: `configured` (a path, or a bare name looked up on PATH)
+ * when given, else `name` on PATH. Never runs anything. Modules use it in
+ * `init` and throw an InitializationError naming `searched` when it fails.
+ */
+export async function findExecutable(name: string, configured?: string, envPath = process.env.PATH ?? ''): Promise<ExecutableLookup> {
+  const wanted = configured ?? name;
+  if (wanted.includes('/')) {
+    const path = isAbsolute(wanted) ? wanted : resolve(wanted);
+    return (await isExecutableFile(path)) ? { path, searched: [path] } : { searched: [path] };
+  }
+  const searched: string[] = [];
+  for (const dir of envPath.split(delimiter).filter(Boolean)) {
+    const path = join(dir, wanted);
+    searched.push(path);
+    if (await isExecutableFile(path)) return { path, searched };
+  }
+  return { searched };
+}

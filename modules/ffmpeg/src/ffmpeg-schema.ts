@@ -1,0 +1,65 @@
+import { Type, type Static } from '@sisyphus/core';
+
+/** An ffmpeg option name, without the dash (`crf`, `x265-params`, `b`). */
+const OptionKey = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+/** A value: scalar, or an object rendered as `k=v:k=v` (x265-params). `true` is a bare flag, `false` leaves it out. */
+const OptionValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Record(Type.String({ pattern: OptionKey }), Scalar)]);
+const Options = Type.Record(Type.String({ pattern: OptionKey }), OptionValue);
+
+/** ffmpeg's stream type letters. */
+export const Specifier = Type.Union(['v', 'V', 'a', 's', 'd', 't'].map((l) => Type.Literal(l)));
+
+/** `-map SOURCE[:SPECIFIER][:STREAM][?]` */
+export const SourceMapSchema = Type.Object(
+  {
+    source: Type.Integer({ minimum: 0, description: 'Index into sources' }),
+    specifier: Type.Optional(Specifier),
+    stream: Type.Optional(Type.Integer({ minimum: 0 })),
+    optional: Type.Optional(Type.Boolean({ description: 'Append ? so a missing stream is skipped' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Options for output streams (addressed after mapping): `-KEY[:SPECIFIER][:STREAM] VALUE`. */
+export const OutputMapSchema = Type.Object(
+  {
+    specifier: Type.Optional(Specifier),
+    stream: Type.Optional(Type.Integer({ minimum: 0 })),
+    options: Type.Optional(Options),
+    option_set: Type.Optional(Type.String({ minLength: 1, description: 'Name of server-side ffmpeg data whose options are laid over these' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Data of the `ffmpeg` task. */
+export const FfmpegDataSchema = Type.Object(
+  {
+    input_options: Type.Optional(Type.Record(Type.String({ pattern: OptionKey }), Scalar, { description: 'Placed before the inputs, e.g. {"ss": "0:10:00"}' })),
+    sources: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true }),
+    source_maps: Type.Array(SourceMapSchema, { minItems: 1 }),
+    output_maps: Type.Optional(Type.Array(OutputMapSchema)),
+    output_file: Type.String({ minLength: 1 }),
+    overwrite: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** An option set as stored server-side (module `ffmpeg`): `{name, options}`. */
+export const OptionSetSchema = Type.Object({ name: Type.Optional(Type.String()), options: Options }, { additionalProperties: true });
+
+/** Settings of the module in the worker config (`settings.ffmpeg`). */
+export const FfmpegSettingsSchema = Type.Object(
+  {
+    ffmpeg: Type.Optional(Type.String({ minLength: 1, description: 'ffmpeg binary: a path, or a name looked up on PATH (default ffmpeg)' })),
+    ffprobe: Type.Optional(Type.String({ minLength: 1, description: 'ffprobe binary (default ffprobe)' })),
+    signal_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Restarts of an encode killed by a signal such as SIGSEGV (default 1)' })),
+  },
+  { additionalProperties: false },
+);
+
+export type FfmpegData = Static<typeof FfmpegDataSchema>;
+export type SourceMap = Static<typeof SourceMapSchema>;
+export type OutputMap = Static<typeof OutputMapSchema>;
+export type FfmpegOptions = Static<typeof Options>;
+export type FfmpegSettings = Static<typeof FfmpegSettingsSchema>;

@@ -1,0 +1,26 @@
+import { createRequire } from 'node:module';
+import { defineModule, definePlugin } from '@sisyphus/core';
+import { FfmpegDataSchema, FfmpegSettingsSchema } from './ffmpeg-schema.js';
+import { FfmpegTask } from './ffmpeg-task.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** The `ffmpeg` task module. */
+export const ffmpegModule = defineModule({
+  name: 'ffmpeg',
+  description: 'Encode with ffmpeg: stream maps, per-stream options, server-side option sets, progress',
+  schema: FfmpegDataSchema,
+  settingsSchema: FfmpegSettingsSchema,
+  task: FfmpegTask,
+});
+
+export * from './ffmpeg-schema.js';
+export { buildFfmpegArgs, mapSpec, optionArgs, streamSuffix, PROGRESS_ARGS, type ResolvedOutputMap } from './build-args.js';
+export { resolveOptionSets } from './option-sets.js';
+export { FfmpegProgressParser } from './progress-parser.js';
+export { probe, selectStreams, describeStreams, type ProbeResult, type ProbedStream } from './probe.js';
+export { parseTime } from './stream-check.js';
+export { FfmpegTask } from './ffmpeg-task.js';
+
+/** The plugin: default export. */
+export default definePlugin({ name: '@sisyphus/module-ffmpeg', version, modules: [ffmpegModule] });

@@ -1,0 +1,31 @@
+import { RunError, type ProcessRunner } from '@sisyphus/core';
+import type { IdentifiedTrack } from './build-args.js';
+
+interface Identification {
+  container?: { recognized?: boolean; supported?: boolean; type?: string };
+  tracks?: IdentifiedTrack[];
+  errors?: string[];
+}
+
+/** `1 video (HEVC), 2 audio (Opus, Opus)` by track id: `0 video HEVC, 1 audio Opus, ...` */
+export function describeTracks(tracks: readonly IdentifiedTrack[]): string {
+  if (!tracks.length) return 'no tracks';
+  return tracks.map((t) => `${t.id} ${t.type}${t.codec ? ` (${t.codec})` : ''}`).join(', ');
+}
+
+/** Identify `file` with `mkvmerge -J`; a file mkvmerge cannot read is a RunError naming it. */
+export async function identify(runner: ProcessRunner, mkvmerge: string, file: string): Promise<IdentifiedTrack[]> {
+  const lines: string[] = [];
+  await runner.run(mkvmerge, ['-J', file], { onStdoutLine: (l) => lines.push(l), okExitCodes: [0, 1, 2] });
+  let doc: Identification;
+  try {
+    doc = JSON.parse(lines.join('\n')) as Identification;
+  } catch (error) {
+    throw new RunError(`mkvmerge -J ${file}: unreadable answer`, { cause: error });
+  }
+  if (doc.errors?.length) throw new RunError(`mkvmerge cannot read ${file}: ${doc.errors.map((e) => e.trim()).join('; ')}`);
+  if (!doc.container?.recognized || !doc.container.supported) {
+    throw new RunError(`mkvmerge cannot read ${file}: ${doc.container?.recognized ? `unsupported ${doc.container.type ?? 'container'}` : 'not a recognised media file'}`);
+  }
+  return (doc.tracks ?? []).map((t) => ({ id: t.id, type: t.type, ...(t.codec ? { codec: t.codec } : {}) }));
+}

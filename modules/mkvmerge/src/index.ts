@@ -1,0 +1,25 @@
+import { createRequire } from 'node:module';
+import { defineModule, definePlugin } from '@sisyphus/core';
+import { MkvmergeDataSchema, MkvmergeSettingsSchema } from './mkvmerge-schema.js';
+import { MkvmergeTask } from './mkvmerge-task.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** The `mkvmerge` task module. */
+export const mkvmergeModule = defineModule({
+  name: 'mkvmerge',
+  description: 'Mux with mkvmerge: track selection and options, attachments, track order, progress',
+  schema: MkvmergeDataSchema,
+  settingsSchema: MkvmergeSettingsSchema,
+  task: MkvmergeTask,
+});
+
+export * from './mkvmerge-schema.js';
+export { buildMkvmergeArgs, type IdentifiedTrack, type ResolvedAttachment } from './build-args.js';
+export { detectMimeType } from './mime-type.js';
+export { parseGuiLine, type GuiLine } from './gui-output.js';
+export { identify, describeTracks } from './identify.js';
+export { MkvmergeTask } from './mkvmerge-task.js';
+
+/** The plugin: default export. */
+export default definePlugin({ name: '@sisyphus/module-mkvmerge', version, modules: [mkvmergeModule] });

@@ -4,8 +4,8 @@ import { Type, type Static } from '@sisyphus/core';
 const OptionKey = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 /** A value: scalar, or an object rendered as `k=v:k=v` (x265-params). `true` is a bare flag, `false` leaves it out. */
-const OptionValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Record(Type.String({ pattern: OptionKey }), Scalar)]);
-const Options = Type.Record(Type.String({ pattern: OptionKey }), OptionValue);
+const OptionValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Record(Type.String({ pattern: OptionKey }), Scalar, { additionalProperties: false })]);
+const Options = Type.Record(Type.String({ pattern: OptionKey }), OptionValue, { additionalProperties: false });
 
 /** ffmpeg's stream type letters. */
 export const Specifier = Type.Union(['v', 'V', 'a', 's', 'd', 't'].map((l) => Type.Literal(l)));
@@ -35,7 +35,7 @@ export const OutputMapSchema = Type.Object(
 /** Data of the `ffmpeg` task. */
 export const FfmpegDataSchema = Type.Object(
   {
-    input_options: Type.Optional(Type.Record(Type.String({ pattern: OptionKey }), Scalar, { description: 'Placed before the inputs, e.g. {"ss": "0:10:00"}' })),
+    input_options: Type.Optional(Type.Record(Type.String({ pattern: OptionKey }), Scalar, { additionalProperties: false, description: 'Placed before the inputs, e.g. {"ss": "0:10:00"}' })),
     sources: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true }),
     source_maps: Type.Array(SourceMapSchema, { minItems: 1 }),
     output_maps: Type.Optional(Type.Array(OutputMapSchema)),

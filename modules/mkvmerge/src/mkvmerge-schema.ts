@@ -4,7 +4,7 @@ import { Type, type Static } from '@sisyphus/core';
 const OptionKey = '^[A-Za-z0-9_][A-Za-z0-9_-]*$';
 /** `null` (or `true`) is a bare flag (`--no-chapters`); `false` leaves the option out. */
 const OptionValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
-const Options = Type.Record(Type.String({ pattern: OptionKey }), OptionValue);
+const Options = Type.Record(Type.String({ pattern: OptionKey }), OptionValue, { additionalProperties: false });
 
 /** A source file and the options placed before it. `_copy-video-tracks` etc. keep all tracks of that type. */
 export const MkvSourceSchema = Type.Object(

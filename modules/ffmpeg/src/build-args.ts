@@ -1,7 +1,21 @@
 import type { FfmpegData, FfmpegOptions, OutputMap, SourceMap } from './ffmpeg-schema.js';
 
-/** Global flags the module always adds in front: quiet banner, no stdin, progress as key=value on stdout. */
-export const PROGRESS_ARGS: readonly string[] = ['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1'];
+/**
+ * Global flags the module always adds in front: no banner, no stdin, only
+ * warnings and errors on stderr (so its tail explains a failure), progress
+ * as key=value lines on stdout.
+ */
+export const PROGRESS_ARGS: readonly string[] = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning', '-nostats', '-progress', 'pipe:1'];
+
+/**
+ * The most telling stderr line: the first that reports an error (the root
+ * cause; later ones like "Error initializing output stream" follow from
+ * it), else the last line.
+ */
+export function stderrSummary(lines: readonly string[]): string | undefined {
+  const useful = lines.map((l) => l.trim()).filter((l) => l && l !== 'Conversion failed!');
+  return useful.find((l) => /\[(error|fatal)\]|error/i.test(l)) ?? useful.at(-1) ?? lines.at(-1)?.trim();
+}
 
 /** `0:a:2?` */
 export function mapSpec(map: SourceMap): string {

@@ -19,7 +19,7 @@ import {
   type TaskHandler,
   type RunOutcome,
 } from '@sisyphus/core';
-import { PROGRESS_ARGS, buildFfmpegArgs, type ResolvedOutputMap } from './build-args.js';
+import { PROGRESS_ARGS, buildFfmpegArgs, stderrSummary, type ResolvedOutputMap } from './build-args.js';
 import type { FfmpegData, FfmpegSettings } from './ffmpeg-schema.js';
 import { resolveOptionSets } from './option-sets.js';
 import { probe, type ProbeResult, type ProbedStream } from './probe.js';
@@ -146,8 +146,8 @@ export class FfmpegTask implements TaskHandler {
         }
         for (const line of error.stderrTail) this.logger.error(line);
         const how = error.signal ? `was killed by ${error.signal}${attempt ? ` ${attempt + 1} times` : ''}` : `exited with code ${error.exitCode}`;
-        const last = error.stderrTail.filter((l) => l.trim()).at(-1);
-        throw new RunError(`ffmpeg ${how}${last ? `: ${last.trim()}` : ''}`, {
+        const summary = stderrSummary(error.stderrTail);
+        throw new RunError(`ffmpeg ${how}${summary ? `: ${summary}` : ''}`, {
           cause: error,
           details: { exitCode: error.exitCode, signal: error.signal, stderrTail: error.stderrTail },
         });

@@ -15,7 +15,7 @@ export const ffmpegModule = defineModule({
 });
 
 export * from './ffmpeg-schema.js';
-export { buildFfmpegArgs, mapSpec, optionArgs, streamSuffix, PROGRESS_ARGS, type ResolvedOutputMap } from './build-args.js';
+export { buildFfmpegArgs, mapSpec, optionArgs, streamSuffix, stderrSummary, PROGRESS_ARGS, type ResolvedOutputMap } from './build-args.js';
 export { resolveOptionSets } from './option-sets.js';
 export { FfmpegProgressParser } from './progress-parser.js';
 export { probe, selectStreams, describeStreams, type ProbeResult, type ProbedStream } from './probe.js';

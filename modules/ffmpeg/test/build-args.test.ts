@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFfmpegArgs, FfmpegProgressParser, PROGRESS_ARGS, parseTime, type FfmpegData, type ResolvedOutputMap } from '@sisyphus/module-ffmpeg';
+import { buildFfmpegArgs, FfmpegProgressParser, PROGRESS_ARGS, parseTime, stderrSummary, type FfmpegData, type ResolvedOutputMap } from '@sisyphus/module-ffmpeg';
 
 const base: FfmpegData = { sources: ['a.mkv'], source_maps: [{ source: 0 }], output_file: 'out.mkv' };
 
@@ -68,7 +68,21 @@ describe('buildFfmpegArgs (golden argv)', () => {
 
   it('writes to the given output path (the partial file) and has fixed progress flags', () => {
     expect(buildFfmpegArgs(base, [], '/w/.out.sisyphus-part.mkv').at(-1)).toBe('/w/.out.sisyphus-part.mkv');
-    expect(PROGRESS_ARGS).toEqual(['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1']);
+    expect(PROGRESS_ARGS).toEqual(['-hide_banner', '-nostdin', '-loglevel', 'level+warning', '-nostats', '-progress', 'pipe:1']);
+  });
+});
+
+describe('stderrSummary', () => {
+  it('picks the first error line (the root cause), else the last line', () => {
+    expect(stderrSummary([
+      '[warning] deprecated pixel format used',
+      'x265 [error]: Lookahead depth must be greater than the max consecutive bframe count',
+      '[libx265 @ 0x1] [error] Cannot open libx265 encoder.',
+      '[error] Error initializing output stream 0:0 -- Error while opening encoder',
+      'Conversion failed!',
+    ])).toBe('x265 [error]: Lookahead depth must be greater than the max consecutive bframe count');
+    expect(stderrSummary(['[warning] something odd', ''])).toBe('[warning] something odd');
+    expect(stderrSummary([])).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import type { TSchema } from 'typebox';
-import { Value } from 'typebox/value';
+// typebox/schema (the JSON Schema checker) loads far fewer files than typebox/value: CLI start-up.
+import { Check, Errors } from 'typebox/schema';
 
 /** One schema problem: a readable path (`output_maps[1].stream`) and what is wrong. */
 export interface SchemaProblem {
@@ -84,10 +85,10 @@ function describeUnion(union: RawError, branches: RawError[]): string {
  * under `prefix` (e.g. `tasks[0].data`). An empty list means valid.
  */
 export function schemaProblems(schema: TSchema, value: unknown, prefix = ''): SchemaProblem[] {
-  if (Value.Check(schema, value)) return [];
+  if (Check(schema, value)) return [];
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
-  const errors = [...Value.Errors(schema, value)] as unknown as RawError[];
+  const errors = Errors(schema, value)[1] as unknown as RawError[];
   // Branch errors of a union are summed up by the union's own error.
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const branchOf = (e: RawError) =>

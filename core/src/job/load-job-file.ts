@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { JobError } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 
@@ -27,14 +26,15 @@ export async function readDocument(file: string): Promise<unknown> {
   }
   const ext = extname(file).toLowerCase();
   const asJson = () => JSON.parse(text) as unknown;
-  const asYaml = () => parseYaml(text, { prettyErrors: true }) as unknown;
+  // yaml is loaded only for YAML files: it is many modules, and start-up time counts.
+  const asYaml = async () => (await import('yaml')).parse(text, { prettyErrors: true }) as unknown;
   try {
     if (ext === '.json') return asJson();
-    if (ext === '.yaml' || ext === '.yml') return asYaml();
+    if (ext === '.yaml' || ext === '.yml') return await asYaml();
     try {
       return asJson();
     } catch {
-      return asYaml();
+      return await asYaml();
     }
   } catch (error) {
     const first = String((error as Error).message).split('\n')[0];

@@ -3,7 +3,8 @@ import { extname } from 'node:path';
 
 /** Magic numbers of the file types people attach to Matroska files (fonts, cover art, documents). */
 const SIGNATURES: Array<{ mime: string; test: (b: Buffer) => boolean }> = [
-  { mime: 'font/ttf', test: (b) => b.subarray(0, 4).equals(Buffer.from([0, 1, 0, 0])) || b.toString('latin1', 0, 4) === 'true' },
+  // Apple's 'true' tag is followed by a 16-bit table count (high byte 0), so text starting with "true" is not a font.
+  { mime: 'font/ttf', test: (b) => b.subarray(0, 4).equals(Buffer.from([0, 1, 0, 0])) || (b.toString('latin1', 0, 4) === 'true' && b[4] === 0) },
   { mime: 'font/otf', test: (b) => b.toString('latin1', 0, 4) === 'OTTO' },
   { mime: 'font/collection', test: (b) => b.toString('latin1', 0, 4) === 'ttcf' },
   { mime: 'font/woff', test: (b) => b.toString('latin1', 0, 4) === 'wOFF' },
@@ -12,7 +13,8 @@ const SIGNATURES: Array<{ mime: string; test: (b: Buffer) => boolean }> = [
   { mime: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
   { mime: 'image/gif', test: (b) => b.toString('latin1', 0, 4) === 'GIF8' },
   { mime: 'image/webp', test: (b) => b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP' },
-  { mime: 'image/bmp', test: (b) => b.toString('latin1', 0, 2) === 'BM' },
+  // 'BM', file size, then 4 reserved zero bytes: without them any text starting with "BM" would be a bitmap.
+  { mime: 'image/bmp', test: (b) => b.toString('latin1', 0, 2) === 'BM' && b.length >= 10 && b.readUInt32LE(6) === 0 },
   { mime: 'application/pdf', test: (b) => b.toString('latin1', 0, 5) === '%PDF-' },
 ];
 

@@ -1,4 +1,5 @@
-import { access, rename, rm } from 'node:fs/promises';
+import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   InitializationError,
   ProcessError,
@@ -47,6 +48,7 @@ export class MkvmergeTask implements TaskHandler {
     @inject(TOKENS.JobOutputs) private readonly earlier: JobOutputs,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
+    @inject(TOKENS.Workspace) private readonly workspace: string,
   ) {}
 
   async init(): Promise<void> {
@@ -125,11 +127,16 @@ export class MkvmergeTask implements TaskHandler {
     await rm(partial, { force: true });
     const args = buildMkvmergeArgs(data, identified, attachments, partial);
     this.logger.debug(formatCommand([this.#mkvmerge, ...args]));
+    // mkvmerge reads any argument starting with `@` as an option file (a title
+    // or attachment name like `@home` would break the run); inside a JSON
+    // option file every string is taken literally.
+    const optionFile = join(this.workspace, 'mkvmerge-options.json');
+    await writeFile(optionFile, JSON.stringify(args));
 
     const errors: string[] = [];
     const other: string[] = [];
     try {
-      const result = await this.runner.run(this.#mkvmerge, args, {
+      const result = await this.runner.run(this.#mkvmerge, [`@${optionFile}`], {
         okExitCodes: [0, 1],
         onStdoutLine: (line) => {
           const parsed = parseGuiLine(line);

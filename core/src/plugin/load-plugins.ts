@@ -21,15 +21,14 @@ const coreDir = dirname(fileURLToPath(import.meta.url));
  */
 export async function loadPlugins(specs: readonly string[] | undefined, fromDir: string): Promise<LoadedPlugin[]> {
   if (specs) return Promise.all(specs.map((spec) => importPlugin(spec, fromDir)));
-  const loaded: LoadedPlugin[] = [];
-  for (const spec of DEFAULT_PLUGINS) {
-    try {
-      loaded.push(await importPlugin(spec, coreDir));
-    } catch (error) {
-      // A shipped module that is not installed is simply not available.
-      if (error instanceof ConfigError && error.code === ErrorCodes.PLUGIN_NOT_FOUND) continue;
-      throw error;
-    }
-  }
-  return loaded;
+  const loaded = await Promise.all(
+    DEFAULT_PLUGINS.map((spec) =>
+      importPlugin(spec, coreDir).catch((error: unknown) => {
+        // A shipped module that is not installed is simply not available.
+        if (error instanceof ConfigError && error.code === ErrorCodes.PLUGIN_NOT_FOUND) return undefined;
+        throw error;
+      }),
+    ),
+  );
+  return loaded.filter((p): p is LoadedPlugin => p !== undefined);
 }

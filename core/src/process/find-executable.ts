@@ -1,6 +1,7 @@
 import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { InitializationError } from '../module/errors.js';
 
 /** Where a program was looked for, and whether it was found. */
 export interface ExecutableLookup {
@@ -39,4 +40,15 @@ export async function findExecutable(name: string, configured?: string, envPath 
     if (await isExecutableFile(path)) return { path, searched };
   }
   return { searched };
+}
+
+/**
+ * {@link findExecutable} for a module's `init`: the program's absolute path,
+ * or an InitializationError naming every path searched and the setting that
+ * points at the binary (e.g. `settings.ffmpeg.ffprobe`).
+ */
+export async function requireExecutable(name: string, configured: string | undefined, setting: string, hint = `install it or set ${setting}`): Promise<string> {
+  const found = await findExecutable(name, configured);
+  if (found.path) return found.path;
+  throw new InitializationError(`${name} not found (searched ${found.searched.join(', ') || 'an empty PATH'}); ${hint}`);
 }

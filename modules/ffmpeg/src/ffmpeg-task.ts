@@ -1,11 +1,10 @@
 import { access, rename, rm } from 'node:fs/promises';
 import {
-  InitializationError,
   ProcessError,
   RunError,
   TOKENS,
   ValidationError,
-  findExecutable,
+  requireExecutable,
   formatCommand,
   inject,
   injectable,
@@ -57,16 +56,8 @@ export class FfmpegTask implements TaskHandler {
   ) {}
 
   async init(): Promise<void> {
-    for (const key of ['ffmpeg', 'ffprobe'] as const) {
-      const found = await findExecutable(key, this.settings[key]);
-      if (!found.path) {
-        throw new InitializationError(
-          `${key} not found (searched ${found.searched.join(', ') || 'an empty PATH'}); install it or set settings.ffmpeg.${key}`,
-        );
-      }
-      if (key === 'ffmpeg') this.#ffmpeg = found.path;
-      else this.#ffprobe = found.path;
-    }
+    this.#ffmpeg = await requireExecutable('ffmpeg', this.settings.ffmpeg, 'settings.ffmpeg.ffmpeg');
+    this.#ffprobe = await requireExecutable('ffprobe', this.settings.ffprobe, 'settings.ffmpeg.ffprobe');
   }
 
   async validate(): Promise<void> {

@@ -1,12 +1,11 @@
 import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  InitializationError,
   ProcessError,
   RunError,
   TOKENS,
   ValidationError,
-  findExecutable,
+  requireExecutable,
   formatCommand,
   inject,
   injectable,
@@ -52,11 +51,7 @@ export class MkvmergeTask implements TaskHandler {
   ) {}
 
   async init(): Promise<void> {
-    const found = await findExecutable('mkvmerge', this.settings.mkvmerge);
-    if (!found.path) {
-      throw new InitializationError(`mkvmerge not found (searched ${found.searched.join(', ') || 'an empty PATH'}); install mkvtoolnix or set settings.mkvmerge.mkvmerge`);
-    }
-    this.#mkvmerge = found.path;
+    this.#mkvmerge = await requireExecutable('mkvmerge', this.settings.mkvmerge, 'settings.mkvmerge.mkvmerge', 'install mkvtoolnix or set settings.mkvmerge.mkvmerge');
   }
 
   async #checkInput(path: string, field: string): Promise<string> {

@@ -7,6 +7,7 @@ export default defineConfig({
     include: [
       'core/test/**/*.test.ts',
       'modules/*/test/**/*.test.ts',
+      'plugins/*/test/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { createProcessRunner, ProcessError, liveGroups } from '@sisyphus/core';
 import { alive, waitFor } from './helpers.js';
 
@@ -83,6 +84,14 @@ describe('process runner', () => {
       .catch((e) => e);
     expect(error.timedOut).toBe(true);
     expect(await waitFor(() => pids.length === 3 && pids.every((p) => !alive(p)), 2000)).toBe(true);
+  });
+
+  it('a child never outlives its parent, even when the parent is SIGKILLed (parent-death signal)', async () => {
+    const host = spawn(process.execPath, [fileURLToPath(new URL('../../test/fixtures/runner-host.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const childPid = await new Promise<number>((resolve) => host.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+    expect(alive(childPid)).toBe(true);
+    host.kill('SIGKILL');
+    expect(await waitFor(() => !alive(childPid), 2000)).toBe(true);
   });
 
   it('does not start anything when already cancelled, and refuses a non-array argv', async () => {

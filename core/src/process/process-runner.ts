@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { ProcessError, type ProcessOutcome } from './process-error.js';
 import { killAllGroups, signalGroup, trackGroup, untrackGroup } from './process-groups.js';
+import { findExecutable } from './find-executable.js';
 
 /** Options for {@link ProcessRunner.run}. */
 export interface RunProcessOptions {
@@ -44,6 +45,20 @@ export interface ProcessRunner {
    * cancelled/timed-out flags, stderr tail, execa's error as `cause`).
    */
   run(file: string, args: readonly string[], options?: RunProcessOptions): Promise<ProcessResult>;
+}
+
+let deathWrapper: Promise<string[]> | undefined;
+/**
+ * `setpriv --pdeathsig SIGKILL --` (util-linux) when available: the kernel
+ * kills the child when this process dies, even by SIGKILL, so an encode can
+ * never outlive its worker. setpriv execs the program in place (same pid,
+ * same process group), so nothing else changes.
+ */
+function parentDeathWrapper(): Promise<string[]> {
+  deathWrapper ??= process.platform === 'linux'
+    ? findExecutable('setpriv').then((found) => (found.path ? [found.path, '--pdeathsig', 'SIGKILL', '--'] : []))
+    : Promise.resolve([]);
+  return deathWrapper;
 }
 
 let exitHookInstalled = false;
@@ -97,9 +112,15 @@ export function createProcessRunner(defaultSignal?: AbortSignal | (() => AbortSi
 
       installExitHook();
       // Imported on first use: most CLI invocations never start a process.
-      const { execa } = await import('execa');
+      const [{ execa }, wrapper, program] = await Promise.all([import('execa'), parentDeathWrapper(), findExecutable(file)]);
+      if (!program.path) {
+        throw new ProcessError(`${name} could not be started (${file}): program not found`, {
+          command, isCanceled: false, timedOut: false, stderrTail: [], durationMs: 0, notStarted: true,
+        });
+      }
       const started = Date.now();
-      const child = execa(file, args, {
+      const argv = [...wrapper, program.path, ...args];
+      const child = execa(argv[0]!, argv.slice(1), {
         cwd: options.cwd,
         env: options.env,
         extendEnv: true,

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../server-context.js';
+import { humanDuration } from '../human-duration.js';
+
+/** Replace secrets (passwords in URLs, tokens, keys) with `********`. */
+export function maskSecrets(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1********@');
+  if (Array.isArray(value)) return value.map(maskSecrets);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, /pass|secret|token|key/i.test(k) && v !== undefined ? '********' : maskSecrets(v)]),
+    );
+  }
+  return value;
+}
+
+/** `/status/config` and `/status/health`. */
+export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/status/health', { config: { access: 'public' }, schema: { tags: ['status'], summary: '{status: "online"}' } }, async () => ({ status: 'online' }));
+
+  app.get('/status/config', { config: { access: ['worker', 'submitter'] }, schema: { tags: ['status'], summary: 'Backend (secrets masked), version, uptime, features' } }, async () => ({
+    backend: maskSecrets(ctx.options.backend ?? {}),
+    version: ctx.version,
+    uptime: humanDuration(ctx.now() - ctx.startedAt),
+    features: { long_poll: true, leases: true, cancel: true, priority: true, history: true, auth: ctx.options.tokens.length > 0 },
+    settings: {
+      client_expiry: ctx.options.clientExpirySeconds,
+      lease_seconds: ctx.options.leaseSeconds,
+      max_attempts: ctx.options.maxAttempts,
+      tokens: ctx.options.tokens.map((t) => ({ name: t.name ?? '(unnamed)', role: t.role, token: '********' })),
+    },
+  }));
+}

@@ -1,0 +1,16 @@
+import type { ModuleRegistry } from '@sisyphus/core';
+import type { PollWaiters } from './poll-waiters.js';
+import type { ResolvedServerOptions } from './server-options.js';
+import type { QueueStore } from './store/queue-store.js';
+
+/** What every route needs: the store, settings, poll waiters and the known modules. */
+export interface ServerContext {
+  store: QueueStore;
+  options: ResolvedServerOptions;
+  waiters: PollWaiters;
+  registry?: ModuleRegistry;
+  startedAt: number;
+  version: string;
+  /** Current time in epoch ms (replaceable in tests). */
+  now(): number;
+}

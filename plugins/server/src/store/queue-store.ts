@@ -1,0 +1,139 @@
+/** Where a job is in its life. */
+export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A job as the server keeps it. */
+export interface StoredJob {
+  job_id: string;
+  job_title: string;
+  /** The submitted document, normalised: `job_title`, `tasks`, plus `job_id` and `added`. */
+  job: Record<string, unknown>;
+  state: JobState;
+  /** Higher runs first; FIFO within a priority. */
+  priority: number;
+  /** ISO time of submission. */
+  added: string;
+  /** How many times the job was handed to a worker. */
+  attempts: number;
+  /** Worker holding (or that last held) the job. */
+  worker_id?: string;
+  /** Epoch ms when the current lease ends (running jobs). */
+  lease_expires?: number;
+  /** ISO times the job last started and finished. */
+  started_at?: string;
+  finished_at?: string;
+  /** The completion `info` (the worker's result record). */
+  result?: Record<string, unknown>;
+  /** Why the job failed or was cancelled, when the server decided it. */
+  reason?: string;
+  /** A cancel was asked for while the job was running. */
+  cancel_requested?: boolean;
+}
+
+/** A new job to queue. */
+export interface NewJob {
+  job_id: string;
+  job_title: string;
+  job: Record<string, unknown>;
+  priority: number;
+  added: string;
+}
+
+/** How a running job ended, as reported by its worker (or decided by the server). */
+export interface JobOutcome {
+  state: 'completed' | 'failed' | 'cancelled';
+  result?: Record<string, unknown>;
+  reason?: string;
+}
+
+/** The last heartbeat of a worker plus its attributes, as `GET /workers/{id}` answers. */
+export interface WorkerRecord {
+  worker_id: string;
+  /** The heartbeat body as the worker sent it (`status`, `hostname`, `version`, ...). */
+  status: Record<string, unknown>;
+  attributes: { disabled: boolean } & Record<string, unknown>;
+  /** Epoch ms of the last heartbeat (0 when the worker never sent one). */
+  last_seen: number;
+}
+
+/** Result of {@link QueueStore.finish}. */
+export type FinishResult = 'ok' | 'not-found' | 'lease-lost';
+/** Result of {@link QueueStore.cancel}. */
+export type CancelResult = 'cancelled' | 'requested' | 'not-found' | 'finished';
+
+/** One page of {@link QueueStore.list}. */
+export interface JobPage {
+  jobs: StoredJob[];
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  next?: string;
+}
+
+/**
+ * The server's storage: queue, leases, history, attributes, worker status and
+ * module data. SQLite (embedded default) and Redis/BullMQ implement it; the
+ * conformance suite in `@sisyphus/server/testing` runs against both.
+ *
+ * Times are passed in (`now`, epoch ms) so expiry is testable without waiting.
+ */
+export interface QueueStore {
+  /** Queue a job. */
+  submit(job: NewJob): Promise<StoredJob>;
+  /**
+   * Hand the next queued job (highest priority, then oldest; requeued jobs
+   * first within their priority) to `workerId` under a lease until
+   * `now + leaseMs`: state `running`, attempts + 1. Undefined when none.
+   */
+  lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined>;
+  /**
+   * Extend the lease of running job `jobId` held by `workerId`. A job leased
+   * to no one in particular (`worker_id` unset, e.g. polled by an original
+   * client) is adopted by the first worker that renews it. False when the
+   * job is not running or held by another worker.
+   */
+  renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean>;
+  /**
+   * Record how a running job ended. `workerId` (when given) must hold the
+   * lease: a late report from a worker whose lease was lost is `lease-lost`
+   * and changes nothing.
+   */
+  finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult>;
+  /**
+   * Requeue running jobs whose lease ended before `now` at the head of the
+   * queue; those already leased `maxAttempts` times go to failed with the
+   * reason. Returns the ids of both kinds.
+   */
+  expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }>;
+  /** Cancel: a queued job leaves the queue as cancelled; a running one gets `cancel_requested`. */
+  cancel(jobId: string, now: number): Promise<CancelResult>;
+  /** Any job by id, in any state. */
+  get(jobId: string): Promise<StoredJob | undefined>;
+  /** Jobs, newest first (queued: in queue order), optionally of one state, in pages. */
+  list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage>;
+  /** The queued jobs in the order they will be handed out. */
+  queued(): Promise<StoredJob[]>;
+  /** Remove a queued job and its record (`DELETE /jobs/{id}`); false when there was none. */
+  remove(jobId: string): Promise<boolean>;
+  /** Remove every queued job and its record (`DELETE /queue`). */
+  clear(): Promise<void>;
+
+  /** Queue attributes (`disabled` pauses every worker). */
+  queueAttributes(): Promise<{ disabled: boolean } & Record<string, unknown>>;
+  setQueueAttributes(patch: Record<string, unknown>): Promise<{ disabled: boolean } & Record<string, unknown>>;
+
+  /** Store a heartbeat; the worker counts as present until `now + expiryMs`. */
+  heartbeat(workerId: string, status: Record<string, unknown>, now: number, expiryMs: number): Promise<WorkerRecord>;
+  /** A worker's record; attributes are created on demand, so this always answers. */
+  worker(workerId: string, now: number): Promise<WorkerRecord>;
+  /** Workers whose heartbeat has not expired, or that have attributes set. */
+  workers(now: number): Promise<WorkerRecord[]>;
+  removeWorker(workerId: string): Promise<boolean>;
+  setWorkerAttributes(workerId: string, patch: Record<string, unknown>): Promise<WorkerRecord['attributes']>;
+
+  /** Server-side module data (e.g. ffmpeg option sets). */
+  getData(module: string, name: string): Promise<Record<string, unknown> | undefined>;
+  putData(module: string, name: string, record: Record<string, unknown>): Promise<void>;
+  deleteData(module: string, name: string): Promise<boolean>;
+  listData(module: string): Promise<string[]>;
+
+  /** Release the connection / file. */
+  close(): Promise<void>;
+}

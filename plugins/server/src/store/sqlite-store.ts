@@ -1,0 +1,508 @@
+import Database from 'better-sqlite3';
+import type {
+  CancelResult,
+  FinishResult,
+  JobOutcome,
+  JobPage,
+  JobState,
+  NewJob,
+  QueueStore,
+  StoredJob,
+  WorkerRecord,
+} from './queue-store.js';
+
+/** Schema version written to `PRAGMA user_version`; bump it and add a step to {@link MIGRATIONS}. */
+const SCHEMA_VERSION = 1;
+
+/** Migration steps: `MIGRATIONS[n]` takes the schema from version n to n + 1. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE jobs (
+    job_id           TEXT PRIMARY KEY,
+    job_title        TEXT NOT NULL,
+    job              TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    priority         INTEGER NOT NULL DEFAULT 0,
+    seq              INTEGER NOT NULL,
+    added            TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    worker_id        TEXT,
+    lease_expires    INTEGER,
+    started_at       TEXT,
+    finished_at      TEXT,
+    result           TEXT,
+    reason           TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX jobs_queue_order ON jobs (state, priority DESC, seq);
+  CREATE INDEX jobs_newest ON jobs (COALESCE(finished_at, added) DESC, job_id DESC);
+  CREATE INDEX jobs_state_newest ON jobs (state, COALESCE(finished_at, added) DESC, job_id DESC);
+  CREATE INDEX jobs_lease ON jobs (state, lease_expires);
+  CREATE TABLE attributes (
+    scope      TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    PRIMARY KEY (scope, id)
+  );
+  CREATE TABLE workers (
+    worker_id  TEXT PRIMARY KEY,
+    status     TEXT NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE module_data (
+    module TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (module, name)
+  );
+  `,
+];
+
+/** Largest page {@link SqliteStore.list} hands out; bigger limits are clamped. */
+export const MAX_PAGE_SIZE = 1000;
+
+/** Sort key of the newest-first listings; indexed by that exact expression. */
+const NEWEST_KEY = 'COALESCE(finished_at, added)';
+
+interface JobRow {
+  job_id: string;
+  job_title: string;
+  job: string;
+  state: JobState;
+  priority: number;
+  seq: number;
+  added: string;
+  attempts: number;
+  worker_id: string | null;
+  lease_expires: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  result: string | null;
+  reason: string | null;
+  cancel_requested: number;
+  sort_key?: string;
+}
+
+interface WorkerRow {
+  worker_id: string;
+  status: string | null;
+  last_seen: number | null;
+  expires_at: number | null;
+  attributes: string | null;
+}
+
+type Attributes = { disabled: boolean } & Record<string, unknown>;
+
+/** Position after which the next page starts; serialised into the opaque cursor. */
+type Cursor = { m: 'q'; p: number; s: number } | { m: 'n'; k: string; id: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function toJob(row: JobRow): StoredJob {
+  const job: StoredJob = {
+    job_id: row.job_id,
+    job_title: row.job_title,
+    job: JSON.parse(row.job) as Record<string, unknown>,
+    state: row.state,
+    priority: row.priority,
+    added: row.added,
+    attempts: row.attempts,
+  };
+  if (row.worker_id !== null) job.worker_id = row.worker_id;
+  if (row.lease_expires !== null) job.lease_expires = row.lease_expires;
+  if (row.started_at !== null) job.started_at = row.started_at;
+  if (row.finished_at !== null) job.finished_at = row.finished_at;
+  if (row.result !== null) job.result = JSON.parse(row.result) as Record<string, unknown>;
+  if (row.reason !== null) job.reason = row.reason;
+  if (row.cancel_requested) job.cancel_requested = true;
+  return job;
+}
+
+/** Attributes always carry `disabled` as a boolean (the original dashboard depends on it). */
+function normaliseAttributes(stored: Record<string, unknown>): Attributes {
+  return { ...stored, disabled: stored['disabled'] === true };
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string, mode: Cursor['m']): Cursor {
+  let cursor: unknown;
+  try {
+    cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    cursor = undefined;
+  }
+  const c = cursor as Partial<Record<string, unknown>> | undefined;
+  const valid =
+    c !== undefined &&
+    c !== null &&
+    typeof c === 'object' &&
+    c['m'] === mode &&
+    (mode === 'q'
+      ? Number.isInteger(c['p']) && Number.isInteger(c['s'])
+      : typeof c['k'] === 'string' && typeof c['id'] === 'string');
+  if (!valid) throw new RangeError(`invalid list cursor: ${JSON.stringify(text)}`);
+  return cursor as Cursor;
+}
+
+/** `GET /workers` order: by hostname (worker id when the heartbeat has none), then worker id. */
+function compareHostnames(a: WorkerRecord, b: WorkerRecord): number {
+  const name = (w: WorkerRecord) => (typeof w.status['hostname'] === 'string' ? (w.status['hostname'] as string) : w.worker_id);
+  const [x, y] = [name(a), name(b)];
+  if (x !== y) return x < y ? -1 : 1;
+  return a.worker_id < b.worker_id ? -1 : a.worker_id > b.worker_id ? 1 : 0;
+}
+
+/**
+ * The embedded {@link QueueStore}: one SQLite file (or `':memory:'`) in WAL
+ * mode, opened with better-sqlite3. Every state change is one transaction
+ * (`BEGIN IMMEDIATE` where it reads before it writes), so several server
+ * processes may share a file and `lease()` never hands a job out twice.
+ */
+export class SqliteStore implements QueueStore {
+  /** The open database; exposed for diagnostics and tests, not for queries of its own. */
+  readonly db: Database.Database;
+
+  /** Open (creating and migrating when needed) the store at `path`; `':memory:'` gives a private in-memory store. */
+  static open(path: string): SqliteStore {
+    return new SqliteStore(new Database(path));
+  }
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const run = this.db.transaction(() => {
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(`queue store schema version ${version} is newer than this server supports (${SCHEMA_VERSION})`);
+      }
+      for (let v = version; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+      if (version !== SCHEMA_VERSION) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    });
+    run.immediate();
+  }
+
+  // ---- statements (prepared lazily, once) ----
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private row(jobId: string): JobRow | undefined {
+    return this.stmt('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined;
+  }
+
+  private immediate<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  // ---- jobs ----
+
+  async submit(job: NewJob): Promise<StoredJob> {
+    return this.immediate(() => {
+      this.stmt(
+        `INSERT INTO jobs (job_id, job_title, job, state, priority, seq, added, attempts)
+         VALUES (?, ?, ?, 'queued', ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, 0)`,
+      ).run(job.job_id, job.job_title, JSON.stringify(job.job), job.priority, job.added);
+      return toJob(this.row(job.job_id)!);
+    });
+  }
+
+  async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
+    return this.immediate(() => {
+      const next = this.stmt(
+        `SELECT job_id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT 1`,
+      ).get() as { job_id: string } | undefined;
+      if (!next) return undefined;
+      // An empty worker id is an anonymous poll (original client): the job is held by no one in particular.
+      this.stmt(
+        `UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?, lease_expires = ?,
+           started_at = ?, finished_at = NULL, cancel_requested = 0
+         WHERE job_id = ?`,
+      ).run(workerId === '' ? null : workerId, now + leaseMs, iso(now), next.job_id);
+      return toJob(this.row(next.job_id)!);
+    });
+  }
+
+  async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
+    const { changes } = this.stmt(
+      `UPDATE jobs SET lease_expires = ?, worker_id = COALESCE(worker_id, ?)
+       WHERE job_id = ? AND state = 'running' AND (worker_id IS NULL OR worker_id = ?)`,
+    ).run(now + leaseMs, workerId === '' ? null : workerId, jobId, workerId);
+    return changes > 0;
+  }
+
+  async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
+    return this.immediate(() => {
+      const row = this.row(jobId);
+      if (!row) return 'not-found';
+      if (row.state !== 'running') return 'lease-lost';
+      if (workerId !== undefined && workerId !== '' && row.worker_id !== null && row.worker_id !== workerId) return 'lease-lost';
+      this.stmt(
+        `UPDATE jobs SET state = ?, result = ?, reason = ?, finished_at = ?, lease_expires = NULL,
+           worker_id = COALESCE(worker_id, ?)
+         WHERE job_id = ?`,
+      ).run(
+        outcome.state,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        outcome.reason ?? null,
+        iso(now),
+        workerId === undefined || workerId === '' ? null : workerId,
+        jobId,
+      );
+      return 'ok';
+    });
+  }
+
+  async expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }> {
+    return this.immediate(() => {
+      // Newest first, so that each requeue (to the very head) leaves the oldest expired job in front.
+      const expired = this.stmt(
+        `SELECT job_id, attempts, cancel_requested FROM jobs
+         WHERE state = 'running' AND lease_expires IS NOT NULL AND lease_expires < ?
+         ORDER BY seq DESC`,
+      ).all(now) as Array<{ job_id: string; attempts: number; cancel_requested: number }>;
+      const requeued: string[] = [];
+      const failed: string[] = [];
+      const end = this.stmt(
+        `UPDATE jobs SET state = ?, reason = ?, finished_at = ?, lease_expires = NULL WHERE job_id = ?`,
+      );
+      const requeue = this.stmt(
+        `UPDATE jobs SET state = 'queued', lease_expires = NULL,
+           seq = (SELECT MIN(seq) - 1 FROM jobs)
+         WHERE job_id = ?`,
+      );
+      for (const job of expired) {
+        if (job.cancel_requested) {
+          // Cancel was asked for and the worker is gone: never run it again.
+          end.run('cancelled', `cancel requested; lease expired after ${job.attempts} attempt(s)`, iso(now), job.job_id);
+          failed.push(job.job_id);
+        } else if (job.attempts >= maxAttempts) {
+          end.run('failed', `lease expired ${job.attempts} times (max attempts ${maxAttempts})`, iso(now), job.job_id);
+          failed.push(job.job_id);
+        } else {
+          requeue.run(job.job_id);
+          requeued.push(job.job_id);
+        }
+      }
+      return { requeued: requeued.reverse(), failed: failed.reverse() };
+    });
+  }
+
+  async cancel(jobId: string, now: number): Promise<CancelResult> {
+    return this.immediate(() => {
+      const row = this.row(jobId);
+      if (!row) return 'not-found';
+      switch (row.state) {
+        case 'queued':
+          this.stmt(
+            `UPDATE jobs SET state = 'cancelled', finished_at = ?, reason = 'cancelled while queued' WHERE job_id = ?`,
+          ).run(iso(now), jobId);
+          return 'cancelled';
+        case 'running':
+          this.stmt(`UPDATE jobs SET cancel_requested = 1 WHERE job_id = ?`).run(jobId);
+          return 'requested';
+        default:
+          return 'finished';
+      }
+    });
+  }
+
+  async get(jobId: string): Promise<StoredJob | undefined> {
+    const row = this.row(jobId);
+    return row ? toJob(row) : undefined;
+  }
+
+  async list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage> {
+    const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(options.limit) || 1));
+    const { state } = options;
+    let rows: JobRow[];
+    let nextOf: (row: JobRow) => Cursor;
+    if (state === 'queued') {
+      const after = options.cursor ? (decodeCursor(options.cursor, 'q') as Extract<Cursor, { m: 'q' }>) : undefined;
+      rows = (
+        after
+          ? this.stmt(
+              `SELECT * FROM jobs WHERE state = 'queued' AND (priority < ? OR (priority = ? AND seq > ?))
+               ORDER BY priority DESC, seq ASC LIMIT ?`,
+            ).all(after.p, after.p, after.s, limit + 1)
+          : this.stmt(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT ?`).all(limit + 1)
+      ) as JobRow[];
+      nextOf = (row) => ({ m: 'q', p: row.priority, s: row.seq });
+    } else {
+      const after = options.cursor ? (decodeCursor(options.cursor, 'n') as Extract<Cursor, { m: 'n' }>) : undefined;
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (state !== undefined) {
+        where.push('state = ?');
+        params.push(state);
+      }
+      if (after) {
+        where.push(`(${NEWEST_KEY}, job_id) < (?, ?)`);
+        params.push(after.k, after.id);
+      }
+      const sql =
+        `SELECT *, ${NEWEST_KEY} AS sort_key FROM jobs` +
+        (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+        ` ORDER BY ${NEWEST_KEY} DESC, job_id DESC LIMIT ?`;
+      rows = this.stmt(sql).all(...params, limit + 1) as JobRow[];
+      nextOf = (row) => ({ m: 'n', k: row.sort_key!, id: row.job_id });
+    }
+    const page: JobPage = { jobs: rows.slice(0, limit).map(toJob) };
+    if (rows.length > limit) page.next = encodeCursor(nextOf(rows[limit - 1]!));
+    return page;
+  }
+
+  async queued(): Promise<StoredJob[]> {
+    return (
+      this.stmt(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC`).all() as JobRow[]
+    ).map(toJob);
+  }
+
+  async remove(jobId: string): Promise<boolean> {
+    return this.stmt(`DELETE FROM jobs WHERE job_id = ? AND state = 'queued'`).run(jobId).changes > 0;
+  }
+
+  async clear(): Promise<void> {
+    this.stmt(`DELETE FROM jobs WHERE state = 'queued'`).run();
+  }
+
+  // ---- attributes ----
+
+  private attributes(scope: 'queue' | 'worker', id: string): Attributes {
+    const row = this.stmt('SELECT attributes FROM attributes WHERE scope = ? AND id = ?').get(scope, id) as
+      | { attributes: string }
+      | undefined;
+    return normaliseAttributes(row ? (JSON.parse(row.attributes) as Record<string, unknown>) : {});
+  }
+
+  private setAttributes(scope: 'queue' | 'worker', id: string, patch: Record<string, unknown>): Attributes {
+    return this.immediate(() => {
+      const merged = normaliseAttributes({ ...this.attributes(scope, id), ...patch });
+      this.stmt(
+        `INSERT INTO attributes (scope, id, attributes) VALUES (?, ?, ?)
+         ON CONFLICT (scope, id) DO UPDATE SET attributes = excluded.attributes`,
+      ).run(scope, id, JSON.stringify(merged));
+      return merged;
+    });
+  }
+
+  async queueAttributes(): Promise<Attributes> {
+    return this.attributes('queue', '');
+  }
+
+  async setQueueAttributes(patch: Record<string, unknown>): Promise<Attributes> {
+    return this.setAttributes('queue', '', patch);
+  }
+
+  // ---- workers ----
+
+  private toWorker(row: WorkerRow, now: number): WorkerRecord {
+    const live = row.expires_at !== null && row.expires_at > now;
+    return {
+      worker_id: row.worker_id,
+      // An expired heartbeat is gone, as in the original (a Redis key with a TTL); last_seen still tells when.
+      status: live && row.status !== null ? (JSON.parse(row.status) as Record<string, unknown>) : {},
+      attributes: normaliseAttributes(row.attributes !== null ? (JSON.parse(row.attributes) as Record<string, unknown>) : {}),
+      last_seen: row.last_seen ?? 0,
+    };
+  }
+
+  async heartbeat(workerId: string, status: Record<string, unknown>, now: number, expiryMs: number): Promise<WorkerRecord> {
+    this.stmt(
+      `INSERT INTO workers (worker_id, status, last_seen, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (worker_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,
+         expires_at = excluded.expires_at`,
+    ).run(workerId, JSON.stringify(status), now, now + expiryMs);
+    return this.worker(workerId, now);
+  }
+
+  async worker(workerId: string, now: number): Promise<WorkerRecord> {
+    const row = this.stmt(
+      `SELECT ? AS worker_id, w.status, w.last_seen, w.expires_at,
+         (SELECT attributes FROM attributes WHERE scope = 'worker' AND id = ?) AS attributes
+       FROM (SELECT 1) LEFT JOIN workers w ON w.worker_id = ?`,
+    ).get(workerId, workerId, workerId) as WorkerRow;
+    return this.toWorker(row, now);
+  }
+
+  async workers(now: number): Promise<WorkerRecord[]> {
+    const rows = this.stmt(
+      `SELECT w.worker_id, w.status, w.last_seen, w.expires_at, a.attributes
+         FROM workers w LEFT JOIN attributes a ON a.scope = 'worker' AND a.id = w.worker_id
+        WHERE w.expires_at > ? OR a.id IS NOT NULL
+       UNION ALL
+       SELECT a.id, NULL, NULL, NULL, a.attributes
+         FROM attributes a
+        WHERE a.scope = 'worker' AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = a.id)`,
+    ).all(now) as WorkerRow[];
+    return rows.map((row) => this.toWorker(row, now)).sort(compareHostnames);
+  }
+
+  async removeWorker(workerId: string): Promise<boolean> {
+    return this.immediate(() => {
+      const a = this.stmt(`DELETE FROM workers WHERE worker_id = ?`).run(workerId).changes;
+      const b = this.stmt(`DELETE FROM attributes WHERE scope = 'worker' AND id = ?`).run(workerId).changes;
+      return a + b > 0;
+    });
+  }
+
+  async setWorkerAttributes(workerId: string, patch: Record<string, unknown>): Promise<WorkerRecord['attributes']> {
+    return this.setAttributes('worker', workerId, patch);
+  }
+
+  // ---- module data ----
+
+  async getData(module: string, name: string): Promise<Record<string, unknown> | undefined> {
+    const row = this.stmt(`SELECT record FROM module_data WHERE module = ? AND name = ?`).get(module, name) as
+      | { record: string }
+      | undefined;
+    return row ? (JSON.parse(row.record) as Record<string, unknown>) : undefined;
+  }
+
+  async putData(module: string, name: string, record: Record<string, unknown>): Promise<void> {
+    this.stmt(
+      `INSERT INTO module_data (module, name, record) VALUES (?, ?, ?)
+       ON CONFLICT (module, name) DO UPDATE SET record = excluded.record`,
+    ).run(module, name, JSON.stringify(record));
+  }
+
+  async deleteData(module: string, name: string): Promise<boolean> {
+    return this.stmt(`DELETE FROM module_data WHERE module = ? AND name = ?`).run(module, name).changes > 0;
+  }
+
+  async listData(module: string): Promise<string[]> {
+    return (this.stmt(`SELECT name FROM module_data WHERE module = ? ORDER BY name`).all(module) as Array<{ name: string }>).map(
+      (r) => r.name,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) {
+      this.statements.clear();
+      this.db.close();
+    }
+  }
+}
+
+/** Open the SQLite {@link QueueStore} at `path` (`':memory:'` for a private in-memory one). */
+export function openSqliteStore(path: string): SqliteStore {
+  return SqliteStore.open(path);
+}

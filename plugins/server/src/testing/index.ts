@@ -1,0 +1,1 @@
+export { describeQueueStore, type QueueStoreSuiteOptions } from './store-conformance.js';

@@ -13,5 +13,6 @@ export * from './process/index.js';
 export * from './data/index.js';
 export * from './paths/index.js';
 export * from './transport/index.js';
+export * from './worker/index.js';
 export * from './version/index.js';
 export { default as Type, type Static, type TSchema } from 'typebox';

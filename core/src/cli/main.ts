@@ -52,6 +52,80 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = await modulesCommand(name, { ...cmd.optsWithGlobals(), ...opts });
     });
 
+  program
+    .command('worker')
+    .description('take jobs from the server and run them until SIGTERM/SIGINT (twice: abort running jobs)')
+    .option('--api <url>', 'API URL (default: $API_URL, the config, http://localhost:5000)')
+    .option('--token <token>', 'bearer token (default: $SISYPHUS_TOKEN, the config)')
+    .option('--concurrency <n>', 'jobs at once; each slot shows as worker ID-1, ID-2, ...')
+    .action(async (opts, cmd: Command) => {
+      const { workerCommand } = await import('./commands/worker-command.js');
+      code = await workerCommand({ ...cmd.optsWithGlobals(), ...opts });
+    });
+
+  program
+    .command('server')
+    .description('run the job server (embedded SQLite store) until SIGTERM/SIGINT')
+    .option('--host <host>', 'interface to bind (default 127.0.0.1)')
+    .option('--port <port>', 'port (default 5000; 0 = any free port)')
+    .option('--db <file>', 'SQLite file (default ~/.local/share/sisyphus/server.db)')
+    .option('--insecure', 'allow a non-loopback host without tokens')
+    .action(async (opts, cmd: Command) => {
+      const { serverCommand } = await import('./commands/server-command.js');
+      code = await serverCommand({ ...cmd.optsWithGlobals(), ...opts });
+    });
+
+  const apiOptions = (cmd: Command) =>
+    cmd
+      .option('--api <url>', 'server URL (default: config api.url, $SISYPHUS_API, $API_URL, http://localhost:5000)')
+      .option('--token <token>', 'bearer token (default: config api.token, $SISYPHUS_TOKEN)')
+      .option('--json', 'print JSON');
+  const withApi = async (cmd: Command, opts: Record<string, unknown>) => {
+    const { apiOptionsFrom } = await import('./commands/api-options.js');
+    return apiOptionsFrom({ ...cmd.optsWithGlobals(), ...opts });
+  };
+
+  apiOptions(jobOptions(program.command('submit').argument('<job>', 'job file (JSON or YAML)').description('submit a job to the server and print its id')))
+    .option('--priority <n>', 'higher runs first (default 0)')
+    .option('--wait', 'follow the job to its end; exit 0 done, 1 failed, 130 cancelled')
+    .action(async (job: string, opts, cmd: Command) => {
+      const { submitCommand } = await import('./commands/submit-command.js');
+      code = await submitCommand(job, await withApi(cmd, opts));
+    });
+
+  apiOptions(program.command('queue').argument('[action]', 'ls | pause | resume | clear', 'ls').description('show or change the queue'))
+    .action(async (action: string, opts, cmd: Command) => {
+      const { queueCommand } = await import('./commands/admin-commands.js');
+      code = await queueCommand(action, await withApi(cmd, opts));
+    });
+
+  apiOptions(program.command('jobs').argument('[action]', 'ls | show | cancel', 'ls').argument('[id]', 'job id').description('list, show or cancel jobs'))
+    .option('--state <state>', 'queued | running | completed | failed | cancelled')
+    .option('--limit <n>', 'at most this many (default 50)')
+    .action(async (action: string, id: string | undefined, opts, cmd: Command) => {
+      const { jobsCommand } = await import('./commands/admin-commands.js');
+      code = await jobsCommand(action, id, await withApi(cmd, opts));
+    });
+
+  apiOptions(program.command('workers').argument('[action]', 'ls | disable | enable', 'ls').argument('[id]', 'worker id').description('list workers, disable or enable one'))
+    .action(async (action: string, id: string | undefined, opts, cmd: Command) => {
+      const { workersCommand } = await import('./commands/admin-commands.js');
+      code = await workersCommand(action, id, await withApi(cmd, opts));
+    });
+
+  apiOptions(
+    program
+      .command('data')
+      .argument('<action>', 'ls | get | set | rm')
+      .argument('<module>', 'module, e.g. ffmpeg')
+      .argument('[name]', 'record name, e.g. an option set')
+      .argument('[file]', 'for set: JSON or YAML file (- for stdin)')
+      .description('server-side module data, e.g. ffmpeg option sets'),
+  ).action(async (action: string, module: string, name: string | undefined, file: string | undefined, opts, cmd: Command) => {
+    const { dataCommand } = await import('./commands/admin-commands.js');
+    code = await dataCommand(action, module, name, file, await withApi(cmd, opts));
+  });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     verbose = !!program.opts().verbose;

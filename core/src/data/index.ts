@@ -1,2 +1,3 @@
 export { type DataStore, createMemoryDataStore, chainDataStores } from './data-store.js';
 export { createFolderDataStore } from './folder-data-store.js';
+export { transportDataStore } from './transport-data-store.js';

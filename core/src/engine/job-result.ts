@@ -55,4 +55,10 @@ export interface JobResult {
   task_index?: number;
   /** Per-task outcome and phase durations. */
   tasks: TaskRecord[];
+  /**
+   * Set by the worker loop when it aborted the job because the worker was
+   * stopping (not because the job failed or was cancelled by the server): a
+   * server should queue the job again.
+   */
+  requeue?: boolean;
 }

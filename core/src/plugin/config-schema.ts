@@ -31,6 +31,70 @@ export const WorkerConfigSchema = Type.Object(
     ),
     dataDir: Type.Optional(Type.String({ minLength: 1, description: 'Folder of data files: DIR/MODULE/NAME.json|yaml.' })),
     taskTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Cancel a task that runs longer.' })),
+    worker: Type.Optional(
+      Type.Object(
+        {
+          id: Type.Optional(Type.String({ minLength: 1, description: 'Worker id (env HOST_UUID). Default: made once and kept in stateDir.' })),
+          hostname: Type.Optional(Type.String({ minLength: 1, description: 'Host name to report (env HOSTNAME_OVERRIDE). Default: the OS host name.' })),
+          heartbeatInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds between heartbeats (env HEARTBEAT_INTERVAL). Default 5.' })),
+          pollInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds between polls while idle (env QUEUE_POLL_INTERVAL). Default 10.' })),
+          networkRetryInterval: Type.Optional(
+            Type.Number({ exclusiveMinimum: 0, description: 'Seconds before the first retry after a network error; doubles up to 5 min (env NETWORK_RETRY_INTERVAL). Default 20.' }),
+          ),
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Jobs run at once; each slot shows as worker ID-1, ID-2, ... Default 1.' })),
+          stateDir: Type.Optional(Type.String({ minLength: 1, description: 'Folder keeping the worker id. Default ~/.config/sisyphus.' })),
+        },
+        { additionalProperties: false, description: 'Settings of `sisyphus worker`.' },
+      ),
+    ),
+    transport: Type.Optional(
+      Type.Object(
+        {
+          name: Type.Optional(Type.String({ minLength: 1, description: "Transport to use, provided by a plugin. Default 'http'." })),
+          options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The transport's options (http: apiUrl, token, requestTimeoutMs, longPoll)." })),
+        },
+        { additionalProperties: false, description: "The worker's link to the job source." },
+      ),
+    ),
+    server: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String({ minLength: 1, description: 'Interface to bind. Default 127.0.0.1.' })),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port. Default 5000.' })),
+          db: Type.Optional(Type.String({ minLength: 1, description: 'SQLite file. Default ~/.local/share/sisyphus/server.db.' })),
+          insecure: Type.Optional(Type.Boolean({ description: 'Allow a non-loopback host without tokens.' })),
+          clientExpirySeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Worker presence after a heartbeat (CLIENT_EXPIRY). Default 30.' })),
+          leaseSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Lease of a polled job without heartbeats. Default 30.' })),
+          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, description: 'Leases a job may lose before it fails. Default 3.' })),
+          bodyLimit: Type.Optional(Type.Integer({ minimum: 1024, description: 'Largest request body in bytes. Default 1 MiB.' })),
+          maxPollWaitSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Longest long-poll. Default 60.' })),
+          acceptUnknownModules: Type.Optional(Type.Boolean({ description: 'Queue tasks naming modules the server has no plugin for.' })),
+          tokens: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  token: Type.String({ minLength: 16, description: 'The bearer token (at least 16 characters).' }),
+                  role: Type.Union([Type.Literal('worker'), Type.Literal('submitter'), Type.Literal('admin')]),
+                  name: Type.Optional(Type.String()),
+                },
+                { additionalProperties: false },
+              ),
+              { description: 'Bearer tokens with roles; none = no authentication.' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Settings of `sisyphus server`.' },
+      ),
+    ),
+    api: Type.Optional(
+      Type.Object(
+        {
+          url: Type.Optional(Type.String({ minLength: 1, description: 'Server URL for submit/queue/jobs/workers/data. Default $SISYPHUS_API, $API_URL, http://localhost:5000.' })),
+          token: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token for those commands. Default $SISYPHUS_TOKEN.' })),
+        },
+        { additionalProperties: false, description: 'Where the operator commands find the server.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

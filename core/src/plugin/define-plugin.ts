@@ -1,5 +1,6 @@
 import { CORE_VERSION } from '../version/version.js';
 import type { TaskModule } from '../module/task-module.js';
+import type { TransportFactory } from '../transport/transport.js';
 
 /** What a plugin package provides. */
 export interface PluginDefinition {
@@ -9,8 +10,11 @@ export interface PluginDefinition {
   version: string;
   /** Task modules the plugin provides. */
   modules?: readonly TaskModule[];
-  /** Worker transports (added by later plugins: http, redis). Opaque to the loader. */
-  transports?: readonly unknown[];
+  /**
+   * Worker transports (http, redis, ...), picked by `transport.name` in the
+   * worker config. The module loader ignores them; `sisyphus worker` checks them.
+   */
+  transports?: readonly TransportFactory[];
   /** Server queue stores (added by later plugins). Opaque to the loader. */
   stores?: readonly unknown[];
 }

@@ -1,1 +1,14 @@
-export type { Transport, LeasedJob, WorkerStatus, HeartbeatReply } from './transport.js';
+export {
+  isTransportFactory,
+  type Transport,
+  type LeasedJob,
+  type WorkerStatus,
+  type HeartbeatReply,
+  type NextOptions,
+  type HeartbeatOptions,
+  type TransportCapabilities,
+  type CompleteReply,
+  type TransportContext,
+  type TransportFactory,
+} from './transport.js';
+export { TransportError, isRetryable, type TransportErrorOptions } from './transport-error.js';

@@ -1,4 +1,5 @@
 import type { JobResult } from '../engine/job-result.js';
+import type { Logger } from '../container/services.js';
 
 /** A job handed to a worker by its transport. */
 export interface LeasedJob {
@@ -35,21 +36,125 @@ export interface HeartbeatReply {
 }
 
 /**
+ * Options of {@link Transport.next}. Added for the worker loop: one worker
+ * process may show up as several workers (`ID-1`, `ID-2`, ... one per
+ * concurrency slot), so the transport must be told which one is asking; and
+ * a transport that can wait for a job server-side (long-poll) needs to know
+ * how long it may hold the request.
+ */
+export interface NextOptions {
+  /** Id of the worker (slot) asking; a leasing server records it as the lease holder. */
+  workerId?: string;
+  /**
+   * With {@link TransportCapabilities.longPoll}: hold the request up to this
+   * long waiting for a job. Transports without long-poll ignore it and
+   * answer at once.
+   */
+  waitMs?: number;
+}
+
+/** Options of {@link Transport.heartbeat}. */
+export interface HeartbeatOptions {
+  /** Id of the worker (slot) the status belongs to. */
+  workerId?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * What a transport can do beyond the original protocol, found out at run
+ * time (an HTTP transport asks the server once). The worker adapts: with
+ * `longPoll` it does not sleep between empty polls.
+ */
+export interface TransportCapabilities {
+  /** `next` honours `waitMs` and answers as soon as a job arrives. */
+  longPoll?: boolean;
+  /** The server holds polled jobs under leases renewed by heartbeats. */
+  leases?: boolean;
+}
+
+/**
+ * How the server took a completion. `void` from {@link Transport.complete}
+ * means accepted. `accepted: false` means the server refused it on purpose
+ * (e.g. 409: the lease was lost and the job was handed to someone else):
+ * sending it again cannot help, so the worker drops it and logs `reason`.
+ */
+export interface CompleteReply {
+  accepted: boolean;
+  reason?: string;
+}
+
+/**
  * The worker's link to a job source (HTTP server, Redis, ...). Each adapter
  * owns its connection; every adapter runs the core's transport conformance
  * suite.
+ *
+ * Errors: a method that cannot reach the server throws. The worker retries
+ * with backoff unless the error says `retryable: false` (see
+ * `TransportError`); adapters do single attempts and leave retrying,
+ * backoff and outage logging to the worker loop, so every adapter behaves
+ * the same.
  */
 export interface Transport {
   /** Adapter name, e.g. `http`. */
   readonly name: string;
-  /** The next job, or `undefined` when there is none right now. Honours `signal`. */
-  next(signal: AbortSignal): Promise<LeasedJob | undefined>;
-  /** Report status; renews the lease of the running job. */
-  heartbeat(status: WorkerStatus): Promise<HeartbeatReply | void>;
-  /** Report a finished job (done, failed or cancelled). Must not lose `result`. */
-  complete(job: LeasedJob, result: JobResult): Promise<void>;
+  /**
+   * The next job, or `undefined` when there is none right now. Honours
+   * `signal`. `options` (added for the worker loop; older callers pass
+   * nothing) names the asking worker and, with long-poll, how long to wait.
+   */
+  next(signal: AbortSignal, options?: NextOptions): Promise<LeasedJob | undefined>;
+  /** Report status; renews the lease of the running job. `options.workerId` names the slot. */
+  heartbeat(status: WorkerStatus, options?: HeartbeatOptions): Promise<HeartbeatReply | void>;
+  /**
+   * Report a finished job (done, failed or cancelled). Must not lose
+   * `result`: throw when it could not be delivered (the worker keeps it and
+   * retries), resolve `{accepted: false}` when the server refused it for good.
+   */
+  complete(job: LeasedJob, result: JobResult): Promise<CompleteReply | void>;
   /** Server-side module data (e.g. ffmpeg option sets), or `undefined`. */
   getData(module: string, name: string): Promise<Record<string, unknown> | undefined>;
   /** Release the connection. */
   close(): Promise<void>;
+  /**
+   * Optional (added for the worker loop): what this transport supports. May
+   * ask the server the first time and cache the answer.
+   */
+  capabilities?(signal?: AbortSignal): Promise<TransportCapabilities>;
+  /**
+   * Optional (added for the worker loop, mirroring the original worker's
+   * `GET /queue` check): true when the queue is paused; the worker then does
+   * not poll.
+   */
+  queueDisabled?(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Optional (added for the worker loop, mirroring the original worker's
+   * `GET /workers/{id}` check): true when this worker is disabled.
+   */
+  workerDisabled?(workerId: string, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** What a {@link TransportFactory} gets besides its options. */
+export interface TransportContext {
+  /** Where the transport may log (connection notes, detected features). */
+  logger?: Logger;
+}
+
+/**
+ * A transport as a plugin provides it: `definePlugin({ transports: [{ name:
+ * 'http', create(options) }] })`. The worker config picks one by `name` and
+ * passes `transport.options`.
+ */
+export interface TransportFactory<Options = Record<string, unknown>> {
+  /** The name configs use (`transport.name`), e.g. `http`. */
+  readonly name: string;
+  /** One line for listings. */
+  readonly description?: string;
+  /** Make a transport from the config's `transport.options`. */
+  create(options: Options, context?: TransportContext): Transport | Promise<Transport>;
+}
+
+/** Is `value` a {@link TransportFactory} (a named object with `create`)? */
+export function isTransportFactory(value: unknown): value is TransportFactory {
+  const v = value as Partial<TransportFactory> | null;
+  return typeof v === 'object' && v !== null && typeof v.name === 'string' && v.name !== '' && typeof v.create === 'function';
 }

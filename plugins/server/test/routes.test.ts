@@ -225,6 +225,18 @@ describe('leases', () => {
   });
 });
 
+describe('a worker stopped mid-job', () => {
+  it('gives the job back with requeue: true and it goes to the head of the queue', async () => {
+    const { app } = await server();
+    const first = (await app.inject({ method: 'POST', url: '/queue', payload: cleanupJob('first') })).json().job_id;
+    await app.inject({ method: 'POST', url: '/queue', payload: cleanupJob('second') });
+    await app.inject('/queue/poll?worker_id=W');
+    const res = await app.inject({ method: 'PATCH', url: `/jobs/${first}/completed`, payload: { failed: true, info: { worker_id: 'W', cancelled: true, requeue: true } } });
+    expect(res.json()).toEqual({ job_id: first, state: 'queued' });
+    expect((await app.inject('/queue')).json().queue.map((j: { job_title: string }) => j.job_title)).toEqual(['first', 'second']);
+  });
+});
+
 describe('cancel', () => {
   it('a queued job leaves the queue as cancelled; a running one is aborted through the heartbeat reply', async () => {
     const { app } = await server();

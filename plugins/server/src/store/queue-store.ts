@@ -97,6 +97,12 @@ export interface QueueStore {
    */
   finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult>;
   /**
+   * Give a running job back: it returns to the head of the queue at once
+   * (a worker that was stopped mid-job says so instead of letting the lease
+   * run out). Same holder rules as {@link finish}; attempts stay counted.
+   */
+  release(jobId: string, workerId: string | undefined, now: number): Promise<FinishResult>;
+  /**
    * Requeue running jobs whose lease ended before `now` at the head of the
    * queue; those already leased `maxAttempts` times go to failed with the
    * reason. Returns the ids of both kinds.

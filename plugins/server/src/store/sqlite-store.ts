@@ -249,6 +249,21 @@ export class SqliteStore implements QueueStore {
     return changes > 0;
   }
 
+  async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
+    return this.immediate(() => {
+      const row = this.row(jobId);
+      if (!row) return 'not-found';
+      if (row.state !== 'running') return 'lease-lost';
+      if (workerId !== undefined && workerId !== '' && row.worker_id !== null && row.worker_id !== workerId) return 'lease-lost';
+      this.stmt(
+        `UPDATE jobs SET state = 'queued', lease_expires = NULL, cancel_requested = 0,
+           seq = (SELECT MIN(seq) - 1 FROM jobs)
+         WHERE job_id = ?`,
+      ).run(jobId);
+      return 'ok';
+    });
+  }
+
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
     return this.immediate(() => {
       const row = this.row(jobId);

@@ -377,6 +377,24 @@ export function describeQueueStore(
       });
     });
 
+    describe('release', () => {
+      it('puts the holder\'s running job back at the head of the queue, attempts kept', async () => {
+        const [a, b] = await submit(2);
+        await store.lease('w1', LEASE, T0);
+        expect(await store.release(a!, 'w2', T0 + 1)).toBe('lease-lost');
+        expect(await store.release(a!, 'w1', T0 + 1)).toBe('ok');
+        expect((await store.queued()).map((j) => j.job_id)).toEqual([a, b]);
+        const again = await getJob(a!);
+        expect(again.state).toBe('queued');
+        expect(again.attempts).toBe(1);
+        expect(again.lease_expires).toBeUndefined();
+        expect(await store.release(a!, 'w1', T0 + 2)).toBe('lease-lost');
+        expect(await store.release('nope', 'w1', T0 + 2)).toBe('not-found');
+        expect((await store.lease('w2', LEASE, T0 + 3))?.job_id).toBe(a);
+        expect((await getJob(a!)).attempts).toBe(2);
+      });
+    });
+
     describe('finish', () => {
       it('records the holder\'s outcome and result exactly', async () => {
         const [id] = await submit(1);

@@ -1,0 +1,31 @@
+// One worker process of bench:dispatch: the real worker loop and HTTP
+// transport, with a no-op module that prints when each job starts
+// (`start JOB_ID EPOCH_MS`, microsecond precision) so the driver can measure
+// submit-to-start latency across processes.
+import { Type, createEngine, createWorker, defineModule } from '@sisyphus/core';
+import { createHttpTransport, transportDataStore } from '@sisyphus/transport-http';
+
+const [apiUrl, workerId] = process.argv.slice(2);
+const now = () => performance.timeOrigin + performance.now();
+
+const noop = defineModule({
+  name: 'noop',
+  schema: Type.Object({}),
+  setup: (ctx) => ({
+    run() {
+      process.stdout.write(`start ${ctx.task.jobId} ${now().toFixed(3)}\n`);
+    },
+  }),
+});
+
+const transport = createHttpTransport({ apiUrl });
+const engine = createEngine({ modules: [noop], dataStore: transportDataStore(transport) });
+const worker = createWorker({ engine, transport, workerId, pollIntervalMs: 30_000, heartbeatIntervalMs: 5000 });
+worker.on('job:reported', (e) => process.stdout.write(`done ${e.jobId} ${e.outcome} ${now().toFixed(3)}\n`));
+worker.start();
+process.stdout.write('ready\n');
+process.on('SIGTERM', async () => {
+  await worker.stop();
+  await transport.close();
+  process.exit(0);
+});

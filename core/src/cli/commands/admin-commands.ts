@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { apiRequest, type ApiOptions } from '../api-client.js';
+import { ExitCodes } from '../exit-codes.js';
+import { usage } from '../usage-error.js';
+import { readDocument } from '../../job/load-job-file.js';
+
+const print = (value: unknown, json?: boolean) =>
+  process.stdout.write(`${typeof value === 'string' && !json ? value : JSON.stringify(value, null, 2)}\n`);
+
+interface JobRow { job_id: string; job_title: string; state?: string; priority?: number; attempts?: number; worker_id?: string; added?: string }
+
+function jobTable(jobs: JobRow[]): string {
+  if (!jobs.length) return '(none)';
+  return jobs.map((j) => `${j.job_id}  ${(j.state ?? 'queued').padEnd(9)}  ${j.job_title}${j.worker_id ? `  [${j.worker_id}]` : ''}`).join('\n');
+}
+
+/** `sisyphus queue [ls|pause|resume|clear]` */
+export async function queueCommand(action: string, options: ApiOptions & { json?: boolean }): Promise<number> {
+  switch (action) {
+    case 'ls': {
+      const q = await apiRequest<{ queue: JobRow[]; entries: number; attributes: { disabled: boolean } }>(options, 'GET', '/queue');
+      if (options.json) print(q, true);
+      else print(`${q.entries} queued${q.attributes.disabled ? ' (paused)' : ''}\n${jobTable(q.queue)}`);
+      return ExitCodes.OK;
+    }
+    case 'pause':
+    case 'resume':
+      print(await apiRequest(options, 'PATCH', '/queue', { disabled: action === 'pause' }), true);
+      return ExitCodes.OK;
+    case 'clear':
+      await apiRequest(options, 'DELETE', '/queue');
+      print('queue cleared');
+      return ExitCodes.OK;
+    default:
+      throw usage(`unknown queue action "${action}" (ls, pause, resume, clear)`);
+  }
+}
+
+/** `sisyphus jobs [ls|show ID|cancel ID]` */
+export async function jobsCommand(action: string, id: string | undefined, options: ApiOptions & { json?: boolean; state?: string; limit?: string }): Promise<number> {
+  const need = () => {
+    if (!id) throw usage(`jobs ${action} needs a job id`);
+    return encodeURIComponent(id);
+  };
+  switch (action) {
+    case 'ls': {
+      const params = new URLSearchParams();
+      if (options.state) params.set('state', options.state);
+      if (options.limit) params.set('limit', options.limit);
+      const page = await apiRequest<{ jobs: JobRow[] }>(options, 'GET', `/jobs${params.size ? `?${params}` : ''}`);
+      print(options.json ? page : jobTable(page.jobs), options.json);
+      return ExitCodes.OK;
+    }
+    case 'show':
+      print(await apiRequest(options, 'GET', `/jobs/${need()}`), true);
+      return ExitCodes.OK;
+    case 'cancel': {
+      const r = await apiRequest<{ status: string }>(options, 'POST', `/jobs/${need()}/cancel`);
+      print(r.status === 'cancelled' ? 'cancelled (removed from the queue)' : 'cancel requested (its worker stops it)');
+      return ExitCodes.OK;
+    }
+    default:
+      throw usage(`unknown jobs action "${action}" (ls, show, cancel)`);
+  }
+}
+
+/** `sisyphus workers [ls|disable ID|enable ID]` */
+export async function workersCommand(action: string, id: string | undefined, options: ApiOptions & { json?: boolean }): Promise<number> {
+  switch (action) {
+    case 'ls': {
+      const r = await apiRequest<{ workers: Array<Record<string, unknown> & { worker_id: string; attributes: { disabled: boolean } }> }>(options, 'GET', '/workers');
+      if (options.json) print(r, true);
+      else if (!r.workers.length) print('(no workers)');
+      else {
+        print(
+          r.workers
+            .map((w) => `${w.worker_id}  ${String(w.hostname ?? '?').padEnd(16)} ${String(w.status ?? '?').padEnd(11)}${w.attributes.disabled ? ' disabled' : ''}${w.job_title ? `  ${w.job_title}` : ''}${w.progress !== undefined ? ` ${Math.round(Number(w.progress))}%` : ''}`)
+            .join('\n'),
+        );
+      }
+      return ExitCodes.OK;
+    }
+    case 'disable':
+    case 'enable':
+      if (!id) throw usage(`workers ${action} needs a worker id`);
+      print(await apiRequest(options, 'PATCH', `/workers/${encodeURIComponent(id)}`, { disabled: action === 'disable' }), true);
+      return ExitCodes.OK;
+    default:
+      throw usage(`unknown workers action "${action}" (ls, disable, enable)`);
+  }
+}
+
+/** `sisyphus data [get|set|rm] MODULE NAME [FILE]` */
+export async function dataCommand(action: string, module: string, name: string | undefined, file: string | undefined, options: ApiOptions): Promise<number> {
+  const path = (n: string) => `/data/${encodeURIComponent(module)}/${encodeURIComponent(n)}`;
+  switch (action) {
+    case 'ls':
+      print(await apiRequest(options, 'GET', `/data/${encodeURIComponent(module)}`), true);
+      return ExitCodes.OK;
+    case 'get':
+      if (!name) throw usage('data get needs MODULE NAME');
+      print(await apiRequest(options, 'GET', path(name)), true);
+      return ExitCodes.OK;
+    case 'set': {
+      if (!name || !file) throw usage('data set needs MODULE NAME FILE (JSON or YAML, or - for stdin)');
+      const record = file === '-' ? JSON.parse(readFileSync(0, 'utf8')) : await readDocument(file);
+      print(await apiRequest(options, 'POST', path(name), record), true);
+      return ExitCodes.OK;
+    }
+    case 'rm':
+      if (!name) throw usage('data rm needs MODULE NAME');
+      await apiRequest(options, 'DELETE', path(name));
+      print(`deleted ${module}/${name}`);
+      return ExitCodes.OK;
+    default:
+      throw usage(`unknown data action "${action}" (ls, get, set, rm)`);
+  }
+}

@@ -1,0 +1,125 @@
+import { chainDataStores } from '../../data/data-store.js';
+import { transportDataStore } from '../../data/transport-data-store.js';
+import type { Engine } from '../../engine/engine.js';
+import { ConfigError } from '../../module/errors.js';
+import { ErrorCodes } from '../../module/error-codes.js';
+import { createEngineFromConfig, dataStoreFromConfig } from '../../plugin/engine-from-config.js';
+import { loadConfig } from '../../plugin/load-config.js';
+import { loadPlugins } from '../../plugin/load-plugins.js';
+import { killAllGroups } from '../../process/process-groups.js';
+import { createWorker } from '../../worker/create-worker.js';
+import { createTransport, findTransport } from '../../worker/load-transport.js';
+import { loadOrCreateWorkerId } from '../../worker/worker-id.js';
+import { resolveWorkerSettings } from '../../worker/worker-settings.js';
+import { ExitCodes } from '../exit-codes.js';
+import { createLineLogger } from '../line-logger.js';
+import type { GlobalOptions } from './shared.js';
+
+/** Options of `sisyphus worker`. */
+export interface WorkerCommandOptions extends GlobalOptions {
+  /** API URL (beats `API_URL` and the config). */
+  api?: string;
+  /** Bearer token (beats `SISYPHUS_TOKEN` and the config). */
+  token?: string;
+  /** Jobs at once (beats the config). */
+  concurrency?: string;
+}
+
+/** Print the engine's job events as log lines: task phases, progress every 10 %, module logs. */
+function logJobs(engine: Engine, log: ReturnType<typeof createLineLogger>): void {
+  const steps = new Map<string, number>();
+  engine.on('task:phase', (e) => {
+    const who = `job ${e.jobId} task ${e.index + 1} ${e.module}`;
+    if (e.status === 'failed') log.warn(`${who}: ${e.phase} failed: ${e.error?.message ?? ''}`);
+    else if (e.phase === 'run' && e.status === 'start') log.info(`${who}: running`);
+    else log.debug(`${who}: ${e.phase} ${e.status}`);
+  });
+  engine.on('progress', (p) => {
+    const key = `${p.jobId}/${p.index}`;
+    const step = Math.floor(p.percent / 10);
+    if ((steps.get(key) ?? -1) >= step) return;
+    steps.set(key, step);
+    log.info(`job ${p.jobId} task ${p.index + 1} ${p.module}: ${Math.round(p.percent)}%`);
+  });
+  engine.on('log', (l) => log[l.level](`job ${l.jobId}${l.module ? ` ${l.module}` : ''}: ${l.message}`));
+  engine.on('job:end', (e) => {
+    for (const key of steps.keys()) if (key.startsWith(`${e.jobId}/`)) steps.delete(key);
+  });
+}
+
+/**
+ * `sisyphus worker`: take jobs from the server (the configured transport,
+ * `http` by default) and run them until SIGTERM/SIGINT. The first signal
+ * stops polling and lets running jobs finish (exit 0); a second aborts them:
+ * their processes are killed and they are reported so the server queues them
+ * again (exit 130). A third kills every process group at once and exits.
+ */
+export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const log = createLineLogger(process.stderr, !!options.verbose);
+  const loaded = await loadConfig(options.config ? { path: options.config } : {});
+  let concurrency: number | undefined;
+  if (options.concurrency !== undefined) {
+    concurrency = Number(options.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new ConfigError(`--concurrency must be a whole number >= 1 (got ${options.concurrency})`, { code: ErrorCodes.USAGE });
+    }
+  }
+  const settings = resolveWorkerSettings(loaded.config, loaded.dir, env, {
+    ...(options.api ? { api: options.api } : {}),
+    ...(options.token ? { token: options.token } : {}),
+    ...(concurrency ? { concurrency } : {}),
+  });
+  const found = await findTransport(settings.transport.name, await loadPlugins(loaded.config.plugins, loaded.dir));
+  const transport = await createTransport(found.factory, settings.transport.options, log);
+  const workerId = settings.id ?? (await loadOrCreateWorkerId(settings.stateDir));
+  // Server data first (option sets live there); the config's local data as a fallback.
+  const engine = await createEngineFromConfig(loaded, {
+    plugins: found.plugins,
+    dataStore: chainDataStores(transportDataStore(transport), dataStoreFromConfig(loaded)),
+    worker: { hostname: settings.hostname, id: workerId },
+  });
+  logJobs(engine, log);
+
+  const worker = createWorker({
+    engine,
+    transport,
+    workerId,
+    hostname: settings.hostname,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    pollIntervalMs: settings.pollIntervalMs,
+    networkRetryIntervalMs: settings.networkRetryIntervalMs,
+    concurrency: settings.concurrency,
+    logger: log,
+  });
+  const where = typeof settings.transport.options.apiUrl === 'string' ? ` ${settings.transport.options.apiUrl}` : '';
+  log.info(`${settings.hostname}: transport ${settings.transport.name}${where}, modules: ${engine.modules.names().join(', ') || 'none'}${loaded.filepath ? `, config ${loaded.filepath}` : ''}`);
+
+  let signals = 0;
+  let aborted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) {
+      log.info(`${signal}: stopping; running jobs finish first (send ${signal} again to abort them)`);
+      void worker.stop();
+    } else if (signals === 2) {
+      aborted = true;
+      log.warn(`${signal}: aborting running jobs; they are reported so the server queues them again (again to kill at once)`);
+      void worker.stop({ abort: true });
+    } else {
+      log.error(`${signal}: killing every process and exiting`);
+      killAllGroups('SIGKILL');
+      process.exit(ExitCodes.CANCELLED);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    worker.start();
+    await worker.finished();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await transport.close();
+  }
+  return aborted ? ExitCodes.CANCELLED : ExitCodes.OK;
+}

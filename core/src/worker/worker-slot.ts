@@ -1,0 +1,269 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { LogLevel } from '../container/services.js';
+import type { Engine } from '../engine/engine.js';
+import type { ProgressEvent, TaskPhaseEvent } from '../engine/events.js';
+import type { JobResult } from '../engine/job-result.js';
+import { isRetryable } from '../transport/transport-error.js';
+import type { LeasedJob, Transport, WorkerStatus } from '../transport/transport.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { JobProgress } from './job-progress.js';
+import type { OutageTracker } from './outage-tracker.js';
+import { sleep } from './sleep.js';
+import type { WorkerEvents } from './worker-events.js';
+
+/** What every slot of one worker shares (built by `createWorker`). */
+export interface SlotContext {
+  engine: Engine;
+  transport: Transport;
+  hostname: string;
+  version: string;
+  /** Sent as `online_at`. */
+  onlineAt: string;
+  pollIntervalMs: number;
+  /** Backoff of retried calls (polls after an error, completions). */
+  retry: BackoffOptions;
+  outage: OutageTracker;
+  events: EventEmitter<WorkerEvents>;
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>, workerId?: string): void;
+  /** Fires when the worker stops: idle waits and polls end. */
+  pollSignal: AbortSignal;
+  /** Fires on an aborting stop: results still undelivered get one last attempt. */
+  retrySignal: AbortSignal;
+  /** Fires once every slot has ended: in-flight heartbeats are dropped. */
+  endSignal: AbortSignal;
+  stopping(): boolean;
+  aborting(): boolean;
+  /** A heartbeat reply asked to cancel `jobId` (whichever slot runs it). */
+  cancelJob(jobId: string): void;
+}
+
+interface RunningJob {
+  leased: LeasedJob;
+  title: string;
+  controller: AbortController;
+  progress: JobProgress;
+  abortReason?: 'cancel' | 'stop';
+}
+
+function titleOf(job: Record<string, unknown>): string {
+  const title = job.job_title ?? job.job_name;
+  return typeof title === 'string' ? title : '';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One concurrency slot: to the server, a worker of its own. It heartbeats,
+ * polls while idle (unless the queue or it is disabled), runs one job at a
+ * time and reports its result, retrying until the report goes through.
+ */
+export class WorkerSlot {
+  #phase: WorkerStatus['status'] = 'startup';
+  #running: RunningJob | undefined;
+  #beating: Promise<void> | undefined;
+  #beatAgain = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: SlotContext,
+    /** The slot's worker id, as the server sees it. */
+    readonly id: string,
+    private readonly heartbeatIntervalMs: number,
+  ) {}
+
+  /** Id of the job this slot runs (or still reports), if any. */
+  get jobId(): string | undefined {
+    return this.#running?.leased.job_id;
+  }
+
+  /** The heartbeat body right now. */
+  status(): WorkerStatus {
+    const base: WorkerStatus = { status: this.#phase, hostname: this.ctx.hostname, version: this.ctx.version, online_at: this.ctx.onlineAt };
+    const running = this.#running;
+    if (!running) return base;
+    return { ...base, job_id: running.leased.job_id, job_title: running.title, ...running.progress.fields() };
+  }
+
+  /** Engine events are per engine; the slot keeps those of its own job. */
+  onPhase(event: TaskPhaseEvent): void {
+    if (event.jobId === this.jobId) this.#running!.progress.onPhase(event);
+  }
+
+  /** See {@link WorkerSlot.onPhase}. */
+  onProgress(event: ProgressEvent): void {
+    if (event.jobId === this.jobId) this.#running!.progress.onProgress(event);
+  }
+
+  /** Abort the running job (its processes are killed); false when `jobId` is not running here. */
+  abortJob(reason: 'cancel' | 'stop', jobId?: string): boolean {
+    const running = this.#running;
+    if (!running || (jobId !== undefined && running.leased.job_id !== jobId) || running.controller.signal.aborted) return false;
+    running.abortReason = reason;
+    this.ctx.log('warn', `${reason === 'cancel' ? 'the server cancelled' : 'aborting'} job ${running.leased.job_id} "${running.title}"`, undefined, this.id);
+    this.ctx.events.emit('job:abort', { workerId: this.id, jobId: running.leased.job_id, reason });
+    running.controller.abort(new Error(reason === 'cancel' ? 'cancelled by the server' : 'the worker is stopping'));
+    return true;
+  }
+
+  /** Send a heartbeat now; one already in flight is followed by another instead of overlapping. */
+  beat(): Promise<void> {
+    if (this.#beating) {
+      this.#beatAgain = true;
+      return this.#beating;
+    }
+    this.#beating = (async () => {
+      do {
+        this.#beatAgain = false;
+        await this.#sendHeartbeat();
+      } while (this.#beatAgain && !this.ctx.endSignal.aborted);
+    })().finally(() => {
+      this.#beating = undefined;
+    });
+    return this.#beating;
+  }
+
+  async #sendHeartbeat(): Promise<void> {
+    if (this.ctx.endSignal.aborted) return;
+    const status = this.status();
+    try {
+      const reply = await this.ctx.transport.heartbeat(status, { workerId: this.id, signal: this.ctx.endSignal });
+      this.ctx.outage.succeeded();
+      this.ctx.events.emit('heartbeat', { workerId: this.id, status, ok: true, ...(reply ? { reply } : {}) });
+      for (const jobId of reply?.cancel ?? []) this.ctx.cancelJob(jobId);
+    } catch (error) {
+      if (this.ctx.endSignal.aborted) return;
+      this.ctx.outage.failed(error, `heartbeat of ${this.id}`);
+      this.ctx.events.emit('heartbeat', { workerId: this.id, status, ok: false, error });
+    }
+  }
+
+  /** Stop the heartbeat timer and wait for a heartbeat in flight. */
+  async stopHeartbeats(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#beating;
+  }
+
+  /** The slot's life: startup heartbeat, then poll/run until the worker stops. */
+  async run(): Promise<void> {
+    await this.beat();
+    this.#phase = 'idle';
+    this.#timer = setInterval(() => void this.beat(), this.heartbeatIntervalMs);
+    let failures = 0;
+    while (!this.ctx.stopping()) {
+      const signal = this.ctx.pollSignal;
+      let job: LeasedJob | undefined;
+      let longPoll = false;
+      try {
+        const skip = await this.#disabled(signal);
+        if (skip) {
+          this.ctx.outage.succeeded();
+          failures = 0;
+          this.ctx.events.emit('poll:skip', { workerId: this.id, reason: skip });
+          await sleep(this.ctx.pollIntervalMs, signal);
+          continue;
+        }
+        longPoll = (await this.ctx.transport.capabilities?.(signal))?.longPoll === true;
+        job = await this.ctx.transport.next(signal, { workerId: this.id, ...(longPoll ? { waitMs: this.ctx.pollIntervalMs } : {}) });
+        this.ctx.outage.succeeded();
+        failures = 0;
+      } catch (error) {
+        if (this.ctx.stopping()) break;
+        this.ctx.outage.failed(error, `polling as ${this.id}`);
+        const wait = isRetryable(error) ? backoffDelay(failures++, this.ctx.retry) : this.ctx.pollIntervalMs;
+        this.ctx.log('debug', `poll failed: ${errorMessage(error)}; next try in ${Math.round(wait / 100) / 10} s`, undefined, this.id);
+        await sleep(wait, signal);
+        continue;
+      }
+      if (!job) {
+        if (!longPoll) await sleep(this.ctx.pollIntervalMs, signal);
+        continue;
+      }
+      // A job that arrived while stopping is not run; it is reported back as aborted (to be requeued).
+      await this.#runJob(job, this.ctx.stopping());
+    }
+  }
+
+  async #disabled(signal: AbortSignal): Promise<'queue-disabled' | 'worker-disabled' | undefined> {
+    if (await this.ctx.transport.queueDisabled?.(signal)) return 'queue-disabled';
+    if (await this.ctx.transport.workerDisabled?.(this.id, signal)) return 'worker-disabled';
+    return undefined;
+  }
+
+  async #runJob(leased: LeasedJob, refuse: boolean): Promise<void> {
+    const running: RunningJob = { leased, title: titleOf(leased.job), controller: new AbortController(), progress: new JobProgress() };
+    this.#running = running;
+    this.#phase = 'in_progress';
+    const jobId = leased.job_id;
+    this.ctx.events.emit('job:start', { workerId: this.id, jobId, title: running.title });
+    this.ctx.log('info', `job ${jobId} "${running.title}" started`, undefined, this.id);
+    if (refuse || this.ctx.aborting()) this.abortJob('stop');
+    void this.beat();
+
+    const started = new Date();
+    let result: JobResult;
+    try {
+      result = await this.ctx.engine.run(leased.job, { signal: running.controller.signal, jobId });
+    } catch (error) {
+      // The engine reports failures in its result; a throw is a bug, but the worker carries on.
+      result = {
+        start_time: started.toISOString(), end_time: new Date().toISOString(), runtime: (Date.now() - started.getTime()) / 1000,
+        worker: this.ctx.hostname, worker_id: this.id, version: this.ctx.version, completed: false,
+        message: `internal error: ${errorMessage(error)}`, job_id: jobId, job_title: running.title, failed: true, cancelled: false, tasks: [],
+      };
+    }
+    result = { ...result, worker: this.ctx.hostname, worker_id: this.id };
+    if (running.abortReason === 'stop' && !result.completed) {
+      result.requeue = true;
+      result.message = `the worker stopped before the job finished (${result.message ?? 'aborted'})`;
+    }
+    running.progress.progress = result.completed ? 100 : running.progress.progress;
+    this.ctx.events.emit('job:end', { workerId: this.id, jobId, result });
+    const how = result.completed ? 'done' : result.cancelled ? 'cancelled' : 'failed';
+    this.ctx.log(result.completed ? 'info' : 'warn', `job ${jobId} ${how} in ${result.runtime} s${result.completed ? '' : `: ${result.message ?? ''}`}`, undefined, this.id);
+
+    await this.#report(leased, result);
+    this.#running = undefined;
+    this.#phase = 'idle';
+    void this.beat();
+  }
+
+  /** Deliver the result; keep it and retry with backoff until it goes through. */
+  async #report(leased: LeasedJob, result: JobResult): Promise<void> {
+    const jobId = leased.job_id;
+    const done = (outcome: 'delivered' | 'refused' | 'lost', attempts: number, reason?: string) =>
+      this.ctx.events.emit('job:reported', { workerId: this.id, jobId, outcome, attempts, ...(reason ? { reason } : {}) });
+    for (let attempt = 0; ; attempt++) {
+      const last = this.ctx.retrySignal.aborted;
+      try {
+        const reply = await this.ctx.transport.complete(leased, result);
+        this.ctx.outage.succeeded();
+        if (reply && reply.accepted === false) {
+          this.ctx.log('warn', `the server refused the result of job ${jobId} (${reply.reason ?? 'no reason given'}); dropped`, undefined, this.id);
+          done('refused', attempt + 1, reply.reason);
+        } else {
+          this.ctx.log('info', `job ${jobId} reported${attempt ? ` after ${attempt + 1} attempts` : ''}`, undefined, this.id);
+          done('delivered', attempt + 1);
+        }
+        return;
+      } catch (error) {
+        if (!isRetryable(error)) {
+          this.ctx.log('error', `cannot report job ${jobId}: ${errorMessage(error)}; result dropped`, { result }, this.id);
+          done('lost', attempt + 1, errorMessage(error));
+          return;
+        }
+        this.ctx.outage.failed(error, `reporting job ${jobId}`);
+        if (last) {
+          this.ctx.log('error', `could not report job ${jobId} before exiting: ${errorMessage(error)}; result dropped`, { result }, this.id);
+          done('lost', attempt + 1, errorMessage(error));
+          return;
+        }
+        const wait = backoffDelay(attempt, this.ctx.retry);
+        this.ctx.log('debug', `report of job ${jobId} failed: ${errorMessage(error)}; keeping the result, next try in ${Math.round(wait / 100) / 10} s`, undefined, this.id);
+        await sleep(wait, this.ctx.retrySignal);
+      }
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import type { TransportCapabilities } from '@sisyphus/core';
+
+/**
+ * The features a server announces in `GET /status/config`:
+ * `{"features": {"long_poll": true, "leases": true}}` on our server,
+ * nothing on the original (so: plain polling, no leases).
+ */
+export function featuresFromConfig(body: unknown): TransportCapabilities {
+  const features = (body as { features?: Record<string, unknown> } | null | undefined)?.features;
+  if (typeof features !== 'object' || features === null) return { longPoll: false, leases: false };
+  return { longPoll: features.long_poll === true, leases: features.leases === true };
+}

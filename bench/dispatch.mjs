@@ -29,6 +29,7 @@ const dir = await mkdtemp(join(tmpdir(), 'sisyphus-dispatch-'));
 const server = await startServer({ port: 0, db: join(dir, 'server.db'), acceptUnknownModules: true, clientExpirySeconds: 30 });
 const api = server.url;
 const children = [];
+let stopping = false;
 const started = new Map();
 const done = new Map();
 const waiting = new Map();
@@ -45,7 +46,14 @@ const setPaused = (disabled) =>
 try {
   const ready = [];
   for (let i = 0; i < workers; i++) {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./dispatch-worker.mjs', import.meta.url)), api, `bench-${i + 1}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // BENCH_PROFILE=DIR writes a CPU profile of each worker process there.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = spawn(process.execPath, [...profile, fileURLToPath(new URL('./dispatch-worker.mjs', import.meta.url)), api, `bench-${i + 1}`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.once('exit', (code) => {
+      if (code && !stopping) console.error(`worker ${i + 1} exited with ${code}`);
+    });
     children.push(child);
     ready.push(
       new Promise((resolve) => {
@@ -93,6 +101,7 @@ try {
   console.log(`throughput: ${jobs} queued no-op jobs drained in ${seconds.toFixed(2)} s = ${(jobs / seconds).toFixed(0)} jobs/s (target >= 500 with 4 workers)`);
   if (!history.jobs?.length) throw new Error('no completed jobs in the history');
 } finally {
+  stopping = true;
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))));
   await server.close();

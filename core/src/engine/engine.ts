@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { container as rootContainer, type DependencyContainer } from '../container/di.js';
@@ -89,6 +90,7 @@ interface JobState {
   signal?: AbortSignal;
   slots: Slot[];
   workspace?: string;
+  workspaceUsed?: boolean;
   container?: DependencyContainer;
   detach: Array<() => void>;
 }
@@ -178,7 +180,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
     const paths = await this.#paths();
     const dataStore = this.#settings.dataStore ?? createMemoryDataStore();
-    state.workspace = await mkdtemp(join(this.#settings.workspaceRoot ?? tmpdir(), 'sisyphus-job-'));
+    // The job's scratch folder is only a name until a task asks for its workspace.
+    state.workspace = join(this.#settings.workspaceRoot ?? tmpdir(), `sisyphus-job-${randomBytes(6).toString('hex')}`);
     state.container = rootContainer.createChildContainer();
     for (const [index, task] of job.tasks.entries()) {
       const entry = this.modules.get(task.module)!;
@@ -191,7 +194,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         container: undefined as unknown as DependencyContainer,
       };
       const who = { index, module: task.module };
-      slot.container = await createTaskContainer({
+      slot.container = createTaskContainer({
         parent: state.container,
         info: { index, count: job.tasks.length, module: task.module, jobId, jobTitle: job.job_title },
         data: task.data,
@@ -203,6 +206,9 @@ export class Engine extends EventEmitter<EngineEvents> {
           list: () => state.outputs.slice(0, index).flat(),
         },
         jobWorkspace: state.workspace,
+        onWorkspaceCreated: () => {
+          state.workspaceUsed = true;
+        },
         signal: controller.signal,
         runnerSignal: () => slot.runnerSignal,
         log: (level, message, fields) => {
@@ -303,7 +309,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     state.detach.forEach((f) => f());
     for (const slot of state.slots) await Promise.resolve(slot.container.dispose()).catch(noop);
     if (state.container) await Promise.resolve(state.container.dispose()).catch(noop);
-    if (state.workspace) await rm(state.workspace, { recursive: true, force: true }).catch(noop);
+    if (state.workspace && state.workspaceUsed) await rm(state.workspace, { recursive: true, force: true }).catch(noop);
   }
 
   /**

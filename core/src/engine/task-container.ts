@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from '../container/di.js';
 import { TOKENS } from '../container/tokens.js';
@@ -17,6 +17,8 @@ export interface TaskContainerInput {
   paths: PathGuard;
   outputs: JobOutputs;
   jobWorkspace: string;
+  /** Called when the task's workspace is created (so the job knows to remove it). */
+  onWorkspaceCreated: () => void;
   /** The task's signal: fires on job cancel, or on timeout while running. */
   signal: AbortSignal;
   /** The signal the process runner uses by default in the current phase (cleanup gets its own). */
@@ -29,9 +31,18 @@ export interface TaskContainerInput {
  * Create the child container of one task and register everything a module
  * may inject, each under its token in `TOKENS`.
  */
-export async function createTaskContainer(input: TaskContainerInput): Promise<DependencyContainer> {
-  const workspace = join(input.jobWorkspace, `${input.info.index + 1}-${input.info.module}`);
-  await mkdir(workspace, { recursive: true });
+export function createTaskContainer(input: TaskContainerInput): DependencyContainer {
+  const path = join(input.jobWorkspace, `${input.info.index + 1}-${input.info.module}`);
+  let created = false;
+  // Made on first use: most tasks never need one, and a job should cost no file-system work for it.
+  const workspace = () => {
+    if (!created) {
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+      created = true;
+      input.onWorkspaceCreated();
+    }
+    return path;
+  };
   const logger: Logger = {
     debug: (m, f) => input.log('debug', m, f),
     info: (m, f) => input.log('info', m, f),
@@ -49,7 +60,9 @@ export async function createTaskContainer(input: TaskContainerInput): Promise<De
     dataStore: input.dataStore,
     runner,
     paths: input.paths,
-    workspace,
+    get workspace() {
+      return workspace();
+    },
     signal: input.signal,
     outputs: input.outputs,
   };
@@ -62,7 +75,7 @@ export async function createTaskContainer(input: TaskContainerInput): Promise<De
   c.register(TOKENS.DataStore, { useValue: input.dataStore });
   c.register(TOKENS.ProcessRunner, { useValue: runner });
   c.register(TOKENS.PathGuard, { useValue: input.paths });
-  c.register(TOKENS.Workspace, { useValue: workspace });
+  c.register(TOKENS.Workspace, { useFactory: workspace });
   c.register(TOKENS.AbortSignal, { useValue: input.signal });
   c.register(TOKENS.JobOutputs, { useValue: input.outputs });
   c.register(TOKENS.TaskContext, { useValue: context });

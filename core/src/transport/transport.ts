@@ -70,6 +70,12 @@ export interface TransportCapabilities {
   longPoll?: boolean;
   /** The server holds polled jobs under leases renewed by heartbeats. */
   leases?: boolean;
+  /**
+   * `next` itself answers "nothing" while the queue or this worker is
+   * disabled, so the worker need not ask `queueDisabled`/`workerDisabled`
+   * before every poll (two requests less per job).
+   */
+  pollChecksDisabled?: boolean;
 }
 
 /**

@@ -143,6 +143,8 @@ export class WorkerSlot {
   async stopHeartbeats(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    if (this.#soon) clearTimeout(this.#soon);
+    this.#soon = undefined;
     await this.#beating;
   }
 
@@ -157,7 +159,9 @@ export class WorkerSlot {
       let job: LeasedJob | undefined;
       let longPoll = false;
       try {
-        const skip = await this.#disabled(signal);
+        const caps = await this.ctx.transport.capabilities?.(signal);
+        // Our server refuses polls itself while disabled; the original needs the two checks first.
+        const skip = caps?.pollChecksDisabled ? undefined : await this.#disabled(signal);
         if (skip) {
           this.ctx.outage.succeeded();
           failures = 0;
@@ -165,7 +169,7 @@ export class WorkerSlot {
           await sleep(this.ctx.pollIntervalMs, signal);
           continue;
         }
-        longPoll = (await this.ctx.transport.capabilities?.(signal))?.longPoll === true;
+        longPoll = caps?.longPoll === true;
         job = await this.ctx.transport.next(signal, { workerId: this.id, ...(longPoll ? { waitMs: this.ctx.pollIntervalMs } : {}) });
         this.ctx.outage.succeeded();
         failures = 0;
@@ -192,6 +196,19 @@ export class WorkerSlot {
     return undefined;
   }
 
+  #soon: NodeJS.Timeout | undefined;
+  /**
+   * Report a status change shortly, not at once: a job that ends within
+   * the delay (and the next one that starts) costs no heartbeats of its own,
+   * while a real encode shows as in_progress within a quarter second.
+   */
+  #beatSoon(): void {
+    this.#soon ??= setTimeout(() => {
+      this.#soon = undefined;
+      void this.beat();
+    }, 250);
+  }
+
   async #runJob(leased: LeasedJob, refuse: boolean): Promise<void> {
     const running: RunningJob = { leased, title: titleOf(leased.job), controller: new AbortController(), progress: new JobProgress() };
     this.#running = running;
@@ -200,7 +217,7 @@ export class WorkerSlot {
     this.ctx.events.emit('job:start', { workerId: this.id, jobId, title: running.title });
     this.ctx.log('info', `job ${jobId} "${running.title}" started`, undefined, this.id);
     if (refuse || this.ctx.aborting()) this.abortJob('stop');
-    void this.beat();
+    this.#beatSoon();
 
     const started = new Date();
     let result: JobResult;
@@ -227,7 +244,7 @@ export class WorkerSlot {
     await this.#report(leased, result);
     this.#running = undefined;
     this.#phase = 'idle';
-    void this.beat();
+    this.#beatSoon();
   }
 
   /** Deliver the result; keep it and retry with backoff until it goes through. */

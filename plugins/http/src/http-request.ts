@@ -1,4 +1,5 @@
 import { TransportError } from '@sisyphus/core';
+import { nodeRequest, type Agents } from './node-request.js';
 
 /** An HTTP answer, body read as text. */
 export interface HttpAnswer {
@@ -19,7 +20,9 @@ export interface HttpRequestInit {
   signal?: AbortSignal;
   /** The transport's own signal (closed). */
   closed: AbortSignal;
-  fetch: typeof fetch;
+  /** A custom fetch (tests, proxies); without it, node:http with keep-alive `agents`. */
+  fetch?: typeof fetch;
+  agents: Agents;
 }
 
 /** `base` + `path`, keeping a path prefix of the base (`http://h/api` + `/queue`). */
@@ -40,20 +43,18 @@ export async function httpRequest(base: string, init: HttpRequestInit): Promise<
   const headers: Record<string, string> = { accept: 'application/json' };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.token) headers.authorization = `Bearer ${init.token}`;
+  const body = init.body !== undefined ? JSON.stringify(init.body) : undefined;
+  const signal = AbortSignal.any(signals);
   try {
-    const response = await init.fetch(joinUrl(base, init.path), {
-      method: init.method,
-      headers,
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      signal: AbortSignal.any(signals),
-    });
+    if (!init.fetch) return await nodeRequest(joinUrl(base, init.path), { method: init.method, headers, ...(body !== undefined ? { body } : {}), signal }, init.agents);
+    const response = await init.fetch(joinUrl(base, init.path), { method: init.method, headers, ...(body !== undefined ? { body } : {}), signal });
     return { status: response.status, text: await response.text() };
   } catch (error) {
     if (init.signal?.aborted) throw init.signal.reason ?? error;
     if (init.closed.aborted) throw new TransportError(`${what}: the transport is closed`, { retryable: false, cause: error });
     if (timeout.aborted) throw new TransportError(`${what}: no answer within ${init.timeoutMs / 1000} s`, { cause: error });
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? (error as Error).message;
+    const detail = cause?.code ?? cause?.message ?? (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new TransportError(`${what}: ${detail}`, { cause: error });
   }
 }

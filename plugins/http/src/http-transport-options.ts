@@ -29,7 +29,6 @@ export const DEFAULT_API_URL = 'http://localhost:5000';
 export interface ResolvedHttpTransportOptions extends HttpTransportOptions {
   apiUrl: string;
   requestTimeoutMs: number;
-  fetch: typeof fetch;
 }
 
 /** Check the options and fill in defaults; a wrong field is a `ConfigError` that names it. */
@@ -47,5 +46,5 @@ export function resolveHttpTransportOptions(options: HttpTransportOptions = {}):
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   if (typeof requestTimeoutMs !== 'number' || !(requestTimeoutMs > 0)) throw bad('requestTimeoutMs', 'must be a positive number');
   if (options.longPoll !== undefined && typeof options.longPoll !== 'boolean') throw bad('longPoll', 'must be true or false');
-  return { ...options, apiUrl, requestTimeoutMs, fetch: options.fetch ?? globalThis.fetch };
+  return { ...options, apiUrl, requestTimeoutMs };
 }

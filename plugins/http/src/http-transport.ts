@@ -11,6 +11,7 @@ import {
   type WorkerStatus,
 } from '@sisyphus/core';
 import { completionBody } from './completion-body.js';
+import { createAgents } from './node-request.js';
 import { httpRequest, isOk, parseJson, statusError, type HttpAnswer, type HttpRequestInit } from './http-request.js';
 import { resolveHttpTransportOptions, type HttpTransportOptions, type ResolvedHttpTransportOptions } from './http-transport-options.js';
 import { featuresFromConfig } from './server-features.js';
@@ -30,19 +31,21 @@ export class HttpTransport implements Transport {
   readonly name = 'http';
   readonly options: ResolvedHttpTransportOptions;
   readonly #closed = new AbortController();
+  readonly #agents = createAgents();
   #features: TransportCapabilities | undefined;
 
   constructor(options: HttpTransportOptions = {}) {
     this.options = resolveHttpTransportOptions(options);
   }
 
-  #request(init: Omit<HttpRequestInit, 'closed' | 'fetch' | 'token' | 'timeoutMs'> & { timeoutMs?: number }): Promise<HttpAnswer> {
+  #request(init: Omit<HttpRequestInit, 'closed' | 'fetch' | 'agents' | 'token' | 'timeoutMs'> & { timeoutMs?: number }): Promise<HttpAnswer> {
     if (this.#closed.signal.aborted) return Promise.reject(new TransportError('the transport is closed', { retryable: false }));
     return httpRequest(this.options.apiUrl, {
       ...init,
       timeoutMs: init.timeoutMs ?? this.options.requestTimeoutMs,
       closed: this.#closed.signal,
-      fetch: this.options.fetch,
+      agents: this.#agents,
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
       ...(this.options.token ? { token: this.options.token } : {}),
     });
   }
@@ -158,6 +161,8 @@ export class HttpTransport implements Transport {
   /** Abort requests in flight; later calls fail. */
   async close(): Promise<void> {
     this.#closed.abort();
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
   }
 }
 

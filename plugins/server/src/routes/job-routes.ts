@@ -77,11 +77,12 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
         return reply.code(400).send({ message: 'body must be {failed: boolean, info: object}' });
       }
       const info = typeof body.info === 'object' && body.info !== null && !Array.isArray(body.info) ? (body.info as Record<string, unknown>) : {};
-      const job = await store.get(id);
-      if (!job) return reply.code(404).send({ message: 'no such job' });
+      // Only a failure needs the stored job (was a cancel asked for?); a success goes straight to finish.
+      const job = body.failed ? await store.get(id) : undefined;
+      if (body.failed && !job) return reply.code(404).send({ message: 'no such job' });
       const workerId = typeof info.worker_id === 'string' ? info.worker_id : undefined;
       // A worker stopped mid-job gives the job back (unless it was asked to cancel it).
-      if (body.failed && info.requeue === true && !job.cancel_requested) {
+      if (body.failed && info.requeue === true && !job?.cancel_requested) {
         const released = await store.release(id, workerId, ctx.now());
         if (released === 'ok') {
           ctx.waiters.wake();
@@ -90,7 +91,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
         if (released === 'not-found') return reply.code(404).send({ message: 'no such job' });
         return reply.code(409).send({ message: `job ${id} is no longer leased to ${workerId ?? 'this worker'}; the report was not recorded` });
       }
-      const cancelled = body.failed && (info.cancelled === true || job.cancel_requested === true);
+      const cancelled = body.failed && (info.cancelled === true || job?.cancel_requested === true);
       const state = !body.failed ? 'completed' : cancelled ? 'cancelled' : 'failed';
       const outcome = await store.finish(id, workerId, { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) }, ctx.now());
       if (outcome === 'not-found') return reply.code(404).send({ message: 'no such job' });

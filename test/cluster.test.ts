@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as netServer } from 'node:net';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error plain JS helper script
+import { makeSample } from '../scripts/make-sample.mjs';
+
+// A whole system on one machine: a real server process and real worker
+// processes, talking HTTP on loopback.
+const bin = fileURLToPath(new URL('../core/dist/cli/bin.js', import.meta.url));
+let dir = '';
+let api = '';
+let port = 0;
+const procs: Array<{ name: string; child: ChildProcess; out: string[] }> = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = netServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = s.address() as { port: number };
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${api}${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
+}
+
+function start(name: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = { name, child, out: [] as string[] };
+  child.stdout!.on('data', (d) => entry.out.push(String(d)));
+  child.stderr!.on('data', (d) => entry.out.push(String(d)));
+  procs.push(entry);
+  return entry;
+}
+
+async function startServer() {
+  const server = start('server', ['server', '--config', join(dir, 'server.yaml')]);
+  await until('the server', async () => (await fetch(`${api}/status/health`).then((r) => r.ok, () => false)) || undefined);
+  return server;
+}
+
+const startWorker = (id: string) =>
+  start(`worker ${id}`, ['worker', '--config', join(dir, 'worker.yaml')], { HOST_UUID: id, HOSTNAME_OVERRIDE: `host-${id}`, API_URL: api });
+
+async function stop(entry: { child: ChildProcess }, signal: NodeJS.Signals = 'SIGTERM') {
+  if (entry.child.exitCode !== null || entry.child.signalCode !== null) return;
+  const exited = new Promise((r) => entry.child.once('exit', r));
+  entry.child.kill(signal);
+  await exited;
+}
+
+/** ffmpeg processes whose parent is `pid`. */
+function ffmpegChildren(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const [, rest] = stat.split(') ');
+        const fields = rest!.split(' ');
+        return fields[0] !== 'Z' && Number(fields[1]) === pid && readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('ffmpeg');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+const encodeJob = (title: string, source: string, out: string, preset = 'ultrafast') => ({
+  job_title: title,
+  tasks: [
+    {
+      module: 'ffmpeg',
+      data: {
+        sources: [source],
+        source_maps: [{ source: 0, specifier: 'v', stream: 0 }],
+        output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'libx264', preset } }],
+        output_file: out,
+        overwrite: true,
+      },
+    },
+  ],
+});
+
+type JobView = { job_id: string; state: string; worker_id?: string; attempts: number; result?: { worker_id?: string; message?: string } };
+const job = async (id: string) => (await call<JobView>('GET', `/jobs/${id}`)).json;
+/** How many times any worker started job `id` (its log line: `job ID "title" started`). */
+const startsOf = (id: string) => procs.filter((p) => p.name.startsWith('worker')).map((p) => p.out.join('')).join('').split(`job ${id} "`).length - 1;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sis-cluster-'));
+  port = await freePort();
+  api = `http://127.0.0.1:${port}`;
+  await mkdir(join(dir, 'in'));
+  await mkdir(join(dir, 'out'));
+  await makeSample(join(dir, 'in', 'short.mkv'), { duration: 1, size: '160x120' });
+  await makeSample(join(dir, 'in', 'long.mkv'), { duration: 40, size: '640x360' });
+  await writeFile(join(dir, 'server.yaml'), `server:\n  port: ${port}\n  db: ${join(dir, 'server.db')}\n  leaseSeconds: 3\n  clientExpirySeconds: 10\n  maxAttempts: 5\n`);
+  await writeFile(join(dir, 'worker.yaml'), `worker:\n  heartbeatInterval: 0.5\n  pollInterval: 5\n  networkRetryInterval: 0.2\n  stateDir: ${join(dir, 'state')}\n`);
+  await startServer();
+  startWorker('wA');
+  startWorker('wB');
+  await until('two workers', async () => (await call<{ count: number }>('GET', '/workers')).json.count === 2 || undefined);
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of [...procs].reverse()) await stop(p, 'SIGKILL');
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('a whole system on one machine', () => {
+  it('20 jobs (cleanup and tiny ffmpeg) across 2 workers all complete exactly once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const body =
+        i % 4 === 3
+          ? encodeJob(`encode ${i}`, join(dir, 'in', 'short.mkv'), join(dir, 'out', `enc-${i}.mkv`))
+          : { job_title: `copy ${i} & co`, tasks: [{ module: 'cleanup', data: { copy: [{ source: join(dir, 'in', 'short.mkv'), destination: join(dir, 'out', `copy-${i}.mkv`) }] } }] };
+      const res = await call<{ job_id: string }>('POST', '/queue', body);
+      expect(res.status).toBe(200);
+      ids.push(res.json.job_id);
+    }
+    await until('20 completed jobs', async () => (await Promise.all(ids.map(job))).every((j) => j.state === 'completed') || undefined, 90_000);
+    const jobs = await Promise.all(ids.map(job));
+    expect(new Set(jobs.map((j) => j.result?.worker_id))).toEqual(new Set(['wA', 'wB']));
+    for (const j of jobs) {
+      expect(j.attempts).toBe(1);
+      expect(startsOf(j.job_id)).toBe(1);
+    }
+    for (let i = 0; i < 20; i++) expect(existsSync(join(dir, 'out', i % 4 === 3 ? `enc-${i}.mkv` : `copy-${i}.mkv`))).toBe(true);
+    expect((await call('GET', '/queue')).json.entries).toBe(0);
+  }, 120_000);
+
+  it('kill -9 of a worker mid-encode: its ffmpeg dies with it, the job is requeued and completed by the other worker', async () => {
+    const { json } = await call<{ job_id: string }>('POST', '/queue', encodeJob('long encode', join(dir, 'in', 'long.mkv'), join(dir, 'out', 'long.mkv'), 'medium'));
+    const id = json.job_id;
+    const holder = await until('the encode to start', async () => {
+      const j = await job(id);
+      return j.state === 'running' && j.worker_id ? j.worker_id : undefined;
+    });
+    const victim = procs.find((p) => p.name === `worker ${holder}`)!;
+    const ffmpegs = await until('its ffmpeg', () => {
+      const pids = ffmpegChildren(victim.child.pid!);
+      return pids.length ? pids : undefined;
+    });
+    await stop(victim, 'SIGKILL');
+    await until('the orphaned ffmpeg to die', () => ffmpegs.every((p) => !alive(p)) || undefined, 3000);
+    const done = await until('the job to complete elsewhere', async () => {
+      const j = await job(id);
+      return j.state === 'completed' ? j : undefined;
+    }, 90_000);
+    expect(done.attempts).toBe(2);
+    expect(done.result?.worker_id).not.toBe(holder);
+    // Bring a worker back for the next tests.
+    startWorker(holder);
+  }, 120_000);
+
+  it('a cancelled running job stops: ffmpeg killed, state cancelled', async () => {
+    const { json } = await call<{ job_id: string }>('POST', '/queue', encodeJob('to cancel', join(dir, 'in', 'long.mkv'), join(dir, 'out', 'cancelled.mkv'), 'medium'));
+    const id = json.job_id;
+    const holder = await until('the encode to start', async () => {
+      const j = await job(id);
+      return j.state === 'running' && j.worker_id ? j.worker_id : undefined;
+    });
+    const worker = procs.filter((p) => p.name === `worker ${holder}`).at(-1)!;
+    const ffmpegs = await until('its ffmpeg', () => {
+      const pids = ffmpegChildren(worker.child.pid!);
+      return pids.length ? pids : undefined;
+    });
+    expect((await call('POST', `/jobs/${id}/cancel`)).json.status).toBe('requested');
+    await until('the job to end cancelled', async () => (await job(id)).state === 'cancelled' || undefined, 20_000);
+    expect(ffmpegs.some(alive)).toBe(false);
+    expect(existsSync(join(dir, 'out', 'cancelled.mkv'))).toBe(false);
+  }, 60_000);
+
+  it('a server restart mid-run loses nothing', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await call<{ job_id: string }>('POST', '/queue', encodeJob(`restart ${i}`, join(dir, 'in', 'short.mkv'), join(dir, 'out', `restart-${i}.mkv`)))).json.job_id);
+    await until('a job to run', async () => (await Promise.all(ids.map(job))).some((j) => j.state !== 'queued') || undefined);
+    const server = procs.find((p) => p.name === 'server' && p.child.exitCode === null)!;
+    await stop(server, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 1500));
+    await startServer();
+    await until('every job to complete', async () => (await Promise.all(ids.map(job))).every((j) => j.state === 'completed') || undefined, 90_000);
+    for (let i = 0; i < 6; i++) expect(existsSync(join(dir, 'out', `restart-${i}.mkv`))).toBe(true);
+  }, 120_000);
+});

@@ -45,7 +45,8 @@ export async function apiRequest<T = unknown>(options: ApiOptions, method: strin
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    const inner = (error as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } }).cause;
+    const cause = inner?.code ?? inner?.errors?.find((e) => e.code)?.code ?? inner?.message ?? (error as Error).message;
     throw new ApiError(`cannot reach the server at ${base}: ${cause}`, 0);
   }
   const text = await response.text();

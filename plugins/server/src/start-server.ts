@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, type ModuleRegistry } from '@sisyphus/core';
+import { ConfigError, buildRegistry, loadPlugins, type ModuleRegistry } from '@sisyphus/core';
 import { createServer, type SisyphusServer } from './create-server.js';
 import type { ServerOptions } from './server-options.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -16,7 +16,7 @@ export interface StartServerOptions extends ServerOptions {
   db?: string;
   /** Allow binding a non-loopback address without tokens. */
   insecure?: boolean;
-  /** Modules whose schemas submissions are checked against. */
+  /** Modules whose schemas submissions are checked against. Default: the shipped modules that are installed. */
   registry?: ModuleRegistry;
 }
 
@@ -48,11 +48,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   const db = options.db === ':memory:' ? ':memory:' : resolve(options.db ?? defaultDbPath());
   if (db !== ':memory:') await mkdir(dirname(db), { recursive: true });
   const store = openSqliteStore(db);
-  const server = await createServer(
-    store,
-    { ...options, backend: { type: 'sqlite', path: db, ...(options.backend ?? {}) } },
-    options.registry ? { registry: options.registry } : {},
-  );
+  const registry = options.registry ?? buildRegistry(await loadPlugins(undefined, process.cwd()));
+  const server = await createServer(store, { ...options, backend: { type: 'sqlite', path: db, ...(options.backend ?? {}) } }, { registry });
   try {
     const address = await server.app.listen({ host, port: options.port ?? 5000 });
     return { ...server, url: address.replace('[::1]', 'localhost') };

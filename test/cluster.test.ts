@@ -117,6 +117,20 @@ const job = async (id: string) => (await call<JobView>('GET', `/jobs/${id}`)).js
 /** How many times any worker started job `id` (its log line: `job ID "title" started`). */
 const startsOf = (id: string) => procs.filter((p) => p.name.startsWith('worker')).map((p) => p.out.join('')).join('').split(`job ${id} "`).length - 1;
 
+/** Wait until job `id` runs: its worker (the live process of that id) and that worker's ffmpeg pids. */
+async function runningEncode(id: string) {
+  const holder = await until('the encode to start', async () => {
+    const j = await job(id);
+    return j.state === 'running' && j.worker_id ? j.worker_id : undefined;
+  });
+  const worker = procs.filter((p) => p.name === `worker ${holder}` && p.child.exitCode === null && p.child.signalCode === null).at(-1)!;
+  const ffmpegs = await until('its ffmpeg', () => {
+    const pids = ffmpegChildren(worker.child.pid!);
+    return pids.length ? pids : undefined;
+  });
+  return { holder, worker, ffmpegs };
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sis-cluster-'));
   port = await freePort();
@@ -164,15 +178,7 @@ describe('a whole system on one machine', () => {
   it('kill -9 of a worker mid-encode: its ffmpeg dies with it, the job is requeued and completed by the other worker', async () => {
     const { json } = await call<{ job_id: string }>('POST', '/queue', encodeJob('long encode', join(dir, 'in', 'long.mkv'), join(dir, 'out', 'long.mkv'), 'medium'));
     const id = json.job_id;
-    const holder = await until('the encode to start', async () => {
-      const j = await job(id);
-      return j.state === 'running' && j.worker_id ? j.worker_id : undefined;
-    });
-    const victim = procs.find((p) => p.name === `worker ${holder}`)!;
-    const ffmpegs = await until('its ffmpeg', () => {
-      const pids = ffmpegChildren(victim.child.pid!);
-      return pids.length ? pids : undefined;
-    });
+    const { holder, worker: victim, ffmpegs } = await runningEncode(id);
     await stop(victim, 'SIGKILL');
     await until('the orphaned ffmpeg to die', () => ffmpegs.every((p) => !alive(p)) || undefined, 3000);
     const done = await until('the job to complete elsewhere', async () => {
@@ -188,15 +194,7 @@ describe('a whole system on one machine', () => {
   it('a cancelled running job stops: ffmpeg killed, state cancelled', async () => {
     const { json } = await call<{ job_id: string }>('POST', '/queue', encodeJob('to cancel', join(dir, 'in', 'long.mkv'), join(dir, 'out', 'cancelled.mkv'), 'medium'));
     const id = json.job_id;
-    const holder = await until('the encode to start', async () => {
-      const j = await job(id);
-      return j.state === 'running' && j.worker_id ? j.worker_id : undefined;
-    });
-    const worker = procs.filter((p) => p.name === `worker ${holder}`).at(-1)!;
-    const ffmpegs = await until('its ffmpeg', () => {
-      const pids = ffmpegChildren(worker.child.pid!);
-      return pids.length ? pids : undefined;
-    });
+    const { ffmpegs } = await runningEncode(id);
     expect((await call('POST', `/jobs/${id}/cancel`)).json.status).toBe('requested');
     await until('the job to end cancelled', async () => (await job(id)).state === 'cancelled' || undefined, 20_000);
     expect(ffmpegs.some(alive)).toBe(false);

@@ -249,12 +249,19 @@ export class SqliteStore implements QueueStore {
     return changes > 0;
   }
 
+  /** Is `jobId` running and held by `workerId` (any holder when none is named; an anonymous lease is anyone's)? */
+  #holds(jobId: string, workerId: string | undefined): FinishResult {
+    const row = this.row(jobId);
+    if (!row) return 'not-found';
+    if (row.state !== 'running') return 'lease-lost';
+    if (workerId !== undefined && workerId !== '' && row.worker_id !== null && row.worker_id !== workerId) return 'lease-lost';
+    return 'ok';
+  }
+
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
     return this.immediate(() => {
-      const row = this.row(jobId);
-      if (!row) return 'not-found';
-      if (row.state !== 'running') return 'lease-lost';
-      if (workerId !== undefined && workerId !== '' && row.worker_id !== null && row.worker_id !== workerId) return 'lease-lost';
+      const held = this.#holds(jobId, workerId);
+      if (held !== 'ok') return held;
       this.stmt(
         `UPDATE jobs SET state = 'queued', lease_expires = NULL, cancel_requested = 0,
            seq = (SELECT MIN(seq) - 1 FROM jobs)
@@ -266,10 +273,8 @@ export class SqliteStore implements QueueStore {
 
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
     return this.immediate(() => {
-      const row = this.row(jobId);
-      if (!row) return 'not-found';
-      if (row.state !== 'running') return 'lease-lost';
-      if (workerId !== undefined && workerId !== '' && row.worker_id !== null && row.worker_id !== workerId) return 'lease-lost';
+      const held = this.#holds(jobId, workerId);
+      if (held !== 'ok') return held;
       this.stmt(
         `UPDATE jobs SET state = ?, result = ?, reason = ?, finished_at = ?, lease_expires = NULL,
            worker_id = COALESCE(worker_id, ?)

@@ -22,8 +22,9 @@ export class ApiError extends SisyphusError {
 
 /** Resolve the base URL and token from options and the environment. */
 export function apiTarget(options: ApiOptions): { base: string; token?: string } {
-  const base = (options.api ?? process.env.SISYPHUS_API ?? process.env.API_URL ?? 'http://localhost:5000').replace(/\/+$/, '');
-  const token = options.token ?? process.env.SISYPHUS_TOKEN;
+  const env = (name: string) => process.env[name]?.trim() || undefined;
+  const base = (options.api || env('SISYPHUS_API') || env('API_URL') || 'http://localhost:5000').replace(/\/+$/, '');
+  const token = options.token || env('SISYPHUS_TOKEN');
   return token ? { base, token } : { base };
 }
 

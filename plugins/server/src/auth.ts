@@ -33,6 +33,8 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenGrant[]
   if (!tokens.length) return;
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method === 'OPTIONS') return; // CORS preflight carries no credentials
+    // Unknown routes answer 404 to anyone; the API description is no secret.
+    if (request.routeOptions.url === undefined || request.url === '/doc' || request.url.startsWith('/doc/')) return;
     const access = request.routeOptions.config?.access;
     if (access === 'public') return;
     const header = request.headers.authorization ?? '';

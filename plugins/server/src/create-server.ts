@@ -87,12 +87,12 @@ export async function createServer(
       .expireLeases(context.now(), resolved.maxAttempts)
       .then(({ requeued, failed }) => {
         if (requeued.length) {
-          app.log.warn({ requeued }, 'leases expired: jobs requeued');
+          resolved.log?.('warn', `lease expired (no heartbeat from its worker): requeued ${requeued.join(', ')}`);
           context.waiters.wake(requeued.length);
         }
-        if (failed.length) app.log.warn({ failed }, 'leases expired too often: jobs failed');
+        if (failed.length) resolved.log?.('warn', `lease expired too often or while cancelling: ended ${failed.join(', ')}`);
       })
-      .catch((error: unknown) => app.log.error(error));
+      .catch((error: unknown) => resolved.log?.('error', `lease sweep failed: ${(error as Error).message}`));
   }, resolved.sweepIntervalMs);
   sweeper.unref();
 

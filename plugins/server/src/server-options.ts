@@ -35,10 +35,12 @@ export interface ServerOptions {
   backend?: Record<string, unknown>;
   /** Fastify's logger option. Default false. */
   logger?: boolean | Record<string, unknown>;
+  /** Where the server's own events go (expired leases, requeues): one line each. */
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /** {@link ServerOptions} with every default filled in. */
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'backend' | 'logger'>> & Pick<ServerOptions, 'backend' | 'logger'>;
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'backend' | 'logger' | 'log'>> & Pick<ServerOptions, 'backend' | 'logger' | 'log'>;
 
 /** Fill in the defaults. */
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
@@ -53,5 +55,6 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.log ? { log: options.log } : {}),
   };
 }

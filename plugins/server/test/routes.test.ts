@@ -211,8 +211,9 @@ describe('leases', () => {
     expect((await app.inject(`/jobs/${first}`)).json()).toMatchObject({ state: 'completed', worker_id: 'B' });
   });
 
-  it('past max attempts the job fails with the reason', async () => {
-    const { app } = await server({ leaseSeconds: 1, maxAttempts: 2 });
+  it('past max attempts the job fails with the reason, and the server says so in its log', async () => {
+    const lines: string[] = [];
+    const { app } = await server({ leaseSeconds: 1, maxAttempts: 2, log: (level, message) => lines.push(`${level} ${message}`) });
     const id = (await app.inject({ method: 'POST', url: '/queue', payload: cleanupJob() })).json().job_id;
     for (const w of ['A', 'B']) {
       expect((await app.inject(`/queue/poll?worker_id=${w}`)).json().job_id).toBe(id);
@@ -222,6 +223,7 @@ describe('leases', () => {
     const job = (await app.inject(`/jobs/${id}`)).json();
     expect(job.state).toBe('failed');
     expect(job.reason).toMatch(/2/);
+    expect(lines).toEqual([`warn lease expired (no heartbeat from its worker): requeued ${id}`, `warn lease expired too often or while cancelling: ended ${id}`]);
   });
 });
 
@@ -331,6 +333,8 @@ describe('auth', () => {
     expect((await app.inject({ url: '/data/ffmpeg/x', headers: as('w-token') })).statusCode).toBe(200);
     expect((await app.inject({ method: 'DELETE', url: '/queue', headers: as('a-token') })).statusCode).toBe(204);
     expect((await app.inject({ url: '/status/health' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/no/such/route', headers: as('w-token') })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/doc/json' })).statusCode).toBe(200);
     const pre = await app.inject({ method: 'OPTIONS', url: '/queue', headers: { origin: 'http://d', 'access-control-request-method': 'PATCH' } });
     expect(pre.statusCode).toBe(204);
     expect(JSON.stringify((await app.inject({ url: '/status/config', headers: as('a-token') })).json())).not.toContain('a-token');

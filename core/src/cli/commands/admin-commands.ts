@@ -11,7 +11,7 @@ interface JobRow { job_id: string; job_title: string; state?: string; priority?:
 
 function jobTable(jobs: JobRow[]): string {
   if (!jobs.length) return '(none)';
-  return jobs.map((j) => `${j.job_id}  ${(j.state ?? 'queued').padEnd(9)}  ${j.job_title}${j.worker_id ? `  [${j.worker_id}]` : ''}`).join('\n');
+  return jobs.map((j) => `${j.job_id}  ${(j.state ?? 'queued').padEnd(9)}  ${j.job_title}${j.worker_id && j.state && j.state !== 'queued' ? `  [${j.worker_id}]` : ''}`).join('\n');
 }
 
 /** `sisyphus queue [ls|pause|resume|clear]` */
@@ -103,7 +103,8 @@ export async function dataCommand(action: string, module: string, name: string |
       return ExitCodes.OK;
     case 'set': {
       if (!name || !file) throw usage('data set needs MODULE NAME FILE (JSON or YAML, or - for stdin)');
-      const record = file === '-' ? JSON.parse(readFileSync(0, 'utf8')) : await readDocument(file);
+      // YAML is a superset of JSON: stdin may hold either.
+      const record = file === '-' ? (await import('yaml')).parse(readFileSync(0, 'utf8')) : await readDocument(file);
       print(await apiRequest(options, 'POST', path(name), record), true);
       return ExitCodes.OK;
     }

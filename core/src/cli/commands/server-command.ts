@@ -5,6 +5,8 @@ import { ConfigError } from '../../module/errors.js';
 import { ErrorCodes } from '../../module/error-codes.js';
 import { ExitCodes } from '../exit-codes.js';
 import type { GlobalOptions } from './shared.js';
+import { resolve } from 'node:path';
+import { createLineLogger } from '../line-logger.js';
 import type { ModuleRegistry } from '../../plugin/module-registry.js';
 
 /** The part of @sisyphus/server this command uses (the core does not depend on that package). */
@@ -44,8 +46,12 @@ export async function serverCommand(options: ServerCommandOptions): Promise<numb
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new ConfigError(`--port must be a port number (got ${options.port})`, { code: ErrorCodes.USAGE });
   }
+  const logger = createLineLogger(process.stderr, !!options.verbose);
   const started = await server.startServer({
     ...(section as object),
+    // Like every path in the config, a relative db is relative to the config file's folder.
+    ...(typeof section.db === 'string' && section.db !== ':memory:' ? { db: resolve(loaded.dir, section.db) } : {}),
+    log: (level: 'info' | 'warn' | 'error', message: string) => logger[level](message),
     ...(options.host ? { host: options.host } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(options.db ? { db: options.db } : {}),

@@ -10,6 +10,7 @@ import { loadJobInput, type JobInputOptions } from '../load-job-input.js';
 export interface SubmitOptions extends ApiOptions, JobInputOptions {
   priority?: string;
   wait?: boolean;
+  json?: boolean;
 }
 
 interface JobView {
@@ -34,7 +35,7 @@ export async function submitCommand(file: string, options: SubmitOptions): Promi
     job.priority = priority;
   }
   const { job_id: id } = await apiRequest<{ job_id: string }>(options, 'POST', '/queue', job);
-  process.stdout.write(`${id}\n`);
+  process.stdout.write(options.json ? `${JSON.stringify({ job_id: id })}\n` : `${id}\n`);
   if (!options.wait) return ExitCodes.OK;
 
   let last = '';
@@ -48,6 +49,7 @@ export async function submitCommand(file: string, options: SubmitOptions): Promi
     }
     if (line !== last) process.stderr.write(`${view.job_title}: ${line}\n`);
     last = line;
+    if (options.json && ['completed', 'failed', 'cancelled'].includes(view.state)) process.stdout.write(`${JSON.stringify(view)}\n`);
     if (view.state === 'completed') return ExitCodes.OK;
     if (view.state === 'cancelled') return ExitCodes.CANCELLED;
     if (view.state === 'failed') {

@@ -23,3 +23,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npx tsc -b
+node scripts/bundle-vendor.mjs

@@ -15,4 +15,5 @@ export * from './paths/index.js';
 export * from './transport/index.js';
 export * from './worker/index.js';
 export * from './version/index.js';
-export { default as Type, type Static, type TSchema } from 'typebox';
+export { Type } from './vendor/typebox.js';
+export type { Static, TSchema } from 'typebox';

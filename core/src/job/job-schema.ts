@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../vendor/typebox.js';
 
 /** One task: the module to load and the data handed to it unchanged. */
 export const TaskSchema = Type.Object(

@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../vendor/typebox.js';
 
 /**
  * The worker configuration (`sisyphus.config.*`, `.sisyphusrc*`,

@@ -9,6 +9,7 @@ import { OutageTracker } from './outage-tracker.js';
 import { slotWorkerIds } from './slot-worker-id.js';
 import type { WorkerEvents } from './worker-events.js';
 import { WorkerSlot, type SlotContext } from './worker-slot.js';
+import type { ResultOutbox } from './result-outbox.js';
 
 /** Options of {@link createWorker}. */
 export interface WorkerOptions {
@@ -34,6 +35,13 @@ export interface WorkerOptions {
   logger?: Logger;
   /** Sent as `version`. Default: the core version. */
   version?: string;
+  /**
+   * Keeps results that could not be reported (see `createFileOutbox`); they
+   * are reported first thing when the worker starts again. Without one, an
+   * unreported result is lost when the worker exits (its job is then redone
+   * once its lease expires).
+   */
+  outbox?: ResultOutbox;
 }
 
 /** Options of {@link SisyphusWorker.stop}. */
@@ -99,6 +107,7 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
       cancelJob: (jobId) => {
         for (const slot of this.#slots) slot.abortJob('cancel', jobId);
       },
+      ...(options.outbox ? { outbox: options.outbox } : {}),
     };
     const heartbeatMs = options.heartbeatIntervalMs ?? 5000;
     this.#slots = this.workerIds.map((id) => new WorkerSlot(ctx, id, heartbeatMs));
@@ -143,14 +152,22 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
     engine.on('progress', onProgress);
     this.#detach.push(() => engine.off('task:phase', onPhase), () => engine.off('progress', onProgress));
     this.#log('info', `worker ${this.workerIds.join(', ')} started (transport ${this.#options.transport.name})`);
-    this.#done = Promise.all(
-      this.#slots.map((slot) =>
+    // Results an earlier run could not report go first (a refused one, e.g. lease lost, is dropped).
+    const kept = this.#options.outbox
+      ? this.#options.outbox.list().then(async (results) => {
+          if (results.length) this.#log('info', `reporting ${results.length} result(s) kept from before the last exit`);
+          for (const { leased, result } of results) await this.#slots[0]!.reportKept(leased, result);
+        })
+      : Promise.resolve();
+    this.#done = Promise.all([
+      kept.catch((error: unknown) => this.#log('error', `cannot read the kept results: ${error instanceof Error ? error.message : String(error)}`)),
+      ...this.#slots.map((slot) =>
         slot.run().catch((error: unknown) => {
           // Never expected: the slot loop catches what it calls. Keep the others going.
           this.#log('error', `slot stopped by an internal error: ${error instanceof Error ? error.stack : String(error)}`, undefined, slot.id);
         }),
       ),
-    ).then(async () => {
+    ]).then(async () => {
       await Promise.all(this.#slots.map((s) => s.stopHeartbeats()));
       this.#end.abort();
       this.#detach.forEach((f) => f());

@@ -11,6 +11,7 @@ export type {
   WorkerLogEvent,
 } from './worker-events.js';
 export { loadOrCreateWorkerId, defaultStateDir, WORKER_ID_FILE } from './worker-id.js';
+export { createFileOutbox, type ResultOutbox, type KeptResult } from './result-outbox.js';
 export { slotWorkerIds } from './slot-worker-id.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { resolveWorkerSettings, WORKER_ENV, type WorkerSettings, type WorkerFlags } from './worker-settings.js';

@@ -40,7 +40,7 @@ export interface WorkerJobEndEvent {
 export interface WorkerJobReportedEvent {
   workerId: string;
   jobId: string;
-  outcome: 'delivered' | 'refused' | 'lost';
+  outcome: 'delivered' | 'refused' | 'lost' | 'kept';
   reason?: string;
   /** How many attempts it took. */
   attempts: number;

@@ -10,6 +10,7 @@ import { JobProgress } from './job-progress.js';
 import type { OutageTracker } from './outage-tracker.js';
 import { sleep } from './sleep.js';
 import type { WorkerEvents } from './worker-events.js';
+import type { ResultOutbox } from './result-outbox.js';
 
 /** What every slot of one worker shares (built by `createWorker`). */
 export interface SlotContext {
@@ -35,6 +36,8 @@ export interface SlotContext {
   aborting(): boolean;
   /** A heartbeat reply asked to cancel `jobId` (whichever slot runs it). */
   cancelJob(jobId: string): void;
+  /** Keeps results that could not be reported across worker restarts. */
+  outbox?: ResultOutbox;
 }
 
 interface RunningJob {
@@ -247,11 +250,23 @@ export class WorkerSlot {
     this.#beatSoon();
   }
 
-  /** Deliver the result; keep it and retry with backoff until it goes through. */
-  async #report(leased: LeasedJob, result: JobResult): Promise<void> {
+  /** Report a result kept in the outbox by an earlier run of the worker. */
+  reportKept(leased: LeasedJob, result: JobResult): Promise<void> {
+    return this.#report(leased, result, true);
+  }
+
+  /**
+   * Deliver the result; keep it and retry with backoff until it goes
+   * through. After the first failed attempt it is also kept in the outbox
+   * (when there is one), so not even a restart of the worker loses it.
+   */
+  async #report(leased: LeasedJob, result: JobResult, inOutbox = false): Promise<void> {
     const jobId = leased.job_id;
-    const done = (outcome: 'delivered' | 'refused' | 'lost', attempts: number, reason?: string) =>
+    let saved = inOutbox;
+    const done = (outcome: 'delivered' | 'refused' | 'lost' | 'kept', attempts: number, reason?: string) => {
+      if (saved && outcome !== 'kept') void this.ctx.outbox?.remove(jobId);
       this.ctx.events.emit('job:reported', { workerId: this.id, jobId, outcome, attempts, ...(reason ? { reason } : {}) });
+    };
     for (let attempt = 0; ; attempt++) {
       const last = this.ctx.retrySignal.aborted;
       try {
@@ -272,6 +287,17 @@ export class WorkerSlot {
           return;
         }
         this.ctx.outage.failed(error, `reporting job ${jobId}`);
+        if (!saved && this.ctx.outbox) {
+          await this.ctx.outbox.save({ leased, result }).then(
+            () => (saved = true),
+            (e: unknown) => this.ctx.log('warn', `cannot keep the result of job ${jobId} on disk: ${errorMessage(e)}`, undefined, this.id),
+          );
+        }
+        if (last && saved) {
+          this.ctx.log('warn', `could not report job ${jobId} before exiting: ${errorMessage(error)}; the result is kept and reported when the worker starts again`, undefined, this.id);
+          done('kept', attempt + 1, errorMessage(error));
+          return;
+        }
         if (last) {
           this.ctx.log('error', `could not report job ${jobId} before exiting: ${errorMessage(error)}; result dropped`, { result }, this.id);
           done('lost', attempt + 1, errorMessage(error));

@@ -11,6 +11,8 @@ import { createWorker } from '../../worker/create-worker.js';
 import { createTransport, findTransport } from '../../worker/load-transport.js';
 import { loadOrCreateWorkerId } from '../../worker/worker-id.js';
 import { resolveWorkerSettings } from '../../worker/worker-settings.js';
+import { createFileOutbox } from '../../worker/result-outbox.js';
+import { join } from 'node:path';
 import { ExitCodes } from '../exit-codes.js';
 import { createLineLogger } from '../line-logger.js';
 import type { GlobalOptions } from './shared.js';
@@ -81,6 +83,7 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
   logJobs(engine, log);
 
   const worker = createWorker({
+    outbox: createFileOutbox(join(settings.stateDir, 'outbox', workerId)),
     engine,
     transport,
     workerId,

@@ -1,0 +1,472 @@
+import { randomUUID } from 'node:crypto';
+import { Job, Queue, Worker } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type {
+  CancelResult,
+  FinishResult,
+  JobOutcome,
+  JobPage,
+  JobState,
+  NewJob,
+  QueueStore,
+  StoredJob,
+  WorkerRecord,
+} from '@sisyphus/server';
+import { attributesOf, patchFields, type Attributes } from './attribute-hash.js';
+import { fromBullmqId, toBullmqId } from './job-ids.js';
+import { hashOf, newRecordFields, timeScore, toStoredJob, type RecordHash } from './job-record.js';
+import { CANCEL, EXPIRE, FINISH, LEASE, RELEASE, REMOVE, RENEW, SUBMIT } from './job-scripts.js';
+import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor.js';
+import { toBullmqPriority } from './priority-mapping.js';
+import { QUEUE_NAME, StoreKeys } from './store-keys.js';
+
+/** Options of {@link BullmqStore.open}. */
+export interface BullmqStoreOptions {
+  /** A `redis://HOST:PORT/DB` URL or ioredis options. */
+  connection: string | RedisOptions;
+  /** Key prefix of this installation: every key is `${prefix}:...`. */
+  prefix: string;
+  /**
+   * How long (wall-clock ms) a BullMQ lock outlives the lease it belongs to
+   * (default 30 000). The lease (`lease_expires`, decided by the `now` the
+   * server passes) is what counts; the lock is the safety net BullMQ's
+   * stalled check uses when no server sweeps leases any more.
+   */
+  lockGraceMs?: number;
+  /** Start BullMQ's stalled-job check on this instance (default true). */
+  stalledCheck?: boolean;
+}
+
+/** Largest page {@link BullmqStore.list} hands out; bigger limits are clamped (as the SQLite store). */
+export const MAX_PAGE_SIZE = 1000;
+
+/** Name of every BullMQ job (BullMQ wants one; ours are told apart by id). */
+const JOB_NAME = 'sisyphus-job';
+/** BullMQ keeps finished jobs: our history is in our own records, theirs stays inspectable. */
+const JOB_OPTIONS = { removeOnComplete: false, removeOnFail: false } as const;
+
+type Heartbeat = { status: Record<string, unknown>; last_seen: number; expires_at: number };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Redis orders equal scores by member bytes. */
+const byteCompare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/** `GET /workers` order: by hostname (worker id when the heartbeat has none), then worker id. */
+function compareHostnames(a: WorkerRecord, b: WorkerRecord): number {
+  const name = (w: WorkerRecord) => (typeof w.status['hostname'] === 'string' ? (w.status['hostname'] as string) : w.worker_id);
+  const [x, y] = [name(a), name(b)];
+  if (x !== y) return x < y ? -1 : 1;
+  return a.worker_id < b.worker_id ? -1 : a.worker_id > b.worker_id ? 1 : 0;
+}
+
+/**
+ * A {@link QueueStore} on Redis: the queue itself is a BullMQ queue (submit
+ * with `Queue.add`, lease with a manually fetching `Worker`, renew with
+ * `extendLock`, finish with `moveToCompleted`/`moveToFailed`, give back with
+ * `moveToWait`), the job records, leases, history, attributes, worker status
+ * and module data are plain Redis structures under the same prefix, changed
+ * by small Lua scripts. Several server instances on one Redis and prefix
+ * share one queue: lock tokens are kept in Redis, not in the process.
+ *
+ * Priorities from -1 048 576 to 1 048 575 each get their own place in the
+ * queue (see `priority-mapping.ts`).
+ */
+export class BullmqStore implements QueueStore {
+  private readonly keys: StoreKeys;
+  private readonly lockGraceMs: number;
+
+  /** Connect to Redis and open the store under `prefix`. */
+  static async open(options: BullmqStoreOptions): Promise<BullmqStore> {
+    const common = { maxRetriesPerRequest: null, lazyConnect: true } as const;
+    const redis =
+      typeof options.connection === 'string' ? new Redis(options.connection, common) : new Redis({ ...options.connection, ...common });
+    try {
+      await redis.connect();
+      const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: options.prefix });
+      const worker = new Worker(QUEUE_NAME, null, {
+        connection: redis,
+        prefix: options.prefix,
+        autorun: false,
+        // The stalled check only gives a job whose lock was lost back to the queue; our own maxAttempts decides when it fails.
+        maxStalledCount: 1_000_000,
+      });
+      const store = new BullmqStore(redis, queue, worker, options);
+      await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);
+      if (options.stalledCheck !== false) await worker.startStalledCheckTimer();
+      return store;
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
+  }
+
+  private constructor(
+    /** Our own commands; the Queue shares it, the Worker duplicates it for its blocking connection. */
+    private readonly redis: Redis,
+    private readonly queue: Queue,
+    private readonly fetcher: Worker,
+    options: BullmqStoreOptions,
+  ) {
+    this.keys = new StoreKeys(options.prefix);
+    this.lockGraceMs = options.lockGraceMs ?? 30_000;
+  }
+
+  /** A handle on BullMQ job `bullmqId` for lock and move calls (no round trip). */
+  private bullJob(bullmqId: string): Job {
+    return new Job(this.queue, JOB_NAME, {}, JOB_OPTIONS, bullmqId);
+  }
+
+  private async record(jobId: string): Promise<StoredJob | undefined> {
+    return toStoredJob(jobId, await this.redis.hgetall(this.keys.job(jobId)));
+  }
+
+  private async records(jobIds: readonly string[]): Promise<StoredJob[]> {
+    if (jobIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of jobIds) pipeline.hgetall(this.keys.job(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const jobs: StoredJob[] = [];
+    replies.forEach(([error, hash], i) => {
+      if (error) throw error;
+      const job = toStoredJob(jobIds[i]!, hash as RecordHash);
+      if (job) jobs.push(job);
+    });
+    return jobs;
+  }
+
+  // ---- BullMQ moves (after our script decided) ----
+
+  /** Give a job we hold back to the head of its priority. */
+  private async requeueInBullmq(jobId: string, token: string): Promise<void> {
+    const job = this.bullJob(toBullmqId(jobId));
+    try {
+      await job.moveToWait(token);
+    } catch {
+      // The lock ran out (wall clock) before the lease did: move it without the token. A job the
+      // stalled check already gave back is not in `active` any more, and this does nothing.
+      await job.moveToWait('0');
+    }
+  }
+
+  /** End a job we hold in BullMQ as our record says. */
+  private async finishInBullmq(jobId: string, token: string, outcome: JobOutcome): Promise<void> {
+    const job = this.bullJob(toBullmqId(jobId));
+    const move = (t: string) =>
+      outcome.state === 'completed'
+        ? job.moveToCompleted(outcome.result ?? {}, t, false)
+        : job.moveToFailed(new Error(outcome.reason ?? outcome.state), t, false);
+    try {
+      await move(token === '' ? '0' : token);
+    } catch {
+      try {
+        await move('0'); // lock lost (see requeueInBullmq)
+      } catch {
+        // Not active in BullMQ any more (the stalled check gave it back): lease() meets it and drops it.
+      }
+    }
+  }
+
+  // ---- jobs ----
+
+  async submit(job: NewJob): Promise<StoredJob> {
+    const k = this.keys;
+    const created = await SUBMIT.run(this.redis, [k.job(job.job_id), k.state('queued'), k.all], [
+      job.job_id,
+      timeScore(job.added),
+      ...newRecordFields(job),
+    ]);
+    if (created !== 1) throw new Error(`job ${job.job_id} exists already`);
+    const stored = (await this.record(job.job_id))!;
+    try {
+      await this.queue.add(JOB_NAME, stored, { ...JOB_OPTIONS, jobId: toBullmqId(job.job_id), priority: toBullmqPriority(job.priority) });
+    } catch (error) {
+      await REMOVE.run(this.redis, [k.job(job.job_id), k.state('queued'), k.all], [job.job_id]);
+      throw error;
+    }
+    return stored;
+  }
+
+  async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
+    const k = this.keys;
+    for (;;) {
+      const token = randomUUID();
+      const job = await this.fetcher.getNextJob(token, { block: false });
+      if (!job?.id) return undefined;
+      const jobId = fromBullmqId(job.id);
+      const [leased, payload] = (await LEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('queued'), k.state('running')], [
+        jobId,
+        workerId,
+        now + leaseMs,
+        iso(now),
+        token,
+      ])) as [number, string[] | string];
+      if (leased === 1) {
+        await job.extendLock(token, leaseMs + this.lockGraceMs);
+        return toStoredJob(jobId, hashOf(payload as string[]));
+      }
+      // Removed or cancelled while BullMQ handed it out: drop it from BullMQ too, and take the next one.
+      await job.moveToFailed(new Error(`job is ${payload === '' ? 'gone' : payload}`), token, false);
+      await this.queue.remove(job.id).catch(() => 0);
+    }
+  }
+
+  async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
+    const k = this.keys;
+    const token = (await RENEW.run(this.redis, [k.job(jobId), k.leases, k.tokens], [jobId, workerId, now + leaseMs])) as string | null;
+    if (token === null) return false;
+    // The lease is ours whatever BullMQ says; a lock BullMQ lost already is left to its stalled check.
+    if (token !== '') await this.bullJob(toBullmqId(jobId)).extendLock(token, leaseMs + this.lockGraceMs);
+    return true;
+  }
+
+  async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
+    const k = this.keys;
+    const [result, token] = (await FINISH.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all], [
+      jobId,
+      workerId ?? '',
+      outcome.state,
+      iso(now),
+      now,
+      outcome.result === undefined ? '0' : '1',
+      outcome.result === undefined ? '' : JSON.stringify(outcome.result),
+      outcome.reason === undefined ? '0' : '1',
+      outcome.reason ?? '',
+    ])) as [FinishResult, string];
+    if (result === 'ok') await this.finishInBullmq(jobId, token, outcome);
+    return result;
+  }
+
+  async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
+    const k = this.keys;
+    const [result, token] = (await RELEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued')], [
+      jobId,
+      workerId ?? '',
+    ])) as [FinishResult, string];
+    if (result === 'ok') await this.requeueInBullmq(jobId, token);
+    return result;
+  }
+
+  async expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }> {
+    const k = this.keys;
+    const expired = await this.redis.zrangebyscore(k.leases, '-inf', `(${now}`);
+    const requeued: string[] = [];
+    const failed: string[] = [];
+    for (const jobId of expired) {
+      const [outcome, token, reason] = (await EXPIRE.run(
+        this.redis,
+        [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all],
+        [jobId, now, maxAttempts, iso(now)],
+      )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string];
+      if (outcome === 'requeued') {
+        await this.requeueInBullmq(jobId, token);
+        requeued.push(jobId);
+      } else if (outcome !== 'skip') {
+        await this.finishInBullmq(jobId, token, { state: outcome, reason });
+        failed.push(jobId);
+      }
+    }
+    return { requeued, failed };
+  }
+
+  async cancel(jobId: string, now: number): Promise<CancelResult> {
+    const k = this.keys;
+    const result = (await CANCEL.run(this.redis, [k.job(jobId), k.state('queued'), k.state('cancelled'), k.all], [jobId, iso(now), now])) as CancelResult;
+    // Our record keeps the cancelled job; BullMQ forgets it (refused while a lease() holds it, which then drops it).
+    if (result === 'cancelled') await this.queue.remove(toBullmqId(jobId)).catch(() => 0);
+    return result;
+  }
+
+  async get(jobId: string): Promise<StoredJob | undefined> {
+    return this.record(jobId);
+  }
+
+  async list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage> {
+    const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(options.limit) || 1));
+    return options.state === 'queued' ? this.listQueued(limit, options.cursor) : this.listNewest(limit, options.state, options.cursor);
+  }
+
+  /** Queue order straight from BullMQ's prioritized set (score ascending, then member). */
+  private async listQueued(limit: number, cursorText: string | undefined): Promise<JobPage> {
+    const key = this.queue.keys['prioritized']!;
+    let start = 0;
+    if (cursorText !== undefined) {
+      const c = decodeCursor(cursorText, 'q');
+      const [before, ties] = await Promise.all([this.redis.zcount(key, '-inf', `(${c.s}`), this.redis.zrangebyscore(key, c.s, c.s)]);
+      start = before + ties.filter((id) => byteCompare(id, c.id) <= 0).length;
+    }
+    const flat = await this.redis.zrange(key, start, start + limit, 'WITHSCORES');
+    const entries: Array<{ id: string; score: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i]!, score: Number(flat[i + 1]) });
+    return this.page(entries, limit, 'q', (id) => fromBullmqId(id), (job) => job.state === 'queued');
+  }
+
+  /** Newest first: score (finished_at, else added) descending, then job id descending. */
+  private async listNewest(limit: number, state: JobState | undefined, cursorText: string | undefined): Promise<JobPage> {
+    const key = state === undefined ? this.keys.all : this.keys.state(state);
+    let start = 0;
+    if (cursorText !== undefined) {
+      const c = decodeCursor(cursorText, 'n');
+      const [after, ties] = await Promise.all([this.redis.zcount(key, `(${c.s}`, '+inf'), this.redis.zrangebyscore(key, c.s, c.s)]);
+      start = after + ties.filter((id) => byteCompare(id, c.id) >= 0).length;
+    }
+    const flat = await this.redis.zrevrange(key, start, start + limit, 'WITHSCORES');
+    const entries: Array<{ id: string; score: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i]!, score: Number(flat[i + 1]) });
+    return this.page(entries, limit, 'n', (id) => id, (job) => state === undefined || job.state === state);
+  }
+
+  /** A page of up to `limit` of `entries` (fetched with one extra to know whether more follow). */
+  private async page(
+    entries: Array<{ id: string; score: number }>,
+    limit: number,
+    mode: ListCursor['m'],
+    jobIdOf: (member: string) => string,
+    keep: (job: StoredJob) => boolean,
+  ): Promise<JobPage> {
+    const shown = entries.slice(0, limit);
+    const jobs = (await this.records(shown.map((e) => jobIdOf(e.id)))).filter(keep);
+    const page: JobPage = { jobs };
+    const last = shown[shown.length - 1];
+    if (entries.length > limit && last) page.next = encodeCursor({ m: mode, s: last.score, id: last.id });
+    return page;
+  }
+
+  async queued(): Promise<StoredJob[]> {
+    const [waiting, prioritized] = await Promise.all([
+      this.redis.lrange(this.queue.keys['wait']!, 0, -1),
+      this.redis.zrange(this.queue.keys['prioritized']!, 0, -1),
+    ]);
+    // BullMQ takes un-prioritised jobs (none of ours) from the right end of `wait`, before the prioritized set.
+    const order = [...waiting.reverse(), ...prioritized].map(fromBullmqId);
+    return (await this.records(order)).filter((job) => job.state === 'queued');
+  }
+
+  async remove(jobId: string): Promise<boolean> {
+    const k = this.keys;
+    const removed = await REMOVE.run(this.redis, [k.job(jobId), k.state('queued'), k.all], [jobId]);
+    if (removed !== 1) return false;
+    await this.queue.remove(toBullmqId(jobId)).catch(() => 0);
+    return true;
+  }
+
+  async clear(): Promise<void> {
+    const ids = await this.redis.zrange(this.keys.state('queued'), 0, -1);
+    await Promise.all(ids.map((id) => this.remove(id)));
+  }
+
+  // ---- attributes ----
+
+  private async setAttributes(key: string, patch: Record<string, unknown>, also?: (tx: ReturnType<Redis['multi']>) => void): Promise<Attributes> {
+    const tx = this.redis.multi();
+    also?.(tx);
+    tx.hsetnx(key, 'disabled', 'false');
+    const fields = patchFields(patch);
+    if (fields.length > 0) tx.hset(key, ...fields);
+    tx.hgetall(key);
+    const replies = (await tx.exec()) ?? [];
+    const [error, hash] = replies[replies.length - 1] ?? [new Error('attributes update aborted'), {}];
+    if (error) throw error;
+    return attributesOf(hash as Record<string, string>);
+  }
+
+  async queueAttributes(): Promise<Attributes> {
+    return attributesOf(await this.redis.hgetall(this.keys.queueAttributes));
+  }
+
+  async setQueueAttributes(patch: Record<string, unknown>): Promise<Attributes> {
+    return this.setAttributes(this.keys.queueAttributes, patch);
+  }
+
+  // ---- workers ----
+
+  private toWorker(workerId: string, heartbeat: string | null | undefined, attributes: Record<string, string>, now: number): WorkerRecord {
+    const beat = heartbeat ? (JSON.parse(heartbeat) as Heartbeat) : undefined;
+    return {
+      worker_id: workerId,
+      // An expired heartbeat is gone, as in the original (a Redis key with a TTL); last_seen still tells when.
+      status: beat && beat.expires_at > now ? beat.status : {},
+      attributes: attributesOf(attributes),
+      last_seen: beat?.last_seen ?? 0,
+    };
+  }
+
+  async heartbeat(workerId: string, status: Record<string, unknown>, now: number, expiryMs: number): Promise<WorkerRecord> {
+    const beat: Heartbeat = { status, last_seen: now, expires_at: now + expiryMs };
+    await this.redis.hset(this.keys.heartbeats, workerId, JSON.stringify(beat));
+    return this.worker(workerId, now);
+  }
+
+  async worker(workerId: string, now: number): Promise<WorkerRecord> {
+    const [beat, attributes] = await Promise.all([
+      this.redis.hget(this.keys.heartbeats, workerId),
+      this.redis.hgetall(this.keys.workerAttributes(workerId)),
+    ]);
+    return this.toWorker(workerId, beat, attributes, now);
+  }
+
+  async workers(now: number): Promise<WorkerRecord[]> {
+    const [beats, withAttributes] = await Promise.all([
+      this.redis.hgetall(this.keys.heartbeats),
+      this.redis.smembers(this.keys.workersWithAttributes),
+    ]);
+    const ids = new Set(withAttributes);
+    for (const [id, json] of Object.entries(beats)) if ((JSON.parse(json) as Heartbeat).expires_at > now) ids.add(id);
+    const listed = [...ids];
+    const pipeline = this.redis.pipeline();
+    for (const id of listed) pipeline.hgetall(this.keys.workerAttributes(id));
+    const replies = listed.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    return listed
+      .map((id, i) => {
+        const [error, attributes] = replies[i] ?? [null, {}];
+        if (error) throw error;
+        return this.toWorker(id, beats[id], attributes as Record<string, string>, now);
+      })
+      .sort(compareHostnames);
+  }
+
+  async removeWorker(workerId: string): Promise<boolean> {
+    const replies =
+      (await this.redis
+        .multi()
+        .hdel(this.keys.heartbeats, workerId)
+        .del(this.keys.workerAttributes(workerId))
+        .srem(this.keys.workersWithAttributes, workerId)
+        .exec()) ?? [];
+    return replies.some(([, n]) => (n as number) > 0);
+  }
+
+  async setWorkerAttributes(workerId: string, patch: Record<string, unknown>): Promise<WorkerRecord['attributes']> {
+    return this.setAttributes(this.keys.workerAttributes(workerId), patch, (tx) => tx.sadd(this.keys.workersWithAttributes, workerId));
+  }
+
+  // ---- module data ----
+
+  async getData(module: string, name: string): Promise<Record<string, unknown> | undefined> {
+    const json = await this.redis.hget(this.keys.data(module), name);
+    return json === null ? undefined : (JSON.parse(json) as Record<string, unknown>);
+  }
+
+  async putData(module: string, name: string, record: Record<string, unknown>): Promise<void> {
+    await this.redis.hset(this.keys.data(module), name, JSON.stringify(record));
+  }
+
+  async deleteData(module: string, name: string): Promise<boolean> {
+    return (await this.redis.hdel(this.keys.data(module), name)) > 0;
+  }
+
+  async listData(module: string): Promise<string[]> {
+    return (await this.redis.hkeys(this.keys.data(module))).sort(byteCompare);
+  }
+
+  private closed = false;
+
+  /** Stop the worker and the queue and disconnect from Redis. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fetcher.close();
+    await this.queue.close();
+    await this.redis.quit();
+  }
+}

@@ -1,0 +1,57 @@
+import type { JobState, NewJob, StoredJob } from '@sisyphus/server';
+
+/**
+ * A job's live record is a Redis hash of plain fields, so that the Lua
+ * scripts change state, attempts, holder and lease without decoding JSON
+ * (Redis' cjson would round numbers and turn `[]` into `{}`). The submitted
+ * document and the result are opaque JSON strings in it.
+ */
+export type RecordHash = Record<string, string>;
+
+/** Epoch ms of an ISO time, for sorted-set scores; 0 when it does not parse. */
+export function timeScore(iso: string): number {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+/** The field/value pairs a new job's record starts with. */
+export function newRecordFields(job: NewJob): string[] {
+  return [
+    'job_title', job.job_title,
+    'job', JSON.stringify(job.job),
+    'state', 'queued',
+    'priority', String(job.priority),
+    'added', job.added,
+    'added_ms', String(timeScore(job.added)),
+    'attempts', '0',
+  ];
+}
+
+/** A flat `HGETALL` reply (as Lua hands it back) as an object. */
+export function hashOf(flat: readonly string[]): RecordHash {
+  const hash: RecordHash = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+  return hash;
+}
+
+/** The {@link StoredJob} of a record hash; undefined for an empty (missing) hash. */
+export function toStoredJob(jobId: string, hash: RecordHash): StoredJob | undefined {
+  if (hash['state'] === undefined) return undefined;
+  const job: StoredJob = {
+    job_id: jobId,
+    job_title: hash['job_title'] ?? '',
+    job: JSON.parse(hash['job'] ?? '{}') as Record<string, unknown>,
+    state: hash['state'] as JobState,
+    priority: Number(hash['priority'] ?? 0),
+    added: hash['added'] ?? '',
+    attempts: Number(hash['attempts'] ?? 0),
+  };
+  if (hash['worker_id'] !== undefined) job.worker_id = hash['worker_id'];
+  if (hash['lease_expires'] !== undefined) job.lease_expires = Number(hash['lease_expires']);
+  if (hash['started_at'] !== undefined) job.started_at = hash['started_at'];
+  if (hash['finished_at'] !== undefined) job.finished_at = hash['finished_at'];
+  if (hash['result'] !== undefined) job.result = JSON.parse(hash['result']) as Record<string, unknown>;
+  if (hash['reason'] !== undefined) job.reason = hash['reason'];
+  if (hash['cancel_requested'] === '1') job.cancel_requested = true;
+  return job;
+}

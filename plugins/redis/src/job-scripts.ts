@@ -1,0 +1,167 @@
+import { LuaScript } from './lua-script.js';
+
+/*
+ * The job record's multi-key changes, each one atomic script. Key layout in
+ * store-keys.ts; records hold plain fields (job-record.ts). BullMQ moves the
+ * job itself after the script has decided (see bullmq-store.ts).
+ */
+
+/** The holder check of finish/release; KEYS[1] record, ARGV[2] worker id ('' = any). Leaves `holder` set. */
+const HOLDS = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'not-found', ''} end
+if state ~= 'running' then return {'lease-lost', ''} end
+local holder = redis.call('HGET', KEYS[1], 'worker_id')
+if ARGV[2] ~= '' and holder and holder ~= ARGV[2] then return {'lease-lost', ''} end
+`;
+
+/** Take the lock token of job ARGV[1] out of the tokens hash KEYS[3] and its lease out of KEYS[2]. */
+const TAKE_TOKEN = `
+local token = redis.call('HGET', KEYS[3], ARGV[1]) or ''
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+`;
+
+/**
+ * KEYS: record, state:queued, all. ARGV: job id, sort score, field/value pairs.
+ * 1 when created, 0 when the id exists.
+ */
+export const SUBMIT = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+`);
+
+/**
+ * KEYS: record, leases, tokens, state:queued, state:running.
+ * ARGV: job id, worker id ('' = anonymous), lease expiry, started_at, lock token.
+ * {1, record} when leased; {0, state} when the record is not leasable (gone or finished).
+ * A 'running' record is leasable too: BullMQ's stalled check gave it back after its lock was lost.
+ */
+export const LEASE = new LuaScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' and state ~= 'running' then return {0, state or ''} end
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'state', 'running', 'lease_expires', ARGV[3], 'started_at', ARGV[4])
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'worker_id') else redis.call('HSET', KEYS[1], 'worker_id', ARGV[2]) end
+redis.call('HDEL', KEYS[1], 'finished_at', 'cancel_requested')
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
+return {1, redis.call('HGETALL', KEYS[1])}
+`);
+
+/**
+ * KEYS: record, leases, tokens. ARGV: job id, worker id, lease expiry.
+ * The lock token when renewed (adopting an anonymous lease), nil otherwise.
+ */
+export const RENEW = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return false end
+local holder = redis.call('HGET', KEYS[1], 'worker_id')
+if holder and holder ~= ARGV[2] then return false end
+if not holder and ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'worker_id', ARGV[2]) end
+redis.call('HSET', KEYS[1], 'lease_expires', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return redis.call('HGET', KEYS[3], ARGV[1]) or ''
+`);
+
+/**
+ * KEYS: record, leases, tokens, state:running, state:<outcome>, all.
+ * ARGV: job id, worker id ('' = any), state, finished_at, finished ms,
+ *       has result (1/0), result JSON, has reason (1/0), reason.
+ * {'ok' | 'not-found' | 'lease-lost', lock token}.
+ */
+export const FINISH = new LuaScript(`${HOLDS}
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'finished_at', ARGV[4])
+if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'result', ARGV[7]) else redis.call('HDEL', KEYS[1], 'result') end
+if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'reason', ARGV[9]) else redis.call('HDEL', KEYS[1], 'reason') end
+redis.call('HDEL', KEYS[1], 'lease_expires')
+if ARGV[2] ~= '' and not holder then redis.call('HSET', KEYS[1], 'worker_id', ARGV[2]) end
+${TAKE_TOKEN}
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
+return {'ok', token}
+`);
+
+/**
+ * KEYS: record, leases, tokens, state:running, state:queued. ARGV: job id, worker id ('' = any).
+ * {'ok' | 'not-found' | 'lease-lost', lock token}.
+ */
+export const RELEASE = new LuaScript(`${HOLDS}
+redis.call('HSET', KEYS[1], 'state', 'queued')
+redis.call('HDEL', KEYS[1], 'lease_expires', 'cancel_requested')
+${TAKE_TOKEN}
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
+return {'ok', token}
+`);
+
+/**
+ * One job whose lease may have ended. KEYS: record, leases, tokens,
+ * state:running, state:queued, state:failed, state:cancelled, all.
+ * ARGV: job id, now (ms), max attempts, now (ISO).
+ * {'requeued' | 'failed' | 'cancelled' | 'skip', lock token, reason}.
+ */
+export const EXPIRE = new LuaScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+local expires = tonumber(redis.call('HGET', KEYS[1], 'lease_expires'))
+if state ~= 'running' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return {'skip', '', ''}
+end
+if not expires or expires >= tonumber(ARGV[2]) then return {'skip', '', ''} end
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
+${TAKE_TOKEN}
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('HDEL', KEYS[1], 'lease_expires')
+local outcome, reason, target
+if redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then
+  outcome, target = 'cancelled', KEYS[7]
+  reason = 'cancel requested; lease expired after ' .. attempts .. ' attempt(s)'
+elseif attempts >= tonumber(ARGV[3]) then
+  outcome, target = 'failed', KEYS[6]
+  reason = 'lease expired ' .. attempts .. ' times (max attempts ' .. ARGV[3] .. ')'
+else
+  redis.call('HSET', KEYS[1], 'state', 'queued')
+  redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
+  return {'requeued', token, ''}
+end
+redis.call('HSET', KEYS[1], 'state', outcome, 'reason', reason, 'finished_at', ARGV[4])
+redis.call('ZADD', target, ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[8], ARGV[2], ARGV[1])
+return {outcome, token, reason}
+`);
+
+/**
+ * KEYS: record, state:queued, state:cancelled, all. ARGV: job id, now (ISO), now (ms).
+ * 'cancelled' | 'requested' | 'not-found' | 'finished'.
+ */
+export const CANCEL = new LuaScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'not-found' end
+if state == 'queued' then
+  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_at', ARGV[2], 'reason', 'cancelled while queued')
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+  return 'cancelled'
+end
+if state == 'running' then
+  redis.call('HSET', KEYS[1], 'cancel_requested', '1')
+  return 'requested'
+end
+return 'finished'
+`);
+
+/** KEYS: record, state:queued, all. ARGV: job id. 1 when the queued job's record was removed, else 0. */
+export const REMOVE = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`);

@@ -1,0 +1,58 @@
+/** Name of the BullMQ queue inside a prefix: its keys are `${prefix}:jobs:*`. */
+export const QUEUE_NAME = 'jobs';
+
+/** A job state that has its own index (see {@link StoreKeys.state}). */
+export type IndexedState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * Names of the plain Redis keys the store keeps next to BullMQ's, all under
+ * `${prefix}:sis:` so that several installations (prefixes) share one Redis.
+ */
+export class StoreKeys {
+  private readonly base: string;
+
+  constructor(prefix: string) {
+    this.base = `${prefix}:sis:`;
+  }
+
+  /** Hash: the live record of one job (state, attempts, holder, lease, result ...). */
+  job(jobId: string): string {
+    return `${this.base}job:${jobId}`;
+  }
+  /** Sorted set: every job id, scored by `finished_at` (else `added`) in epoch ms: the newest-first history. */
+  get all(): string {
+    return `${this.base}all`;
+  }
+  /** Sorted set: the ids of the jobs in one state, scored as {@link all}. */
+  state(state: IndexedState): string {
+    return `${this.base}state:${state}`;
+  }
+  /** Sorted set: running job id -> `lease_expires` (epoch ms). */
+  get leases(): string {
+    return `${this.base}leases`;
+  }
+  /** Hash: running job id -> the BullMQ lock token it was fetched with (shared by every server instance). */
+  get tokens(): string {
+    return `${this.base}tokens`;
+  }
+  /** Hash: queue attribute name -> JSON value. */
+  get queueAttributes(): string {
+    return `${this.base}queue-attributes`;
+  }
+  /** Hash: attribute name -> JSON value, of one worker. */
+  workerAttributes(workerId: string): string {
+    return `${this.base}worker-attributes:${workerId}`;
+  }
+  /** Set: ids of the workers that have attributes. */
+  get workersWithAttributes(): string {
+    return `${this.base}workers-with-attributes`;
+  }
+  /** Hash: worker id -> JSON `{status, last_seen, expires_at}` of its last heartbeat. */
+  get heartbeats(): string {
+    return `${this.base}heartbeats`;
+  }
+  /** Hash: record name -> JSON record, of one module. */
+  data(module: string): string {
+    return `${this.base}data:${module}`;
+  }
+}

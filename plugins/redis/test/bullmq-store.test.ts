@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describeQueueStore } from '../../server/src/testing/store-conformance.js';
+import { BullmqStore } from '../src/bullmq-store.js';
+import { toBullmqPriority, MAX_PRIORITY, MIN_PRIORITY } from '../src/priority-mapping.js';
+import { fromBullmqId, toBullmqId } from '../src/job-ids.js';
+
+const URL = 'redis://127.0.0.1:6379/0';
+const admin = new Redis(URL);
+const prefixes = new Set<string>();
+let current = '';
+
+/** Delete every key of a prefix (SCAN + DEL: never FLUSHDB, the Redis may be shared). */
+async function dropPrefix(prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    if (keys.length > 0) await admin.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+afterEach(async () => {
+  for (const prefix of prefixes) await dropPrefix(prefix);
+  prefixes.clear();
+});
+afterAll(async () => {
+  await admin.quit();
+});
+
+const open = (prefix: string) => BullmqStore.open({ connection: URL, prefix });
+
+describeQueueStore(
+  'bullmq',
+  () => {
+    current = `sis-test-${randomUUID()}`;
+    prefixes.add(current);
+    return open(current);
+  },
+  { reopen: () => open(current) },
+);
+
+describe('bullmq store specifics', () => {
+  it('maps priorities into BullMQ range, higher first', () => {
+    expect(toBullmqPriority(MAX_PRIORITY)).toBe(1);
+    expect(toBullmqPriority(MIN_PRIORITY)).toBe(2 ** 21);
+    expect(toBullmqPriority(0)).toBe(2 ** 20);
+    expect(toBullmqPriority(10 ** 9)).toBe(1);
+    expect(toBullmqPriority(-(10 ** 9))).toBe(2 ** 21);
+    expect(toBullmqPriority(5)).toBeLessThan(toBullmqPriority(4));
+  });
+
+  it('carries job ids BullMQ refuses', () => {
+    for (const id of ['42', 'a:b', '~x', '', 'plain-id', '日本']) expect(fromBullmqId(toBullmqId(id))).toBe(id);
+    expect(toBullmqId('plain-id')).toBe('plain-id');
+    expect(toBullmqId('42')).not.toBe('42');
+  });
+
+  it('queues and leases jobs with ids BullMQ would refuse', async () => {
+    const prefix = `sis-test-${randomUUID()}`;
+    prefixes.add(prefix);
+    const store = await open(prefix);
+    try {
+      for (const id of ['1', '2:x']) {
+        await store.submit({ job_id: id, job_title: id, job: { id }, priority: 0, added: new Date(0).toISOString() });
+      }
+      expect((await store.queued()).map((j) => j.job_id)).toEqual(['1', '2:x']);
+      expect((await store.lease('w', 1000, 0))?.job_id).toBe('1');
+      expect(await store.finish('1', 'w', { state: 'completed' }, 1)).toBe('ok');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('never hands a job out twice to two stores on one prefix', async () => {
+    const prefix = `sis-test-${randomUUID()}`;
+    prefixes.add(prefix);
+    const [a, b] = [await open(prefix), await open(prefix)];
+    try {
+      for (let i = 0; i < 40; i++) {
+        await a.submit({ job_id: `j${i}`, job_title: `t${i}`, job: { i }, priority: i % 3, added: new Date(i).toISOString() });
+      }
+      const leased = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).lease(`w${i}`, 60_000, 0)),
+      );
+      const got = leased.filter((j) => j !== undefined).map((j) => j!.job_id);
+      expect(got).toHaveLength(40);
+      expect(new Set(got).size).toBe(40);
+      expect(await b.queued()).toEqual([]);
+      // Either instance finishes with the token the other one leased with.
+      for (const id of got) expect(await (Number(id.slice(1)) % 2 ? a : b).finish(id, undefined, { state: 'completed' }, 1)).toBe('ok');
+      expect((await a.list({ state: 'completed', limit: 100 })).jobs).toHaveLength(40);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('rejects a cursor that is not one of its own', async () => {
+    const prefix = `sis-test-${randomUUID()}`;
+    prefixes.add(prefix);
+    const store = await open(prefix);
+    try {
+      await expect(store.list({ limit: 5, cursor: 'garbage' })).rejects.toThrow(/cursor/);
+      await store.submit({ job_id: 'a', job_title: 'a', job: {}, priority: 0, added: new Date(0).toISOString() });
+      await store.submit({ job_id: 'b', job_title: 'b', job: {}, priority: 0, added: new Date(1).toISOString() });
+      const { next } = await store.list({ limit: 1 });
+      await expect(store.list({ state: 'queued', limit: 1, cursor: next! })).rejects.toThrow(/cursor/);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -69,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--host <host>', 'interface to bind (default 127.0.0.1)')
     .option('--port <port>', 'port (default 5000; 0 = any free port)')
     .option('--db <file>', 'SQLite file (default ~/.local/share/sisyphus/server.db)')
+    .option('--store <url>', 'sqlite (default), or redis://HOST:PORT/DB for the Redis/BullMQ store')
     .option('--insecure', 'allow a non-loopback host without tokens')
     .action(async (opts, cmd: Command) => {
       const { serverCommand } = await import('./commands/server-command.js');

@@ -63,6 +63,8 @@ export const WorkerConfigSchema = Type.Object(
           host: Type.Optional(Type.String({ minLength: 1, description: 'Interface to bind. Default 127.0.0.1.' })),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port. Default 5000.' })),
           db: Type.Optional(Type.String({ minLength: 1, description: 'SQLite file. Default ~/.local/share/sisyphus/server.db.' })),
+          store: Type.Optional(Type.String({ minLength: 1, description: 'sqlite (default) or redis://HOST:PORT/DB for the Redis/BullMQ store.' })),
+          storePrefix: Type.Optional(Type.String({ minLength: 1, pattern: '^[\\w.-]+$', description: 'Key prefix in Redis. Default sisyphus.' })),
           insecure: Type.Optional(Type.Boolean({ description: 'Allow a non-loopback host without tokens.' })),
           clientExpirySeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Worker presence after a heartbeat (CLIENT_EXPIRY). Default 30.' })),
           leaseSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Lease of a polled job without heartbeats. Default 30.' })),

@@ -461,6 +461,11 @@ export class BullmqStore implements QueueStore {
 
   private closed = false;
 
+  /** Why Redis cannot serve requests right now (connecting, reconnecting...), or undefined. */
+  unavailable(): string | undefined {
+    return this.redis.status === 'ready' ? undefined : `the Redis store is ${this.redis.status}; try again shortly`;
+  }
+
   /** Stop the worker and the queue and disconnect from Redis. */
   async close(): Promise<void> {
     if (this.closed) return;

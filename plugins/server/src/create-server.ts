@@ -75,6 +75,14 @@ export async function createServer(
   });
   await app.register(swaggerUi, { routePrefix: '/doc', uiConfig: { docExpansion: 'list' } });
   registerAuth(app, resolved.tokens);
+  if (store.unavailable) {
+    // A store that is down (Redis restarting) gets a clear 503, not a request that hangs; workers back off and retry.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.method === 'OPTIONS' || request.url === '/status/health') return;
+      const why = store.unavailable!();
+      if (why) return reply.code(503).header('retry-after', '2').send({ message: why });
+    });
+  }
 
   registerQueueRoutes(app, context);
   registerJobRoutes(app, context);

@@ -5,6 +5,7 @@ import { ConfigError, buildRegistry, loadPlugins, type ModuleRegistry } from '@s
 import { createServer, type SisyphusServer } from './create-server.js';
 import type { ServerOptions } from './server-options.js';
 import { openSqliteStore } from './store/sqlite-store.js';
+import type { QueueStore } from './store/queue-store.js';
 
 /** How to start a server from the command line or a config file. */
 export interface StartServerOptions extends ServerOptions {
@@ -14,6 +15,14 @@ export interface StartServerOptions extends ServerOptions {
   port?: number;
   /** SQLite file. Default `$XDG_DATA_HOME/sisyphus/server.db` (`~/.local/share/...`). */
   db?: string;
+  /**
+   * Keep everything in Redis through BullMQ instead of SQLite:
+   * `redis://[user:password@]HOST:PORT/DB` (needs the @sisyphus/redis package).
+   * Several servers on one Redis and prefix serve one queue.
+   */
+  store?: string;
+  /** Key prefix in Redis, so several installations can share one Redis. Default `sisyphus`. */
+  storePrefix?: string;
   /** Allow binding a non-loopback address without tokens. */
   insecure?: boolean;
   /** Modules whose schemas submissions are checked against. Default: the shipped modules that are installed. */
@@ -32,6 +41,36 @@ export function defaultDbPath(): string {
   return join(base, 'sisyphus', 'server.db');
 }
 
+/** The part of @sisyphus/redis used here (the server does not depend on that package). */
+interface RedisPackage {
+  BullmqStore: { open(options: { connection: string; prefix: string }): Promise<QueueStore> };
+}
+const REDIS_PACKAGE = '@sisyphus/redis';
+
+/** Open the store the options name: Redis/BullMQ for a redis:// URL, else the SQLite file. */
+async function openStore(options: StartServerOptions): Promise<{ store: QueueStore; backend: Record<string, unknown> }> {
+  if (options.store !== undefined && options.store !== 'sqlite') {
+    if (!/^rediss?:\/\//.test(options.store)) {
+      throw new ConfigError(`store must be sqlite or a redis:// URL (got ${JSON.stringify(options.store)})`);
+    }
+    let redis: RedisPackage;
+    try {
+      redis = (await import(REDIS_PACKAGE)) as RedisPackage;
+    } catch (error) {
+      throw new ConfigError(`a Redis store needs the @sisyphus/redis package: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+    const prefix = options.storePrefix ?? 'sisyphus';
+    try {
+      return { store: await redis.BullmqStore.open({ connection: options.store, prefix }), backend: { type: 'redis', url: options.store, prefix } };
+    } catch (error) {
+      throw new ConfigError(`cannot connect to Redis at ${options.store.replace(/\/\/[^@/]*@/, '//****@')}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const db = options.db === ':memory:' ? ':memory:' : resolve(options.db ?? defaultDbPath());
+  if (db !== ':memory:') await mkdir(dirname(db), { recursive: true });
+  return { store: openSqliteStore(db), backend: { type: 'sqlite', path: db } };
+}
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /**
@@ -45,11 +84,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       `refusing to listen on ${host} without tokens: anyone who can reach it could run jobs on your workers. Configure server.tokens, or pass --insecure`,
     );
   }
-  const db = options.db === ':memory:' ? ':memory:' : resolve(options.db ?? defaultDbPath());
-  if (db !== ':memory:') await mkdir(dirname(db), { recursive: true });
-  const store = openSqliteStore(db);
+  const { store, backend } = await openStore(options);
   const registry = options.registry ?? buildRegistry(await loadPlugins(undefined, process.cwd()));
-  const server = await createServer(store, { ...options, backend: { type: 'sqlite', path: db, ...(options.backend ?? {}) } }, { registry });
+  const server = await createServer(store, { ...options, backend: { ...backend, ...(options.backend ?? {}) } }, { registry });
   try {
     const address = await server.app.listen({ host, port: options.port ?? 5000 });
     return { ...server, url: address.replace('[::1]', 'localhost') };

@@ -21,6 +21,7 @@ export interface ServerCommandOptions extends GlobalOptions {
   host?: string;
   port?: string;
   db?: string;
+  store?: string;
   insecure?: boolean;
 }
 
@@ -55,6 +56,7 @@ export async function serverCommand(options: ServerCommandOptions): Promise<numb
     ...(options.host ? { host: options.host } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(options.db ? { db: options.db } : {}),
+    ...(options.store ? { store: options.store } : {}),
     ...(options.insecure ? { insecure: true } : {}),
     registry,
   });

@@ -84,7 +84,9 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ServerContext): v
         }
         const left = deadline - Date.now();
         if (left <= 0 || closed.signal.aborted) return reply.code(404).send({ message: blocked ? 'the queue or this worker is disabled' : 'the queue is empty' });
-        await ctx.waiters.wait(left, closed.signal);
+        // Woken at once by a submit to this server; every 250 ms it looks again, for jobs
+        // submitted through another server instance on the same store.
+        await ctx.waiters.wait(Math.min(left, 250), closed.signal);
       }
     },
   );

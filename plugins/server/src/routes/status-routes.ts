@@ -16,7 +16,10 @@ export function maskSecrets(value: unknown): unknown {
 
 /** `/status/config` and `/status/health`. */
 export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/status/health', { config: { access: 'public' }, schema: { tags: ['status'], summary: '{status: "online"}' } }, async () => ({ status: 'online' }));
+  app.get('/status/health', { config: { access: 'public' }, schema: { tags: ['status'], summary: '{status: "online"}; 503 when the store is unavailable' } }, async (_request, reply) => {
+    const why = ctx.store.unavailable?.();
+    return why ? reply.code(503).send({ status: 'degraded', message: why }) : { status: 'online' };
+  });
 
   app.get('/status/config', { config: { access: ['worker', 'submitter'] }, schema: { tags: ['status'], summary: 'Backend (secrets masked), version, uptime, features' } }, async () => ({
     backend: maskSecrets(ctx.options.backend ?? {}),

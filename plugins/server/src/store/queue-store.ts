@@ -142,4 +142,11 @@ export interface QueueStore {
 
   /** Release the connection / file. */
   close(): Promise<void>;
+
+  /**
+   * Optional: `undefined` when the store can serve requests, else why not
+   * (e.g. "Redis is reconnecting"). The server answers 503 with it instead
+   * of letting requests hang.
+   */
+  unavailable?(): string | undefined;
 }

@@ -7,13 +7,20 @@
 //  2. throughput: queue K jobs with the queue paused, resume, and time until
 //     every job is reported done; prints jobs/s.
 //
-//   npm run bench:dispatch     (BENCH_WORKERS=4, BENCH_SAMPLES=200, BENCH_JOBS=2000)
+//  3. the same with the server on the Redis/BullMQ store, and raw BullMQ (a
+//     plain BullMQ Worker per process, no-op jobs, same Redis) as the baseline
+//     the Redis numbers are compared with.
+//
+//   npm run bench:dispatch     (BENCH_WORKERS=4, BENCH_SAMPLES=200, BENCH_JOBS=2000, BENCH_REDIS=redis://127.0.0.1:6379/0)
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { startServer } from '@sisyphus/server';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 4);
@@ -25,8 +32,12 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
+const redisUrl = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
+const prefixes = [];
+
+async function dispatch(label, storeOptions) {
 const dir = await mkdtemp(join(tmpdir(), 'sisyphus-dispatch-'));
-const server = await startServer({ port: 0, db: join(dir, 'server.db'), acceptUnknownModules: true, clientExpirySeconds: 30 });
+const server = await startServer({ port: 0, db: join(dir, 'server.db'), acceptUnknownModules: true, clientExpirySeconds: 30, ...storeOptions });
 const api = server.url;
 const children = [];
 let stopping = false;
@@ -94,16 +105,78 @@ try {
   const seconds = (Math.max(...ids.map((id) => done.get(id))) - t0) / 1000;
   const history = await (await fetch(`${api}/jobs?state=completed&limit=1`)).json();
 
-  console.log(`workers: ${workers} (separate processes, HTTP long-poll), server: SQLite file, loopback`);
+  console.log(`\n== ${label}: ${workers} worker processes (HTTP long-poll), loopback`);
   console.log(`submit-to-start with idle workers, ${samples} jobs one at a time:`);
   console.log(`  p50 ${pct(latencies, 50).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   (targets: p50 < 20 ms, p99 < 100 ms)`);
   console.log(`  original worker (QUEUE_POLL_INTERVAL=10 s): p50 ~5000 ms, p99 ~9900 ms  -> ratio p50 ${(5000 / pct(latencies, 50)).toFixed(0)}x faster`);
   console.log(`throughput: ${jobs} queued no-op jobs drained in ${seconds.toFixed(2)} s = ${(jobs / seconds).toFixed(0)} jobs/s (target >= 500 with 4 workers)`);
   if (!history.jobs?.length) throw new Error('no completed jobs in the history');
+  return jobs / seconds;
 } finally {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))));
   await server.close();
   await rm(dir, { recursive: true, force: true });
+}
+}
+
+/** Raw BullMQ: the same number of worker processes, each a plain BullMQ Worker; jobs/s draining `jobs` no-op jobs. */
+async function rawBullmq() {
+  const prefix = `sisyphus-bench-${randomUUID()}`;
+  prefixes.push(prefix);
+  const queue = new Queue('noop', { connection: { url: redisUrl }, prefix });
+  await queue.pause();
+  for (let i = 0; i < jobs; i += 500) await queue.addBulk(Array.from({ length: Math.min(500, jobs - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
+  const children = [];
+  const finished = new Map();
+  try {
+    await Promise.all(
+      Array.from({ length: workers }, () => {
+        const child = spawn(process.execPath, [fileURLToPath(new URL('./bullmq-worker.mjs', import.meta.url)), redisUrl, 'noop', prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+        children.push(child);
+        return new Promise((resolve) =>
+          createInterface({ input: child.stdout }).on('line', (line) => {
+            const [kind, id, at] = line.split(' ');
+            if (kind === 'ready') resolve();
+            else if (kind === 'done') finished.set(id, Number(at));
+          }),
+        );
+      }),
+    );
+    const t0 = now();
+    await queue.resume();
+    while (finished.size < jobs) await new Promise((r) => setTimeout(r, 20));
+    const seconds = (Math.max(...finished.values()) - t0) / 1000;
+    console.log(`\n== raw BullMQ: ${workers} worker processes (plain BullMQ Worker, no-op), same Redis`);
+    console.log(`throughput: ${jobs} queued no-op jobs drained in ${seconds.toFixed(2)} s = ${(jobs / seconds).toFixed(0)} jobs/s`);
+    return jobs / seconds;
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await queue.close();
+  }
+}
+
+async function cleanRedis() {
+  const redis = new Redis(redisUrl);
+  for (const prefix of prefixes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  await redis.quit();
+}
+
+try {
+  const sqlite = await dispatch('server on SQLite', {});
+  const prefix = `sisyphus-bench-${randomUUID()}`;
+  prefixes.push(prefix);
+  const redisStore = await dispatch('server on the Redis/BullMQ store', { store: redisUrl, storePrefix: prefix });
+  const raw = await rawBullmq();
+  console.log(`\nsummary: SQLite server ${sqlite.toFixed(0)} jobs/s; Redis server ${redisStore.toFixed(0)} jobs/s = ${(redisStore / raw).toFixed(2)}x raw BullMQ (${raw.toFixed(0)} jobs/s; target for HTTP over the Redis store >= 0.3x)`);
+} finally {
+  await cleanRedis();
 }

@@ -1,0 +1,251 @@
+import {
+  TransportError,
+  type CompleteReply,
+  type HeartbeatOptions,
+  type HeartbeatReply,
+  type JobResult,
+  type LeasedJob,
+  type Logger,
+  type NextOptions,
+  type Transport,
+  type TransportCapabilities,
+  type WorkerStatus,
+} from '@sisyphus/core';
+import type { StoredJob } from '@sisyphus/server';
+import type { RedisOptions } from 'ioredis';
+import { BullmqStore } from './bullmq-store.js';
+import { completionInfo } from './completion-info.js';
+
+/** Options of {@link createRedisTransport} (the worker config's `transport.options` for `transport: redis`). */
+export type RedisTransportOptions = {
+  /** A `redis://HOST:PORT/DB` URL or ioredis options: the Redis the servers use. */
+  connection: string | RedisOptions;
+  /** Key prefix of the installation: the same as the servers' (`--store-prefix`), so it is the same queue. */
+  prefix: string;
+  /** Lease of a taken job, renewed by each heartbeat (default 30; the server's `leaseSeconds`). */
+  leaseSeconds?: number;
+  /** How long a heartbeat keeps the worker listed (default 30; the server's `clientExpirySeconds`). */
+  clientExpirySeconds?: number;
+  /** While a long-polling `next()` waits: milliseconds between looks at the queue (default 50). */
+  pollIntervalMs?: number;
+  /** A Redis call (or opening the store) that takes longer fails as retryable (default 10 000). */
+  callTimeoutMs?: number;
+  /** Connection notes. */
+  logger?: Logger;
+};
+
+/** The lease handle this transport puts on a {@link LeasedJob}. */
+export interface RedisLease {
+  /** The worker (slot) holding the job. */
+  workerId: string;
+}
+
+const CAPABILITIES: TransportCapabilities = { longPoll: true, leases: true, pollChecksDisabled: true };
+
+/** The job document as the server's `GET /queue/poll` hands it out. */
+function jobDocument(job: StoredJob): Record<string, unknown> {
+  return { ...job.job, job_id: job.job_id, job_title: job.job_title, added: job.added };
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Sleep `ms`, cut short by any of `signals`. */
+function pause(ms: number, signals: AbortSignal[]): Promise<void> {
+  return new Promise((resolve) => {
+    const any = AbortSignal.any(signals);
+    if (any.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      any.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    any.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * The worker's direct link to the queue on Redis, without an HTTP server in
+ * between: a {@link BullmqStore} of its own on the servers' prefix, used the
+ * way the server's routes use theirs (poll refused while the queue or the
+ * worker is disabled; heartbeats stored in the server's shape and renewing
+ * the running job's lease, the reply asking to abort a job whose lease was
+ * lost or whose cancel was requested; completions finishing or, with
+ * `requeue`, releasing the job). So `GET /workers` and `GET /queue` on any
+ * server show these workers, and pause/disable/cancel reach them.
+ *
+ * Each method is one attempt; a Redis error or a call slower than
+ * `callTimeoutMs` is a retryable `TransportError`, so the worker loop backs
+ * off and tries again (the store reconnects by itself).
+ */
+export class RedisTransport implements Transport {
+  readonly name = 'redis';
+  readonly #options: RedisTransportOptions;
+  readonly #leaseMs: number;
+  readonly #expiryMs: number;
+  readonly #pollMs: number;
+  readonly #timeoutMs: number;
+  readonly #closed = new AbortController();
+  #store: Promise<BullmqStore> | undefined;
+
+  constructor(options: RedisTransportOptions) {
+    if (!options || (typeof options.connection !== 'string' && (typeof options.connection !== 'object' || options.connection === null))) {
+      throw new TypeError('redis transport: connection (a redis:// URL or ioredis options) is required');
+    }
+    if (typeof options.prefix !== 'string' || options.prefix === '') throw new TypeError('redis transport: prefix is required');
+    this.#options = options;
+    this.#leaseMs = (options.leaseSeconds ?? 30) * 1000;
+    this.#expiryMs = (options.clientExpirySeconds ?? 30) * 1000;
+    this.#pollMs = options.pollIntervalMs ?? 50;
+    this.#timeoutMs = options.callTimeoutMs ?? 10_000;
+  }
+
+  /** The store, opened on first use (again after a failed open). */
+  #open(): Promise<BullmqStore> {
+    if (!this.#store) {
+      // The servers sweep expired leases and run BullMQ's stalled check; workers do neither.
+      const opening = BullmqStore.open({ connection: this.#options.connection, prefix: this.#options.prefix, stalledCheck: false });
+      this.#store = opening;
+      opening.then(
+        (store) => {
+          // Closed while opening: do not leave the connection behind.
+          if (this.#closed.signal.aborted) void store.close().catch(() => undefined);
+          else this.#options.logger?.info(`redis transport: connected (prefix ${this.#options.prefix})`);
+        },
+        () => {
+          if (this.#store === opening) this.#store = undefined;
+        },
+      );
+    }
+    return this.#store;
+  }
+
+  /** Run one store call as a transport call: closed -> not retryable; Redis error or timeout -> retryable. */
+  async #call<T>(what: string, body: (store: BullmqStore) => Promise<T>): Promise<T> {
+    if (this.#closed.signal.aborted) throw new TransportError(`${what}: the transport is closed`, { retryable: false });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TransportError(`${what}: no answer from Redis within ${this.#timeoutMs / 1000} s`)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#open().then(body), timeout]);
+    } catch (error) {
+      if (this.#closed.signal.aborted) throw new TransportError(`${what}: the transport is closed`, { retryable: false, cause: error });
+      if (error instanceof TransportError) throw error;
+      throw new TransportError(`${what}: ${message(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async capabilities(): Promise<TransportCapabilities> {
+    return { ...CAPABILITIES };
+  }
+
+  async queueDisabled(): Promise<boolean> {
+    return this.#call('queue attributes', async (store) => (await store.queueAttributes()).disabled);
+  }
+
+  async workerDisabled(workerId: string): Promise<boolean> {
+    return this.#call(`worker ${workerId}`, async (store) => (await store.worker(workerId, Date.now())).attributes.disabled);
+  }
+
+  /**
+   * Take the next job under a lease for `options.workerId` (nothing while
+   * the queue or the worker is disabled). With `waitMs`, look again every
+   * `pollIntervalMs` until a job comes, the time is up or `signal` fires.
+   */
+  async next(signal: AbortSignal, options: NextOptions = {}): Promise<LeasedJob | undefined> {
+    const workerId = options.workerId ?? '';
+    const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
+    for (;;) {
+      const job = await this.#call('poll', async (store) => {
+        const [queue, worker] = await Promise.all([
+          store.queueAttributes(),
+          workerId ? store.worker(workerId, Date.now()) : Promise.resolve(undefined),
+        ]);
+        if (queue.disabled || worker?.attributes.disabled) return undefined;
+        return store.lease(workerId, this.#leaseMs, Date.now());
+      });
+      if (job) {
+        const lease: RedisLease = { workerId };
+        return { job_id: job.job_id, job: jobDocument(job), lease };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || signal.aborted) return undefined;
+      await pause(Math.min(this.#pollMs, left), [signal, this.#closed.signal]);
+      if (signal.aborted) return undefined;
+    }
+  }
+
+  /**
+   * Store the heartbeat (as `POST /workers/{id}` does) and renew the lease of
+   * the job it names; the reply asks to abort that job when the lease is
+   * lost or a cancel was requested.
+   */
+  async heartbeat(status: WorkerStatus, options: HeartbeatOptions = {}): Promise<HeartbeatReply | void> {
+    const workerId = options.workerId;
+    if (!workerId) throw new TypeError('heartbeat: no worker id (pass options.workerId)');
+    return this.#call(`heartbeat of ${workerId}`, async (store) => {
+      const now = Date.now();
+      await store.heartbeat(workerId, { ...status }, now, this.#expiryMs);
+      if (typeof status.job_id !== 'string' || !status.job_id || status.status === 'idle') return undefined;
+      const held = await store.renew(status.job_id, workerId, this.#leaseMs, now);
+      const job = await store.get(status.job_id);
+      return !held || job?.cancel_requested ? { cancel: [status.job_id] } : undefined;
+    });
+  }
+
+  /**
+   * Report a finished job (as `PATCH /jobs/{id}/completed` does): done ->
+   * completed; failed with `requeue` (worker stopped mid-job) -> back to the
+   * queue unless a cancel was requested; failed -> cancelled (when cancelled
+   * or asked to) or failed. The result is stored as the job's `info`.
+   * Refused (`accepted: false`) when the lease was lost or the job is gone.
+   */
+  async complete(job: LeasedJob, result: JobResult): Promise<CompleteReply> {
+    const id = job.job_id;
+    const { failed, info } = completionInfo(result);
+    const holder = typeof info.worker_id === 'string' ? info.worker_id : (job.lease as Partial<RedisLease> | undefined)?.workerId;
+    const workerId = holder || undefined;
+    return this.#call(`completion of job ${id}`, async (store) => {
+      const stored = failed ? await store.get(id) : undefined;
+      if (failed && !stored) return { accepted: false, reason: 'the queue does not know the job' };
+      const now = Date.now();
+      if (failed && info.requeue === true && !stored?.cancel_requested) {
+        const released = await store.release(id, workerId, now);
+        return refusal(released) ?? { accepted: true };
+      }
+      const cancelled = failed && (info.cancelled === true || stored?.cancel_requested === true);
+      const state = !failed ? 'completed' : cancelled ? 'cancelled' : 'failed';
+      const outcome = await store.finish(id, workerId, { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) }, now);
+      return refusal(outcome) ?? { accepted: true };
+    });
+  }
+
+  async getData(module: string, name: string): Promise<Record<string, unknown> | undefined> {
+    return this.#call(`data ${module}/${name}`, (store) => store.getData(module, name));
+  }
+
+  /** End waiting polls and disconnect; later calls fail (not retryable). */
+  async close(): Promise<void> {
+    if (this.#closed.signal.aborted) return;
+    this.#closed.abort();
+    const opening = this.#store;
+    this.#store = undefined;
+    if (!opening) return;
+    const store = await opening.catch(() => undefined);
+    await store?.close().catch(() => undefined);
+  }
+}
+
+function refusal(outcome: 'ok' | 'not-found' | 'lease-lost'): CompleteReply | undefined {
+  if (outcome === 'not-found') return { accepted: false, reason: 'the queue does not know the job' };
+  if (outcome === 'lease-lost') return { accepted: false, reason: 'lease lost: the job is no longer leased to this worker (its lease expired or it finished); the report was not recorded' };
+  return undefined;
+}
+
+/** Make a {@link RedisTransport} (it connects on first use). */
+export function createRedisTransport(options: RedisTransportOptions): RedisTransport {
+  return new RedisTransport(options);
+}

@@ -10,7 +10,7 @@ import type { LoadedPlugin } from '../plugin/module-registry.js';
 import { isTransportFactory, type Transport, type TransportFactory } from '../transport/transport.js';
 
 /** Transport packages shipped with Sisyphus, tried when no loaded plugin provides the configured transport. */
-export const DEFAULT_TRANSPORT_PLUGINS: readonly string[] = ['@sisyphus/transport-http'];
+export const DEFAULT_TRANSPORT_PLUGINS: readonly string[] = ['@sisyphus/transport-http', '@sisyphus/redis'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -4,8 +4,10 @@
 // submit-to-start latency across processes.
 import { Type, createEngine, createWorker, defineModule } from '@sisyphus/core';
 import { createHttpTransport, transportDataStore } from '@sisyphus/transport-http';
+import { createRedisTransport } from '@sisyphus/redis';
 
-const [apiUrl, workerId] = process.argv.slice(2);
+// redisUrl/prefix given: the direct Redis transport instead of HTTP.
+const [apiUrl, workerId, redisUrl, prefix] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
 
 const noop = defineModule({
@@ -18,7 +20,7 @@ const noop = defineModule({
   }),
 });
 
-const transport = createHttpTransport({ apiUrl });
+const transport = redisUrl ? createRedisTransport({ connection: redisUrl, prefix }) : createHttpTransport({ apiUrl });
 const engine = createEngine({ modules: [noop], dataStore: transportDataStore(transport) });
 const worker = createWorker({ engine, transport, workerId, pollIntervalMs: 30_000, heartbeatIntervalMs: 5000 });
 worker.on('job:reported', (e) => process.stdout.write(`done ${e.jobId} ${e.outcome} ${now().toFixed(3)}\n`));

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer as netServer } from 'node:net';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
+import { alive, encodeJob, ffmpegChildren, freePort, until } from './support/processes.js';
 
 // A whole system on one machine: a real server process and real worker
 // processes, talking HTTP on loopback.
@@ -17,24 +17,7 @@ let api = '';
 let port = 0;
 const procs: Array<{ name: string; child: ChildProcess; out: string[] }> = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = netServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = s.address() as { port: number };
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
   const res = await fetch(`${api}${path}`, {
@@ -70,47 +53,8 @@ async function stop(entry: { child: ChildProcess }, signal: NodeJS.Signals = 'SI
   await exited;
 }
 
-/** ffmpeg processes whose parent is `pid`. */
-function ffmpegChildren(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        const [, rest] = stat.split(') ');
-        const fields = rest!.split(' ');
-        return fields[0] !== 'Z' && Number(fields[1]) === pid && readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('ffmpeg');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
-const encodeJob = (title: string, source: string, out: string, preset = 'ultrafast') => ({
-  job_title: title,
-  tasks: [
-    {
-      module: 'ffmpeg',
-      data: {
-        sources: [source],
-        source_maps: [{ source: 0, specifier: 'v', stream: 0 }],
-        output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'libx264', preset } }],
-        output_file: out,
-        overwrite: true,
-      },
-    },
-  ],
-});
 
 type JobView = { job_id: string; state: string; worker_id?: string; attempts: number; result?: { worker_id?: string; message?: string } };
 const job = async (id: string) => (await call<JobView>('GET', `/jobs/${id}`)).json;

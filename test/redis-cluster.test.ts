@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer as netServer } from 'node:net';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
+import { alive, encodeJob, ffmpegChildren, freePort, until } from './support/processes.js';
+import { deleteKeys } from './support/redis-keys.js';
 
 // Scale-out on one machine: two server processes on one Redis (BullMQ store),
 // two HTTP workers (one per server) and a worker linked to Redis directly.
@@ -20,24 +20,7 @@ let dir = '';
 const apis: string[] = [];
 const procs: Array<{ name: string; child: ChildProcess; out: string[] }> = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = netServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function call<T = any>(api: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
   const res = await fetch(`${api}${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
@@ -57,32 +40,7 @@ function start(name: string, args: string[], env: Record<string, string> = {}) {
 const job = async (id: string) => (await call<{ state: string; worker_id?: string; attempts: number; result?: { worker_id?: string } }>(apis[0]!, 'GET', `/jobs/${id}`)).json;
 const startsOf = (id: string) => procs.filter((p) => p.name.startsWith('worker')).map((p) => p.out.join('')).join('').split(`job ${id} "`).length - 1;
 
-function ffmpegChildren(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        const fields = readFileSync(`/proc/${e}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return fields[0] !== 'Z' && Number(fields[1]) === pid && readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('ffmpeg');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
-const encodeJob = (title: string, source: string, out: string, preset = 'ultrafast') => ({
-  job_title: title,
-  tasks: [{ module: 'ffmpeg', data: { sources: [source], source_maps: [{ source: 0, specifier: 'v', stream: 0 }], output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'libx264', preset } }], output_file: out, overwrite: true } }],
-});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sis-redis-cluster-'));
@@ -119,14 +77,7 @@ afterAll(async () => {
       await exited;
     }
   }
-  const redis = new Redis(REDIS);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await redis.quit();
+  await deleteKeys(REDIS, prefix);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

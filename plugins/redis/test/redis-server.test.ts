@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer as netServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startServer, type StartedServer } from '@sisyphus/server';
+import { deleteKeys } from '../../../test/support/redis-keys.js';
+import { freePort } from '../../../test/support/processes.js';
 
 // The job server on the Redis/BullMQ store: several instances on one Redis,
 // and a Redis that goes away and comes back.
@@ -20,16 +21,7 @@ afterAll(async () => {
   const within = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
   for (const s of servers) await within(s.close());
   for (const c of children) c.kill('SIGKILL');
-  const redis = new Redis(REDIS);
-  for (const prefix of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  await redis.quit();
+  for (const prefix of prefixes) await deleteKeys(REDIS, prefix);
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -107,12 +99,7 @@ describe('server on the Redis store', () => {
   it('Redis going away: 503 with a clear message, then back by itself with nothing lost (AOF)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sis-redis-'));
     dirs.push(dir);
-    const port = await new Promise<number>((resolve) => {
-      const s = netServer().listen(0, '127.0.0.1', () => {
-        const { port: p } = s.address() as { port: number };
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const startRedis = () => {
       const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', dir], { stdio: 'ignore' });
       children.push(child);

@@ -41,7 +41,7 @@ describe('worker parts', () => {
     const http = await findTransport('http', [plugin]);
     expect(http.factory.name).toBe('http');
     expect(http.plugins.map((p) => p.source)).toEqual(['p', '@sisyphus/transport-http']);
-    await expect(findTransport('carrier-pigeon', [plugin])).rejects.toThrow(/no plugin provides transport "carrier-pigeon" \(available: fake, http\)/);
+    await expect(findTransport('carrier-pigeon', [plugin])).rejects.toThrow(/no plugin provides transport "carrier-pigeon" \(available: fake, http, redis\)/);
   });
 
   it('a transport (or a listener) that throws never crashes the loop; the outage is logged once', async () => {

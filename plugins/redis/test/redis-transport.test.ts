@@ -164,7 +164,7 @@ describe('redis transport specifics', () => {
     const waiting = transport.next(controller.signal, { workerId: 'w1', waitMs: 10_000 });
     setTimeout(() => controller.abort(), 100);
     expect(await waiting).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('fails retryably when Redis cannot be reached', async () => {

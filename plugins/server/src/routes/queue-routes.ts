@@ -75,8 +75,9 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ServerContext): v
       const closed = new AbortController();
       request.raw.once('close', () => closed.abort());
       for (;;) {
-        const blocked =
-          (await store.queueAttributes()).disabled || (workerId !== undefined && (await store.worker(workerId, ctx.now())).attributes.disabled);
+        // Both checks at once: on the Redis store each is a round trip.
+        const [queue, worker] = await Promise.all([store.queueAttributes(), workerId !== undefined ? store.worker(workerId, ctx.now()) : undefined]);
+        const blocked = queue.disabled || worker?.attributes.disabled === true;
         if (!blocked) {
           const job = await store.lease(workerId ?? '', ctx.options.leaseSeconds * 1000, ctx.now());
           // (A client that vanished right now leaves a lease that expires and requeues the job.)

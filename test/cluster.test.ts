@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
-import { alive, encodeJob, ffmpegChildren, freePort, until } from './support/processes.js';
+import { CliProcesses, alive, apiCall, encodeJob, ffmpegChildren, freePort, until } from './support/processes.js';
 
 // A whole system on one machine: a real server process and real worker
 // processes, talking HTTP on loopback.
@@ -15,27 +15,14 @@ const bin = fileURLToPath(new URL('../core/dist/cli/bin.js', import.meta.url));
 let dir = '';
 let api = '';
 let port = 0;
-const procs: Array<{ name: string; child: ChildProcess; out: string[] }> = [];
 
 
 
-async function call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
-}
+const call = <T = any>(method: string, path: string, body?: unknown) => apiCall<T>(api, method, path, body);
 
-function start(name: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const entry = { name, child, out: [] as string[] };
-  child.stdout!.on('data', (d) => entry.out.push(String(d)));
-  child.stderr!.on('data', (d) => entry.out.push(String(d)));
-  procs.push(entry);
-  return entry;
-}
+const cli = new CliProcesses(bin, () => dir);
+const procs = cli.list;
+const start = (name: string, args: string[], env: Record<string, string> = {}) => cli.start(name, args, env);
 
 async function startServer() {
   const server = start('server', ['server', '--config', join(dir, 'server.yaml')]);
@@ -58,8 +45,7 @@ async function stop(entry: { child: ChildProcess }, signal: NodeJS.Signals = 'SI
 
 type JobView = { job_id: string; state: string; worker_id?: string; attempts: number; result?: { worker_id?: string; message?: string } };
 const job = async (id: string) => (await call<JobView>('GET', `/jobs/${id}`)).json;
-/** How many times any worker started job `id` (its log line: `job ID "title" started`). */
-const startsOf = (id: string) => procs.filter((p) => p.name.startsWith('worker')).map((p) => p.out.join('')).join('').split(`job ${id} "`).length - 1;
+const startsOf = (id: string) => cli.startsOf(id);
 
 /** Wait until job `id` runs: its worker (the live process of that id) and that worker's ffmpeg pids. */
 async function runningEncode(id: string) {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
-import { alive, encodeJob, ffmpegChildren, freePort, until } from './support/processes.js';
+import { CliProcesses, alive, apiCall, encodeJob, ffmpegChildren, freePort, until } from './support/processes.js';
 import { deleteKeys } from './support/redis-keys.js';
 
 // Scale-out on one machine: two server processes on one Redis (BullMQ store),
@@ -18,27 +17,17 @@ const bin = fileURLToPath(new URL('../core/dist/cli/bin.js', import.meta.url));
 const prefix = `sis-test-${randomUUID()}`;
 let dir = '';
 const apis: string[] = [];
-const procs: Array<{ name: string; child: ChildProcess; out: string[] }> = [];
 
 
 
-async function call<T = any>(api: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${api}${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
-}
+const call = apiCall;
 
-function start(name: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const entry = { name, child, out: [] as string[] };
-  child.stdout!.on('data', (d) => entry.out.push(String(d)));
-  child.stderr!.on('data', (d) => entry.out.push(String(d)));
-  procs.push(entry);
-  return entry;
-}
+const cli = new CliProcesses(bin, () => dir);
+const procs = cli.list;
+const start = (name: string, args: string[], env: Record<string, string> = {}) => cli.start(name, args, env);
 
 const job = async (id: string) => (await call<{ state: string; worker_id?: string; attempts: number; result?: { worker_id?: string } }>(apis[0]!, 'GET', `/jobs/${id}`)).json;
-const startsOf = (id: string) => procs.filter((p) => p.name.startsWith('worker')).map((p) => p.out.join('')).join('').split(`job ${id} "`).length - 1;
+const startsOf = (id: string) => cli.startsOf(id);
 
 
 

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -64,4 +65,46 @@ export function encodeJob(title: string, source: string, out: string, preset = '
       },
     ],
   };
+}
+
+/** One request to a server's API; the JSON answer (undefined for an empty body) with its status. */
+export async function apiCall<T = any>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** A started `sisyphus` process and everything it printed. */
+export interface CliProcess {
+  name: string;
+  child: ChildProcess;
+  out: string[];
+}
+
+/** `sisyphus` processes started by a test, with their output kept for assertions. */
+export class CliProcesses {
+  readonly list: CliProcess[] = [];
+
+  constructor(
+    private readonly bin: string,
+    private readonly cwd: () => string,
+  ) {}
+
+  /** Start `sisyphus ARGS` with extra environment variables. */
+  start(name: string, args: string[], env: Record<string, string> = {}): CliProcess {
+    const child = spawn(process.execPath, [this.bin, ...args], { cwd: this.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry = { name, child, out: [] as string[] };
+    child.stdout!.on('data', (d) => entry.out.push(String(d)));
+    child.stderr!.on('data', (d) => entry.out.push(String(d)));
+    this.list.push(entry);
+    return entry;
+  }
+
+  /** How many times any worker started job `id` (its log line: `job ID "title" started`). */
+  startsOf(id: string): number {
+    return this.list.filter((p) => p.name.startsWith('worker')).map((p) => p.out.join('')).join('').split(`job ${id} "`).length - 1;
+  }
 }

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -25,19 +24,7 @@ afterEach(async () => {
 });
 
 /** Is a process with this pid alive (and not a zombie)? */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { alive } from '../../../test/support/processes.js';
 
 /** Wait until `check` is true, polling; throws with `what` when `ms` ran out. */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000, every = 20): Promise<void> {

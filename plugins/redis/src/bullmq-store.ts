@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { compareWorkers } from '@sisyphus/server';
 import type {
   CancelResult,
   FinishResult,
@@ -51,14 +52,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Redis orders equal scores by member bytes. */
 const byteCompare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-
-/** `GET /workers` order: by hostname (worker id when the heartbeat has none), then worker id. */
-function compareHostnames(a: WorkerRecord, b: WorkerRecord): number {
-  const name = (w: WorkerRecord) => (typeof w.status['hostname'] === 'string' ? (w.status['hostname'] as string) : w.worker_id);
-  const [x, y] = [name(a), name(b)];
-  if (x !== y) return x < y ? -1 : 1;
-  return a.worker_id < b.worker_id ? -1 : a.worker_id > b.worker_id ? 1 : 0;
-}
 
 /**
  * A {@link QueueStore} on Redis: the queue itself is a BullMQ queue (submit
@@ -422,7 +415,7 @@ export class BullmqStore implements QueueStore {
         if (error) throw error;
         return this.toWorker(id, beats[id], attributes as Record<string, string>, now);
       })
-      .sort(compareHostnames);
+      .sort(compareWorkers);
   }
 
   async removeWorker(workerId: string): Promise<boolean> {

@@ -1,32 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { describeQueueStore } from '../../server/src/testing/store-conformance.js';
 import { BullmqStore } from '../src/bullmq-store.js';
 import { toBullmqPriority, MAX_PRIORITY, MIN_PRIORITY } from '../src/priority-mapping.js';
 import { fromBullmqId, toBullmqId } from '../src/job-ids.js';
+import { deleteKeys } from '../../../test/support/redis-keys.js';
 
 const URL = 'redis://127.0.0.1:6379/0';
-const admin = new Redis(URL);
 const prefixes = new Set<string>();
 let current = '';
 
 /** Delete every key of a prefix (SCAN + DEL: never FLUSHDB, the Redis may be shared). */
-async function dropPrefix(prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    if (keys.length > 0) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
+const dropPrefix = (prefix: string) => deleteKeys(URL, prefix);
 
 afterEach(async () => {
   for (const prefix of prefixes) await dropPrefix(prefix);
   prefixes.clear();
-});
-afterAll(async () => {
-  await admin.quit();
 });
 
 const open = (prefix: string) => BullmqStore.open({ connection: URL, prefix });

@@ -13,24 +13,16 @@ import { prepareSubmission } from '@sisyphus/server';
 import { BullmqStore } from '../src/bullmq-store.js';
 import redisPlugin, { redisTransportFactory } from '../src/index.js';
 import { createRedisTransport, type RedisTransport } from '../src/redis-transport.js';
+import { deleteKeys } from '../../../test/support/redis-keys.js';
 
 const URL = 'redis://127.0.0.1:6379/0';
-const admin = new Redis(URL);
 const prefixes = new Set<string>();
 
 /** Delete every key of a prefix (SCAN + DEL: never FLUSHDB, the Redis may be shared). */
-async function dropPrefix(prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    if (keys.length > 0) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
+const dropPrefix = (prefix: string) => deleteKeys(URL, prefix);
 
 afterAll(async () => {
   for (const prefix of prefixes) await dropPrefix(prefix);
-  await admin.quit();
 });
 
 const freshPrefix = () => {

@@ -12,3 +12,4 @@ export type {
 } from './store/queue-store.js';
 export { startServer, defaultDbPath, type StartServerOptions, type StartedServer } from './start-server.js';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.js';
+export { compareWorkers } from './store/worker-order.js';

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { compareWorkers } from './worker-order.js';
 import type {
   CancelResult,
   FinishResult,
@@ -146,14 +147,6 @@ function decodeCursor(text: string, mode: Cursor['m']): Cursor {
       : typeof c['k'] === 'string' && typeof c['id'] === 'string');
   if (!valid) throw new RangeError(`invalid list cursor: ${JSON.stringify(text)}`);
   return cursor as Cursor;
-}
-
-/** `GET /workers` order: by hostname (worker id when the heartbeat has none), then worker id. */
-function compareHostnames(a: WorkerRecord, b: WorkerRecord): number {
-  const name = (w: WorkerRecord) => (typeof w.status['hostname'] === 'string' ? (w.status['hostname'] as string) : w.worker_id);
-  const [x, y] = [name(a), name(b)];
-  if (x !== y) return x < y ? -1 : 1;
-  return a.worker_id < b.worker_id ? -1 : a.worker_id > b.worker_id ? 1 : 0;
 }
 
 /**
@@ -473,7 +466,7 @@ export class SqliteStore implements QueueStore {
          FROM attributes a
         WHERE a.scope = 'worker' AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.worker_id = a.id)`,
     ).all(now) as WorkerRow[];
-    return rows.map((row) => this.toWorker(row, now)).sort(compareHostnames);
+    return rows.map((row) => this.toWorker(row, now)).sort(compareWorkers);
   }
 
   async removeWorker(workerId: string): Promise<boolean> {

@@ -4,11 +4,13 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { compareWorkers } from '@sisyphus/server';
 import type {
   CancelResult,
+  FinishAndPollResult,
   FinishResult,
   JobOutcome,
   JobPage,
   JobState,
   NewJob,
+  PollResult,
   QueueStore,
   StoredJob,
   WorkerRecord,
@@ -16,7 +18,7 @@ import type {
 import { attributesOf, patchFields, type Attributes } from './attribute-hash.js';
 import { fromBullmqId, toBullmqId } from './job-ids.js';
 import { hashOf, newRecordFields, timeScore, toStoredJob, type RecordHash } from './job-record.js';
-import { CANCEL, EXPIRE, FINISH, LEASE, RELEASE, REMOVE, RENEW, SUBMIT } from './job-scripts.js';
+import { CANCEL, EXPIRE, FINISH, GATE, LEASE, RELEASE, REMOVE, RENEW, SUBMIT } from './job-scripts.js';
 import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor.js';
 import { toBullmqPriority } from './priority-mapping.js';
 import { QUEUE_NAME, StoreKeys } from './store-keys.js';
@@ -34,6 +36,15 @@ export interface BullmqStoreOptions {
    * stalled check uses when no server sweeps leases any more.
    */
   lockGraceMs?: number;
+  /**
+   * The lease most calls ask for (default 30 000; the server passes its
+   * `leaseSeconds`). BullMQ takes each job's lock for this plus
+   * `lockGraceMs` as it hands the job out, so a lease no longer than this
+   * costs no separate lock extension.
+   */
+  leaseMs?: number;
+  /** Told once when the connection to Redis is lost, and when it is back. */
+  log?: (level: 'warn' | 'info', message: string) => void;
   /** Start BullMQ's stalled-job check on this instance (default true). */
   stalledCheck?: boolean;
 }
@@ -68,6 +79,8 @@ const byteCompare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf
 export class BullmqStore implements QueueStore {
   private readonly keys: StoreKeys;
   private readonly lockGraceMs: number;
+  /** How long BullMQ locks a job it hands out (the fetching worker's `lockDuration`). */
+  private readonly lockMs: number;
 
   /** Connect to Redis and open the store under `prefix`. */
   static async open(options: BullmqStoreOptions): Promise<BullmqStore> {
@@ -83,6 +96,7 @@ export class BullmqStore implements QueueStore {
         autorun: false,
         // The stalled check only gives a job whose lock was lost back to the queue; our own maxAttempts decides when it fails.
         maxStalledCount: 1_000_000,
+        lockDuration: (options.leaseMs ?? 30_000) + (options.lockGraceMs ?? 30_000),
       });
       const store = new BullmqStore(redis, queue, worker, options);
       await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);
@@ -103,11 +117,38 @@ export class BullmqStore implements QueueStore {
   ) {
     this.keys = new StoreKeys(options.prefix);
     this.lockGraceMs = options.lockGraceMs ?? 30_000;
+    this.lockMs = fetcher.opts.lockDuration!;
+    this.watchConnection(options.log);
   }
 
-  /** A handle on BullMQ job `bullmqId` for lock and move calls (no round trip). */
+  /**
+   * A handle on BullMQ job `bullmqId` for lock and move calls (no round
+   * trip). It belongs to the fetching worker, as BullMQ's own handles do:
+   * a move that fetches the next job locks it for the worker's `lockDuration`.
+   */
   private bullJob(bullmqId: string): Job {
-    return new Job(this.queue, JOB_NAME, {}, JOB_OPTIONS, bullmqId);
+    return new Job(this.fetcher, JOB_NAME, {}, JOB_OPTIONS, bullmqId);
+  }
+
+  /**
+   * Listen to the connection's errors (ioredis prints every unheard one)
+   * and tell `log` once per outage, then once when Redis is back.
+   */
+  private watchConnection(log: BullmqStoreOptions['log']): void {
+    let down = false;
+    const lost = (error: Error) => {
+      if (down || this.closed) return;
+      down = true;
+      log?.('warn', `Redis connection lost (${error.message}); reconnecting`);
+    };
+    this.redis.on('error', lost);
+    this.queue.on('error', lost);
+    this.fetcher.on('error', lost);
+    this.redis.on('ready', () => {
+      if (!down) return;
+      down = false;
+      log?.('info', 'Redis connection back');
+    });
   }
 
   private async record(jobId: string): Promise<StoredJob | undefined> {
@@ -140,24 +181,44 @@ export class BullmqStore implements QueueStore {
       // stalled check already gave back is not in `active` any more, and this does nothing.
       await job.moveToWait('0');
     }
+    await this.wake();
   }
 
-  /** End a job we hold in BullMQ as our record says. */
-  private async finishInBullmq(jobId: string, token: string, outcome: JobOutcome): Promise<void> {
+  /**
+   * End a job we hold in BullMQ as our record says. With `fetchNext`, BullMQ
+   * hands out its next job in the same call (locked with the same token):
+   * its BullMQ id is returned, for {@link leaseFetched}.
+   */
+  private async finishInBullmq(jobId: string, token: string, outcome: JobOutcome, fetchNext = false): Promise<string | undefined> {
     const job = this.bullJob(toBullmqId(jobId));
-    const move = (t: string) =>
-      outcome.state === 'completed'
-        ? job.moveToCompleted(outcome.result ?? {}, t, false)
-        : job.moveToFailed(new Error(outcome.reason ?? outcome.state), t, false);
-    try {
-      await move(token === '' ? '0' : token);
-    } catch {
+    const move = async (t: string, next: boolean) => {
+      const fetched = (
+        outcome.state === 'completed'
+          ? await job.moveToCompleted(outcome.result ?? {}, t, next)
+          : await job.moveToFailed(new Error(outcome.reason ?? outcome.state), t, next)
+      ) as unknown[] | undefined;
+      const nextId = fetched?.[1];
+      return typeof nextId === 'string' && nextId !== '' ? nextId : undefined;
+    };
+    // Without its token the job is not ours to lock the next one with (BullMQ would hand that out unlocked).
+    if (token !== '') {
       try {
-        await move('0'); // lock lost (see requeueInBullmq)
+        return await move(token, fetchNext);
       } catch {
-        // Not active in BullMQ any more (the stalled check gave it back): lease() meets it and drops it.
+        // lock lost: see below
       }
     }
+    try {
+      await move('0', false); // lock lost (see requeueInBullmq)
+    } catch {
+      // Not active in BullMQ any more (the stalled check gave it back): lease() meets it and drops it.
+    }
+    return undefined;
+  }
+
+  /** Tell every subscriber of {@link onJobsAvailable} that a job (or, `everyone`, any number of jobs) may be waiting. */
+  private async wake(everyone = false): Promise<void> {
+    await this.redis.publish(this.keys.wakeChannel, everyone ? '*' : '1');
   }
 
   // ---- jobs ----
@@ -177,31 +238,65 @@ export class BullmqStore implements QueueStore {
       await REMOVE.run(this.redis, [k.job(job.job_id), k.state('queued'), k.all], [job.job_id]);
       throw error;
     }
+    await this.wake().catch(() => undefined); // the job is queued; a missed wake-up only delays it to the next look
     return stored;
   }
 
   async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
-    const k = this.keys;
     for (;;) {
       const token = randomUUID();
       const job = await this.fetcher.getNextJob(token, { block: false });
       if (!job?.id) return undefined;
-      const jobId = fromBullmqId(job.id);
-      const [leased, payload] = (await LEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('queued'), k.state('running')], [
-        jobId,
-        workerId,
-        now + leaseMs,
-        iso(now),
-        token,
-      ])) as [number, string[] | string];
-      if (leased === 1) {
-        await job.extendLock(token, leaseMs + this.lockGraceMs);
-        return toStoredJob(jobId, hashOf(payload as string[]));
-      }
-      // Removed or cancelled while BullMQ handed it out: drop it from BullMQ too, and take the next one.
-      await job.moveToFailed(new Error(`job is ${payload === '' ? 'gone' : payload}`), token, false);
-      await this.queue.remove(job.id).catch(() => 0);
+      const leased = await this.leaseFetched(job.id, token, workerId, leaseMs, now);
+      if (leased) return leased;
     }
+  }
+
+  /**
+   * Record the lease of a job BullMQ just handed out (locked with `token`).
+   * Undefined when it was removed or cancelled meanwhile: it is then dropped
+   * from BullMQ too, and the caller takes the next one.
+   */
+  private async leaseFetched(bullmqId: string, token: string, workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
+    const k = this.keys;
+    const jobId = fromBullmqId(bullmqId);
+    const [leased, payload] = (await LEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('queued'), k.state('running')], [
+      jobId,
+      workerId,
+      now + leaseMs,
+      iso(now),
+      token,
+    ])) as [number, string[] | string];
+    const job = this.bullJob(bullmqId);
+    if (leased === 1) {
+      // BullMQ locked it for lockMs already; only a longer lease needs more.
+      if (leaseMs + this.lockGraceMs > this.lockMs) await job.extendLock(token, leaseMs + this.lockGraceMs);
+      return toStoredJob(jobId, hashOf(payload as string[]));
+    }
+    await job.moveToFailed(new Error(`job is ${payload === '' ? 'gone' : payload}`), token, false);
+    await this.queue.remove(bullmqId).catch(() => 0);
+    return undefined;
+  }
+
+  async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
+    const k = this.keys;
+    const blocked = (await GATE.run(this.redis, [k.queueAttributes, k.workerAttributes(workerId)], [workerId === '' ? '0' : '1'])) as string;
+    if (blocked === 'queue' || blocked === 'worker') return { blocked };
+    const job = await this.lease(workerId, leaseMs, now);
+    return job ? { job } : {};
+  }
+
+  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
+    const [result, token, blocked] = await this.finishScript(jobId, workerId, outcome, now, true);
+    if (result !== 'ok') return { result };
+    if (blocked === 'queue' || blocked === 'worker') {
+      await this.finishInBullmq(jobId, token, outcome);
+      return { result, blocked };
+    }
+    // BullMQ's own worker loop: finishing a job fetches the next one in the same call.
+    const nextId = await this.finishInBullmq(jobId, token, outcome, true);
+    const job = (nextId && (await this.leaseFetched(nextId, token, workerId, leaseMs, now))) || (await this.lease(workerId, leaseMs, now));
+    return job ? { result, job } : { result };
   }
 
   async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
@@ -214,10 +309,18 @@ export class BullmqStore implements QueueStore {
   }
 
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
+    const [result, token] = await this.finishScript(jobId, workerId ?? '', outcome, now, false);
+    if (result === 'ok') await this.finishInBullmq(jobId, token, outcome);
+    return result;
+  }
+
+  /** Our side of a finish (the FINISH script); with `polling`, also the gate of the poll that follows. */
+  private async finishScript(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean): Promise<[FinishResult, string, string]> {
     const k = this.keys;
-    const [result, token] = (await FINISH.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all], [
+    const keys = [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId)];
+    return (await FINISH.run(this.redis, keys, [
       jobId,
-      workerId ?? '',
+      workerId,
       outcome.state,
       iso(now),
       now,
@@ -225,9 +328,8 @@ export class BullmqStore implements QueueStore {
       outcome.result === undefined ? '' : JSON.stringify(outcome.result),
       outcome.reason === undefined ? '0' : '1',
       outcome.reason ?? '',
-    ])) as [FinishResult, string];
-    if (result === 'ok') await this.finishInBullmq(jobId, token, outcome);
-    return result;
+      polling ? '1' : '0',
+    ])) as [FinishResult, string, string];
   }
 
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
@@ -368,7 +470,9 @@ export class BullmqStore implements QueueStore {
   }
 
   async setQueueAttributes(patch: Record<string, unknown>): Promise<Attributes> {
-    return this.setAttributes(this.keys.queueAttributes, patch);
+    const attributes = await this.setAttributes(this.keys.queueAttributes, patch);
+    if (!attributes.disabled) await this.wake(true); // a resumed queue: waiting polls look at once
+    return attributes;
   }
 
   // ---- workers ----
@@ -430,7 +534,9 @@ export class BullmqStore implements QueueStore {
   }
 
   async setWorkerAttributes(workerId: string, patch: Record<string, unknown>): Promise<WorkerRecord['attributes']> {
-    return this.setAttributes(this.keys.workerAttributes(workerId), patch, (tx) => tx.sadd(this.keys.workersWithAttributes, workerId));
+    const attributes = await this.setAttributes(this.keys.workerAttributes(workerId), patch, (tx) => tx.sadd(this.keys.workersWithAttributes, workerId));
+    if (!attributes.disabled) await this.wake(true);
+    return attributes;
   }
 
   // ---- module data ----
@@ -452,6 +558,35 @@ export class BullmqStore implements QueueStore {
     return (await this.redis.hkeys(this.keys.data(module))).sort(byteCompare);
   }
 
+  #subscriber: Redis | undefined;
+  readonly #wakeListeners = new Set<(everyone: boolean) => void>();
+
+  /**
+   * Call `listener` whenever jobs may have become available to poll
+   * (submitted, requeued, or the queue or a worker enabled), through any
+   * store instance on this prefix: a Redis pub/sub channel, so long-polls
+   * and idle direct workers look at once instead of on their next tick.
+   * Messages can be missed (while reconnecting), so waiters still look
+   * again now and then. `everyone` is true when any number of jobs may
+   * have become available (a resumed queue), else about one. Returns the
+   * unsubscribe function.
+   */
+  onJobsAvailable(listener: (everyone: boolean) => void): () => void {
+    this.#wakeListeners.add(listener);
+    if (!this.#subscriber && !this.closed) {
+      const subscriber = this.redis.duplicate({ lazyConnect: false });
+      subscriber.on('error', () => undefined); // the main connection reports outages
+      subscriber.on('message', (_channel: string, message: string) => {
+        for (const wake of this.#wakeListeners) wake(message === '*');
+      });
+      void subscriber.subscribe(this.keys.wakeChannel).catch(() => undefined);
+      this.#subscriber = subscriber;
+    }
+    return () => {
+      this.#wakeListeners.delete(listener);
+    };
+  }
+
   private closed = false;
 
   /** Why Redis cannot serve requests right now (connecting, reconnecting...), or undefined. */
@@ -463,6 +598,8 @@ export class BullmqStore implements QueueStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.#wakeListeners.clear();
+    this.#subscriber?.disconnect();
     await this.fetcher.close();
     await this.queue.close();
     await this.redis.quit();

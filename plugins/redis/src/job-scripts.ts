@@ -23,6 +23,24 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 `;
 
 /**
+ * Is the queue (hash KEYS[q]) or the worker (hash KEYS[w], when ARGV[a] is
+ * '1') disabled? Sets `blocked` to 'queue', 'worker' or ''.
+ */
+const gate = (q: number, w: number, a: number) => `
+local blocked = ''
+if redis.call('HGET', KEYS[${q}], 'disabled') == 'true' then blocked = 'queue'
+elseif ARGV[${a}] == '1' and redis.call('HGET', KEYS[${w}], 'disabled') == 'true' then blocked = 'worker' end
+`;
+
+/**
+ * What a poll checks before it takes a job. KEYS: queue attributes, worker
+ * attributes. ARGV: '1' when there is a worker to check. 'queue', 'worker' or ''.
+ */
+export const GATE = new LuaScript(`${gate(1, 2, 1)}
+return blocked
+`);
+
+/**
  * KEYS: record, state:queued, all. ARGV: job id, sort score, field/value pairs.
  * 1 when created, 0 when the id exists.
  */
@@ -69,10 +87,12 @@ return redis.call('HGET', KEYS[3], ARGV[1]) or ''
 `);
 
 /**
- * KEYS: record, leases, tokens, state:running, state:<outcome>, all.
+ * KEYS: record, leases, tokens, state:running, state:<outcome>, all,
+ *       queue attributes, worker attributes.
  * ARGV: job id, worker id ('' = any), state, finished_at, finished ms,
- *       has result (1/0), result JSON, has reason (1/0), reason.
- * {'ok' | 'not-found' | 'lease-lost', lock token}.
+ *       has result (1/0), result JSON, has reason (1/0), reason,
+ *       '1' when the worker polls next (then the gate is checked too).
+ * {'ok' | 'not-found' | 'lease-lost', lock token, blocked ('queue' | 'worker' | '')}.
  */
 export const FINISH = new LuaScript(`${HOLDS}
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'finished_at', ARGV[4])
@@ -84,7 +104,9 @@ ${TAKE_TOKEN}
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
 redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
-return {'ok', token}
+if ARGV[10] ~= '1' then return {'ok', token, ''} end
+${gate(7, 8, 10)}
+return {'ok', token, blocked}
 `);
 
 /**

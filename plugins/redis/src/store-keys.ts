@@ -51,6 +51,10 @@ export class StoreKeys {
   get heartbeats(): string {
     return `${this.base}heartbeats`;
   }
+  /** Pub/sub channel: a message whenever jobs may have become available to poll. */
+  get wakeChannel(): string {
+    return `${this.base}wake`;
+  }
   /** Hash: record name -> JSON record, of one module. */
   data(module: string): string {
     return `${this.base}data:${module}`;

@@ -103,12 +103,15 @@ export async function createServer(
       .catch((error: unknown) => resolved.log?.('error', `lease sweep failed: ${(error as Error).message}`));
   }, resolved.sweepIntervalMs);
   sweeper.unref();
+  // Jobs submitted or requeued through another instance on the same store wake this one's long-polls.
+  const unsubscribe = store.onJobsAvailable?.((everyone) => (everyone ? context.waiters.wakeAll() : context.waiters.wake()));
 
   return {
     app,
     context,
     async close() {
       clearInterval(sweeper);
+      unsubscribe?.();
       context.waiters.wakeAll();
       await app.close();
       await store.close();

@@ -8,7 +8,7 @@ export type { ServerContext } from './server-context.js';
 export { safeJson } from './json-escape.js';
 export { prepareSubmission, SubmissionError } from './job-submission.js';
 export type {
-  QueueStore, StoredJob, NewJob, JobState, JobOutcome, WorkerRecord, FinishResult, CancelResult, JobPage,
+  QueueStore, StoredJob, NewJob, JobState, JobOutcome, WorkerRecord, FinishResult, CancelResult, JobPage, PollResult, FinishAndPollResult,
 } from './store/queue-store.js';
 export { startServer, defaultDbPath, type StartServerOptions, type StartedServer } from './start-server.js';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.js';

@@ -43,7 +43,9 @@ export function defaultDbPath(): string {
 
 /** The part of @sisyphus/redis used here (the server does not depend on that package). */
 interface RedisPackage {
-  BullmqStore: { open(options: { connection: string; prefix: string }): Promise<QueueStore> };
+  BullmqStore: {
+    open(options: { connection: string; prefix: string; leaseMs: number; log?: (level: 'warn' | 'info', message: string) => void }): Promise<QueueStore>;
+  };
 }
 const REDIS_PACKAGE = '@sisyphus/redis';
 
@@ -61,7 +63,13 @@ async function openStore(options: StartServerOptions): Promise<{ store: QueueSto
     }
     const prefix = options.storePrefix ?? 'sisyphus';
     try {
-      return { store: await redis.BullmqStore.open({ connection: options.store, prefix }), backend: { type: 'redis', url: options.store, prefix } };
+      const store = await redis.BullmqStore.open({
+        connection: options.store,
+        prefix,
+        leaseMs: (options.leaseSeconds ?? 30) * 1000,
+        ...(options.log ? { log: options.log } : {}),
+      });
+      return { store, backend: { type: 'redis', url: options.store, prefix } };
     } catch (error) {
       throw new ConfigError(`cannot connect to Redis at ${options.store.replace(/\/\/[^@/]*@/, '//****@')}: ${(error as Error).message}`, { cause: error });
     }

@@ -69,9 +69,18 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
 
   app.patch(
     '/jobs/:id/completed',
-    { config: { access: ['worker'] }, schema: { tags: ['jobs'], summary: 'Report a finished job: {failed, info}. 409 when the lease was lost' } },
+    {
+      config: { access: ['worker'] },
+      schema: {
+        tags: ['jobs'],
+        summary:
+          'Report a finished job: {failed, info}. 409 when the lease was lost. ?next=1: the reply also hands the reporting worker (info.worker_id) its next job in `next`, as a poll would',
+        querystring: { type: 'object', properties: { next: { type: 'string' } } },
+      },
+    },
     async (request, reply) => {
       const id = (request.params as { id: string }).id;
+      const wantsNext = (request.query as { next?: string }).next === '1';
       const body = request.body as { failed?: unknown; info?: unknown } | undefined;
       if (typeof body !== 'object' || body === null || typeof body.failed !== 'boolean') {
         return reply.code(400).send({ message: 'body must be {failed: boolean, info: object}' });
@@ -93,12 +102,21 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ServerContext): voi
       }
       const cancelled = body.failed && (info.cancelled === true || job?.cancel_requested === true);
       const state = !body.failed ? 'completed' : cancelled ? 'cancelled' : 'failed';
-      const outcome = await store.finish(id, workerId, { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) }, ctx.now());
-      if (outcome === 'not-found') return reply.code(404).send({ message: 'no such job' });
-      if (outcome === 'lease-lost') {
+      const ended = { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) } as const;
+      if (wantsNext && workerId !== undefined && workerId !== '') {
+        // One request per job for our workers: the report and the next poll (never long: the worker polls itself when none came).
+        const { result, job: next } = await store.finishAndPoll(id, workerId, ended, ctx.now(), ctx.options.leaseSeconds * 1000);
+        if (result === 'ok') return next ? { job_id: id, state, next: jobDocument(next) } : { job_id: id, state };
+        return refuse(result);
+      }
+      const outcome = await store.finish(id, workerId, ended, ctx.now());
+      if (outcome === 'ok') return { job_id: id, state };
+      return refuse(outcome);
+
+      function refuse(outcome: 'not-found' | 'lease-lost') {
+        if (outcome === 'not-found') return reply.code(404).send({ message: 'no such job' });
         return reply.code(409).send({ message: `job ${id} is no longer leased to ${workerId ?? 'this worker'} (its lease expired or it finished); the report was not recorded` });
       }
-      return { job_id: id, state };
     },
   );
 

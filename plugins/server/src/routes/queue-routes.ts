@@ -3,6 +3,9 @@ import type { ServerContext } from '../server-context.js';
 import { SubmissionError, prepareSubmission } from '../job-submission.js';
 import type { StoredJob } from '../store/queue-store.js';
 
+/** The 404 message of an unanswered poll, by what blocked it. */
+const BLOCKED_MESSAGE = { queue: 'the queue is disabled', worker: 'this worker is disabled', none: 'the queue is empty' } as const;
+
 /** The job document as the original API hands it out. */
 export function jobDocument(job: StoredJob): Record<string, unknown> {
   return { ...job.job, job_id: job.job_id, job_title: job.job_title, added: job.added };
@@ -75,19 +78,15 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ServerContext): v
       const closed = new AbortController();
       request.raw.once('close', () => closed.abort());
       for (;;) {
-        // Both checks at once: on the Redis store each is a round trip.
-        const [queue, worker] = await Promise.all([store.queueAttributes(), workerId !== undefined ? store.worker(workerId, ctx.now()) : undefined]);
-        const blocked = queue.disabled || worker?.attributes.disabled === true;
-        if (!blocked) {
-          const job = await store.lease(workerId ?? '', ctx.options.leaseSeconds * 1000, ctx.now());
-          // (A client that vanished right now leaves a lease that expires and requeues the job.)
-          if (job) return jobDocument(job);
-        }
+        const { job, blocked } = await store.poll(workerId ?? '', ctx.options.leaseSeconds * 1000, ctx.now());
+        // (A client that vanished right now leaves a lease that expires and requeues the job.)
+        if (job) return jobDocument(job);
         const left = deadline - Date.now();
-        if (left <= 0 || closed.signal.aborted) return reply.code(404).send({ message: blocked ? 'the queue or this worker is disabled' : 'the queue is empty' });
-        // Woken at once by a submit to this server; every 250 ms it looks again, for jobs
-        // submitted through another server instance on the same store.
-        await ctx.waiters.wait(Math.min(left, 250), closed.signal);
+        if (left <= 0 || closed.signal.aborted) return reply.code(404).send({ message: BLOCKED_MESSAGE[blocked ?? 'none'] });
+        // Woken at once by a submit to this server (or, on a store that tells, to another
+        // instance); it looks again every 250 ms anyway (several servers on one SQLite file,
+        // a missed Redis message) or every second on a store that tells.
+        await ctx.waiters.wait(Math.min(left, store.onJobsAvailable ? 1000 : 250), closed.signal);
       }
     },
   );

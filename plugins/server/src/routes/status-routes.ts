@@ -25,7 +25,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): 
     backend: maskSecrets(ctx.options.backend ?? {}),
     version: ctx.version,
     uptime: humanDuration(ctx.now() - ctx.startedAt),
-    features: { long_poll: true, leases: true, poll_checks_disabled: true, cancel: true, priority: true, history: true, auth: ctx.options.tokens.length > 0 },
+    features: { long_poll: true, leases: true, poll_checks_disabled: true, complete_next: true, cancel: true, priority: true, history: true, auth: ctx.options.tokens.length > 0 },
     settings: {
       client_expiry: ctx.options.clientExpirySeconds,
       lease_seconds: ctx.options.leaseSeconds,

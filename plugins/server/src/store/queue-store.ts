@@ -60,6 +60,19 @@ export type FinishResult = 'ok' | 'not-found' | 'lease-lost';
 /** Result of {@link QueueStore.cancel}. */
 export type CancelResult = 'cancelled' | 'requested' | 'not-found' | 'finished';
 
+/** Result of {@link QueueStore.poll}. */
+export interface PollResult {
+  /** The job handed out, leased to the polling worker. */
+  job?: StoredJob;
+  /** Why nothing was handed out although jobs may be queued: the queue or this worker is disabled. */
+  blocked?: 'queue' | 'worker';
+}
+
+/** Result of {@link QueueStore.finishAndPoll}: the finish, and the next job when it went through. */
+export interface FinishAndPollResult extends PollResult {
+  result: FinishResult;
+}
+
 /** One page of {@link QueueStore.list}. */
 export interface JobPage {
   jobs: StoredJob[];
@@ -84,6 +97,12 @@ export interface QueueStore {
    */
   lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined>;
   /**
+   * What `GET /queue/poll` does in one step: nothing while the queue or
+   * worker `workerId` is disabled (`blocked` says which), else
+   * {@link lease}. `workerId` '' is an anonymous poll (no worker to check).
+   */
+  poll(workerId: string, leaseMs: number, now: number): Promise<PollResult>;
+  /**
    * Extend the lease of running job `jobId` held by `workerId`. A job leased
    * to no one in particular (`worker_id` unset, e.g. polled by an original
    * client) is adopted by the first worker that renews it. False when the
@@ -96,6 +115,13 @@ export interface QueueStore {
    * and changes nothing.
    */
   finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult>;
+  /**
+   * {@link finish}, then, when it went through, {@link poll} for the same
+   * worker: a worker reporting a job gets its next one in the same call.
+   * The next job is leased exactly as a separate poll right after the finish
+   * would lease it (same order, same disabled checks).
+   */
+  finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult>;
   /**
    * Give a running job back: it returns to the head of the queue at once
    * (a worker that was stopped mid-job says so instead of letting the lease
@@ -149,4 +175,12 @@ export interface QueueStore {
    * of letting requests hang.
    */
   unavailable?(): string | undefined;
+
+  /**
+   * Optional: call `listener` when jobs may have become available through
+   * another process on the same store (several server instances on one
+   * Redis), so long-polls look at once. `everyone`: any number of jobs (a
+   * resumed queue), else about one. Returns the unsubscribe function.
+   */
+  onJobsAvailable?(listener: (everyone: boolean) => void): () => void;
 }

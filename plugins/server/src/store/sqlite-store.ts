@@ -2,11 +2,13 @@ import Database from 'better-sqlite3';
 import { compareWorkers } from './worker-order.js';
 import type {
   CancelResult,
+  FinishAndPollResult,
   FinishResult,
   JobOutcome,
   JobPage,
   JobState,
   NewJob,
+  PollResult,
   QueueStore,
   StoredJob,
   WorkerRecord,
@@ -219,19 +221,41 @@ export class SqliteStore implements QueueStore {
   }
 
   async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
+    return this.immediate(() => this.#leaseNext(workerId, leaseMs, now));
+  }
+
+  async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
+    return this.immediate(() => this.#pollNow(workerId, leaseMs, now));
+  }
+
+  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
     return this.immediate(() => {
-      const next = this.stmt(
-        `SELECT job_id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT 1`,
-      ).get() as { job_id: string } | undefined;
-      if (!next) return undefined;
-      // An empty worker id is an anonymous poll (original client): the job is held by no one in particular.
-      this.stmt(
-        `UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?, lease_expires = ?,
-           started_at = ?, finished_at = NULL, cancel_requested = 0
-         WHERE job_id = ?`,
-      ).run(workerId === '' ? null : workerId, now + leaseMs, iso(now), next.job_id);
-      return toJob(this.row(next.job_id)!);
+      const result = this.#finishNow(jobId, workerId, outcome, now);
+      return result === 'ok' ? { result, ...this.#pollNow(workerId, leaseMs, now) } : { result };
     });
+  }
+
+  /** {@link poll} inside a transaction. */
+  #pollNow(workerId: string, leaseMs: number, now: number): PollResult {
+    if (this.attributes('queue', '').disabled) return { blocked: 'queue' };
+    if (workerId !== '' && this.attributes('worker', workerId).disabled) return { blocked: 'worker' };
+    const job = this.#leaseNext(workerId, leaseMs, now);
+    return job ? { job } : {};
+  }
+
+  /** {@link lease} inside a transaction. */
+  #leaseNext(workerId: string, leaseMs: number, now: number): StoredJob | undefined {
+    const next = this.stmt(
+      `SELECT job_id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT 1`,
+    ).get() as { job_id: string } | undefined;
+    if (!next) return undefined;
+    // An empty worker id is an anonymous poll (original client): the job is held by no one in particular.
+    this.stmt(
+      `UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?, lease_expires = ?,
+         started_at = ?, finished_at = NULL, cancel_requested = 0
+       WHERE job_id = ?`,
+    ).run(workerId === '' ? null : workerId, now + leaseMs, iso(now), next.job_id);
+    return toJob(this.row(next.job_id)!);
   }
 
   async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
@@ -265,23 +289,26 @@ export class SqliteStore implements QueueStore {
   }
 
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
-    return this.immediate(() => {
-      const held = this.#holds(jobId, workerId);
-      if (held !== 'ok') return held;
-      this.stmt(
-        `UPDATE jobs SET state = ?, result = ?, reason = ?, finished_at = ?, lease_expires = NULL,
-           worker_id = COALESCE(worker_id, ?)
-         WHERE job_id = ?`,
-      ).run(
-        outcome.state,
-        outcome.result === undefined ? null : JSON.stringify(outcome.result),
-        outcome.reason ?? null,
-        iso(now),
-        workerId === undefined || workerId === '' ? null : workerId,
-        jobId,
-      );
-      return 'ok';
-    });
+    return this.immediate(() => this.#finishNow(jobId, workerId, outcome, now));
+  }
+
+  /** {@link finish} inside a transaction. */
+  #finishNow(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): FinishResult {
+    const held = this.#holds(jobId, workerId);
+    if (held !== 'ok') return held;
+    this.stmt(
+      `UPDATE jobs SET state = ?, result = ?, reason = ?, finished_at = ?, lease_expires = NULL,
+         worker_id = COALESCE(worker_id, ?)
+       WHERE job_id = ?`,
+    ).run(
+      outcome.state,
+      outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      outcome.reason ?? null,
+      iso(now),
+      workerId === undefined || workerId === '' ? null : workerId,
+      jobId,
+    );
+    return 'ok';
   }
 
   async expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }> {

@@ -94,6 +94,45 @@ export function describeTransport(name: string, open: () => Promise<TransportHar
       expect(await h.result(leased.job_id)).toMatchObject({ worker_id: W, worker: 'conformance-host', completed: true });
     });
 
+    it('hands out the next job with a completion only where announced (completeFetchesNext), as next() would', async () => {
+      const caps = (await h.transport.capabilities?.()) ?? {};
+      const a = await h.submit(job('first'));
+      const b = await h.submit(job('second <b>'));
+      const leased = (await next())!;
+      expect(leased.job_id).toBe(a);
+      const withNext = { next: { workerId: W } };
+      const reply = await h.transport.complete(leased, result(leased, W), withNext);
+      expect(await h.state(a)).toBe('completed');
+      if (!caps.completeFetchesNext) {
+        expect(reply && reply.next).toBeUndefined();
+        expect(await h.state(b)).toBe('queued');
+        return;
+      }
+      const second = reply && reply.next;
+      expect(second?.job_id).toBe(b);
+      expect(second?.job.job_title).toBe('second <b>');
+      expect(await h.state(b)).toBe('running');
+      // Leased to W like a polled job: its heartbeat keeps it, its report goes through.
+      const beat = await h.transport.heartbeat(status(W, { status: 'in_progress', job_id: b }), { workerId: W });
+      expect(beat && beat.cancel).toBeUndefined();
+      const last = await h.transport.complete(second!, result(second!, W), withNext);
+      expect(last && last.accepted).toBe(true);
+      expect(last && last.next).toBeUndefined(); // the queue is empty
+      expect(await h.state(b)).toBe('completed');
+      // While the queue is disabled the report goes through and hands out nothing.
+      const c = await h.submit(job('third'));
+      const d = await h.submit(job('fourth'));
+      const third = (await next())!;
+      expect(third.job_id).toBe(c);
+      await h.setQueueDisabled(true);
+      const paused = await h.transport.complete(third, result(third, W), withNext);
+      expect(paused && paused.next).toBeUndefined();
+      expect(await h.state(c)).toBe('completed');
+      expect(await h.state(d)).toBe('queued');
+      await h.setQueueDisabled(false);
+      expect((await next())?.job_id).toBe(d);
+    });
+
     it('records a failure, including one in validation (message, no completed/module)', async () => {
       await h.submit(job('bad'));
       const leased = (await next())!;

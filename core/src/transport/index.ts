@@ -8,6 +8,7 @@ export {
   type HeartbeatOptions,
   type TransportCapabilities,
   type CompleteReply,
+  type CompleteOptions,
   type TransportContext,
   type TransportFactory,
 } from './transport.js';

@@ -76,6 +76,12 @@ export interface TransportCapabilities {
    * before every poll (two requests less per job).
    */
   pollChecksDisabled?: boolean;
+  /**
+   * `complete` with {@link CompleteOptions.next} hands out the worker's next
+   * job in the same call (`CompleteReply.next`): one call per job instead of
+   * two while the queue is busy.
+   */
+  completeFetchesNext?: boolean;
 }
 
 /**
@@ -87,6 +93,22 @@ export interface TransportCapabilities {
 export interface CompleteReply {
   accepted: boolean;
   reason?: string;
+  /**
+   * With {@link CompleteOptions.next} (and `completeFetchesNext`): the
+   * worker's next job, leased to it as `next()` would have. Absent when none
+   * was queued or the queue or worker is disabled: the worker then polls.
+   */
+  next?: LeasedJob;
+}
+
+/** Options of {@link Transport.complete}. */
+export interface CompleteOptions {
+  /**
+   * With {@link TransportCapabilities.completeFetchesNext}: also take the
+   * next job for this worker (slot) id, as `next()` without waiting would.
+   * Transports without the capability ignore it.
+   */
+  next?: { workerId: string };
 }
 
 /**
@@ -116,7 +138,7 @@ export interface Transport {
    * `result`: throw when it could not be delivered (the worker keeps it and
    * retries), resolve `{accepted: false}` when the server refused it for good.
    */
-  complete(job: LeasedJob, result: JobResult): Promise<CompleteReply | void>;
+  complete(job: LeasedJob, result: JobResult, options?: CompleteOptions): Promise<CompleteReply | void>;
   /** Server-side module data (e.g. ffmpeg option sets), or `undefined`. */
   getData(module: string, name: string): Promise<Record<string, unknown> | undefined>;
   /** Release the connection. */

@@ -46,6 +46,8 @@ interface RunningJob {
   controller: AbortController;
   progress: JobProgress;
   abortReason?: 'cancel' | 'stop';
+  /** The engine is done with it (only the report is left): nothing to abort any more. */
+  ended?: boolean;
 }
 
 function titleOf(job: Record<string, unknown>): string {
@@ -102,7 +104,7 @@ export class WorkerSlot {
   /** Abort the running job (its processes are killed); false when `jobId` is not running here. */
   abortJob(reason: 'cancel' | 'stop', jobId?: string): boolean {
     const running = this.#running;
-    if (!running || (jobId !== undefined && running.leased.job_id !== jobId) || running.controller.signal.aborted) return false;
+    if (!running || running.ended || (jobId !== undefined && running.leased.job_id !== jobId) || running.controller.signal.aborted) return false;
     running.abortReason = reason;
     this.ctx.log('warn', `${reason === 'cancel' ? 'the server cancelled' : 'aborting'} job ${running.leased.job_id} "${running.title}"`, undefined, this.id);
     this.ctx.events.emit('job:abort', { workerId: this.id, jobId: running.leased.job_id, reason });
@@ -189,7 +191,9 @@ export class WorkerSlot {
         continue;
       }
       // A job that arrived while stopping is not run; it is reported back as aborted (to be requeued).
-      await this.#runJob(job, this.ctx.stopping());
+      // A transport that hands out the next job with the report keeps the slot busy without polls.
+      let next: LeasedJob | undefined = job;
+      while (next) next = await this.#runJob(next, this.ctx.stopping());
     }
   }
 
@@ -212,7 +216,8 @@ export class WorkerSlot {
     }, 250);
   }
 
-  async #runJob(leased: LeasedJob, refuse: boolean): Promise<void> {
+  /** Run one job and report it; resolves to the next job when the report brought one. */
+  async #runJob(leased: LeasedJob, refuse: boolean): Promise<LeasedJob | undefined> {
     const running: RunningJob = { leased, title: titleOf(leased.job), controller: new AbortController(), progress: new JobProgress() };
     this.#running = running;
     this.#phase = 'in_progress';
@@ -234,6 +239,7 @@ export class WorkerSlot {
         message: `internal error: ${errorMessage(error)}`, job_id: jobId, job_title: running.title, failed: true, cancelled: false, tasks: [],
       };
     }
+    running.ended = true; // a cancel arriving now (e.g. a heartbeat sent before the job ended) is moot
     result = { ...result, worker: this.ctx.hostname, worker_id: this.id };
     if (running.abortReason === 'stop' && !result.completed) {
       result.requeue = true;
@@ -244,23 +250,26 @@ export class WorkerSlot {
     const how = result.completed ? 'done' : result.cancelled ? 'cancelled' : 'failed';
     this.ctx.log(result.completed ? 'info' : 'warn', `job ${jobId} ${how} in ${result.runtime} s${result.completed ? '' : `: ${result.message ?? ''}`}`, undefined, this.id);
 
-    await this.#report(leased, result);
+    const next = await this.#report(leased, result, false, !result.requeue);
     this.#running = undefined;
     this.#phase = 'idle';
     this.#beatSoon();
+    return next;
   }
 
   /** Report a result kept in the outbox by an earlier run of the worker. */
-  reportKept(leased: LeasedJob, result: JobResult): Promise<void> {
-    return this.#report(leased, result, true);
+  async reportKept(leased: LeasedJob, result: JobResult): Promise<void> {
+    await this.#report(leased, result, true);
   }
 
   /**
    * Deliver the result; keep it and retry with backoff until it goes
    * through. After the first failed attempt it is also kept in the outbox
    * (when there is one), so not even a restart of the worker loses it.
+   * With `wantNext` (and a transport that can), the report also asks for
+   * this slot's next job, which is returned.
    */
-  async #report(leased: LeasedJob, result: JobResult, inOutbox = false): Promise<void> {
+  async #report(leased: LeasedJob, result: JobResult, inOutbox = false, wantNext = false): Promise<LeasedJob | undefined> {
     const jobId = leased.job_id;
     let saved = inOutbox;
     const done = (outcome: 'delivered' | 'refused' | 'lost' | 'kept', attempts: number, reason?: string) => {
@@ -270,7 +279,8 @@ export class WorkerSlot {
     for (let attempt = 0; ; attempt++) {
       const last = this.ctx.retrySignal.aborted;
       try {
-        const reply = await this.ctx.transport.complete(leased, result);
+        const fetchNext = wantNext && !this.ctx.stopping() && (await this.ctx.transport.capabilities?.())?.completeFetchesNext === true;
+        const reply = await this.ctx.transport.complete(leased, result, fetchNext ? { next: { workerId: this.id } } : undefined);
         this.ctx.outage.succeeded();
         if (reply && reply.accepted === false) {
           this.ctx.log('warn', `the server refused the result of job ${jobId} (${reply.reason ?? 'no reason given'}); dropped`, undefined, this.id);
@@ -278,8 +288,9 @@ export class WorkerSlot {
         } else {
           this.ctx.log('info', `job ${jobId} reported${attempt ? ` after ${attempt + 1} attempts` : ''}`, undefined, this.id);
           done('delivered', attempt + 1);
+          return reply?.next;
         }
-        return;
+        return undefined;
       } catch (error) {
         if (!isRetryable(error)) {
           this.ctx.log('error', `cannot report job ${jobId}: ${errorMessage(error)}; result dropped`, { result }, this.id);

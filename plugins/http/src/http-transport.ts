@@ -1,5 +1,6 @@
 import {
   TransportError,
+  type CompleteOptions,
   type CompleteReply,
   type HeartbeatOptions,
   type HeartbeatReply,
@@ -136,12 +137,27 @@ export class HttpTransport implements Transport {
   /**
    * `PATCH /jobs/{id}/completed` with `{failed, info}`. 409 (lease lost:
    * the job went to another worker) and 404 (the job is gone) are refusals
-   * the worker drops; network errors and 5xx throw so it retries.
+   * the worker drops; network errors and 5xx throw so it retries. With
+   * `options.next` on a server announcing `complete_next`:
+   * `PATCH /jobs/{id}/completed?next=1`, whose reply may carry the worker's
+   * next job.
    */
-  async complete(job: LeasedJob, result: JobResult): Promise<CompleteReply> {
-    const path = `/jobs/${seg(job.job_id)}/completed`;
+  async complete(job: LeasedJob, result: JobResult, options: CompleteOptions = {}): Promise<CompleteReply> {
+    const fetchNext = options.next !== undefined && this.#features?.completeFetchesNext === true;
+    const path = `/jobs/${seg(job.job_id)}/completed${fetchNext ? '?next=1' : ''}`;
     const answer = await this.#request({ method: 'PATCH', path, body: completionBody(result) });
-    if (isOk(answer)) return { accepted: true };
+    if (isOk(answer)) {
+      if (!fetchNext) return { accepted: true };
+      // The report went through whatever the rest says: a reply without a readable job just brings none.
+      let body: unknown;
+      try {
+        body = JSON.parse(answer.text);
+      } catch {
+        return { accepted: true };
+      }
+      const next = isObject(body) && isObject(body.next) ? body.next : undefined;
+      return next && typeof next.job_id === 'string' && next.job_id !== '' ? { accepted: true, next: { job_id: next.job_id, job: next } } : { accepted: true };
+    }
     if (answer.status === 409) return { accepted: false, reason: `lease lost (HTTP 409${answer.text.trim() ? `: ${answer.text.trim().slice(0, 200)}` : ''})` };
     if (answer.status === 404 || answer.status === 410) return { accepted: false, reason: `the server does not know the job (HTTP ${answer.status})` };
     throw statusError(`PATCH ${path}`, answer);

@@ -1,5 +1,6 @@
 import {
   TransportError,
+  type CompleteOptions,
   type CompleteReply,
   type HeartbeatOptions,
   type HeartbeatReply,
@@ -26,8 +27,23 @@ export type RedisTransportOptions = {
   leaseSeconds?: number;
   /** How long a heartbeat keeps the worker listed (default 30; the server's `clientExpirySeconds`). */
   clientExpirySeconds?: number;
-  /** While a long-polling `next()` waits: milliseconds between looks at the queue (default 50). */
+  /**
+   * While a long-polling `next()` waits: milliseconds between looks at the
+   * queue (default 1000). Submits and requeues wake it at once (Redis
+   * pub/sub); the looks are for a missed message.
+   */
   pollIntervalMs?: number;
+  /**
+   * Also look after the queue, as every server does (default true): requeue
+   * jobs whose lease ran out (their worker died) and run BullMQ's stalled
+   * check, so workers on Redis need no server to keep jobs from getting
+   * stuck. Several processes doing it at once is safe.
+   */
+  maintenance?: boolean;
+  /** With `maintenance`: a job whose lease ran out this many times fails (default 3; the server's `maxAttempts`). */
+  maxAttempts?: number;
+  /** With `maintenance`: milliseconds between looks for ended leases (default 5000). */
+  sweepIntervalMs?: number;
   /** A Redis call (or opening the store) that takes longer fails as retryable (default 10 000). */
   callTimeoutMs?: number;
   /** Connection notes. */
@@ -40,11 +56,17 @@ export interface RedisLease {
   workerId: string;
 }
 
-const CAPABILITIES: TransportCapabilities = { longPoll: true, leases: true, pollChecksDisabled: true };
+const CAPABILITIES: TransportCapabilities = { longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true };
 
 /** The job document as the server's `GET /queue/poll` hands it out. */
 function jobDocument(job: StoredJob): Record<string, unknown> {
   return { ...job.job, job_id: job.job_id, job_title: job.job_title, added: job.added };
+}
+
+/** A stored job as this transport hands it to the worker. */
+function leasedJob(job: StoredJob, workerId: string): LeasedJob {
+  const lease: RedisLease = { workerId };
+  return { job_id: job.job_id, job: jobDocument(job), lease };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -87,6 +109,9 @@ export class RedisTransport implements Transport {
   readonly #timeoutMs: number;
   readonly #closed = new AbortController();
   #store: Promise<BullmqStore> | undefined;
+  /** Idle `next()` calls waiting for a job, woken by the store's pub/sub. */
+  readonly #waiting = new Set<() => void>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: RedisTransportOptions) {
     if (!options || (typeof options.connection !== 'string' && (typeof options.connection !== 'object' || options.connection === null))) {
@@ -96,21 +121,30 @@ export class RedisTransport implements Transport {
     this.#options = options;
     this.#leaseMs = (options.leaseSeconds ?? 30) * 1000;
     this.#expiryMs = (options.clientExpirySeconds ?? 30) * 1000;
-    this.#pollMs = options.pollIntervalMs ?? 50;
+    this.#pollMs = options.pollIntervalMs ?? 1000;
     this.#timeoutMs = options.callTimeoutMs ?? 10_000;
   }
 
   /** The store, opened on first use (again after a failed open). */
   #open(): Promise<BullmqStore> {
     if (!this.#store) {
-      // The servers sweep expired leases and run BullMQ's stalled check; workers do neither.
-      const opening = BullmqStore.open({ connection: this.#options.connection, prefix: this.#options.prefix, stalledCheck: false });
+      const maintenance = this.#options.maintenance !== false;
+      const logger = this.#options.logger;
+      const opening = BullmqStore.open({
+        connection: this.#options.connection,
+        prefix: this.#options.prefix,
+        leaseMs: this.#leaseMs,
+        stalledCheck: maintenance,
+        log: (level, text) => logger?.[level](`redis transport: ${text}`),
+      });
       this.#store = opening;
       opening.then(
         (store) => {
           // Closed while opening: do not leave the connection behind.
-          if (this.#closed.signal.aborted) void store.close().catch(() => undefined);
-          else this.#options.logger?.info(`redis transport: connected (prefix ${this.#options.prefix})`);
+          if (this.#closed.signal.aborted) return void store.close().catch(() => undefined);
+          logger?.info(`redis transport: connected (prefix ${this.#options.prefix})`);
+          store.onJobsAvailable((everyone) => this.#wake(everyone));
+          if (maintenance) this.#startSweeper(store);
         },
         () => {
           if (this.#store === opening) this.#store = undefined;
@@ -118,6 +152,33 @@ export class RedisTransport implements Transport {
       );
     }
     return this.#store;
+  }
+
+  /** Wake one idle `next()` (or all of them). */
+  #wake(everyone: boolean): void {
+    for (const wake of this.#waiting) {
+      wake();
+      if (!everyone) return;
+    }
+  }
+
+  /** Requeue jobs whose lease ran out, as the servers do (see `maintenance`). */
+  #startSweeper(store: BullmqStore): void {
+    const maxAttempts = this.#options.maxAttempts ?? 3;
+    let sweeping = false;
+    this.#sweeper = setInterval(() => {
+      if (sweeping || store.unavailable()) return;
+      sweeping = true;
+      store
+        .expireLeases(Date.now(), maxAttempts)
+        .then(({ requeued, failed }) => {
+          if (requeued.length) this.#options.logger?.warn(`redis transport: lease expired (no heartbeat from its worker): requeued ${requeued.join(', ')}`);
+          if (failed.length) this.#options.logger?.warn(`redis transport: lease expired too often or while cancelling: ended ${failed.join(', ')}`);
+        })
+        .catch(() => undefined) // Redis away: the next sweep tries again
+        .finally(() => (sweeping = false));
+    }, this.#options.sweepIntervalMs ?? 5000);
+    this.#sweeper.unref();
   }
 
   /** Run one store call as a transport call: closed -> not retryable; Redis error or timeout -> retryable. */
@@ -152,30 +213,34 @@ export class RedisTransport implements Transport {
 
   /**
    * Take the next job under a lease for `options.workerId` (nothing while
-   * the queue or the worker is disabled). With `waitMs`, look again every
-   * `pollIntervalMs` until a job comes, the time is up or `signal` fires.
+   * the queue or the worker is disabled). With `waitMs`, wait for a job
+   * until one comes, the time is up or `signal` fires: woken at once by a
+   * submit or requeue anywhere on the prefix, looking again every
+   * `pollIntervalMs` in case a wake-up was missed.
    */
   async next(signal: AbortSignal, options: NextOptions = {}): Promise<LeasedJob | undefined> {
     const workerId = options.workerId ?? '';
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
     for (;;) {
-      const job = await this.#call('poll', async (store) => {
-        const [queue, worker] = await Promise.all([
-          store.queueAttributes(),
-          workerId ? store.worker(workerId, Date.now()) : Promise.resolve(undefined),
-        ]);
-        if (queue.disabled || worker?.attributes.disabled) return undefined;
-        return store.lease(workerId, this.#leaseMs, Date.now());
-      });
-      if (job) {
-        const lease: RedisLease = { workerId };
-        return { job_id: job.job_id, job: jobDocument(job), lease };
-      }
+      const { job } = await this.#call('poll', (store) => store.poll(workerId, this.#leaseMs, Date.now()));
+      if (job) return leasedJob(job, workerId);
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return undefined;
-      await pause(Math.min(this.#pollMs, left), [signal, this.#closed.signal]);
+      await this.#idle(Math.min(this.#pollMs, left), signal);
       if (signal.aborted) return undefined;
     }
+  }
+
+  /** Wait `ms`, or less when woken (a job may be there) or `signal` or close fires. */
+  #idle(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#waiting.delete(done);
+        resolve();
+      };
+      this.#waiting.add(done);
+      void pause(ms, [signal, this.#closed.signal]).then(done);
+    });
   }
 
   /**
@@ -203,7 +268,7 @@ export class RedisTransport implements Transport {
    * or asked to) or failed. The result is stored as the job's `info`.
    * Refused (`accepted: false`) when the lease was lost or the job is gone.
    */
-  async complete(job: LeasedJob, result: JobResult): Promise<CompleteReply> {
+  async complete(job: LeasedJob, result: JobResult, options: CompleteOptions = {}): Promise<CompleteReply> {
     const id = job.job_id;
     const { failed, info } = completionInfo(result);
     const holder = typeof info.worker_id === 'string' ? info.worker_id : (job.lease as Partial<RedisLease> | undefined)?.workerId;
@@ -218,7 +283,14 @@ export class RedisTransport implements Transport {
       }
       const cancelled = failed && (info.cancelled === true || stored?.cancel_requested === true);
       const state = !failed ? 'completed' : cancelled ? 'cancelled' : 'failed';
-      const outcome = await store.finish(id, workerId, { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) }, now);
+      const ended = { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) } as const;
+      const nextFor = options.next?.workerId;
+      if (nextFor && nextFor === workerId) {
+        // BullMQ's own worker loop: the report also takes this worker's next job.
+        const { result: outcome, job: next } = await store.finishAndPoll(id, nextFor, ended, now, this.#leaseMs);
+        return refusal(outcome) ?? (next ? { accepted: true, next: leasedJob(next, nextFor) } : { accepted: true });
+      }
+      const outcome = await store.finish(id, workerId, ended, now);
       return refusal(outcome) ?? { accepted: true };
     });
   }
@@ -231,6 +303,7 @@ export class RedisTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
+    clearInterval(this.#sweeper);
     const opening = this.#store;
     this.#store = undefined;
     if (!opening) return;

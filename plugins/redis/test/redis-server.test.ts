@@ -1,28 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { startServer, type StartedServer } from '@sisyphus/server';
 import { deleteKeys } from '../../../test/support/redis-keys.js';
-import { freePort } from '../../../test/support/processes.js';
+import { PrivateRedis } from '../../../test/support/redis-server.js';
 
 // The job server on the Redis/BullMQ store: several instances on one Redis,
 // and a Redis that goes away and comes back.
 const REDIS = 'redis://127.0.0.1:6379/0';
 const prefixes: string[] = [];
 const servers: StartedServer[] = [];
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const privates: PrivateRedis[] = [];
 
 afterAll(async () => {
   const within = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
   for (const s of servers) await within(s.close());
-  for (const c of children) c.kill('SIGKILL');
   for (const prefix of prefixes) await deleteKeys(REDIS, prefix);
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  for (const r of privates) await r.close();
 });
 
 async function server(store: string, storePrefix: string): Promise<StartedServer> {
@@ -97,36 +90,21 @@ describe('server on the Redis store', () => {
   });
 
   it('Redis going away: 503 with a clear message, then back by itself with nothing lost (AOF)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sis-redis-'));
-    dirs.push(dir);
-    const port = await freePort();
-    const startRedis = () => {
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', dir], { stdio: 'ignore' });
-      children.push(child);
-      return child;
-    };
-    let redis = startRedis();
-    const url = `redis://127.0.0.1:${port}/0`;
-    const ping = async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      const ok = await probe.connect().then(() => true, () => false);
-      probe.disconnect();
-      return ok;
-    };
-    await until('redis', ping);
+    const redis = await PrivateRedis.start();
+    privates.push(redis);
+    const url = redis.url;
     const s = await server(url, 'sisyphus');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await call(s.url, 'POST', '/queue', job(`r${i}`))).json.job_id);
 
-    redis.kill('SIGKILL');
+    await redis.kill('SIGKILL');
     // A request caught in the instant Redis dies waits for it; the ones after get 503 at once.
     await until('the 503', async () => (await call(s.url, 'GET', '/queue', undefined, 1000).catch(() => ({ status: 0 }))).status === 503);
     const down = await call(s.url, 'GET', '/queue');
     expect(down.json.message).toMatch(/^the Redis store is (connecting|reconnecting|close|end)/);
     expect((await call(s.url, 'GET', '/status/health')).status).toBe(503);
 
-    redis = startRedis();
+    await redis.start();
     await until('recovery', async () => (await call(s.url, 'GET', '/status/health')).status === 200);
     const queue = (await call(s.url, 'GET', '/queue')).json;
     expect(queue.entries).toBe(5);

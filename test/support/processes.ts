@@ -81,7 +81,10 @@ export async function apiCall<T = any>(base: string, method: string, path: strin
 export interface CliProcess {
   name: string;
   child: ChildProcess;
+  /** stdout and stderr, interleaved as they came. */
   out: string[];
+  /** stderr alone. */
+  err: string[];
 }
 
 /** `sisyphus` processes started by a test, with their output kept for assertions. */
@@ -96,15 +99,25 @@ export class CliProcesses {
   /** Start `sisyphus ARGS` with extra environment variables. */
   start(name: string, args: string[], env: Record<string, string> = {}): CliProcess {
     const child = spawn(process.execPath, [this.bin, ...args], { cwd: this.cwd(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry = { name, child, out: [] as string[] };
+    const entry = { name, child, out: [] as string[], err: [] as string[] };
     child.stdout!.on('data', (d) => entry.out.push(String(d)));
-    child.stderr!.on('data', (d) => entry.out.push(String(d)));
+    child.stderr!.on('data', (d) => {
+      entry.out.push(String(d));
+      entry.err.push(String(d));
+    });
     this.list.push(entry);
     return entry;
   }
 
-  /** How many times any worker started job `id` (its log line: `job ID "title" started`). */
+  /**
+   * How many times any worker started job `id` (its log line: `job ID "title" started`;
+   * not the other lines naming `job ID "title"`, e.g. `the server cancelled job ID "title"`).
+   */
   startsOf(id: string): number {
-    return this.list.filter((p) => p.name.startsWith('worker')).map((p) => p.out.join('')).join('').split(`job ${id} "`).length - 1;
+    const line = new RegExp(`(?:^|\\s)job ${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ".*" started$`);
+    return this.list
+      .filter((p) => p.name.startsWith('worker'))
+      .flatMap((p) => p.out.join('').split('\n'))
+      .filter((l) => line.test(l)).length;
   }
 }

@@ -170,15 +170,18 @@ async function cleanRedis() {
   await redis.quit();
 }
 
-try {
-  const sqlite = await dispatch('server on SQLite', {});
+// BENCH_ONLY=sqlite,redis,direct,raw runs some of the setups (the summary needs all four).
+const only = new Set((process.env.BENCH_ONLY ?? 'sqlite,redis,direct,raw').split(','));
+const fresh = () => {
   const prefix = `sisyphus-bench-${randomUUID()}`;
   prefixes.push(prefix);
-  const redisStore = await dispatch('server on the Redis/BullMQ store', { store: redisUrl, storePrefix: prefix });
-  const prefix2 = `sisyphus-bench-${randomUUID()}`;
-  prefixes.push(prefix2);
-  const directRedis = await dispatch('direct Redis workers (server only for submitting)', { store: redisUrl, storePrefix: prefix2 }, true);
-  const raw = await rawBullmq();
+  return prefix;
+};
+try {
+  const sqlite = only.has('sqlite') ? await dispatch('server on SQLite', {}) : NaN;
+  const redisStore = only.has('redis') ? await dispatch('server on the Redis/BullMQ store', { store: redisUrl, storePrefix: fresh() }) : NaN;
+  const directRedis = only.has('direct') ? await dispatch('direct Redis workers (server only for submitting)', { store: redisUrl, storePrefix: fresh() }, true) : NaN;
+  const raw = only.has('raw') ? await rawBullmq() : NaN;
   console.log(`\nsummary: SQLite server ${sqlite.toFixed(0)} jobs/s`);
   console.log(`         HTTP over the Redis store ${redisStore.toFixed(0)} jobs/s = ${(redisStore / raw).toFixed(2)}x raw BullMQ (target >= 0.3x)`);
   console.log(`         direct Redis transport ${directRedis.toFixed(0)} jobs/s = ${(directRedis / raw).toFixed(2)}x raw BullMQ (target >= 0.7x)`);

@@ -87,6 +87,8 @@ export class BullmqStore implements QueueStore {
     const common = { maxRetriesPerRequest: null, lazyConnect: true } as const;
     const redis =
       typeof options.connection === 'string' ? new Redis(options.connection, common) : new Redis({ ...options.connection, ...common });
+    // Heard from the start (ioredis prints every unheard error); the store reports outages once it is open.
+    redis.on('error', () => undefined);
     try {
       await redis.connect();
       const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: options.prefix });

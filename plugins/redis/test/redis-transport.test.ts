@@ -12,7 +12,7 @@ import cleanupPlugin from '@sisyphus/module-cleanup';
 import { prepareSubmission } from '@sisyphus/server';
 import { BullmqStore } from '../src/bullmq-store.js';
 import redisPlugin, { redisTransportFactory } from '../src/index.js';
-import { createRedisTransport, type RedisTransport } from '../src/redis-transport.js';
+import { createRedisTransport, type RedisTransport, type RedisTransportOptions } from '../src/redis-transport.js';
 import { deleteKeys } from '../../../test/support/redis-keys.js';
 
 const URL = 'redis://127.0.0.1:6379/0';
@@ -85,7 +85,7 @@ describe('redis transport specifics', () => {
   });
 
   /** A store (the "server" side) and a transport on one fresh prefix; both closed and the keys dropped after the test. */
-  async function setup(options: { leaseSeconds?: number } = {}): Promise<{ store: BullmqStore; transport: RedisTransport; prefix: string }> {
+  async function setup(options: Partial<RedisTransportOptions> = {}): Promise<{ store: BullmqStore; transport: RedisTransport; prefix: string }> {
     const prefix = freshPrefix();
     const store = await BullmqStore.open({ connection: URL, prefix, stalledCheck: false });
     const transport = createRedisTransport({ connection: URL, prefix, pollIntervalMs: 25, ...options });
@@ -147,6 +147,36 @@ describe('redis transport specifics', () => {
     await new Promise((r) => setTimeout(r, 20));
     await transport.heartbeat({ status: 'in_progress', hostname: 'h', version: '0', online_at: 'None', job_id: id }, { workerId: 'w1' });
     expect((await store.get(id))!.lease_expires!).toBeGreaterThan(before);
+  });
+
+  it('an idle poll is woken by a submit on another connection, not by its next look', async () => {
+    const { store, transport } = await setup({ pollIntervalMs: 20_000 });
+    const signal = new AbortController().signal;
+    expect(await transport.next(signal, { workerId: 'w1' })).toBeUndefined(); // connected and subscribed
+    await new Promise((r) => setTimeout(r, 100));
+    const waiting = transport.next(signal, { workerId: 'w1', waitMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const submitted = Date.now();
+    const id = await submit(store, cleanupJob('wake', '/nonexistent'));
+    expect((await waiting)?.job_id).toBe(id);
+    expect(Date.now() - submitted).toBeLessThan(5000); // its own next look would be 20 s away
+  });
+
+  it('without any server, a worker transport requeues the job of a worker that died (maintenance)', async () => {
+    const { store, prefix } = await setup();
+    const id = await submit(store, cleanupJob('orphan', '/nonexistent'));
+    const signal = new AbortController().signal;
+    // A worker takes the job with a 1 s lease and dies: no heartbeat, no report.
+    const dying = createRedisTransport({ connection: URL, prefix, leaseSeconds: 1, maintenance: false });
+    expect((await dying.next(signal, { workerId: 'dead' }))?.job_id).toBe(id);
+    await dying.close();
+    // Another worker, the only process left on the queue, sweeps the lease and gets the job.
+    const survivor = createRedisTransport({ connection: URL, prefix, leaseSeconds: 1, sweepIntervalMs: 100, pollIntervalMs: 20_000 });
+    cleanups.push(() => survivor.close());
+    const again = await survivor.next(signal, { workerId: 'alive', waitMs: 10_000 });
+    expect(again?.job_id).toBe(id);
+    expect(await store.get(id)).toMatchObject({ state: 'running', worker_id: 'alive', attempts: 2 });
+    expect(await survivor.complete(again!, result(id, 'alive'))).toEqual({ accepted: true });
   });
 
   it('ends a waiting poll when its signal fires', async () => {

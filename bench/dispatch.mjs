@@ -13,6 +13,7 @@
 //
 //   npm run bench:dispatch     (BENCH_WORKERS=4, BENCH_SAMPLES=200, BENCH_JOBS=2000, BENCH_REDIS=redis://127.0.0.1:6379/0)
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,36 @@ const pct = (xs, p) => {
 };
 
 const redisUrl = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return NaN;
+  }
+}
+let redisPid;
+async function redisServerPid() {
+  if (redisPid === undefined) {
+    const redis = new Redis(redisUrl);
+    redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+    await redis.quit();
+  }
+  return redisPid;
+}
+/** CPU used while `fn` runs, per job: workers (children), this process (server + driver), Redis. */
+async function cpuPerJob(children, count, fn) {
+  const rpid = await redisServerPid();
+  const before = { workers: children.reduce((t, c) => t + cpuMs(c.pid), 0), self: process.cpuUsage(), redis: cpuMs(rpid) };
+  const value = await fn();
+  const self = process.cpuUsage(before.self);
+  const per = (ms) => ((ms / count) * 1000).toFixed(0);
+  const line = `CPU per job: workers ${per(children.reduce((t, c) => t + cpuMs(c.pid), 0) - before.workers)} us, ` +
+    `server+driver ${per((self.user + self.system) / 1000)} us, Redis ${per(cpuMs(rpid) - before.redis)} us (/proc, 10 ms ticks)`;
+  return { value, line };
+}
 const prefixes = [];
 
 async function dispatch(label, storeOptions, direct = false) {
@@ -100,8 +131,10 @@ try {
     ids.push(...batch.map((b) => b.job_id));
   }
   const t0 = now();
-  await setPaused(false);
-  while (!ids.every((id) => done.has(id))) await new Promise((r) => setTimeout(r, 20));
+  const { line: cpuLine } = await cpuPerJob(children, jobs, async () => {
+    await setPaused(false);
+    while (!ids.every((id) => done.has(id))) await new Promise((r) => setTimeout(r, 20));
+  });
   const seconds = (Math.max(...ids.map((id) => done.get(id))) - t0) / 1000;
   const history = await (await fetch(`${api}/jobs?state=completed&limit=1`)).json();
 
@@ -110,6 +143,7 @@ try {
   console.log(`  p50 ${pct(latencies, 50).toFixed(1)} ms   p99 ${pct(latencies, 99).toFixed(1)} ms   (targets: p50 < 20 ms, p99 < 100 ms)`);
   console.log(`  original worker (QUEUE_POLL_INTERVAL=10 s): p50 ~5000 ms, p99 ~9900 ms  -> ratio p50 ${(5000 / pct(latencies, 50)).toFixed(0)}x faster`);
   console.log(`throughput: ${jobs} queued no-op jobs drained in ${seconds.toFixed(2)} s = ${(jobs / seconds).toFixed(0)} jobs/s (target >= 500 with 4 workers)`);
+  console.log(`  ${cpuLine}`);
   if (!history.jobs?.length) throw new Error('no completed jobs in the history');
   return jobs / seconds;
 } finally {
@@ -145,11 +179,14 @@ async function rawBullmq() {
       }),
     );
     const t0 = now();
-    await queue.resume();
-    while (finished.size < jobs) await new Promise((r) => setTimeout(r, 20));
+    const { line: cpuLine } = await cpuPerJob(children, jobs, async () => {
+      await queue.resume();
+      while (finished.size < jobs) await new Promise((r) => setTimeout(r, 20));
+    });
     const seconds = (Math.max(...finished.values()) - t0) / 1000;
     console.log(`\n== raw BullMQ: ${workers} worker processes (plain BullMQ Worker, no-op), same Redis`);
     console.log(`throughput: ${jobs} queued no-op jobs drained in ${seconds.toFixed(2)} s = ${(jobs / seconds).toFixed(0)} jobs/s`);
+    console.log(`  ${cpuLine}`);
     return jobs / seconds;
   } finally {
     for (const child of children) child.kill('SIGTERM');

@@ -18,7 +18,7 @@ import type {
 import { attributesOf, patchFields, type Attributes } from './attribute-hash.js';
 import { fromBullmqId, toBullmqId } from './job-ids.js';
 import { hashOf, newRecordFields, timeScore, toStoredJob, type RecordHash } from './job-record.js';
-import { CANCEL, EXPIRE, FINISH, GATE, LEASE, RELEASE, REMOVE, RENEW, SUBMIT } from './job-scripts.js';
+import { CANCEL, EXPIRE, FINISH, GATE, LEASE, LEASE_HEAD, RELEASE, REMOVE, RENEW, SUBMIT } from './job-scripts.js';
 import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor.js';
 import { toBullmqPriority } from './priority-mapping.js';
 import { QUEUE_NAME, StoreKeys } from './store-keys.js';
@@ -49,6 +49,9 @@ export interface BullmqStoreOptions {
   stalledCheck?: boolean;
 }
 
+/** How many lock tokens of leased jobs an instance remembers (see `heldTokens`); a forgotten one is read from Redis. */
+const MAX_HELD_TOKENS = 10_000;
+
 /** Largest page {@link BullmqStore.list} hands out; bigger limits are clamped (as the SQLite store). */
 export const MAX_PAGE_SIZE = 1000;
 
@@ -60,6 +63,27 @@ const JOB_OPTIONS = { removeOnComplete: false, removeOnFail: false } as const;
 type Heartbeat = { status: Record<string, unknown>; last_seen: number; expires_at: number };
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The part of BullMQ's (internal) Redis backend the one-round-trip finish uses; checked at run time. */
+interface BullmqBackend {
+  moveToCompletedArgs(job: Job, returnValue: string, removeOnComplete: boolean, token: string, fetchNext: boolean): unknown[];
+  execCommand(client: unknown, command: string, args: unknown[]): unknown;
+  /** The connection, as BullMQ wraps it. */
+  readonly client?: Promise<unknown>;
+}
+/** Error or value of a promise, without throwing. */
+function settle<T>(promise: Promise<T>): Promise<[unknown, T | undefined]> {
+  return promise.then(
+    (value): [unknown, T] => [null, value],
+    (error: unknown): [unknown, undefined] => [error ?? new Error('failed'), undefined],
+  );
+}
+
+/** The BullMQ id of the job a `moveToFinished` with fetchNext handed out (`[jobData, jobId, ...]`), if any. */
+function fetchedId(reply: unknown): string | undefined {
+  const id = Array.isArray(reply) ? reply[1] : undefined;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
 
 /** Redis orders equal scores by member bytes. */
 const byteCompare = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -132,6 +156,23 @@ export class BullmqStore implements QueueStore {
     return new Job(this.fetcher, JOB_NAME, {}, JOB_OPTIONS, bullmqId);
   }
 
+  /** BullMQ's lock key of job `jobId` (its job hash key plus `:lock`, as BullMQ's scripts name it). */
+  private lockKey(jobId: string): string {
+    return `${this.queue.toKey(toBullmqId(jobId))}:lock`;
+  }
+
+  /**
+   * Lock tokens of the jobs this instance leased and has not seen end, so a
+   * report can move the BullMQ job in the same round trip as our FINISH
+   * script (see {@link finishAndPoll}). Bounded: the oldest entries go first.
+   */
+  readonly #heldTokens = new Map<string, string>();
+
+  private holdToken(jobId: string, token: string): void {
+    this.#heldTokens.set(jobId, token);
+    if (this.#heldTokens.size > MAX_HELD_TOKENS) this.#heldTokens.delete(this.#heldTokens.keys().next().value!);
+  }
+
   /**
    * Listen to the connection's errors (ioredis prints every unheard one)
    * and tell `log` once per outage, then once when Redis is back.
@@ -177,7 +218,7 @@ export class BullmqStore implements QueueStore {
   private async requeueInBullmq(jobId: string, token: string): Promise<void> {
     const job = this.bullJob(toBullmqId(jobId));
     try {
-      await job.moveToWait(token);
+      await job.moveToWait(token === '' ? '0' : token);
     } catch {
       // The lock ran out (wall clock) before the lease did: move it without the token. A job the
       // stalled check already gave back is not in `active` any more, and this does nothing.
@@ -271,13 +312,19 @@ export class BullmqStore implements QueueStore {
     ])) as [number, string[] | string];
     const job = this.bullJob(bullmqId);
     if (leased === 1) {
+      this.holdToken(jobId, token);
       // BullMQ locked it for lockMs already; only a longer lease needs more.
       if (leaseMs + this.lockGraceMs > this.lockMs) await job.extendLock(token, leaseMs + this.lockGraceMs);
       return toStoredJob(jobId, hashOf(payload as string[]));
     }
-    await job.moveToFailed(new Error(`job is ${payload === '' ? 'gone' : payload}`), token, false);
-    await this.queue.remove(bullmqId).catch(() => 0);
+    await this.dropFetched(bullmqId, token, payload as string);
     return undefined;
+  }
+
+  /** A job BullMQ handed out whose record is gone or finished (`state`): out of BullMQ too. */
+  private async dropFetched(bullmqId: string, token: string, state: string): Promise<void> {
+    await this.bullJob(bullmqId).moveToFailed(new Error(`job is ${state === '' ? 'gone' : state}`), token, false);
+    await this.queue.remove(bullmqId).catch(() => 0);
   }
 
   async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
@@ -289,6 +336,12 @@ export class BullmqStore implements QueueStore {
   }
 
   async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
+    const held = this.#heldTokens.get(jobId);
+    this.#heldTokens.delete(jobId);
+    if (held !== undefined && outcome.state === 'completed') {
+      const done = await this.finishAndPollAtOnce(jobId, workerId, outcome, now, leaseMs, held);
+      if (done) return done;
+    }
     const [result, token, blocked] = await this.finishScript(jobId, workerId, outcome, now, true);
     if (result !== 'ok') return { result };
     if (blocked === 'queue' || blocked === 'worker') {
@@ -298,6 +351,86 @@ export class BullmqStore implements QueueStore {
     // BullMQ's own worker loop: finishing a job fetches the next one in the same call.
     const nextId = await this.finishInBullmq(jobId, token, outcome, true);
     const job = (nextId && (await this.leaseFetched(nextId, token, workerId, leaseMs, now))) || (await this.lease(workerId, leaseMs, now));
+    return job ? { result, job } : { result };
+  }
+
+  /**
+   * {@link finishAndPoll} in one round trip: our FINISH script, BullMQ's
+   * move to completed (fetching the next job with the same token) and
+   * LEASE_HEAD (our lease of the job it fetched) leave in one write. The
+   * move is safe to send before the script has decided: a worker whose lease
+   * was lost lost the BullMQ lock with it (EXPIRE drops the lock, a new lease
+   * has a new token), so its move fails and changes nothing, and then there
+   * is no job locked with its token for LEASE_HEAD to lease. Undefined when
+   * BullMQ's internals are not as expected: the caller takes the ordinary path.
+   */
+  private async finishAndPollAtOnce(
+    jobId: string,
+    workerId: string,
+    outcome: JobOutcome,
+    now: number,
+    leaseMs: number,
+    token: string,
+  ): Promise<FinishAndPollResult | undefined> {
+    const backend = (this.fetcher as unknown as { backend?: BullmqBackend }).backend;
+    if (typeof backend?.moveToCompletedArgs !== 'function' || typeof backend.execCommand !== 'function' || !backend.client) return undefined;
+    const client = await backend.client;
+    const moveArgs = backend.moveToCompletedArgs(this.bullJob(toBullmqId(jobId)), JSON.stringify(outcome.result ?? {}), false, token, true);
+    const k = this.keys;
+    // All three leave in one write: the socket is corked until the end of this tick.
+    const stream = this.redis.stream as { cork?(): void; uncork?(): void } | undefined;
+    stream?.cork?.();
+    const finishing = settle(this.finishScript(jobId, workerId, outcome, now, true));
+    const moving = settle(Promise.resolve().then(() => backend.execCommand(client, 'moveToFinished', moveArgs)));
+    const leasing = settle(
+      Promise.resolve().then(() =>
+        LEASE_HEAD.run(
+          this.redis,
+          [this.queue.keys['active']!, k.leases, k.tokens, k.state('queued'), k.state('running'), k.queueAttributes, k.workerAttributes(workerId)],
+          [this.queue.toKey(''), k.jobPrefix, workerId, now + leaseMs, iso(now), token, workerId === '' ? '0' : '1'],
+        ),
+      ),
+    );
+    process.nextTick(() => stream?.uncork?.());
+    const [[finishError, finished], [moveError, moved], [leaseError, head]] = await Promise.all([finishing, moving, leasing]);
+    const completedInBullmq = !moveError && (typeof moved !== 'number' || moved >= 0);
+    const nextId = completedInBullmq ? fetchedId(moved) : undefined;
+    const [headCode, headPayload] = (leaseError ? [3] : head) as [number, (string[] | string)?];
+    if (finishError) {
+      // Our finish is not known to have happened: undo what may have, and let the worker retry its report.
+      if (nextId && headCode === 1) await this.release(fromBullmqId(nextId), workerId, now);
+      else if (nextId) await this.requeueInBullmq(fromBullmqId(nextId), token);
+      throw finishError;
+    }
+    const [result, , gate] = finished!;
+    if (result === 'ok' && !completedInBullmq) await this.finishInBullmq(jobId, '', outcome); // lock lost on the wall clock
+    const blocked = gate === 'queue' || gate === 'worker' ? gate : headCode === 2 ? (headPayload as 'queue' | 'worker') : undefined;
+    const refused = (): FinishAndPollResult => (blocked && result === 'ok' ? { result, blocked } : { result });
+    if (!nextId) {
+      // Nothing fetched: the queue was empty. (When the move itself failed, look the ordinary way.)
+      if (result !== 'ok' || blocked || completedInBullmq) return refused();
+      const job = await this.lease(workerId, leaseMs, now);
+      return job ? { result, job } : { result };
+    }
+    const nextJobId = fromBullmqId(nextId);
+    if (headCode === 1) {
+      this.holdToken(nextJobId, token);
+      if (leaseMs + this.lockGraceMs > this.lockMs) await this.bullJob(nextId).extendLock(token, leaseMs + this.lockGraceMs);
+      if (result === 'ok' && !blocked) return { result, job: toStoredJob(nextJobId, hashOf(headPayload as string[]))! };
+      await this.release(nextJobId, workerId, now); // cannot happen (see above); never keep a job the caller will not run
+      return refused();
+    }
+    if (result !== 'ok' || blocked) {
+      await this.requeueInBullmq(nextJobId, token); // not to be handed out now: back to the head of the queue
+      return refused();
+    }
+    if (headCode === 0) {
+      await this.dropFetched(nextId, token, headPayload as string);
+      const job = await this.lease(workerId, leaseMs, now);
+      return job ? { result, job } : { result };
+    }
+    // Another client's job came to the head in between (or the id is escaped): lease ours by its id.
+    const job = (await this.leaseFetched(nextId, token, workerId, leaseMs, now)) || (await this.lease(workerId, leaseMs, now));
     return job ? { result, job } : { result };
   }
 
@@ -311,6 +444,7 @@ export class BullmqStore implements QueueStore {
   }
 
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
+    this.#heldTokens.delete(jobId);
     const [result, token] = await this.finishScript(jobId, workerId ?? '', outcome, now, false);
     if (result === 'ok') await this.finishInBullmq(jobId, token, outcome);
     return result;
@@ -318,23 +452,32 @@ export class BullmqStore implements QueueStore {
 
   /** Our side of a finish (the FINISH script); with `polling`, also the gate of the poll that follows. */
   private async finishScript(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean): Promise<[FinishResult, string, string]> {
+    const [keys, args] = this.finishArguments(jobId, workerId, outcome, now, polling);
+    return (await FINISH.run(this.redis, keys, args)) as [FinishResult, string, string];
+  }
+
+  private finishArguments(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean): [string[], Array<string | number>] {
     const k = this.keys;
     const keys = [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId)];
-    return (await FINISH.run(this.redis, keys, [
-      jobId,
-      workerId,
-      outcome.state,
-      iso(now),
-      now,
-      outcome.result === undefined ? '0' : '1',
-      outcome.result === undefined ? '' : JSON.stringify(outcome.result),
-      outcome.reason === undefined ? '0' : '1',
-      outcome.reason ?? '',
-      polling ? '1' : '0',
-    ])) as [FinishResult, string, string];
+    return [
+      keys,
+      [
+        jobId,
+        workerId,
+        outcome.state,
+        iso(now),
+        now,
+        outcome.result === undefined ? '0' : '1',
+        outcome.result === undefined ? '' : JSON.stringify(outcome.result),
+        outcome.reason === undefined ? '0' : '1',
+        outcome.reason ?? '',
+        polling ? '1' : '0',
+      ],
+    ];
   }
 
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
+    this.#heldTokens.delete(jobId);
     const k = this.keys;
     const [result, token] = (await RELEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued')], [
       jobId,
@@ -350,16 +493,18 @@ export class BullmqStore implements QueueStore {
     const requeued: string[] = [];
     const failed: string[] = [];
     for (const jobId of expired) {
-      const [outcome, token, reason] = (await EXPIRE.run(
+      const [outcome, , reason] = (await EXPIRE.run(
         this.redis,
-        [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all],
+        [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all, this.lockKey(jobId)],
         [jobId, now, maxAttempts, iso(now)],
       )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string];
+      if (outcome !== 'skip') this.#heldTokens.delete(jobId);
+      // The script dropped the BullMQ lock with the lease: the moves go without a token.
       if (outcome === 'requeued') {
-        await this.requeueInBullmq(jobId, token);
+        await this.requeueInBullmq(jobId, '');
         requeued.push(jobId);
       } else if (outcome !== 'skip') {
-        await this.finishInBullmq(jobId, token, { state: outcome, reason });
+        await this.finishInBullmq(jobId, '', { state: outcome, reason });
         failed.push(jobId);
       }
     }

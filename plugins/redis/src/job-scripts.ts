@@ -59,17 +59,56 @@ return 1
  * A 'running' record is leasable too: BullMQ's stalled check gave it back after its lock was lost.
  */
 export const LEASE = new LuaScript(`
-local state = redis.call('HGET', KEYS[1], 'state')
+local record, id = KEYS[1], ARGV[1]
+${leaseRecord(2, 3, 4, 5, 2, 3, 4, 5)}
+`);
+
+/**
+ * The lease of one job: `record` (record key) and `id` (job id) are locals
+ * set before; KEYS[l] leases, KEYS[t] tokens, KEYS[q] state:queued,
+ * KEYS[r] state:running; ARGV[w] worker id ('' = anonymous), ARGV[e] lease
+ * expiry, ARGV[s] started_at, ARGV[k] lock token.
+ * Returns {1, record} when leased, {0, state} when the record is not leasable.
+ */
+function leaseRecord(l: number, t: number, q: number, r: number, w: number, e: number, s: number, k: number): string {
+  return `
+local state = redis.call('HGET', record, 'state')
 if state ~= 'queued' and state ~= 'running' then return {0, state or ''} end
-redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'state', 'running', 'lease_expires', ARGV[3], 'started_at', ARGV[4])
-if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'worker_id') else redis.call('HSET', KEYS[1], 'worker_id', ARGV[2]) end
-redis.call('HDEL', KEYS[1], 'finished_at', 'cancel_requested')
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
-return {1, redis.call('HGETALL', KEYS[1])}
+redis.call('HINCRBY', record, 'attempts', 1)
+redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}])
+if ARGV[${w}] == '' then redis.call('HDEL', record, 'worker_id') else redis.call('HSET', record, 'worker_id', ARGV[${w}]) end
+redis.call('HDEL', record, 'finished_at', 'cancel_requested')
+redis.call('ZADD', KEYS[${l}], ARGV[${e}], id)
+redis.call('HSET', KEYS[${t}], id, ARGV[${k}])
+redis.call('ZREM', KEYS[${q}], id)
+redis.call('ZADD', KEYS[${r}], redis.call('HGET', record, 'added_ms'), id)
+return {1, redis.call('HGETALL', record)}
+`;
+}
+
+/**
+ * Lease the job BullMQ handed out just before, in the same write, to the
+ * worker whose finish fetched it (`moveToFinished` with fetchNext pushes it
+ * to the head of `active`, locked with the worker's token). That it is ours
+ * is checked by its lock: no other job holds this token. So a report costs
+ * one round trip: FINISH, BullMQ's move, LEASE_HEAD.
+ * KEYS: BullMQ active list, leases, tokens, state:queued, state:running,
+ *       queue attributes, worker attributes.
+ * ARGV: BullMQ job key prefix ('PREFIX:jobs:'), our record key prefix,
+ *       worker id, lease expiry, started_at, lock token, '1' to check the worker.
+ * {1, record} leased; {0, state} the head is ours but not leasable;
+ * {2, blocked} the queue or worker is disabled; {3} nothing of ours at the
+ * head (another client came in between, or an escaped id): the caller
+ * leases by id instead.
+ */
+export const LEASE_HEAD = new LuaScript(`
+local id = redis.call('LINDEX', KEYS[1], 0)
+if not id or string.sub(id, 1, 1) == '~' then return {3} end
+if redis.call('GET', ARGV[1] .. id .. ':lock') ~= ARGV[6] then return {3} end
+${gate(6, 7, 7)}
+if blocked ~= '' then return {2, blocked} end
+local record = ARGV[2] .. id
+${leaseRecord(2, 3, 4, 5, 3, 4, 5, 6)}
 `);
 
 /**
@@ -124,9 +163,12 @@ return {'ok', token}
 
 /**
  * One job whose lease may have ended. KEYS: record, leases, tokens,
- * state:running, state:queued, state:failed, state:cancelled, all.
+ * state:running, state:queued, state:failed, state:cancelled, all,
+ * the BullMQ job's lock.
  * ARGV: job id, now (ms), max attempts, now (ISO).
  * {'requeued' | 'failed' | 'cancelled' | 'skip', lock token, reason}.
+ * The BullMQ lock goes with the lease: the worker that lost it can no longer
+ * move the BullMQ job (a finish it sends along with its report then fails).
  */
 export const EXPIRE = new LuaScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -138,6 +180,7 @@ end
 if not expires or expires >= tonumber(ARGV[2]) then return {'skip', '', ''} end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
 ${TAKE_TOKEN}
+redis.call('DEL', KEYS[9])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease_expires')
 local outcome, reason, target

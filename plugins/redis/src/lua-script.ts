@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 
 /** A Lua script run by its SHA1 (`EVALSHA`), loaded with `EVAL` the first time a server does not know it. */
 export class LuaScript {
-  private readonly sha: string;
+  /** SHA1 of the source, for `EVALSHA` (in pipelines too). */
+  readonly sha: string;
 
   constructor(private readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');

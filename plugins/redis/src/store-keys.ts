@@ -17,7 +17,11 @@ export class StoreKeys {
 
   /** Hash: the live record of one job (state, attempts, holder, lease, result ...). */
   job(jobId: string): string {
-    return `${this.base}job:${jobId}`;
+    return `${this.jobPrefix}${jobId}`;
+  }
+  /** What every {@link job} key starts with. */
+  get jobPrefix(): string {
+    return `${this.base}job:`;
   }
   /** Sorted set: every job id, scored by `finished_at` (else `added`) in epoch ms: the newest-first history. */
   get all(): string {

@@ -5,17 +5,19 @@
 import { Type, createEngine, createWorker, defineModule } from '@sisyphus/core';
 import { createHttpTransport, transportDataStore } from '@sisyphus/transport-http';
 import { createRedisTransport } from '@sisyphus/redis';
+import { lineWriter } from './line-writer.mjs';
 
 // redisUrl/prefix given: the direct Redis transport instead of HTTP.
 const [apiUrl, workerId, redisUrl, prefix] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
+const line = lineWriter();
 
 const noop = defineModule({
   name: 'noop',
   schema: Type.Object({}),
   setup: (ctx) => ({
     run() {
-      process.stdout.write(`start ${ctx.task.jobId} ${now().toFixed(3)}\n`);
+      line(`start ${ctx.task.jobId} ${now().toFixed(3)}\n`);
     },
   }),
 });
@@ -23,7 +25,7 @@ const noop = defineModule({
 const transport = redisUrl ? createRedisTransport({ connection: redisUrl, prefix }) : createHttpTransport({ apiUrl });
 const engine = createEngine({ modules: [noop], dataStore: transportDataStore(transport) });
 const worker = createWorker({ engine, transport, workerId, pollIntervalMs: 30_000, heartbeatIntervalMs: 5000 });
-worker.on('job:reported', (e) => process.stdout.write(`done ${e.jobId} ${e.outcome} ${now().toFixed(3)}\n`));
+worker.on('job:reported', (e) => line(`done ${e.jobId} ${e.outcome} ${now().toFixed(3)}\n`));
 worker.start();
 process.stdout.write('ready\n');
 process.on('SIGTERM', async () => {

@@ -109,11 +109,16 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly modules: ModuleRegistry;
   readonly #settings: EngineSettings;
   #pathGuard?: Promise<PathGuard>;
+  /** Read once: both cost a system call, and a busy worker runs hundreds of jobs a second. */
+  readonly #hostname: string;
+  readonly #workspaceRoot: string;
 
   constructor(settings: EngineSettings) {
     super();
     this.modules = settings.registry;
     this.#settings = settings;
+    this.#hostname = settings.worker?.hostname ?? hostname();
+    this.#workspaceRoot = settings.workspaceRoot ?? tmpdir();
   }
 
   #paths(): Promise<PathGuard> {
@@ -180,8 +185,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
     const paths = await this.#paths();
     const dataStore = this.#settings.dataStore ?? createMemoryDataStore();
-    // The job's scratch folder is only a name until a task asks for its workspace.
-    state.workspace = join(this.#settings.workspaceRoot ?? tmpdir(), `sisyphus-job-${randomBytes(6).toString('hex')}`);
+    // The job's scratch folder is not even named until a task asks for its workspace.
+    const jobWorkspace = () => (state.workspace ??= join(this.#workspaceRoot, `sisyphus-job-${randomBytes(6).toString('hex')}`));
     state.container = rootContainer.createChildContainer();
     for (const [index, task] of job.tasks.entries()) {
       const entry = this.modules.get(task.module)!;
@@ -205,7 +210,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           producedEarlier: (path) => state.outputs.slice(0, index).some((list) => list.includes(path)),
           list: () => state.outputs.slice(0, index).flat(),
         },
-        jobWorkspace: state.workspace,
+        jobWorkspace,
         onWorkspaceCreated: () => {
           state.workspaceUsed = true;
         },
@@ -352,7 +357,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       start_time: startTime.toISOString(),
       end_time: end.toISOString(),
       runtime: Math.round(performance.now() - started) / 1000,
-      worker: this.#settings.worker?.hostname ?? hostname(),
+      worker: this.#hostname,
       worker_id: this.#settings.worker?.id ?? 'local',
       version: CORE_VERSION,
       completed: failure === undefined,

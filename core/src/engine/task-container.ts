@@ -16,7 +16,8 @@ export interface TaskContainerInput {
   dataStore: DataStore;
   paths: PathGuard;
   outputs: JobOutputs;
-  jobWorkspace: string;
+  /** The job's scratch folder (named on first call). */
+  jobWorkspace: () => string;
   /** Called when the task's workspace is created (so the job knows to remove it). */
   onWorkspaceCreated: () => void;
   /** The task's signal: fires on job cancel, or on timeout while running. */
@@ -32,13 +33,13 @@ export interface TaskContainerInput {
  * may inject, each under its token in `TOKENS`.
  */
 export function createTaskContainer(input: TaskContainerInput): DependencyContainer {
-  const path = join(input.jobWorkspace, `${input.info.index + 1}-${input.info.module}`);
-  let created = false;
+  let path: string | undefined;
   // Made on first use: most tasks never need one, and a job should cost no file-system work for it.
   const workspace = () => {
-    if (!created) {
-      mkdirSync(path, { recursive: true, mode: 0o700 });
-      created = true;
+    if (path === undefined) {
+      const made = join(input.jobWorkspace(), `${input.info.index + 1}-${input.info.module}`);
+      mkdirSync(made, { recursive: true, mode: 0o700 });
+      path = made;
       input.onWorkspaceCreated();
     }
     return path;

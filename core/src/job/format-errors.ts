@@ -1,6 +1,6 @@
 import type { TSchema } from 'typebox';
 // typebox/schema (the JSON Schema checker), not typebox/value: far less code to load at start-up.
-import { Check, Errors } from '../vendor/typebox.js';
+import { Check, Compile, Errors } from '../vendor/typebox.js';
 
 /** One schema problem: a readable path (`output_maps[1].stream`) and what is wrong. */
 export interface SchemaProblem {
@@ -80,12 +80,27 @@ function describeUnion(union: RawError, branches: RawError[]): string {
   return 'does not match any allowed form';
 }
 
+/** A schema checked this often gets a compiled (JIT) validator; one-off checks stay interpreted (compiling costs more). */
+const COMPILE_AFTER = 3;
+const checkers = new WeakMap<object, { uses: number; check?: (value: unknown) => boolean }>();
+
+/** Is `value` valid for `schema`? Compiled once the schema is in steady use (a worker checks every job). */
+function isValid(schema: TSchema, value: unknown): boolean {
+  let entry = checkers.get(schema);
+  if (!entry) checkers.set(schema, (entry = { uses: 0 }));
+  if (!entry.check && ++entry.uses >= COMPILE_AFTER) {
+    const validator = Compile(schema as Parameters<typeof Compile>[0]);
+    entry.check = (value) => validator.Check(value);
+  }
+  return entry.check ? entry.check(value) : Check(schema, value);
+}
+
 /**
  * Check `value` against `schema` and list every problem with a readable path
  * under `prefix` (e.g. `tasks[0].data`). An empty list means valid.
  */
 export function schemaProblems(schema: TSchema, value: unknown, prefix = ''): SchemaProblem[] {
-  if (Check(schema, value)) return [];
+  if (isValid(schema, value)) return [];
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
   const errors = Errors(schema, value)[1] as unknown as RawError[];

@@ -3,4 +3,4 @@
 // TypeBox is ~540 small ES modules, and loading them one by one cost the
 // CLI about 160 ms of start-up on every job.
 export { default as Type } from 'typebox';
-export { Check, Errors } from 'typebox/schema';
+export { Check, Compile, Errors } from 'typebox/schema';

@@ -375,12 +375,13 @@ export class BullmqStore implements QueueStore {
     const backend = (this.fetcher as unknown as { backend?: BullmqBackend }).backend;
     if (typeof backend?.moveToCompletedArgs !== 'function' || typeof backend.execCommand !== 'function' || !backend.client) return undefined;
     const client = await backend.client;
-    const moveArgs = backend.moveToCompletedArgs(this.bullJob(toBullmqId(jobId)), JSON.stringify(outcome.result ?? {}), false, token, true);
+    const resultJson = JSON.stringify(outcome.result ?? {}); // once, for our record and BullMQ's
+    const moveArgs = backend.moveToCompletedArgs(this.bullJob(toBullmqId(jobId)), resultJson, false, token, true);
     const k = this.keys;
     // All three leave in one write: the socket is corked until the end of this tick.
     const stream = this.redis.stream as { cork?(): void; uncork?(): void } | undefined;
     stream?.cork?.();
-    const finishing = settle(this.finishScript(jobId, workerId, outcome, now, true));
+    const finishing = settle(this.finishScript(jobId, workerId, outcome, now, true, outcome.result === undefined ? undefined : resultJson));
     const moving = settle(Promise.resolve().then(() => backend.execCommand(client, 'moveToFinished', moveArgs)));
     const leasing = settle(
       Promise.resolve().then(() =>
@@ -451,29 +452,28 @@ export class BullmqStore implements QueueStore {
   }
 
   /** Our side of a finish (the FINISH script); with `polling`, also the gate of the poll that follows. */
-  private async finishScript(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean): Promise<[FinishResult, string, string]> {
-    const [keys, args] = this.finishArguments(jobId, workerId, outcome, now, polling);
-    return (await FINISH.run(this.redis, keys, args)) as [FinishResult, string, string];
-  }
-
-  private finishArguments(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean): [string[], Array<string | number>] {
+  private async finishScript(
+    jobId: string,
+    workerId: string,
+    outcome: JobOutcome,
+    now: number,
+    polling: boolean,
+    resultJson = outcome.result === undefined ? undefined : JSON.stringify(outcome.result),
+  ): Promise<[FinishResult, string, string]> {
     const k = this.keys;
     const keys = [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId)];
-    return [
-      keys,
-      [
-        jobId,
-        workerId,
-        outcome.state,
-        iso(now),
-        now,
-        outcome.result === undefined ? '0' : '1',
-        outcome.result === undefined ? '' : JSON.stringify(outcome.result),
-        outcome.reason === undefined ? '0' : '1',
-        outcome.reason ?? '',
-        polling ? '1' : '0',
-      ],
-    ];
+    return (await FINISH.run(this.redis, keys, [
+      jobId,
+      workerId,
+      outcome.state,
+      iso(now),
+      now,
+      resultJson === undefined ? '0' : '1',
+      resultJson ?? '',
+      outcome.reason === undefined ? '0' : '1',
+      outcome.reason ?? '',
+      polling ? '1' : '0',
+    ])) as [FinishResult, string, string];
   }
 
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {

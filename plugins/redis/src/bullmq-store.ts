@@ -18,7 +18,7 @@ import type {
 import { attributesOf, patchFields, type Attributes } from './attribute-hash.js';
 import { fromBullmqId, toBullmqId } from './job-ids.js';
 import { hashOf, newRecordFields, timeScore, toStoredJob, type RecordHash } from './job-record.js';
-import { CANCEL, EXPIRE, FINISH, GATE, LEASE, LEASE_HEAD, RELEASE, REMOVE, RENEW, SUBMIT } from './job-scripts.js';
+import { CANCEL, EXPIRE, FINISH, FINISH_LEASE_HEAD, GATE, LEASE, RELEASE, REMOVE, RENEW, SUBMIT } from './job-scripts.js';
 import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor.js';
 import { toBullmqPriority } from './priority-mapping.js';
 import { QUEUE_NAME, StoreKeys } from './store-keys.js';
@@ -355,13 +355,13 @@ export class BullmqStore implements QueueStore {
   }
 
   /**
-   * {@link finishAndPoll} in one round trip: our FINISH script, BullMQ's
-   * move to completed (fetching the next job with the same token) and
-   * LEASE_HEAD (our lease of the job it fetched) leave in one write. The
-   * move is safe to send before the script has decided: a worker whose lease
-   * was lost lost the BullMQ lock with it (EXPIRE drops the lock, a new lease
-   * has a new token), so its move fails and changes nothing, and then there
-   * is no job locked with its token for LEASE_HEAD to lease. Undefined when
+   * {@link finishAndPoll} in one round trip: BullMQ's move to completed
+   * (fetching the next job with the same token) and FINISH_LEASE_HEAD (our
+   * finish, and our lease of the job the move fetched) leave in one write.
+   * The move is safe to send before our script has decided: a worker whose
+   * lease was lost lost the BullMQ lock with it (EXPIRE drops the lock, a
+   * new lease has a new token), so its move fails and changes nothing, and
+   * then no job holds its token for the script to lease. Undefined when
    * BullMQ's internals are not as expected: the caller takes the ordinary path.
    */
   private async finishAndPollAtOnce(
@@ -378,52 +378,64 @@ export class BullmqStore implements QueueStore {
     const resultJson = JSON.stringify(outcome.result ?? {}); // once, for our record and BullMQ's
     const moveArgs = backend.moveToCompletedArgs(this.bullJob(toBullmqId(jobId)), resultJson, false, token, true);
     const k = this.keys;
-    // All three leave in one write: the socket is corked until the end of this tick.
+    // Both leave in one write: the socket is corked until the end of this tick.
     const stream = this.redis.stream as { cork?(): void; uncork?(): void } | undefined;
     stream?.cork?.();
-    const finishing = settle(this.finishScript(jobId, workerId, outcome, now, true, outcome.result === undefined ? undefined : resultJson));
-    const moving = settle(Promise.resolve().then(() => backend.execCommand(client, 'moveToFinished', moveArgs)));
-    const leasing = settle(
-      Promise.resolve().then(() =>
-        LEASE_HEAD.run(
-          this.redis,
-          [this.queue.keys['active']!, k.leases, k.tokens, k.state('queued'), k.state('running'), k.queueAttributes, k.workerAttributes(workerId)],
-          [this.queue.toKey(''), k.jobPrefix, workerId, now + leaseMs, iso(now), token, workerId === '' ? '0' : '1'],
-        ),
-      ),
+    // Sent first (the script must see the job the move fetched): the call itself, not in a later microtask.
+    let moveCall: Promise<unknown>;
+    try {
+      moveCall = Promise.resolve(backend.execCommand(client, 'moveToFinished', moveArgs));
+    } catch (error) {
+      moveCall = Promise.reject(error as Error);
+    }
+    const moving = settle(moveCall);
+    const finishing = settle(
+      FINISH_LEASE_HEAD.run(
+        this.redis,
+        [...this.finishKeys(jobId, workerId, outcome), this.queue.keys['active']!, k.state('queued')],
+        [
+          ...this.finishArgs(jobId, workerId, outcome, now, true, outcome.result === undefined ? undefined : resultJson),
+          this.queue.toKey(''),
+          k.jobPrefix,
+          now + leaseMs,
+          iso(now),
+          token,
+          toBullmqId(jobId),
+        ],
+      ) as Promise<[FinishResult, string, string, number?, (string[] | string)?, string?]>,
     );
     process.nextTick(() => stream?.uncork?.());
-    const [[finishError, finished], [moveError, moved], [leaseError, head]] = await Promise.all([finishing, moving, leasing]);
+    const [[moveError, moved], [finishError, finished]] = await Promise.all([moving, finishing]);
     const completedInBullmq = !moveError && (typeof moved !== 'number' || moved >= 0);
     const nextId = completedInBullmq ? fetchedId(moved) : undefined;
-    const [headCode, headPayload] = (leaseError ? [3] : head) as [number, (string[] | string)?];
     if (finishError) {
-      // Our finish is not known to have happened: undo what may have, and let the worker retry its report.
-      if (nextId && headCode === 1) await this.release(fromBullmqId(nextId), workerId, now);
-      else if (nextId) await this.requeueInBullmq(fromBullmqId(nextId), token);
+      // Our finish is not known to have happened: give a fetched job back and let the worker retry its report.
+      if (nextId) await this.requeueInBullmq(fromBullmqId(nextId), token);
       throw finishError;
     }
-    const [result, , gate] = finished!;
+    const [result, , gate, code = 3, headPayload, headId] = finished!;
     if (result === 'ok' && !completedInBullmq) await this.finishInBullmq(jobId, '', outcome); // lock lost on the wall clock
-    const blocked = gate === 'queue' || gate === 'worker' ? gate : headCode === 2 ? (headPayload as 'queue' | 'worker') : undefined;
-    const refused = (): FinishAndPollResult => (blocked && result === 'ok' ? { result, blocked } : { result });
+    const blocked = gate === 'queue' || gate === 'worker' ? gate : undefined;
+    const nothing = (): FinishAndPollResult => (blocked && result === 'ok' ? { result, blocked } : { result });
     if (!nextId) {
       // Nothing fetched: the queue was empty. (When the move itself failed, look the ordinary way.)
-      if (result !== 'ok' || blocked || completedInBullmq) return refused();
+      if (result !== 'ok' || blocked || completedInBullmq) return nothing();
       const job = await this.lease(workerId, leaseMs, now);
       return job ? { result, job } : { result };
     }
     const nextJobId = fromBullmqId(nextId);
-    if (headCode === 1) {
-      this.holdToken(nextJobId, token);
-      if (leaseMs + this.lockGraceMs > this.lockMs) await this.bullJob(nextId).extendLock(token, leaseMs + this.lockGraceMs);
-      if (result === 'ok' && !blocked) return { result, job: toStoredJob(nextJobId, hashOf(headPayload as string[]))! };
-      await this.release(nextJobId, workerId, now); // cannot happen (see above); never keep a job the caller will not run
-      return refused();
-    }
     if (result !== 'ok' || blocked) {
       await this.requeueInBullmq(nextJobId, token); // not to be handed out now: back to the head of the queue
-      return refused();
+      return nothing();
+    }
+    // What the script found at the head counts only if it is the job the move fetched.
+    const headCode = headId === nextId ? code : code === 1 && headId ? -1 : 3;
+    if (headCode === -1) {
+      await this.release(fromBullmqId(headId!), workerId, now); // cannot happen (see FINISH_LEASE_HEAD); never keep a job nobody runs
+    } else if (headCode === 1) {
+      this.holdToken(nextJobId, token);
+      if (leaseMs + this.lockGraceMs > this.lockMs) await this.bullJob(nextId).extendLock(token, leaseMs + this.lockGraceMs);
+      return { result, job: toStoredJob(nextJobId, hashOf(headPayload as string[]))! };
     }
     if (headCode === 0) {
       await this.dropFetched(nextId, token, headPayload as string);
@@ -452,17 +464,24 @@ export class BullmqStore implements QueueStore {
   }
 
   /** Our side of a finish (the FINISH script); with `polling`, also the gate of the poll that follows. */
-  private async finishScript(
-    jobId: string,
-    workerId: string,
-    outcome: JobOutcome,
-    now: number,
-    polling: boolean,
-    resultJson = outcome.result === undefined ? undefined : JSON.stringify(outcome.result),
-  ): Promise<[FinishResult, string, string]> {
+  private async finishScript(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean): Promise<[FinishResult, string, string]> {
+    const resultJson = outcome.result === undefined ? undefined : JSON.stringify(outcome.result);
+    return (await FINISH.run(this.redis, this.finishKeys(jobId, workerId, outcome), this.finishArgs(jobId, workerId, outcome, now, polling, resultJson))) as [
+      FinishResult,
+      string,
+      string,
+    ];
+  }
+
+  /** KEYS of the FINISH script (FINISH_LEASE_HEAD adds its own after them). */
+  private finishKeys(jobId: string, workerId: string, outcome: JobOutcome): string[] {
     const k = this.keys;
-    const keys = [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId)];
-    return (await FINISH.run(this.redis, keys, [
+    return [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId)];
+  }
+
+  /** ARGV of the FINISH script (FINISH_LEASE_HEAD adds its own after them). */
+  private finishArgs(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean, resultJson: string | undefined): Array<string | number> {
+    return [
       jobId,
       workerId,
       outcome.state,
@@ -473,7 +492,7 @@ export class BullmqStore implements QueueStore {
       outcome.reason === undefined ? '0' : '1',
       outcome.reason ?? '',
       polling ? '1' : '0',
-    ])) as [FinishResult, string, string];
+    ];
   }
 
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {

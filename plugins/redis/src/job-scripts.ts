@@ -28,9 +28,14 @@ redis.call('ZREM', KEYS[2], ARGV[1])
  */
 const gate = (q: number, w: number, a: number) => `
 local blocked = ''
-if redis.call('HGET', KEYS[${q}], 'disabled') == 'true' then blocked = 'queue'
+${gateChecks(q, w, a)}`;
+
+/** {@link gate} without declaring `blocked` (it exists already). */
+function gateChecks(q: number, w: number, a: number): string {
+  return `if redis.call('HGET', KEYS[${q}], 'disabled') == 'true' then blocked = 'queue'
 elseif ARGV[${a}] == '1' and redis.call('HGET', KEYS[${w}], 'disabled') == 'true' then blocked = 'worker' end
 `;
+}
 
 /**
  * What a poll checks before it takes a job. KEYS: queue attributes, worker
@@ -68,12 +73,13 @@ ${leaseRecord(2, 3, 4, 5, 2, 3, 4, 5)}
  * set before; KEYS[l] leases, KEYS[t] tokens, KEYS[q] state:queued,
  * KEYS[r] state:running; ARGV[w] worker id ('' = anonymous), ARGV[e] lease
  * expiry, ARGV[s] started_at, ARGV[k] lock token.
- * Returns {1, record} when leased, {0, state} when the record is not leasable.
+ * Returns `reply(1, record)` when leased, `reply(0, state)` when the record
+ * is not leasable.
  */
-function leaseRecord(l: number, t: number, q: number, r: number, w: number, e: number, s: number, k: number): string {
+function leaseRecord(l: number, t: number, q: number, r: number, w: number, e: number, s: number, k: number, reply = (code: string, payload: string) => `{${code}, ${payload}}`): string {
   return `
 local state = redis.call('HGET', record, 'state')
-if state ~= 'queued' and state ~= 'running' then return {0, state or ''} end
+if state ~= 'queued' and state ~= 'running' then return ${reply('0', "state or ''")} end
 redis.call('HINCRBY', record, 'attempts', 1)
 redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}])
 if ARGV[${w}] == '' then redis.call('HDEL', record, 'worker_id') else redis.call('HSET', record, 'worker_id', ARGV[${w}]) end
@@ -82,34 +88,9 @@ redis.call('ZADD', KEYS[${l}], ARGV[${e}], id)
 redis.call('HSET', KEYS[${t}], id, ARGV[${k}])
 redis.call('ZREM', KEYS[${q}], id)
 redis.call('ZADD', KEYS[${r}], redis.call('HGET', record, 'added_ms'), id)
-return {1, redis.call('HGETALL', record)}
+return ${reply('1', "redis.call('HGETALL', record)")}
 `;
 }
-
-/**
- * Lease the job BullMQ handed out just before, in the same write, to the
- * worker whose finish fetched it (`moveToFinished` with fetchNext pushes it
- * to the head of `active`, locked with the worker's token). That it is ours
- * is checked by its lock: no other job holds this token. So a report costs
- * one round trip: FINISH, BullMQ's move, LEASE_HEAD.
- * KEYS: BullMQ active list, leases, tokens, state:queued, state:running,
- *       queue attributes, worker attributes.
- * ARGV: BullMQ job key prefix ('PREFIX:jobs:'), our record key prefix,
- *       worker id, lease expiry, started_at, lock token, '1' to check the worker.
- * {1, record} leased; {0, state} the head is ours but not leasable;
- * {2, blocked} the queue or worker is disabled; {3} nothing of ours at the
- * head (another client came in between, or an escaped id): the caller
- * leases by id instead.
- */
-export const LEASE_HEAD = new LuaScript(`
-local id = redis.call('LINDEX', KEYS[1], 0)
-if not id or string.sub(id, 1, 1) == '~' then return {3} end
-if redis.call('GET', ARGV[1] .. id .. ':lock') ~= ARGV[6] then return {3} end
-${gate(6, 7, 7)}
-if blocked ~= '' then return {2, blocked} end
-local record = ARGV[2] .. id
-${leaseRecord(2, 3, 4, 5, 3, 4, 5, 6)}
-`);
 
 /**
  * KEYS: record, leases, tokens. ARGV: job id, worker id, lease expiry.
@@ -125,15 +106,8 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return redis.call('HGET', KEYS[3], ARGV[1]) or ''
 `);
 
-/**
- * KEYS: record, leases, tokens, state:running, state:<outcome>, all,
- *       queue attributes, worker attributes.
- * ARGV: job id, worker id ('' = any), state, finished_at, finished ms,
- *       has result (1/0), result JSON, has reason (1/0), reason,
- *       '1' when the worker polls next (then the gate is checked too).
- * {'ok' | 'not-found' | 'lease-lost', lock token, blocked ('queue' | 'worker' | '')}.
- */
-export const FINISH = new LuaScript(`${HOLDS}
+/** FINISH up to its gate check; ends with `token` and `blocked` set (see {@link FINISH}). */
+const FINISH_BODY = `${HOLDS}
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'finished_at', ARGV[4])
 if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'result', ARGV[7]) else redis.call('HDEL', KEYS[1], 'result') end
 if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'reason', ARGV[9]) else redis.call('HDEL', KEYS[1], 'reason') end
@@ -143,9 +117,46 @@ ${TAKE_TOKEN}
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
 redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
-if ARGV[10] ~= '1' then return {'ok', token, ''} end
-${gate(7, 8, 10)}
+local blocked = ''
+if ARGV[10] == '1' then
+${gateChecks(7, 8, 10)}end
+`;
+
+/**
+ * KEYS: record, leases, tokens, state:running, state:<outcome>, all,
+ *       queue attributes, worker attributes.
+ * ARGV: job id, worker id ('' = any), state, finished_at, finished ms,
+ *       has result (1/0), result JSON, has reason (1/0), reason,
+ *       '1' when the worker polls next (then the gate is checked too).
+ * {'ok' | 'not-found' | 'lease-lost', lock token, blocked ('queue' | 'worker' | '')}.
+ */
+export const FINISH = new LuaScript(`${FINISH_BODY}
 return {'ok', token, blocked}
+`);
+
+/**
+ * FINISH, then the lease of the job BullMQ handed out just before, in the
+ * same write, to the worker whose finish fetched it: `moveToFinished` with
+ * fetchNext pushes it to the head of `active`, locked with the worker's
+ * token, and no other job holds that token. So a report costs one round
+ * trip: BullMQ's move, then this.
+ * KEYS: FINISH's, then the BullMQ active list (9), state:queued (10).
+ * ARGV: FINISH's (the 10th is '1'), then the BullMQ job key prefix
+ *       ('PREFIX:jobs:', 11), our record key prefix (12), lease expiry (13),
+ *       started_at (14), lock token (15), the finished job's BullMQ id (16).
+ * FINISH's reply, plus, when it is 'ok' and not blocked: 1, the leased
+ * record and its id; 0, the state of our job at the head that is not
+ * leasable and its id; or 3 (nothing of ours at the head: another client
+ * came in between, the move has not run, or an escaped id) so the caller
+ * leases by id. The caller checks the id is the one the move fetched.
+ */
+export const FINISH_LEASE_HEAD = new LuaScript(`${FINISH_BODY}
+if blocked ~= '' then return {'ok', token, blocked} end
+local id = redis.call('LINDEX', KEYS[9], 0)
+if not id or id == ARGV[16] or string.sub(id, 1, 1) == '~' then return {'ok', token, '', 3} end
+if redis.call('GET', ARGV[11] .. id .. ':lock') ~= ARGV[15] then return {'ok', token, '', 3} end
+local record = ARGV[12] .. id
+${leaseRecord(2, 3, 10, 4, 2, 13, 14, 15, (code, payload) => `{'ok', token, '', ${code}, ${payload}, id}`)}
 `);
 
 /**

@@ -172,6 +172,36 @@ describe('completion and history', () => {
     expect((await app.inject('/jobs/nope')).statusCode).toBe(404);
   });
 
+  it('PATCH /jobs/{id}/completed?next=1 hands the reporting worker its next job, as a poll would', async () => {
+    const { app } = await server();
+    const submit = async (title: string) => (await app.inject({ method: 'POST', url: '/queue', payload: cleanupJob(title) })).json().job_id as string;
+    const [a, b, c] = [await submit('a & <b>'), await submit('b'), await submit('c')];
+    const info = (worker_id: string) => ({ start_time: 'a', end_time: 'b', runtime: 1, worker: 'h', worker_id, version: '0.1.0', completed: true });
+    expect((await app.inject('/queue/poll?worker_id=w1')).json().job_id).toBe(a);
+    // The original client's report (no ?next): the original answer, nothing leased.
+    const plain = await app.inject({ method: 'PATCH', url: `/jobs/${a}/completed`, payload: { failed: false, info: info('w1') } });
+    expect(plain.json()).toEqual({ job_id: a, state: 'completed' });
+    expect((await app.inject(`/jobs/${b}`)).json().state).toBe('queued');
+    expect((await app.inject('/queue/poll?worker_id=w1')).json().job_id).toBe(b);
+    const withNext = await app.inject({ method: 'PATCH', url: `/jobs/${b}/completed?next=1`, payload: { failed: false, info: info('w1') } });
+    expect(withNext.statusCode).toBe(200);
+    expect(withNext.json()).toMatchObject({ job_id: b, state: 'completed', next: { job_id: c, job_title: 'c', tasks: [{ module: 'cleanup' }] } });
+    expect((await app.inject(`/jobs/${c}`)).json()).toMatchObject({ state: 'running', worker_id: 'w1', attempts: 1 });
+    // A refused report (lease lost) leases nothing; the last job's report finds the queue empty.
+    const d = await submit('d');
+    expect((await app.inject({ method: 'PATCH', url: `/jobs/${c}/completed?next=1`, payload: { failed: false, info: info('w2') } })).statusCode).toBe(409);
+    expect((await app.inject(`/jobs/${d}`)).json().state).toBe('queued');
+    // While this worker is disabled its report goes through and brings nothing.
+    await app.inject({ method: 'PATCH', url: '/workers/w1', payload: { disabled: true } });
+    const blocked = await app.inject({ method: 'PATCH', url: `/jobs/${c}/completed?next=1`, payload: { failed: false, info: info('w1') } });
+    expect(blocked.json()).toEqual({ job_id: c, state: 'completed' });
+    expect((await app.inject(`/jobs/${d}`)).json().state).toBe('queued');
+    const poll = await app.inject('/queue/poll?worker_id=w1');
+    expect([poll.statusCode, poll.json().message]).toEqual([404, 'this worker is disabled']);
+    await app.inject({ method: 'PATCH', url: '/queue', payload: { disabled: true } });
+    expect((await app.inject('/queue/poll?worker_id=w2')).json().message).toBe('the queue is disabled');
+  });
+
   it('priority: higher first, FIFO within a priority', async () => {
     const { app } = await server();
     for (const [t, p] of [['low', -1], ['n1', undefined], ['high', 5], ['n2', 0]] as const) {

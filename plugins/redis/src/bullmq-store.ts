@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { compareWorkers } from '@sisyphus/server';
+import { compareWorkers } from '@sisyphus/server/store';
 import type {
   CancelResult,
   FinishAndPollResult,
@@ -14,7 +14,7 @@ import type {
   QueueStore,
   StoredJob,
   WorkerRecord,
-} from '@sisyphus/server';
+} from '@sisyphus/server/store';
 import { attributesOf, patchFields, type Attributes } from './attribute-hash.js';
 import { fromBullmqId, toBullmqId } from './job-ids.js';
 import { hashOf, newRecordFields, timeScore, toStoredJob, type RecordHash } from './job-record.js';

@@ -1,4 +1,4 @@
-import type { JobState, NewJob, StoredJob } from '@sisyphus/server';
+import type { JobState, NewJob, StoredJob } from '@sisyphus/server/store';
 
 /**
  * A job's live record is a Redis hash of plain fields, so that the Lua

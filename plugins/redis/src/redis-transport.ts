@@ -12,7 +12,7 @@ import {
   type TransportCapabilities,
   type WorkerStatus,
 } from '@sisyphus/core';
-import type { StoredJob } from '@sisyphus/server';
+import type { StoredJob } from '@sisyphus/server/store';
 import type { RedisOptions } from 'ioredis';
 import { BullmqStore } from './bullmq-store.js';
 import { completionInfo } from './completion-info.js';

@@ -162,14 +162,16 @@ export class BullmqStore implements QueueStore {
   }
 
   /**
-   * Lock tokens of the jobs this instance leased and has not seen end, so a
-   * report can move the BullMQ job in the same round trip as our FINISH
-   * script (see {@link finishAndPoll}). Bounded: the oldest entries go first.
+   * Lock token and holder of the jobs this instance leased and has not seen
+   * end, so the holder's report can move the BullMQ job in the same round
+   * trip as our FINISH script (see {@link finishAndPoll}). Only the holder's:
+   * the token moves the BullMQ job whoever sends it, so a report from anyone
+   * else must not use it. Bounded: the oldest entries go first.
    */
-  readonly #heldTokens = new Map<string, string>();
+  readonly #heldTokens = new Map<string, { token: string; workerId: string }>();
 
-  private holdToken(jobId: string, token: string): void {
-    this.#heldTokens.set(jobId, token);
+  private holdToken(jobId: string, token: string, workerId: string): void {
+    this.#heldTokens.set(jobId, { token, workerId });
     if (this.#heldTokens.size > MAX_HELD_TOKENS) this.#heldTokens.delete(this.#heldTokens.keys().next().value!);
   }
 
@@ -312,7 +314,7 @@ export class BullmqStore implements QueueStore {
     ])) as [number, string[] | string];
     const job = this.bullJob(bullmqId);
     if (leased === 1) {
-      this.holdToken(jobId, token);
+      this.holdToken(jobId, token, workerId);
       // BullMQ locked it for lockMs already; only a longer lease needs more.
       if (leaseMs + this.lockGraceMs > this.lockMs) await job.extendLock(token, leaseMs + this.lockGraceMs);
       return toStoredJob(jobId, hashOf(payload as string[]));
@@ -337,13 +339,14 @@ export class BullmqStore implements QueueStore {
 
   async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
     const held = this.#heldTokens.get(jobId);
-    this.#heldTokens.delete(jobId);
-    if (held !== undefined && outcome.state === 'completed') {
-      const done = await this.finishAndPollAtOnce(jobId, workerId, outcome, now, leaseMs, held);
+    if (held && workerId !== '' && held.workerId === workerId && outcome.state === 'completed') {
+      this.#heldTokens.delete(jobId);
+      const done = await this.finishAndPollAtOnce(jobId, workerId, outcome, now, leaseMs, held.token);
       if (done) return done;
     }
     const [result, token, blocked] = await this.finishScript(jobId, workerId, outcome, now, true);
     if (result !== 'ok') return { result };
+    this.#heldTokens.delete(jobId);
     if (blocked === 'queue' || blocked === 'worker') {
       await this.finishInBullmq(jobId, token, outcome);
       return { result, blocked };
@@ -410,7 +413,8 @@ export class BullmqStore implements QueueStore {
     const nextId = completedInBullmq ? fetchedId(moved) : undefined;
     if (finishError) {
       // Our finish is not known to have happened: give a fetched job back and let the worker retry its report.
-      if (nextId) await this.requeueInBullmq(fromBullmqId(nextId), token);
+      // (If Redis is gone, the fetched job's lock runs out and BullMQ's stalled check gives it back.)
+      if (nextId) await this.requeueInBullmq(fromBullmqId(nextId), token).catch(() => undefined);
       throw finishError;
     }
     const [result, , gate, code = 3, headPayload, headId] = finished!;
@@ -433,7 +437,7 @@ export class BullmqStore implements QueueStore {
     if (headCode === -1) {
       await this.release(fromBullmqId(headId!), workerId, now); // cannot happen (see FINISH_LEASE_HEAD); never keep a job nobody runs
     } else if (headCode === 1) {
-      this.holdToken(nextJobId, token);
+      this.holdToken(nextJobId, token, workerId);
       if (leaseMs + this.lockGraceMs > this.lockMs) await this.bullJob(nextId).extendLock(token, leaseMs + this.lockGraceMs);
       return { result, job: toStoredJob(nextJobId, hashOf(headPayload as string[]))! };
     }
@@ -457,9 +461,11 @@ export class BullmqStore implements QueueStore {
   }
 
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
-    this.#heldTokens.delete(jobId);
     const [result, token] = await this.finishScript(jobId, workerId ?? '', outcome, now, false);
-    if (result === 'ok') await this.finishInBullmq(jobId, token, outcome);
+    if (result === 'ok') {
+      this.#heldTokens.delete(jobId);
+      await this.finishInBullmq(jobId, token, outcome);
+    }
     return result;
   }
 
@@ -496,13 +502,15 @@ export class BullmqStore implements QueueStore {
   }
 
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
-    this.#heldTokens.delete(jobId);
     const k = this.keys;
     const [result, token] = (await RELEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued')], [
       jobId,
       workerId ?? '',
     ])) as [FinishResult, string];
-    if (result === 'ok') await this.requeueInBullmq(jobId, token);
+    if (result === 'ok') {
+      this.#heldTokens.delete(jobId);
+      await this.requeueInBullmq(jobId, token);
+    }
     return result;
   }
 

@@ -459,6 +459,19 @@ export function describeQueueStore(
         expect((await getJob(a!)).state).toBe('running');
       });
 
+      it('a report from a worker that does not hold the job moves nothing: the job can still expire and run again', async () => {
+        const [a, b] = await submit(2);
+        await store.lease('w1', LEASE, T0);
+        expect(await store.finishAndPoll(a!, 'w2', { state: 'completed' }, T0 + 1, LEASE)).toEqual({ result: 'lease-lost' });
+        // w1 dies: its lease runs out, the job goes back to the head and is handed out again.
+        expect(await store.expireLeases(T0 + 2 + LEASE, MAX_ATTEMPTS)).toEqual({ requeued: [a], failed: [] });
+        expect(await queuedIds()).toEqual([a, b]);
+        const again = await store.lease('w3', LEASE, T0 + 3 + LEASE);
+        expect(again).toMatchObject({ job_id: a, attempts: 2, worker_id: 'w3' });
+        expect(await store.finishAndPoll(a!, 'w3', { state: 'completed' }, T0 + 4 + LEASE, LEASE)).toMatchObject({ result: 'ok', job: { job_id: b } });
+        expect((await getJob(a!)).state).toBe('completed');
+      });
+
       it('finishes but leases nothing while the queue or the worker is disabled', async () => {
         const [a, b, c] = await submit(3);
         await store.lease('w1', LEASE, T0);

@@ -163,6 +163,22 @@ export function describeTransport(name: string, open: () => Promise<TransportHar
       expect(await h.state(leased.job_id)).toBe('cancelled');
     });
 
+    it('pushes a cancel of a running job to onCancel listeners at once (transports that have onCancel)', async () => {
+      if (!h.transport.onCancel) return;
+      const heard: string[] = [];
+      const off = h.transport.onCancel((jobId) => heard.push(jobId));
+      try {
+        await h.submit(job('pushed cancel'));
+        const leased = (await next())!;
+        await new Promise((r) => setTimeout(r, 100)); // listening (connected by next())
+        await h.requestCancel(leased.job_id);
+        for (let i = 0; i < 100 && !heard.length; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(heard).toEqual([leased.job_id]);
+      } finally {
+        off();
+      }
+    });
+
     it('reads module data, undefined when missing', async () => {
       await h.putData('ffmpeg', 'x265', { name: 'x265', options: { codec: 'libx265', 'x265-params': { 'aq-mode': 3 } } });
       expect(await h.transport.getData('ffmpeg', 'x265')).toMatchObject({ options: { codec: 'libx265', 'x265-params': { 'aq-mode': 3 } } });

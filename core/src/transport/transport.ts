@@ -159,6 +159,14 @@ export interface Transport {
    * `GET /workers/{id}` check): true when this worker is disabled.
    */
   workerDisabled?(workerId: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Optional: call `listener` with the id of a job whose cancel was just
+   * requested, as soon as the source tells (the Redis transport listens on
+   * a pub/sub channel), so a running job stops within milliseconds rather
+   * than at the next heartbeat reply. Heartbeat replies still carry cancels
+   * too (a missed message). Returns the unsubscribe function.
+   */
+  onCancel?(listener: (jobId: string) => void): () => void;
 }
 
 /** What a {@link TransportFactory} gets besides its options. */

@@ -104,13 +104,16 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
       endSignal: this.#end.signal,
       stopping: () => this.#stopping,
       aborting: () => this.#aborting,
-      cancelJob: (jobId) => {
-        for (const slot of this.#slots) slot.abortJob('cancel', jobId);
-      },
+      cancelJob: (jobId) => this.#cancelJob(jobId),
       ...(options.outbox ? { outbox: options.outbox } : {}),
     };
     const heartbeatMs = options.heartbeatIntervalMs ?? 5000;
     this.#slots = this.workerIds.map((id) => new WorkerSlot(ctx, id, heartbeatMs));
+  }
+
+  /** Abort job `jobId` in whichever slot runs it (a cancel from the server). */
+  #cancelJob(jobId: string): void {
+    for (const slot of this.#slots) slot.abortJob('cancel', jobId);
   }
 
   /** Like EventEmitter's, but a listener that throws is logged instead of breaking the worker loop. */
@@ -151,6 +154,9 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
     engine.on('task:phase', onPhase);
     engine.on('progress', onProgress);
     this.#detach.push(() => engine.off('task:phase', onPhase), () => engine.off('progress', onProgress));
+    // Cancels the transport pushes (besides those in heartbeat replies) abort the job at once.
+    const unsubscribe = this.#options.transport.onCancel?.((jobId) => this.#cancelJob(jobId));
+    if (unsubscribe) this.#detach.push(unsubscribe);
     this.#log('info', `worker ${this.workerIds.join(', ')} started (transport ${this.#options.transport.name})`);
     // Results an earlier run could not report go first (a refused one, e.g. lease lost, is dropped).
     const kept = this.#options.outbox

@@ -543,6 +543,8 @@ export class BullmqStore implements QueueStore {
     const result = (await CANCEL.run(this.redis, [k.job(jobId), k.state('queued'), k.state('cancelled'), k.all], [jobId, iso(now), now])) as CancelResult;
     // Our record keeps the cancelled job; BullMQ forgets it (refused while a lease() holds it, which then drops it).
     if (result === 'cancelled') await this.queue.remove(toBullmqId(jobId)).catch(() => 0);
+    // A running one: its worker hears it at once when it listens (direct Redis workers), else at its next heartbeat.
+    if (result === 'requested') await this.redis.publish(this.keys.cancelChannel, jobId).catch(() => 0);
     return result;
   }
 
@@ -734,6 +736,7 @@ export class BullmqStore implements QueueStore {
 
   #subscriber: Redis | undefined;
   readonly #wakeListeners = new Set<(everyone: boolean) => void>();
+  readonly #cancelListeners = new Set<(jobId: string) => void>();
 
   /**
    * Call `listener` whenever jobs may have become available to poll
@@ -747,18 +750,36 @@ export class BullmqStore implements QueueStore {
    */
   onJobsAvailable(listener: (everyone: boolean) => void): () => void {
     this.#wakeListeners.add(listener);
-    if (!this.#subscriber && !this.closed) {
-      const subscriber = this.redis.duplicate({ lazyConnect: false });
-      subscriber.on('error', () => undefined); // the main connection reports outages
-      subscriber.on('message', (_channel: string, message: string) => {
-        for (const wake of this.#wakeListeners) wake(message === '*');
-      });
-      void subscriber.subscribe(this.keys.wakeChannel).catch(() => undefined);
-      this.#subscriber = subscriber;
-    }
+    this.#subscribe();
     return () => {
       this.#wakeListeners.delete(listener);
     };
+  }
+
+  /**
+   * Call `listener` with the id of a running job as soon as its cancel is
+   * requested through any store instance on this prefix (Redis pub/sub), so
+   * a direct worker stops it at once. Returns the unsubscribe function.
+   */
+  onCancelRequested(listener: (jobId: string) => void): () => void {
+    this.#cancelListeners.add(listener);
+    this.#subscribe();
+    return () => {
+      this.#cancelListeners.delete(listener);
+    };
+  }
+
+  /** The connection that listens on the wake and cancel channels (made on first use). */
+  #subscribe(): void {
+    if (this.#subscriber || this.closed) return;
+    const subscriber = this.redis.duplicate({ lazyConnect: false });
+    subscriber.on('error', () => undefined); // the main connection reports outages
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.cancelChannel) for (const listener of this.#cancelListeners) listener(message);
+      else for (const wake of this.#wakeListeners) wake(message === '*');
+    });
+    void subscriber.subscribe(this.keys.wakeChannel, this.keys.cancelChannel).catch(() => undefined);
+    this.#subscriber = subscriber;
   }
 
   private closed = false;
@@ -773,6 +794,7 @@ export class BullmqStore implements QueueStore {
     if (this.closed) return;
     this.closed = true;
     this.#wakeListeners.clear();
+    this.#cancelListeners.clear();
     this.#subscriber?.disconnect();
     await this.fetcher.close();
     await this.queue.close();

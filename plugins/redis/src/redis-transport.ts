@@ -111,6 +111,8 @@ export class RedisTransport implements Transport {
   #store: Promise<BullmqStore> | undefined;
   /** Idle `next()` calls waiting for a job, woken by the store's pub/sub. */
   readonly #waiting = new Set<() => void>();
+  /** The worker's {@link onCancel} listeners. */
+  readonly #cancelListeners = new Set<(jobId: string) => void>();
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: RedisTransportOptions) {
@@ -144,6 +146,7 @@ export class RedisTransport implements Transport {
           if (this.#closed.signal.aborted) return void store.close().catch(() => undefined);
           logger?.info(`redis transport: connected (prefix ${this.#options.prefix})`);
           store.onJobsAvailable((everyone) => this.#wake(everyone));
+          store.onCancelRequested((jobId) => this.#cancelListeners.forEach((listener) => listener(jobId)));
           if (maintenance) this.#startSweeper(store);
         },
         () => {
@@ -297,6 +300,18 @@ export class RedisTransport implements Transport {
 
   async getData(module: string, name: string): Promise<Record<string, unknown> | undefined> {
     return this.#call(`data ${module}/${name}`, (store) => store.getData(module, name));
+  }
+
+  /**
+   * Call `listener` with the id of a job as soon as its cancel is requested
+   * (through any server or store on the prefix), not only in the next
+   * heartbeat reply. Listening starts once the transport is connected.
+   */
+  onCancel(listener: (jobId: string) => void): () => void {
+    this.#cancelListeners.add(listener);
+    return () => {
+      this.#cancelListeners.delete(listener);
+    };
   }
 
   /** End waiting polls and disconnect; later calls fail (not retryable). */

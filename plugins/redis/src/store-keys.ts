@@ -59,6 +59,10 @@ export class StoreKeys {
   get wakeChannel(): string {
     return `${this.base}wake`;
   }
+  /** Pub/sub channel: the id of a running job whose cancel was just requested. */
+  get cancelChannel(): string {
+    return `${this.base}cancel`;
+  }
   /** Hash: record name -> JSON record, of one module. */
   data(module: string): string {
     return `${this.base}data:${module}`;

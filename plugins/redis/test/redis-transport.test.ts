@@ -14,6 +14,8 @@ import { BullmqStore } from '../src/bullmq-store.js';
 import redisPlugin, { redisTransportFactory } from '../src/index.js';
 import { createRedisTransport, type RedisTransport, type RedisTransportOptions } from '../src/redis-transport.js';
 import { deleteKeys } from '../../../test/support/redis-keys.js';
+// @ts-expect-error: a plain .mjs fixture without types
+import sleeperPlugin from '../../http/test/fixtures/sleeper-plugin.mjs';
 
 const URL = 'redis://127.0.0.1:6379/0';
 const prefixes = new Set<string>();
@@ -237,6 +239,25 @@ describe('redis transport specifics', () => {
     await waitFor('transport back', () => transport.next(signal, { workerId: 'w1' }).then(() => true, () => false), 15_000);
     expect(await transport.getData('ffmpeg', 'none')).toBeUndefined();
   }, 30_000);
+
+  it('a cancel reaches a running job at once (pub/sub), not at the next heartbeat', async () => {
+    const { store, transport } = await setup();
+    const engine = createEngine({ plugins: [sleeperPlugin], dataStore: transportDataStore(transport) });
+    // Heartbeats a minute apart: only the pushed cancel can stop the job in time.
+    const worker = createWorker({ engine, transport, workerId: 'cancel-me', heartbeatIntervalMs: 60_000, pollIntervalMs: 1000 });
+    const ended: Array<{ jobId: string; cancelled: boolean }> = [];
+    worker.on('job:end', (e) => ended.push({ jobId: e.jobId, cancelled: e.result.cancelled }));
+    cleanups.push(() => worker.stop({ abort: true }));
+    worker.start();
+    const id = await submit(store, { job_title: 'long', tasks: [{ module: 'sleeper', data: { ms: 30_000 } }] });
+    await waitFor('job running', async () => (await store.get(id))?.state === 'running');
+    await new Promise((r) => setTimeout(r, 300)); // the child process is up
+    const asked = Date.now();
+    expect(await store.cancel(id, Date.now())).toBe('requested');
+    await waitFor('job cancelled', async () => (await store.get(id))?.state === 'cancelled', 10_000);
+    expect(Date.now() - asked).toBeLessThan(5000);
+    expect(ended).toEqual([{ jobId: id, cancelled: true }]);
+  });
 
   it('runs a cleanup job with the real worker loop; the worker shows up as GET /workers lists it', async () => {
     const { store, transport } = await setup();

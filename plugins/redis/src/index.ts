@@ -13,6 +13,7 @@ export { BullmqStore, MAX_PAGE_SIZE, type BullmqStoreOptions } from './bullmq-st
 export { MAX_PRIORITY, MIN_PRIORITY } from './priority-mapping.js';
 export { RedisTransport, createRedisTransport, type RedisTransportOptions, type RedisLease } from './redis-transport.js';
 export { completionInfo } from './completion-info.js';
+export { resolveRedisTransportOptions, type ResolvedRedisTransportOptions } from './redis-transport-options.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 

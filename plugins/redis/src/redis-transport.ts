@@ -13,42 +13,11 @@ import {
   type WorkerStatus,
 } from '@sisyphus/core';
 import type { StoredJob } from '@sisyphus/server/store';
-import type { RedisOptions } from 'ioredis';
 import { BullmqStore } from './bullmq-store.js';
 import { completionInfo } from './completion-info.js';
+import { resolveRedisTransportOptions, type RedisTransportOptions, type ResolvedRedisTransportOptions } from './redis-transport-options.js';
 
-/** Options of {@link createRedisTransport} (the worker config's `transport.options` for `transport: redis`). */
-export type RedisTransportOptions = {
-  /** A `redis://HOST:PORT/DB` URL or ioredis options: the Redis the servers use. */
-  connection: string | RedisOptions;
-  /** Key prefix of the installation: the same as the servers' (`--store-prefix`), so it is the same queue. */
-  prefix: string;
-  /** Lease of a taken job, renewed by each heartbeat (default 30; the server's `leaseSeconds`). */
-  leaseSeconds?: number;
-  /** How long a heartbeat keeps the worker listed (default 30; the server's `clientExpirySeconds`). */
-  clientExpirySeconds?: number;
-  /**
-   * While a long-polling `next()` waits: milliseconds between looks at the
-   * queue (default 1000). Submits and requeues wake it at once (Redis
-   * pub/sub); the looks are for a missed message.
-   */
-  pollIntervalMs?: number;
-  /**
-   * Also look after the queue, as every server does (default true): requeue
-   * jobs whose lease ran out (their worker died) and run BullMQ's stalled
-   * check, so workers on Redis need no server to keep jobs from getting
-   * stuck. Several processes doing it at once is safe.
-   */
-  maintenance?: boolean;
-  /** With `maintenance`: a job whose lease ran out this many times fails (default 3; the server's `maxAttempts`). */
-  maxAttempts?: number;
-  /** With `maintenance`: milliseconds between looks for ended leases (default 5000). */
-  sweepIntervalMs?: number;
-  /** A Redis call (or opening the store) that takes longer fails as retryable (default 10 000). */
-  callTimeoutMs?: number;
-  /** Connection notes. */
-  logger?: Logger;
-};
+export type { RedisTransportOptions } from './redis-transport-options.js';
 
 /** The lease handle this transport puts on a {@link LeasedJob}. */
 export interface RedisLease {
@@ -102,7 +71,7 @@ function pause(ms: number, signals: AbortSignal[]): Promise<void> {
  */
 export class RedisTransport implements Transport {
   readonly name = 'redis';
-  readonly #options: RedisTransportOptions;
+  readonly #options: ResolvedRedisTransportOptions;
   readonly #leaseMs: number;
   readonly #expiryMs: number;
   readonly #pollMs: number;
@@ -115,22 +84,19 @@ export class RedisTransport implements Transport {
   readonly #cancelListeners = new Set<(jobId: string) => void>();
   #sweeper: NodeJS.Timeout | undefined;
 
+  /** Throws a `ConfigError` naming the option when one is wrong, missing or unknown. */
   constructor(options: RedisTransportOptions) {
-    if (!options || (typeof options.connection !== 'string' && (typeof options.connection !== 'object' || options.connection === null))) {
-      throw new TypeError('redis transport: connection (a redis:// URL or ioredis options) is required');
-    }
-    if (typeof options.prefix !== 'string' || options.prefix === '') throw new TypeError('redis transport: prefix is required');
-    this.#options = options;
-    this.#leaseMs = (options.leaseSeconds ?? 30) * 1000;
-    this.#expiryMs = (options.clientExpirySeconds ?? 30) * 1000;
-    this.#pollMs = options.pollIntervalMs ?? 1000;
-    this.#timeoutMs = options.callTimeoutMs ?? 10_000;
+    this.#options = resolveRedisTransportOptions(options);
+    this.#leaseMs = this.#options.leaseSeconds * 1000;
+    this.#expiryMs = this.#options.clientExpirySeconds * 1000;
+    this.#pollMs = this.#options.pollIntervalMs;
+    this.#timeoutMs = this.#options.callTimeoutMs;
   }
 
   /** The store, opened on first use (again after a failed open). */
   #open(): Promise<BullmqStore> {
     if (!this.#store) {
-      const maintenance = this.#options.maintenance !== false;
+      const maintenance = this.#options.maintenance;
       const logger = this.#options.logger;
       const opening = BullmqStore.open({
         connection: this.#options.connection,
@@ -167,7 +133,7 @@ export class RedisTransport implements Transport {
 
   /** Requeue jobs whose lease ran out, as the servers do (see `maintenance`). */
   #startSweeper(store: BullmqStore): void {
-    const maxAttempts = this.#options.maxAttempts ?? 3;
+    const maxAttempts = this.#options.maxAttempts;
     let sweeping = false;
     this.#sweeper = setInterval(() => {
       if (sweeping || store.unavailable()) return;
@@ -180,7 +146,7 @@ export class RedisTransport implements Transport {
         })
         .catch(() => undefined) // Redis away: the next sweep tries again
         .finally(() => (sweeping = false));
-    }, this.#options.sweepIntervalMs ?? 5000);
+    }, this.#options.sweepIntervalMs);
     this.#sweeper.unref();
   }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createEngine, createWorker, TransportError, transportDataStore, type JobResult, type TransportFactory } from '@sisyphus/core';
+import { ConfigError, createEngine, createWorker, TransportError, transportDataStore, type JobResult, type TransportFactory } from '@sisyphus/core';
 import { describeTransport } from '@sisyphus/core/conformance';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { prepareSubmission } from '@sisyphus/server';
@@ -107,6 +107,32 @@ describe('redis transport specifics', () => {
     expect(transport.name).toBe('redis');
     expect(await transport.capabilities?.()).toEqual({ longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true });
     await transport.close();
+  });
+
+  it('names the option when one is wrong, missing or unknown (ConfigError)', () => {
+    const prefix = 'p';
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ prefix }, /^transport\.options\.connection: is required/],
+      [{ connection: 'http://127.0.0.1:6379', prefix }, /^transport\.options\.connection: must be a redis:\/\/ or rediss:\/\/ URL/],
+      [{ connection: URL }, /^transport\.options\.prefix: must be a non-empty key prefix/],
+      [{ connection: URL, prefix: 'a b' }, /^transport\.options\.prefix:/],
+      [{ connection: URL, prefix, leaseSeconds: 0 }, /^transport\.options\.leaseSeconds: must be a positive number \(got 0\)/],
+      [{ connection: URL, prefix, sweepIntervalMs: '5000' }, /^transport\.options\.sweepIntervalMs: must be a positive number/],
+      [{ connection: URL, prefix, maxAttempts: 1.5 }, /^transport\.options\.maxAttempts: must be a positive whole number/],
+      [{ connection: URL, prefix, maintenance: 'yes' }, /^transport\.options\.maintenance: must be true or false/],
+      [{ connection: URL, prefix, leaseSecond: 30 }, /^transport\.options\.leaseSecond: is not an option of the redis transport \(known: connection, prefix, leaseSeconds/],
+    ];
+    for (const [options, message] of cases) {
+      let thrown: unknown;
+      try {
+        createRedisTransport(options as unknown as RedisTransportOptions);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, JSON.stringify(options)).toBeInstanceOf(ConfigError);
+      expect((thrown as ConfigError).code).toBe('SIS_CONFIG_INVALID');
+      expect((thrown as Error).message).toMatch(message);
+    }
   });
 
   it('hands out the job document the server does and records the lease holder', async () => {

@@ -218,14 +218,8 @@ export class BullmqStore implements QueueStore {
 
   /** Give a job we hold back to the head of its priority. */
   private async requeueInBullmq(jobId: string, token: string): Promise<void> {
-    const job = this.bullJob(toBullmqId(jobId));
-    try {
-      await job.moveToWait(token === '' ? '0' : token);
-    } catch {
-      // The lock ran out (wall clock) before the lease did: move it without the token. A job the
-      // stalled check already gave back is not in `active` any more, and this does nothing.
-      await job.moveToWait('0');
-    }
+    // Only with the lock: a job whose lock is someone else's is theirs; one without a lock is the stalled check's.
+    if (token !== '') await this.bullJob(toBullmqId(jobId)).moveToWait(token).catch(() => undefined);
     await this.wake();
   }
 
@@ -253,11 +247,7 @@ export class BullmqStore implements QueueStore {
         // lock lost: see below
       }
     }
-    try {
-      await move('0', false); // lock lost (see requeueInBullmq)
-    } catch {
-      // Not active in BullMQ any more (the stalled check gave it back): lease() meets it and drops it.
-    }
+    // Lock lost: whoever fetches the job next (after the stalled check) meets our record and drops it.
     return undefined;
   }
 
@@ -305,13 +295,16 @@ export class BullmqStore implements QueueStore {
   private async leaseFetched(bullmqId: string, token: string, workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
     const k = this.keys;
     const jobId = fromBullmqId(bullmqId);
-    const [leased, payload] = (await LEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('queued'), k.state('running')], [
+    const [leased, payload] = (await LEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('queued'), k.state('running'), this.lockKey(jobId)], [
       jobId,
       workerId,
       now + leaseMs,
       iso(now),
       token,
+      now,
+      this.lockMs,
     ])) as [number, string[] | string];
+    if (leased === 2) return undefined; // someone's live lease: left to its holder
     const job = this.bullJob(bullmqId);
     if (leased === 1) {
       this.holdToken(jobId, token, workerId);
@@ -404,6 +397,7 @@ export class BullmqStore implements QueueStore {
           iso(now),
           token,
           toBullmqId(jobId),
+          this.lockMs,
         ],
       ) as Promise<[FinishResult, string, string, number?, (string[] | string)?, string?]>,
     );
@@ -417,8 +411,9 @@ export class BullmqStore implements QueueStore {
       if (nextId) await this.requeueInBullmq(fromBullmqId(nextId), token).catch(() => undefined);
       throw finishError;
     }
-    const [result, , gate, code = 3, headPayload, headId] = finished!;
-    if (result === 'ok' && !completedInBullmq) await this.finishInBullmq(jobId, '', outcome); // lock lost on the wall clock
+    const [result, leaseToken, gate, code = 3, headPayload, headId] = finished!;
+    // The remembered token was stale (the lease was renewed under another instance's token) or the lock was lost: the lease's own token.
+    if (result === 'ok' && !completedInBullmq && leaseToken !== token) await this.finishInBullmq(jobId, leaseToken, outcome);
     const blocked = gate === 'queue' || gate === 'worker' ? gate : undefined;
     const nothing = (): FinishAndPollResult => (blocked && result === 'ok' ? { result, blocked } : { result });
     if (!nextId) {
@@ -441,8 +436,9 @@ export class BullmqStore implements QueueStore {
       if (leaseMs + this.lockGraceMs > this.lockMs) await this.bullJob(nextId).extendLock(token, leaseMs + this.lockGraceMs);
       return { result, job: toStoredJob(nextJobId, hashOf(headPayload as string[]))! };
     }
-    if (headCode === 0) {
-      await this.dropFetched(nextId, token, headPayload as string);
+    if (headCode === 0 || headCode === 2) {
+      // Finished or gone: out of BullMQ too. Running under a live lease: the script gave the lock back to its holder.
+      if (headCode === 0) await this.dropFetched(nextId, token, headPayload as string);
       const job = await this.lease(workerId, leaseMs, now);
       return job ? { result, job } : { result };
     }
@@ -453,7 +449,12 @@ export class BullmqStore implements QueueStore {
 
   async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
     const k = this.keys;
-    const token = (await RENEW.run(this.redis, [k.job(jobId), k.leases, k.tokens], [jobId, workerId, now + leaseMs])) as string | null;
+    const token = (await RENEW.run(this.redis, [k.job(jobId), k.leases, k.tokens, this.lockKey(jobId)], [
+      jobId,
+      workerId,
+      now + leaseMs,
+      leaseMs + this.lockGraceMs,
+    ])) as string | null;
     if (token === null) return false;
     // The lease is ours whatever BullMQ says; a lock BullMQ lost already is left to its stalled check.
     if (token !== '') await this.bullJob(toBullmqId(jobId)).extendLock(token, leaseMs + this.lockGraceMs);
@@ -503,9 +504,11 @@ export class BullmqStore implements QueueStore {
 
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
     const k = this.keys;
-    const [result, token] = (await RELEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued')], [
+    const [result, token] = (await RELEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued'), this.lockKey(jobId)], [
       jobId,
       workerId ?? '',
+      randomUUID(),
+      this.lockGraceMs,
     ])) as [FinishResult, string];
     if (result === 'ok') {
       this.#heldTokens.delete(jobId);
@@ -520,18 +523,18 @@ export class BullmqStore implements QueueStore {
     const requeued: string[] = [];
     const failed: string[] = [];
     for (const jobId of expired) {
-      const [outcome, , reason] = (await EXPIRE.run(
+      const [outcome, moveToken, reason] = (await EXPIRE.run(
         this.redis,
         [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all, this.lockKey(jobId)],
-        [jobId, now, maxAttempts, iso(now)],
+        [jobId, now, maxAttempts, iso(now), randomUUID(), this.lockGraceMs],
       )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string];
       if (outcome !== 'skip') this.#heldTokens.delete(jobId);
-      // The script dropped the BullMQ lock with the lease: the moves go without a token.
+      // The script moved the BullMQ lock from the holder to this sweep (moveToken): the moves use it.
       if (outcome === 'requeued') {
-        await this.requeueInBullmq(jobId, '');
+        await this.requeueInBullmq(jobId, moveToken);
         requeued.push(jobId);
       } else if (outcome !== 'skip') {
-        await this.finishInBullmq(jobId, '', { state: outcome, reason });
+        await this.finishInBullmq(jobId, moveToken, { state: outcome, reason });
         failed.push(jobId);
       }
     }

@@ -58,28 +58,46 @@ return 1
 `);
 
 /**
- * KEYS: record, leases, tokens, state:queued, state:running.
- * ARGV: job id, worker id ('' = anonymous), lease expiry, started_at, lock token.
- * {1, record} when leased; {0, state} when the record is not leasable (gone or finished).
- * A 'running' record is leasable too: BullMQ's stalled check gave it back after its lock was lost.
+ * The lease of a job BullMQ just handed out (locked with the fetch's token).
+ * KEYS: record, leases, tokens, state:queued, state:running, the BullMQ job's lock.
+ * ARGV: job id, worker id ('' = anonymous), lease expiry, started_at, lock
+ *       token, now (ms), lock duration (ms).
+ * {1, record} when leased; {0, state} when the record is not leasable (gone
+ * or finished); {2, 'running'} when its lease is alive (see {@link leaseRecord}).
  */
 export const LEASE = new LuaScript(`
 local record, id = KEYS[1], ARGV[1]
-${leaseRecord(2, 3, 4, 5, 2, 3, 4, 5)}
+${leaseRecord(2, 3, 4, 5, 2, 3, 4, 5, { now: 'ARGV[6]', lockKey: 'KEYS[6]', lockMs: 'ARGV[7]' })}
 `);
 
 /**
  * The lease of one job: `record` (record key) and `id` (job id) are locals
  * set before; KEYS[l] leases, KEYS[t] tokens, KEYS[q] state:queued,
  * KEYS[r] state:running; ARGV[w] worker id ('' = anonymous), ARGV[e] lease
- * expiry, ARGV[s] started_at, ARGV[k] lock token.
+ * expiry, ARGV[s] started_at, ARGV[k] lock token; `at` names (Lua
+ * expressions) now, the BullMQ job's lock key and the lock duration.
  * Returns `reply(1, record)` when leased, `reply(0, state)` when the record
- * is not leasable.
+ * is not leasable, `reply(2, 'running')` when it is running under a live
+ * lease: BullMQ gave it back because its lock ran out (a renewal after an
+ * outage longer than lease and grace), but it is still its holder's, so the
+ * lock goes back to the holder's token and nobody else gets the job.
  */
-function leaseRecord(l: number, t: number, q: number, r: number, w: number, e: number, s: number, k: number, reply = (code: string, payload: string) => `{${code}, ${payload}}`): string {
+function leaseRecord(
+  l: number, t: number, q: number, r: number, w: number, e: number, s: number, k: number,
+  at: { now: string; lockKey: string; lockMs: string },
+  reply = (code: string, payload: string) => `{${code}, ${payload}}`,
+): string {
   return `
 local state = redis.call('HGET', record, 'state')
 if state ~= 'queued' and state ~= 'running' then return ${reply('0', "state or ''")} end
+if state == 'running' then
+  local expires = tonumber(redis.call('HGET', record, 'lease_expires'))
+  if expires and expires >= tonumber(${at.now}) then
+    local holderToken = redis.call('HGET', KEYS[${t}], id)
+    if holderToken and holderToken ~= '' then redis.call('SET', ${at.lockKey}, holderToken, 'PX', ${at.lockMs}) end
+    return ${reply('2', "'running'")}
+  end
+end
 redis.call('HINCRBY', record, 'attempts', 1)
 redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}])
 if ARGV[${w}] == '' then redis.call('HDEL', record, 'worker_id') else redis.call('HSET', record, 'worker_id', ARGV[${w}]) end
@@ -93,8 +111,11 @@ return ${reply('1', "redis.call('HGETALL', record)")}
 }
 
 /**
- * KEYS: record, leases, tokens. ARGV: job id, worker id, lease expiry.
+ * KEYS: record, leases, tokens, the BullMQ job's lock. ARGV: job id, worker
+ * id, lease expiry, lock duration (ms).
  * The lock token when renewed (adopting an anonymous lease), nil otherwise.
+ * A lock that ran out meanwhile (an outage longer than lease and grace) is
+ * taken again, so the stalled check does not give a job with a live lease back.
  */
 export const RENEW = new LuaScript(`
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return false end
@@ -103,7 +124,9 @@ if holder and holder ~= ARGV[2] then return false end
 if not holder and ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'worker_id', ARGV[2]) end
 redis.call('HSET', KEYS[1], 'lease_expires', ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return redis.call('HGET', KEYS[3], ARGV[1]) or ''
+local token = redis.call('HGET', KEYS[3], ARGV[1]) or ''
+if token ~= '' then redis.call('SET', KEYS[4], token, 'NX', 'PX', ARGV[4]) end
+return token
 `);
 
 /** FINISH up to its gate check; ends with `token` and `blocked` set (see {@link FINISH}). */
@@ -143,12 +166,14 @@ return {'ok', token, blocked}
  * KEYS: FINISH's, then the BullMQ active list (9), state:queued (10).
  * ARGV: FINISH's (the 10th is '1'), then the BullMQ job key prefix
  *       ('PREFIX:jobs:', 11), our record key prefix (12), lease expiry (13),
- *       started_at (14), lock token (15), the finished job's BullMQ id (16).
+ *       started_at (14), lock token (15), the finished job's BullMQ id (16),
+ *       lock duration (17).
  * FINISH's reply, plus, when it is 'ok' and not blocked: 1, the leased
  * record and its id; 0, the state of our job at the head that is not
- * leasable and its id; or 3 (nothing of ours at the head: another client
- * came in between, the move has not run, or an escaped id) so the caller
- * leases by id. The caller checks the id is the one the move fetched.
+ * leasable and its id; 2 and its id when its lease is alive (see
+ * leaseRecord); or 3 (nothing of ours at the head: another client came in
+ * between, the move has not run, or an escaped id) so the caller leases by
+ * id. The caller checks the id is the one the move fetched.
  */
 export const FINISH_LEASE_HEAD = new LuaScript(`${FINISH_BODY}
 if blocked ~= '' then return {'ok', token, blocked} end
@@ -156,30 +181,43 @@ local id = redis.call('LINDEX', KEYS[9], 0)
 if not id or id == ARGV[16] or string.sub(id, 1, 1) == '~' then return {'ok', token, '', 3} end
 if redis.call('GET', ARGV[11] .. id .. ':lock') ~= ARGV[15] then return {'ok', token, '', 3} end
 local record = ARGV[12] .. id
-${leaseRecord(2, 3, 10, 4, 2, 13, 14, 15, (code, payload) => `{'ok', token, '', ${code}, ${payload}, id}`)}
+${leaseRecord(2, 3, 10, 4, 2, 13, 14, 15, { now: 'ARGV[5]', lockKey: "ARGV[11] .. id .. ':lock'", lockMs: 'ARGV[17]' }, (code, payload) => `{'ok', token, '', ${code}, ${payload}, id}`)}
 `);
 
 /**
- * KEYS: record, leases, tokens, state:running, state:queued. ARGV: job id, worker id ('' = any).
- * {'ok' | 'not-found' | 'lease-lost', lock token}.
+ * KEYS: record, leases, tokens, state:running, state:queued, the BullMQ job's lock.
+ * ARGV: job id, worker id ('' = any), a fresh move token, grace (ms).
+ * {'ok' | 'not-found' | 'lease-lost', move token}. The BullMQ lock passes from
+ * the holder to the move token (when it is missing or still the holder's), so
+ * the holder's own moves (a report racing this release) fail from here on and
+ * the stalled check leaves the job alone until the caller's move, which uses
+ * the move token; '' when someone else holds the lock (the job is theirs).
  */
 export const RELEASE = new LuaScript(`${HOLDS}
 redis.call('HSET', KEYS[1], 'state', 'queued')
 redis.call('HDEL', KEYS[1], 'lease_expires', 'cancel_requested')
 ${TAKE_TOKEN}
+local moveToken = ''
+local lock = redis.call('GET', KEYS[6])
+if not lock or lock == token then
+  redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4])
+  moveToken = ARGV[3]
+end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
-return {'ok', token}
+return {'ok', moveToken}
 `);
 
 /**
  * One job whose lease may have ended. KEYS: record, leases, tokens,
  * state:running, state:queued, state:failed, state:cancelled, all,
  * the BullMQ job's lock.
- * ARGV: job id, now (ms), max attempts, now (ISO).
- * {'requeued' | 'failed' | 'cancelled' | 'skip', lock token, reason}.
- * The BullMQ lock goes with the lease: the worker that lost it can no longer
- * move the BullMQ job (a finish it sends along with its report then fails).
+ * ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace (ms).
+ * {'requeued' | 'failed' | 'cancelled' | 'skip', move token, reason}.
+ * The BullMQ lock goes with the lease, to the move token as in RELEASE: the
+ * worker that lost the lease can no longer move the BullMQ job (a finish it
+ * sends along with its report fails), nor can the stalled check before the
+ * sweep's own move.
  */
 export const EXPIRE = new LuaScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -191,7 +229,12 @@ end
 if not expires or expires >= tonumber(ARGV[2]) then return {'skip', '', ''} end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
 ${TAKE_TOKEN}
-redis.call('DEL', KEYS[9])
+local moveToken = ''
+local lock = redis.call('GET', KEYS[9])
+if not lock or lock == token then
+  redis.call('SET', KEYS[9], ARGV[5], 'PX', ARGV[6])
+  moveToken = ARGV[5]
+end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease_expires')
 local outcome, reason, target
@@ -204,12 +247,12 @@ elseif attempts >= tonumber(ARGV[3]) then
 else
   redis.call('HSET', KEYS[1], 'state', 'queued')
   redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
-  return {'requeued', token, ''}
+  return {'requeued', moveToken, ''}
 end
 redis.call('HSET', KEYS[1], 'state', outcome, 'reason', reason, 'finished_at', ARGV[4])
 redis.call('ZADD', target, ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[8], ARGV[2], ARGV[1])
-return {outcome, token, reason}
+return {outcome, moveToken, reason}
 `);
 
 /**

@@ -40,8 +40,10 @@ beforeAll(async () => {
   for (const n of [1, 2]) {
     const port = await freePort();
     apis.push(`http://127.0.0.1:${port}`);
-    await writeFile(join(dir, `server${n}.yaml`), `server:\n  port: ${port}\n  store: ${REDIS}\n  storePrefix: ${prefix}\n  leaseSeconds: 3\n  maxAttempts: 5\n`);
-    start(`server ${n}`, ['server', '--config', join(dir, `server${n}.yaml`)]);
+    // Server 1 names its store in the config, server 2 with the flags.
+    const store = n === 1 ? `  store: ${REDIS}\n  storePrefix: ${prefix}\n` : '';
+    await writeFile(join(dir, `server${n}.yaml`), `server:\n  port: ${port}\n${store}  leaseSeconds: 3\n  maxAttempts: 5\n`);
+    start(`server ${n}`, ['server', '--config', join(dir, `server${n}.yaml`), ...(n === 2 ? ['--store', REDIS, '--store-prefix', prefix] : [])]);
   }
   for (const api of apis) await until(`server ${api}`, async () => (await fetch(`${api}/status/health`).then((r) => r.ok, () => false)) || undefined);
   await writeFile(join(dir, 'http-worker.yaml'), `worker:\n  heartbeatInterval: 0.5\n  pollInterval: 5\n  networkRetryInterval: 0.2\n  stateDir: ${join(dir, 'state-http')}\n`);

@@ -65,11 +65,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('server')
-    .description('run the job server (embedded SQLite store) until SIGTERM/SIGINT')
+    .description('run the job server (embedded SQLite store, or Redis with --store) until SIGTERM/SIGINT')
     .option('--host <host>', 'interface to bind (default 127.0.0.1)')
     .option('--port <port>', 'port (default 5000; 0 = any free port)')
     .option('--db <file>', 'SQLite file (default ~/.local/share/sisyphus/server.db)')
     .option('--store <url>', 'sqlite (default), or redis://HOST:PORT/DB for the Redis/BullMQ store')
+    .option('--store-prefix <prefix>', 'key prefix in Redis (default sisyphus): one installation per prefix')
     .option('--insecure', 'allow a non-loopback host without tokens')
     .action(async (opts, cmd: Command) => {
       const { serverCommand } = await import('./commands/server-command.js');

@@ -5,7 +5,7 @@ import type { RedisOptions } from 'ioredis';
 export type RedisTransportOptions = {
   /** A `redis://HOST:PORT/DB` URL or ioredis options: the Redis the servers use. */
   connection: string | RedisOptions;
-  /** Key prefix of the installation: the same as the servers' (`--store-prefix`), so it is the same queue. */
+  /** Key prefix of the installation: the same as the servers' (`storePrefix`, `--store-prefix`), so it is the same queue. */
   prefix: string;
   /** Lease of a taken job, renewed by each heartbeat (default 30; the server's `leaseSeconds`). */
   leaseSeconds?: number;

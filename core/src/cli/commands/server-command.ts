@@ -22,7 +22,16 @@ export interface ServerCommandOptions extends GlobalOptions {
   port?: string;
   db?: string;
   store?: string;
+  storePrefix?: string;
   insecure?: boolean;
+}
+
+/** A `--store-prefix` as the config's `server.storePrefix` accepts it (letters, digits, `_`, `.`, `-`). */
+function checkedPrefix(prefix: string): string {
+  if (!/^[\w.-]+$/.test(prefix)) {
+    throw new ConfigError(`--store-prefix must be letters, digits, _ . or - (got ${JSON.stringify(prefix)})`, { code: ErrorCodes.USAGE });
+  }
+  return prefix;
 }
 
 /**
@@ -57,6 +66,7 @@ export async function serverCommand(options: ServerCommandOptions): Promise<numb
     ...(port !== undefined ? { port } : {}),
     ...(options.db ? { db: options.db } : {}),
     ...(options.store ? { store: options.store } : {}),
+    ...(options.storePrefix !== undefined ? { storePrefix: checkedPrefix(options.storePrefix) } : {}),
     ...(options.insecure ? { insecure: true } : {}),
     registry,
   });

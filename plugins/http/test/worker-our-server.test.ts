@@ -29,37 +29,47 @@ function counting(transport: Transport) {
   return { transport: counted, calls };
 }
 
+/**
+ * Our server (SQLite in memory), a counting HTTP transport, and a worker
+ * `workerId` running cleanup jobs in a temp folder; `submit(title)` queues a
+ * job deleting a file made for it.
+ */
+async function setup(workerId: string) {
+  const server = await createServer(openSqliteStore(':memory:'), {});
+  const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const http = createHttpTransport({ apiUrl: base });
+  const { transport, calls } = counting(http);
+  const dir = await tempDir();
+  const engine = createEngine({ plugins: [cleanupPlugin], allowedRoots: [dir] });
+  const worker = createWorker({ engine, transport, workerId, heartbeatIntervalMs: 1000, pollIntervalMs: 1000 });
+  onCleanup(async () => {
+    await worker.stop({ abort: true });
+    await http.close();
+    await server.close();
+  });
+  const submit = async (title: string) => {
+    const file = join(dir, `${title}.tmp`);
+    await writeFile(file, 'x');
+    const res = await fetch(`${base}/queue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ job_title: title, tasks: [{ module: 'cleanup', data: { delete: [file] } }] }),
+    });
+    return ((await res.json()) as { job_id: string }).job_id;
+  };
+  const state = async (id: string) => ((await (await fetch(`${base}/jobs/${id}`)).json()) as { state: string }).state;
+  return { base, worker, calls, submit, state };
+}
+
 describe('worker loop against our server', () => {
   it('a busy queue runs back to back: each report brings the next job, no poll in between', async () => {
-    const server = await createServer(openSqliteStore(':memory:'), {});
-    const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const http = createHttpTransport({ apiUrl: base });
-    const { transport, calls } = counting(http);
-    const dir = await tempDir();
+    const { base, worker, calls, submit, state } = await setup('busy');
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      await writeFile(join(dir, `${i}.tmp`), 'x');
-      const res = await fetch(`${base}/queue`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ job_title: `job ${i}`, tasks: [{ module: 'cleanup', data: { delete: [join(dir, `${i}.tmp`)] } }] }),
-      });
-      ids.push(((await res.json()) as { job_id: string }).job_id);
-    }
-    const engine = createEngine({ plugins: [cleanupPlugin], allowedRoots: [dir] });
-    const worker = createWorker({ engine, transport, workerId: 'busy', heartbeatIntervalMs: 1000, pollIntervalMs: 1000 });
+    for (let i = 0; i < 6; i++) ids.push(await submit(`job ${i}`));
     const started: string[] = [];
     worker.on('job:start', (e) => started.push(e.jobId));
-    onCleanup(async () => {
-      await worker.stop({ abort: true });
-      await http.close();
-      await server.close();
-    });
     worker.start();
-    await waitFor('all jobs reported', async () => {
-      const states = await Promise.all(ids.map(async (id) => ((await (await fetch(`${base}/jobs/${id}`)).json()) as { state: string }).state));
-      return states.every((s) => s === 'completed');
-    });
+    await waitFor('all jobs reported', async () => (await Promise.all(ids.map(state))).every((s) => s === 'completed'));
     expect(started).toEqual(ids); // in queue order, each once
     expect(calls.complete).toBe(6);
     expect(calls.completeWithNext).toBe(6);
@@ -72,30 +82,9 @@ describe('worker loop against our server', () => {
   });
 
   it('a stopping worker asks for no next job: what is queued stays queued', async () => {
-    const server = await createServer(openSqliteStore(':memory:'), {});
-    const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const http = createHttpTransport({ apiUrl: base });
-    const { transport, calls } = counting(http);
-    const dir = await tempDir();
-    const submit = async (title: string) => {
-      const res = await fetch(`${base}/queue`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ job_title: title, tasks: [{ module: 'cleanup', data: { delete: [join(dir, `${title}.tmp`)] } }] }),
-      });
-      return ((await res.json()) as { job_id: string }).job_id;
-    };
-    await writeFile(join(dir, 'first.tmp'), 'x');
-    await writeFile(join(dir, 'second.tmp'), 'x');
+    const { worker, calls, submit, state } = await setup('stopper');
     const first = await submit('first');
     const second = await submit('second');
-    const engine = createEngine({ plugins: [cleanupPlugin], allowedRoots: [dir] });
-    const worker = createWorker({ engine, transport, workerId: 'stopper', heartbeatIntervalMs: 1000, pollIntervalMs: 1000 });
-    onCleanup(async () => {
-      await worker.stop({ abort: true });
-      await http.close();
-      await server.close();
-    });
     let stopping: Promise<void> | undefined;
     worker.on('job:start', () => {
       stopping ??= worker.stop(); // graceful: the running job finishes, nothing new is taken
@@ -103,7 +92,6 @@ describe('worker loop against our server', () => {
     worker.start();
     await waitFor('stop requested', () => stopping !== undefined);
     await stopping;
-    const state = async (id: string) => ((await (await fetch(`${base}/jobs/${id}`)).json()) as { state: string }).state;
     expect(await state(first)).toBe('completed');
     expect(await state(second)).toBe('queued');
     expect(calls.completeWithNext).toBe(0);

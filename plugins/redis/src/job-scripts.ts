@@ -46,6 +46,20 @@ return blocked
 `);
 
 /**
+ * Pass the BullMQ lock (KEYS[lock]) from the lease holder (`token`, set
+ * before) to a fresh move token (ARGV[move], for ARGV[ms] ms) when it is
+ * missing or still the holder's; sets `moveToken` to it, or to '' when
+ * someone else holds the lock (the job is theirs then, not to be moved).
+ */
+const handOverLock = (lock: number, move: number, ms: number) => `
+local moveToken = ''
+local lock = redis.call('GET', KEYS[${lock}])
+if not lock or lock == token then
+  redis.call('SET', KEYS[${lock}], ARGV[${move}], 'PX', ARGV[${ms}])
+  moveToken = ARGV[${move}]
+end`;
+
+/**
  * KEYS: record, state:queued, all. ARGV: job id, sort score, field/value pairs.
  * 1 when created, 0 when the id exists.
  */
@@ -197,12 +211,7 @@ export const RELEASE = new LuaScript(`${HOLDS}
 redis.call('HSET', KEYS[1], 'state', 'queued')
 redis.call('HDEL', KEYS[1], 'lease_expires', 'cancel_requested')
 ${TAKE_TOKEN}
-local moveToken = ''
-local lock = redis.call('GET', KEYS[6])
-if not lock or lock == token then
-  redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4])
-  moveToken = ARGV[3]
-end
+${handOverLock(6, 3, 4)}
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
 return {'ok', moveToken}
@@ -229,12 +238,7 @@ end
 if not expires or expires >= tonumber(ARGV[2]) then return {'skip', '', ''} end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
 ${TAKE_TOKEN}
-local moveToken = ''
-local lock = redis.call('GET', KEYS[9])
-if not lock or lock == token then
-  redis.call('SET', KEYS[9], ARGV[5], 'PX', ARGV[6])
-  moveToken = ARGV[5]
-end
+${handOverLock(9, 5, 6)}
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease_expires')
 local outcome, reason, target

@@ -229,26 +229,20 @@ export class BullmqStore implements QueueStore {
    * its BullMQ id is returned, for {@link leaseFetched}.
    */
   private async finishInBullmq(jobId: string, token: string, outcome: JobOutcome, fetchNext = false): Promise<string | undefined> {
+    // Only with the lock (BullMQ would hand a next job out unlocked, and a job locked by someone else is theirs).
+    // Without it, whoever fetches the job next (after the stalled check) meets our record and drops it.
+    if (token === '') return undefined;
     const job = this.bullJob(toBullmqId(jobId));
-    const move = async (t: string, next: boolean) => {
+    try {
       const fetched = (
         outcome.state === 'completed'
-          ? await job.moveToCompleted(outcome.result ?? {}, t, next)
-          : await job.moveToFailed(new Error(outcome.reason ?? outcome.state), t, next)
+          ? await job.moveToCompleted(outcome.result ?? {}, token, fetchNext)
+          : await job.moveToFailed(new Error(outcome.reason ?? outcome.state), token, fetchNext)
       ) as unknown[] | undefined;
-      const nextId = fetched?.[1];
-      return typeof nextId === 'string' && nextId !== '' ? nextId : undefined;
-    };
-    // Without its token the job is not ours to lock the next one with (BullMQ would hand that out unlocked).
-    if (token !== '') {
-      try {
-        return await move(token, fetchNext);
-      } catch {
-        // lock lost: see below
-      }
+      return fetchedId(fetched);
+    } catch {
+      return undefined; // lock lost meanwhile: as above
     }
-    // Lock lost: whoever fetches the job next (after the stalled check) meets our record and drops it.
-    return undefined;
   }
 
   /** Tell every subscriber of {@link onJobsAvailable} that a job (or, `everyone`, any number of jobs) may be waiting. */
@@ -289,8 +283,10 @@ export class BullmqStore implements QueueStore {
 
   /**
    * Record the lease of a job BullMQ just handed out (locked with `token`).
-   * Undefined when it was removed or cancelled meanwhile: it is then dropped
-   * from BullMQ too, and the caller takes the next one.
+   * Undefined when it was removed or cancelled meanwhile (it is then dropped
+   * from BullMQ too), or when it runs under a live lease (BullMQ gave it back
+   * after its lock lapsed; the lock goes back to its holder): the caller
+   * takes the next one.
    */
   private async leaseFetched(bullmqId: string, token: string, workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
     const k = this.keys;
@@ -318,7 +314,8 @@ export class BullmqStore implements QueueStore {
 
   /** A job BullMQ handed out whose record is gone or finished (`state`): out of BullMQ too. */
   private async dropFetched(bullmqId: string, token: string, state: string): Promise<void> {
-    await this.bullJob(bullmqId).moveToFailed(new Error(`job is ${state === '' ? 'gone' : state}`), token, false);
+    // A move that fails leaves it locked by us; once the lock lapses the stalled check gives it back, and this runs again.
+    await this.bullJob(bullmqId).moveToFailed(new Error(`job is ${state === '' ? 'gone' : state}`), token, false).catch(() => undefined);
     await this.queue.remove(bullmqId).catch(() => 0);
   }
 

@@ -1,7 +1,7 @@
-// One worker process of bench:dispatch: the real worker loop and HTTP
-// transport, with a no-op module that prints when each job starts
-// (`start JOB_ID EPOCH_MS`, microsecond precision) so the driver can measure
-// submit-to-start latency across processes.
+// One worker process of bench:dispatch: the real worker loop and HTTP (or
+// direct Redis) transport, with a no-op module that prints when a latency
+// sample starts (`start JOB_ID EPOCH_MS`, microsecond precision) so the driver
+// can measure submit-to-start latency across processes, and `done` lines.
 import { Type, createEngine, createWorker, defineModule } from '@sisyphus/core';
 import { createHttpTransport, transportDataStore } from '@sisyphus/transport-http';
 import { createRedisTransport } from '@sisyphus/redis';
@@ -17,7 +17,8 @@ const noop = defineModule({
   schema: Type.Object({}),
   setup: (ctx) => ({
     run() {
-      line(`start ${ctx.task.jobId} ${now().toFixed(3)}\n`);
+      // Only the latency samples need their start time; throughput needs one line per job, as the raw BullMQ worker prints.
+      if (ctx.task.jobTitle.startsWith('noop latency')) line(`start ${ctx.task.jobId} ${now().toFixed(3)}\n`);
     },
   }),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, JobError, parseJob, renderTemplate, templateVariables } from '@sisyphus/core';
+import { ErrorCodes, JobError, Type, parseJob, renderTemplate, schemaProblems, templateVariables } from '@sisyphus/core';
 
 describe('renderTemplate', () => {
   it('fills placeholders with or without spaces, anywhere in strings, nested in arrays and objects', () => {
@@ -66,5 +66,30 @@ describe('parseJob', () => {
     );
     expect(() => parseJob({ job_title: 't', tasks: [] })).toThrow('tasks must have at least 1 item');
     expect(() => parseJob('nope')).toThrow('job must be an object');
+  });
+});
+
+describe('schema checks in steady use', () => {
+  it('a schema checked many times (then compiled) answers exactly as on its first checks', () => {
+    const schema = Type.Object(
+      { name: Type.String({ minLength: 1 }), count: Type.Optional(Type.Integer({ minimum: 0 })), mode: Type.Union([Type.Literal('a'), Type.Literal('b')]) },
+      { additionalProperties: false },
+    );
+    const cases: Array<[unknown, string[]]> = [
+      [{ name: 'x', mode: 'a' }, []],
+      [{ name: '', mode: 'b', count: 2 }, ['name']],
+      [{ name: 'x', mode: 'c' }, ['mode']],
+      [{ name: 'x', mode: 'a', count: -1, extra: true }, ['count', 'extra']],
+      ['not an object', ['']],
+    ];
+    const firstRound = cases.map(([value]) => schemaProblems(schema, value));
+    for (let round = 0; round < 5; round++) {
+      cases.forEach(([value, paths], i) => {
+        const problems = schemaProblems(schema, value);
+        expect(problems).toEqual(firstRound[i]);
+        for (const path of paths) expect(problems.some((p) => p.path === path || (path === '' && p.path === '')), `${JSON.stringify(value)}: ${path}`).toBe(true);
+        expect(problems.length === 0).toBe(paths.length === 0);
+      });
+    }
   });
 });

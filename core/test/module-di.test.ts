@@ -121,4 +121,26 @@ describe('module declaration and DI', () => {
     expect(error).toMatchObject({ module: 'm', taskIndex: 0, phase: 'init', cause: boom });
     expect((error as InitializationError).describe()).toBe('SIS_INIT m (task 1, init): no ffmpeg here');
   });
+
+  it('disposes what the task container made that is disposable, once the job ends (and skips the work when nothing is)', async () => {
+    const events: string[] = [];
+    @injectable()
+    class DisposableTask {
+      run() {
+        events.push('run');
+      }
+      cleanup() {
+        events.push('cleanup');
+      }
+      dispose() {
+        events.push('dispose');
+      }
+    }
+    const disposable = defineModule({ name: 'disposable', schema: Type.Object({}), task: DisposableTask });
+    const plain = defineModule({ name: 'plain', schema: Type.Object({}), setup: () => ({ run: () => void events.push('plain') }) });
+    const engine = createEngine({ modules: [disposable, plain] });
+    const result = await engine.run({ job_title: 'd', tasks: [{ module: 'disposable', data: {} }, { module: 'plain', data: {} }, { module: 'disposable', data: {} }] });
+    expect(result.completed).toBe(true);
+    expect(events).toEqual(['run', 'cleanup', 'plain', 'run', 'cleanup', 'dispose', 'dispose']);
+  });
 });

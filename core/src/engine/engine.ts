@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { container as rootContainer, type DependencyContainer } from '../container/di.js';
+import { disposeContainer } from '../container/dispose-container.js';
 import type { LogLevel, Progress } from '../container/services.js';
 import { createPathGuard, type PathGuard } from '../paths/path-guard.js';
 import { createMemoryDataStore, type DataStore } from '../data/data-store.js';
@@ -76,7 +77,8 @@ interface Slot {
   data: Record<string, unknown>;
   container: DependencyContainer;
   controller: AbortController;
-  runnerSignal: AbortSignal;
+  /** The process runner's default signal in this phase; the cleanup's own is made on first use. */
+  runnerSignal?: AbortSignal;
   handler?: TaskHandler;
   record: TaskRecord;
   timedOut: boolean;
@@ -91,7 +93,6 @@ interface JobState {
   slots: Slot[];
   workspace?: string;
   workspaceUsed?: boolean;
-  container?: DependencyContainer;
   detach: Array<() => void>;
 }
 
@@ -143,23 +144,24 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Run one phase of one task: events, duration, error tagging. */
   async #phase(state: JobState, slot: Slot, phase: Phase, work: () => unknown): Promise<void> {
-    const wrapped = phase === 'init' || phase === 'validate' ? () => this.#cancellable(state, work) : work;
     const module = slot.entry.module.name;
-    const base = { jobId: state.jobId, index: slot.index, module, phase };
-    this.emit('task:phase', { ...base, status: 'start' });
+    // Event objects only for listeners: a busy worker runs eight phases per task, hundreds of tasks a second.
+    if (this.listenerCount('task:phase')) this.emit('task:phase', { jobId: state.jobId, index: slot.index, module, phase, status: 'start' });
     const started = performance.now();
     try {
-      await wrapped();
+      await (phase === 'init' || phase === 'validate' ? this.#cancellable(state, work) : work());
     } catch (error) {
       const durationMs = performance.now() - started;
       slot.record.durations[phase] = Math.round(durationMs);
       const tagged = tagError(error, phase, module, slot.index);
-      this.emit('task:phase', { ...base, status: 'failed', durationMs, error: tagged });
+      if (this.listenerCount('task:phase')) {
+        this.emit('task:phase', { jobId: state.jobId, index: slot.index, module, phase, status: 'failed', durationMs, error: tagged });
+      }
       throw tagged;
     }
     const durationMs = performance.now() - started;
     slot.record.durations[phase] = Math.round(durationMs);
-    this.emit('task:phase', { ...base, status: 'end', durationMs });
+    if (this.listenerCount('task:phase')) this.emit('task:phase', { jobId: state.jobId, index: slot.index, module, phase, status: 'end', durationMs });
   }
 
   /** A cancel while init/validate is busy (e.g. killing its ffprobe) is a cancel, not a failure. */
@@ -187,7 +189,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     const dataStore = this.#settings.dataStore ?? createMemoryDataStore();
     // The job's scratch folder is not even named until a task asks for its workspace.
     const jobWorkspace = () => (state.workspace ??= join(this.#workspaceRoot, `sisyphus-job-${randomBytes(6).toString('hex')}`));
-    state.container = rootContainer.createChildContainer();
     for (const [index, task] of job.tasks.entries()) {
       const entry = this.modules.get(task.module)!;
       const controller = new AbortController();
@@ -200,7 +201,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       };
       const who = { index, module: task.module };
       slot.container = createTaskContainer({
-        parent: state.container,
+        parent: rootContainer,
         info: { index, count: job.tasks.length, module: task.module, jobId, jobTitle: job.job_title },
         data: task.data,
         settings: this.#settings.settings[task.module] ?? {},
@@ -215,7 +216,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           state.workspaceUsed = true;
         },
         signal: controller.signal,
-        runnerSignal: () => slot.runnerSignal,
+        runnerSignal: () => (slot.runnerSignal ??= new AbortController().signal),
         log: (level, message, fields) => {
           if (level === 'warn') (slot.record.warnings ??= []).push(message);
           this.#log(jobId, level, message, who, fields);
@@ -273,12 +274,15 @@ export class Engine extends EventEmitter<EngineEvents> {
       await this.#phase(state, slot, 'run', async () => {
         const running = Promise.resolve().then(() => handler.run());
         running.catch(noop);
+        let onAbort: () => void = noop;
         const aborted = new Promise<never>((_, reject) => {
           if (signal.aborted) reject(stopped());
-          signal.addEventListener('abort', () => reject(stopped()), { once: true });
+          onAbort = () => reject(stopped());
+          signal.addEventListener('abort', onAbort, { once: true });
         });
         try {
           await Promise.race([running, aborted]);
+          signal.removeEventListener('abort', onAbort);
         } catch (error) {
           if (!signal.aborted) throw error;
           // Give the module (and the runner's kill) a moment to wind down before cleanup.
@@ -295,8 +299,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (timer) clearTimeout(timer);
     }
 
-    // Cleanup gets a signal of its own: the run's one may have fired already.
-    slot.runnerSignal = new AbortController().signal;
+    // Cleanup gets a signal of its own (made when a process is run): the run's one may have fired already.
+    slot.runnerSignal = undefined;
     const outcome: RunOutcome = { failed: runError !== undefined, cancelled: signal.aborted, ...(runError ? { error: runError } : {}) };
     try {
       await this.#phase(state, slot, 'cleanup', () => handler.cleanup?.(outcome));
@@ -312,8 +316,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   async #dispose(state: JobState): Promise<void> {
     state.detach.forEach((f) => f());
-    for (const slot of state.slots) await Promise.resolve(slot.container.dispose()).catch(noop);
-    if (state.container) await Promise.resolve(state.container.dispose()).catch(noop);
+    for (const slot of state.slots) await disposeContainer(slot.container).catch(noop);
     if (state.workspace && state.workspaceUsed) await rm(state.workspace, { recursive: true, force: true }).catch(noop);
   }
 

@@ -37,8 +37,12 @@ function asText(value: unknown): string {
  */
 export function renderTemplate<T>(doc: T, vars: TemplateVariables): T {
   const problems: string[] = [];
+  // The keys leading to the value being rendered; its path is spelt out only for a problem report.
+  const keys: Array<string | number> = [];
+  const here = () => keys.reduce<string>((path, key) => childPath(path, key), '');
 
-  const renderString = (text: string, path: string): unknown => {
+  const renderString = (text: string): unknown => {
+    if (!text.includes('{{')) return text; // most strings of most jobs: nothing to fill
     const whole = /^\{\{([^{}]*)\}\}$/.exec(text);
     if (whole) {
       const name = whole[1]!.trim();
@@ -49,7 +53,7 @@ export function renderTemplate<T>(doc: T, vars: TemplateVariables): T {
     }
     return text.replace(PLACEHOLDER, (match, inner: string) => {
       const name = inner.trim();
-      const where = path || 'the job';
+      const where = here() || 'the job';
       if (!NAME.test(name)) {
         problems.push(`malformed placeholder ${match} at ${where}`);
         return match;
@@ -63,18 +67,30 @@ export function renderTemplate<T>(doc: T, vars: TemplateVariables): T {
     });
   };
 
-  const walk = (value: unknown, path: string): unknown => {
-    if (typeof value === 'string') return renderString(value, path);
-    if (Array.isArray(value)) return value.map((item, i) => walk(item, childPath(path, i)));
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return renderString(value);
+    if (Array.isArray(value)) {
+      const out: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        keys.push(i);
+        out[i] = walk(value[i]);
+        keys.pop();
+      }
+      return out;
+    }
     if (typeof value === 'object' && value !== null) {
       const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) out[key] = walk(item, childPath(path, key));
+      for (const key of Object.keys(value)) {
+        keys.push(key);
+        out[key] = walk((value as Record<string, unknown>)[key]);
+        keys.pop();
+      }
       return out;
     }
     return value;
   };
 
-  const rendered = walk(doc, '') as T;
+  const rendered = walk(doc) as T;
   if (problems.length) {
     throw new JobError(problems.join('; '), { code: ErrorCodes.TEMPLATE, details: { problems } });
   }

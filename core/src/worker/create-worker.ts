@@ -127,6 +127,7 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
   }
 
   #log(level: LogLevel, message: string, fields?: Record<string, unknown>, workerId?: string): void {
+    if (!this.#options.logger && this.listenerCount('log') === 0) return; // nobody to tell (a bench or an embedding app)
     const line = workerId && this.workerIds.length > 1 ? `[${workerId}] ${message}` : message;
     this.#options.logger?.[level](line, fields);
     this.emit('log', { level, message, ...(workerId ? { workerId } : {}), ...(fields ? { fields } : {}) });

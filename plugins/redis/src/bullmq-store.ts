@@ -59,6 +59,14 @@ export const MAX_PAGE_SIZE = 1000;
 const JOB_NAME = 'sisyphus-job';
 /** BullMQ keeps finished jobs: our history is in our own records, theirs stays inspectable. */
 const JOB_OPTIONS = { removeOnComplete: false, removeOnFail: false } as const;
+/**
+ * What BullMQ's own job holds: enough to tell it apart in a BullMQ dashboard.
+ * The job document and the result live in our record only (`GET /jobs/ID`);
+ * a copy in BullMQ would be written, sent and parsed again with every job.
+ */
+const bullmqData = (job: StoredJob) => ({ job_id: job.job_id, job_title: job.job_title });
+/** BullMQ's return value of a completed job (the result is in our record, see {@link bullmqData}). */
+const BULLMQ_RETURN_VALUE = 'null';
 
 type Heartbeat = { status: Record<string, unknown>; last_seen: number; expires_at: number };
 
@@ -236,7 +244,7 @@ export class BullmqStore implements QueueStore {
     try {
       const fetched = (
         outcome.state === 'completed'
-          ? await job.moveToCompleted(outcome.result ?? {}, token, fetchNext)
+          ? await job.moveToCompleted(null, token, fetchNext)
           : await job.moveToFailed(new Error(outcome.reason ?? outcome.state), token, fetchNext)
       ) as unknown[] | undefined;
       return fetchedId(fetched);
@@ -262,7 +270,7 @@ export class BullmqStore implements QueueStore {
     if (created !== 1) throw new Error(`job ${job.job_id} exists already`);
     const stored = (await this.record(job.job_id))!;
     try {
-      await this.queue.add(JOB_NAME, stored, { ...JOB_OPTIONS, jobId: toBullmqId(job.job_id), priority: toBullmqPriority(job.priority) });
+      await this.queue.add(JOB_NAME, bullmqData(stored), { ...JOB_OPTIONS, jobId: toBullmqId(job.job_id), priority: toBullmqPriority(job.priority) });
     } catch (error) {
       await REMOVE.run(this.redis, [k.job(job.job_id), k.state('queued'), k.all], [job.job_id]);
       throw error;
@@ -368,8 +376,7 @@ export class BullmqStore implements QueueStore {
     const backend = (this.fetcher as unknown as { backend?: BullmqBackend }).backend;
     if (typeof backend?.moveToCompletedArgs !== 'function' || typeof backend.execCommand !== 'function' || !backend.client) return undefined;
     const client = await backend.client;
-    const resultJson = JSON.stringify(outcome.result ?? {}); // once, for our record and BullMQ's
-    const moveArgs = backend.moveToCompletedArgs(this.bullJob(toBullmqId(jobId)), resultJson, false, token, true);
+    const moveArgs = backend.moveToCompletedArgs(this.bullJob(toBullmqId(jobId)), BULLMQ_RETURN_VALUE, false, token, true);
     const k = this.keys;
     // Both leave in one write: the socket is corked until the end of this tick.
     const stream = this.redis.stream as { cork?(): void; uncork?(): void } | undefined;
@@ -387,7 +394,7 @@ export class BullmqStore implements QueueStore {
         this.redis,
         [...this.finishKeys(jobId, workerId, outcome), this.queue.keys['active']!, k.state('queued')],
         [
-          ...this.finishArgs(jobId, workerId, outcome, now, true, outcome.result === undefined ? undefined : resultJson),
+          ...this.finishArgs(jobId, workerId, outcome, now, true, outcome.result === undefined ? undefined : JSON.stringify(outcome.result)),
           this.queue.toKey(''),
           k.jobPrefix,
           now + leaseMs,

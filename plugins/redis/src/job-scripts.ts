@@ -8,10 +8,10 @@ import { LuaScript } from './lua-script.js';
 
 /** The holder check of finish/release; KEYS[1] record, ARGV[2] worker id ('' = any). Leaves `holder` set. */
 const HOLDS = `
-local state = redis.call('HGET', KEYS[1], 'state')
+local held = redis.call('HMGET', KEYS[1], 'state', 'worker_id')
+local state, holder = held[1], held[2]
 if not state then return {'not-found', ''} end
 if state ~= 'running' then return {'lease-lost', ''} end
-local holder = redis.call('HGET', KEYS[1], 'worker_id')
 if ARGV[2] ~= '' and holder and holder ~= ARGV[2] then return {'lease-lost', ''} end
 `;
 
@@ -102,24 +102,29 @@ function leaseRecord(
   reply = (code: string, payload: string) => `{${code}, ${payload}}`,
 ): string {
   return `
-local state = redis.call('HGET', record, 'state')
+local fields = redis.call('HMGET', record, 'state', 'lease_expires', 'attempts', 'added_ms')
+local state = fields[1]
 if state ~= 'queued' and state ~= 'running' then return ${reply('0', "state or ''")} end
 if state == 'running' then
-  local expires = tonumber(redis.call('HGET', record, 'lease_expires'))
+  local expires = tonumber(fields[2])
   if expires and expires >= tonumber(${at.now}) then
     local holderToken = redis.call('HGET', KEYS[${t}], id)
     if holderToken and holderToken ~= '' then redis.call('SET', ${at.lockKey}, holderToken, 'PX', ${at.lockMs}) end
     return ${reply('2', "'running'")}
   end
 end
-redis.call('HINCRBY', record, 'attempts', 1)
-redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}])
-if ARGV[${w}] == '' then redis.call('HDEL', record, 'worker_id') else redis.call('HSET', record, 'worker_id', ARGV[${w}]) end
-redis.call('HDEL', record, 'finished_at', 'cancel_requested')
+local attempts = (tonumber(fields[3]) or 0) + 1
+if ARGV[${w}] == '' then
+  redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}], 'attempts', attempts)
+  redis.call('HDEL', record, 'worker_id', 'finished_at', 'cancel_requested')
+else
+  redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}], 'attempts', attempts, 'worker_id', ARGV[${w}])
+  redis.call('HDEL', record, 'finished_at', 'cancel_requested')
+end
 redis.call('ZADD', KEYS[${l}], ARGV[${e}], id)
 redis.call('HSET', KEYS[${t}], id, ARGV[${k}])
 redis.call('ZREM', KEYS[${q}], id)
-redis.call('ZADD', KEYS[${r}], redis.call('HGET', record, 'added_ms'), id)
+redis.call('ZADD', KEYS[${r}], fields[4] or 0, id)
 return ${reply('1', "redis.call('HGETALL', record)")}
 `;
 }
@@ -145,11 +150,12 @@ return token
 
 /** FINISH up to its gate check; ends with `token` and `blocked` set (see {@link FINISH}). */
 const FINISH_BODY = `${HOLDS}
-redis.call('HSET', KEYS[1], 'state', ARGV[3], 'finished_at', ARGV[4])
-if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'result', ARGV[7]) else redis.call('HDEL', KEYS[1], 'result') end
-if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'reason', ARGV[9]) else redis.call('HDEL', KEYS[1], 'reason') end
-redis.call('HDEL', KEYS[1], 'lease_expires')
-if ARGV[2] ~= '' and not holder then redis.call('HSET', KEYS[1], 'worker_id', ARGV[2]) end
+local set, unset = {'state', ARGV[3], 'finished_at', ARGV[4]}, {'lease_expires'}
+if ARGV[6] == '1' then set[#set + 1] = 'result'; set[#set + 1] = ARGV[7] else unset[#unset + 1] = 'result' end
+if ARGV[8] == '1' then set[#set + 1] = 'reason'; set[#set + 1] = ARGV[9] else unset[#unset + 1] = 'reason' end
+if ARGV[2] ~= '' and not holder then set[#set + 1] = 'worker_id'; set[#set + 1] = ARGV[2] end
+redis.call('HSET', KEYS[1], unpack(set))
+redis.call('HDEL', KEYS[1], unpack(unset))
 ${TAKE_TOKEN}
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])

@@ -27,9 +27,16 @@ export interface RedisLease {
 
 const CAPABILITIES: TransportCapabilities = { longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true };
 
-/** The job document as the server's `GET /queue/poll` hands it out. */
+/**
+ * The job document as the server's `GET /queue/poll` hands it out. Made in
+ * place: the stored job was just decoded for this lease and nothing else holds it.
+ */
 function jobDocument(job: StoredJob): Record<string, unknown> {
-  return { ...job.job, job_id: job.job_id, job_title: job.job_title, added: job.added };
+  const doc = job.job;
+  doc.job_id = job.job_id;
+  doc.job_title = job.job_title;
+  doc.added = job.added;
+  return doc;
 }
 
 /** A stored job as this transport hands it to the worker. */

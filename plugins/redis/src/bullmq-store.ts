@@ -376,7 +376,9 @@ export class BullmqStore implements QueueStore {
     const backend = (this.fetcher as unknown as { backend?: BullmqBackend }).backend;
     if (typeof backend?.moveToCompletedArgs !== 'function' || typeof backend.execCommand !== 'function' || !backend.client) return undefined;
     const client = await backend.client;
-    const moveArgs = backend.moveToCompletedArgs(this.bullJob(toBullmqId(jobId)), BULLMQ_RETURN_VALUE, false, token, true);
+    // The arguments read only the job's id and options: no need for a whole BullMQ Job.
+    const moveArgs = backend.moveToCompletedArgs({ id: toBullmqId(jobId), opts: JOB_OPTIONS } as unknown as Job, BULLMQ_RETURN_VALUE, false, token, true);
+    const nowIso = iso(now); // finished_at of this job, started_at of the next
     const k = this.keys;
     // Both leave in one write: the socket is corked until the end of this tick.
     const stream = this.redis.stream as { cork?(): void; uncork?(): void } | undefined;
@@ -394,11 +396,11 @@ export class BullmqStore implements QueueStore {
         this.redis,
         [...this.finishKeys(jobId, workerId, outcome), this.queue.keys['active']!, k.state('queued')],
         [
-          ...this.finishArgs(jobId, workerId, outcome, now, true, outcome.result === undefined ? undefined : JSON.stringify(outcome.result)),
+          ...this.finishArgs(jobId, workerId, outcome, now, true, outcome.result === undefined ? undefined : JSON.stringify(outcome.result), nowIso),
           this.queue.toKey(''),
           k.jobPrefix,
           now + leaseMs,
-          iso(now),
+          nowIso,
           token,
           toBullmqId(jobId),
           this.lockMs,
@@ -491,12 +493,20 @@ export class BullmqStore implements QueueStore {
   }
 
   /** ARGV of the FINISH script (FINISH_LEASE_HEAD adds its own after them). */
-  private finishArgs(jobId: string, workerId: string, outcome: JobOutcome, now: number, polling: boolean, resultJson: string | undefined): Array<string | number> {
+  private finishArgs(
+    jobId: string,
+    workerId: string,
+    outcome: JobOutcome,
+    now: number,
+    polling: boolean,
+    resultJson: string | undefined,
+    nowIso = iso(now),
+  ): Array<string | number> {
     return [
       jobId,
       workerId,
       outcome.state,
-      iso(now),
+      nowIso,
       now,
       resultJson === undefined ? '0' : '1',
       resultJson ?? '',

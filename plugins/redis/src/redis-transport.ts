@@ -90,6 +90,9 @@ export class RedisTransport implements Transport {
   /** The worker's {@link onCancel} listeners. */
   readonly #cancelListeners = new Set<(jobId: string) => void>();
   #sweeper: NodeJS.Timeout | undefined;
+  /** Calls in flight and when each gives up; one timer looks at them all (see {@link #call}). */
+  readonly #inFlight = new Set<{ deadline: number; fail: () => void }>();
+  #watchdog: NodeJS.Timeout | undefined;
 
   /** Throws a `ConfigError` naming the option when one is wrong, missing or unknown. */
   constructor(options: RedisTransportOptions) {
@@ -157,13 +160,23 @@ export class RedisTransport implements Transport {
     this.#sweeper.unref();
   }
 
-  /** Run one store call as a transport call: closed -> not retryable; Redis error or timeout -> retryable. */
+  /**
+   * Run one store call as a transport call: closed -> not retryable; Redis
+   * error or no answer within `callTimeoutMs` -> retryable. One watchdog
+   * timer, ticking a tenth of the timeout, ends calls past their deadline:
+   * a timer per call costs more than a busy worker's whole report.
+   */
   async #call<T>(what: string, body: (store: BullmqStore) => Promise<T>): Promise<T> {
     if (this.#closed.signal.aborted) throw new TransportError(`${what}: the transport is closed`, { retryable: false });
-    let timer: NodeJS.Timeout | undefined;
+    let entry: { deadline: number; fail: () => void } | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TransportError(`${what}: no answer from Redis within ${this.#timeoutMs / 1000} s`)), this.#timeoutMs);
+      entry = {
+        deadline: Date.now() + this.#timeoutMs,
+        fail: () => reject(new TransportError(`${what}: no answer from Redis within ${this.#timeoutMs / 1000} s`)),
+      };
     });
+    this.#inFlight.add(entry!);
+    this.#watch();
     try {
       return await Promise.race([this.#open().then(body), timeout]);
     } catch (error) {
@@ -171,8 +184,25 @@ export class RedisTransport implements Transport {
       if (error instanceof TransportError) throw error;
       throw new TransportError(`${what}: ${message(error)}`, { cause: error });
     } finally {
-      clearTimeout(timer);
+      this.#inFlight.delete(entry!);
     }
+  }
+
+  /** Start the watchdog of {@link #call} (it stops itself once no call is in flight). */
+  #watch(): void {
+    if (this.#watchdog) return;
+    this.#watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const call of this.#inFlight) {
+        if (call.deadline > now) continue;
+        this.#inFlight.delete(call);
+        call.fail();
+      }
+      if (this.#inFlight.size === 0) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = undefined;
+      }
+    }, Math.max(10, Math.ceil(this.#timeoutMs / 10)));
   }
 
   async capabilities(): Promise<TransportCapabilities> {
@@ -292,6 +322,8 @@ export class RedisTransport implements Transport {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
     clearInterval(this.#sweeper);
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
     const opening = this.#store;
     this.#store = undefined;
     if (!opening) return;

@@ -21,7 +21,7 @@ import type { ModuleEntry, ModuleRegistry } from '../plugin/module-registry.js';
 import { CORE_VERSION } from '../version/version.js';
 import type { EngineEvents } from './events.js';
 import type { JobResult, TaskRecord } from './job-result.js';
-import { createTaskContainer } from './task-container.js';
+import { createTaskContainer, type TaskContainer } from './task-container.js';
 
 /** Settings of an {@link Engine}; see `createEngine`. */
 export interface EngineSettings {
@@ -75,7 +75,7 @@ interface Slot {
   index: number;
   entry: ModuleEntry;
   data: Record<string, unknown>;
-  container: DependencyContainer;
+  container: TaskContainer;
   controller: AbortController;
   /** The process runner's default signal in this phase; the cleanup's own is made on first use. */
   runnerSignal?: AbortSignal;
@@ -197,7 +197,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         runnerSignal: controller.signal,
         record: { index, module: task.module, status: 'pending', durations: {} },
         timedOut: false,
-        container: undefined as unknown as DependencyContainer,
+        container: undefined as unknown as TaskContainer,
       };
       const who = { index, module: task.module };
       slot.container = createTaskContainer({
@@ -238,7 +238,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const slot of state.slots) {
       this.#checkCancelled(state);
       await this.#phase(state, slot, 'init', () => {
-        slot.handler = slot.entry.module.create(slot.container);
+        slot.handler = slot.entry.module.create(slot.container.container);
         return slot.handler.init?.();
       });
     }
@@ -316,7 +316,10 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   async #dispose(state: JobState): Promise<void> {
     state.detach.forEach((f) => f());
-    for (const slot of state.slots) await disposeContainer(slot.container).catch(noop);
+    for (const slot of state.slots) {
+      const built = slot.container.built();
+      if (built) await disposeContainer(built).catch(noop);
+    }
     if (state.workspace && state.workspaceUsed) await rm(state.workspace, { recursive: true, force: true }).catch(noop);
   }
 

@@ -28,11 +28,23 @@ export interface TaskContainerInput {
   progress: (progress: Progress) => void;
 }
 
+/** One task's container, as the engine holds it (see {@link createTaskContainer}). */
+export interface TaskContainer {
+  /** What the module's `create` gets: resolves everything in `TOKENS`. */
+  readonly container: DependencyContainer;
+  /** The tsyringe container, if it was ever needed. */
+  built(): DependencyContainer | undefined;
+}
+
 /**
- * Create the child container of one task and register everything a module
- * may inject, each under its token in `TOKENS`.
+ * The container of one task: a tsyringe child container with everything a
+ * module may inject, each under its token in `TOKENS`. It is built on first
+ * use; until then the {@link TaskContext} alone is answered directly, which
+ * is all a `setup` module (`defineModule({ setup })`) asks for. Building a
+ * child container and its dozen registrations costs more than a trivial
+ * task itself, hundreds of times a second on a busy worker.
  */
-export function createTaskContainer(input: TaskContainerInput): DependencyContainer {
+export function createTaskContainer(input: TaskContainerInput): TaskContainer {
   let path: string | undefined;
   // Made on first use: most tasks never need one, and a job should cost no file-system work for it.
   const workspace = () => {
@@ -67,7 +79,29 @@ export function createTaskContainer(input: TaskContainerInput): DependencyContai
     signal: input.signal,
     outputs: input.outputs,
   };
-  const c = input.parent.createChildContainer();
+  let real: DependencyContainer | undefined;
+  const build = (): DependencyContainer => (real ??= register(input.parent.createChildContainer(), input, { logger, progress, runner, workspace, context }));
+  const container = new Proxy({} as DependencyContainer, {
+    get(_target, key) {
+      if (key === 'resolve' && !real) {
+        return (token: unknown) => (token === TOKENS.TaskContext ? context : build().resolve(token as never));
+      }
+      const target = build();
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+    has: (_target, key) => Reflect.has(build(), key),
+  });
+  return { container, built: () => real };
+}
+
+/** Register a task's services in its child container `c`. */
+function register(
+  c: DependencyContainer,
+  input: TaskContainerInput,
+  made: { logger: Logger; progress: { report: (progress: Progress) => void }; runner: unknown; workspace: () => string; context: TaskContext },
+): DependencyContainer {
+  const { logger, progress, runner, workspace, context } = made;
   c.register(TOKENS.TaskData, { useValue: input.data });
   c.register(TOKENS.TaskInfo, { useValue: input.info });
   c.register(TOKENS.ModuleSettings, { useValue: input.settings });

@@ -299,7 +299,7 @@ export class BullmqStore implements QueueStore {
   private async leaseFetched(bullmqId: string, token: string, workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
     const k = this.keys;
     const jobId = fromBullmqId(bullmqId);
-    const [leased, payload] = (await LEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('queued'), k.state('running'), this.lockKey(jobId)], [
+    const [leased, payload] = (await LEASE.run(this.redis, [k.job(jobId), k.leases, k.state('queued'), k.state('running'), this.lockKey(jobId)], [
       jobId,
       workerId,
       now + leaseMs,
@@ -455,7 +455,7 @@ export class BullmqStore implements QueueStore {
 
   async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
     const k = this.keys;
-    const token = (await RENEW.run(this.redis, [k.job(jobId), k.leases, k.tokens, this.lockKey(jobId)], [
+    const token = (await RENEW.run(this.redis, [k.job(jobId), k.leases, this.lockKey(jobId)], [
       jobId,
       workerId,
       now + leaseMs,
@@ -489,7 +489,7 @@ export class BullmqStore implements QueueStore {
   /** KEYS of the FINISH script (FINISH_LEASE_HEAD adds its own after them). */
   private finishKeys(jobId: string, workerId: string, outcome: JobOutcome): string[] {
     const k = this.keys;
-    return [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId)];
+    return [k.job(jobId), k.leases, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId)];
   }
 
   /** ARGV of the FINISH script (FINISH_LEASE_HEAD adds its own after them). */
@@ -518,7 +518,7 @@ export class BullmqStore implements QueueStore {
 
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
     const k = this.keys;
-    const [result, token] = (await RELEASE.run(this.redis, [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued'), this.lockKey(jobId)], [
+    const [result, token] = (await RELEASE.run(this.redis, [k.job(jobId), k.leases, k.state('running'), k.state('queued'), this.lockKey(jobId)], [
       jobId,
       workerId ?? '',
       randomUUID(),
@@ -539,7 +539,7 @@ export class BullmqStore implements QueueStore {
     for (const jobId of expired) {
       const [outcome, moveToken, reason] = (await EXPIRE.run(
         this.redis,
-        [k.job(jobId), k.leases, k.tokens, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all, this.lockKey(jobId)],
+        [k.job(jobId), k.leases, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all, this.lockKey(jobId)],
         [jobId, now, maxAttempts, iso(now), randomUUID(), this.lockGraceMs],
       )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string];
       if (outcome !== 'skip') this.#heldTokens.delete(jobId);

@@ -6,21 +6,18 @@ import { LuaScript } from './lua-script.js';
  * job itself after the script has decided (see bullmq-store.ts).
  */
 
-/** The holder check of finish/release; KEYS[1] record, ARGV[2] worker id ('' = any). Leaves `holder` set. */
+/**
+ * The holder check of finish/release; KEYS[1] record, ARGV[2] worker id ('' = any).
+ * Leaves `holder` and `token` (the BullMQ lock token the lease was fetched with, or '') set.
+ */
 const HOLDS = `
-local held = redis.call('HMGET', KEYS[1], 'state', 'worker_id')
-local state, holder = held[1], held[2]
+local held = redis.call('HMGET', KEYS[1], 'state', 'worker_id', 'lock_token')
+local state, holder, token = held[1], held[2], held[3] or ''
 if not state then return {'not-found', ''} end
 if state ~= 'running' then return {'lease-lost', ''} end
 if ARGV[2] ~= '' and holder and holder ~= ARGV[2] then return {'lease-lost', ''} end
 `;
 
-/** Take the lock token of job ARGV[1] out of the tokens hash KEYS[3] and its lease out of KEYS[2]. */
-const TAKE_TOKEN = `
-local token = redis.call('HGET', KEYS[3], ARGV[1]) or ''
-redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-`;
 
 /**
  * Is the queue (hash KEYS[q]) or the worker (hash KEYS[w], when ARGV[a] is
@@ -73,7 +70,7 @@ return 1
 
 /**
  * The lease of a job BullMQ just handed out (locked with the fetch's token).
- * KEYS: record, leases, tokens, state:queued, state:running, the BullMQ job's lock.
+ * KEYS: record, leases, state:queued, state:running, the BullMQ job's lock.
  * ARGV: job id, worker id ('' = anonymous), lease expiry, started_at, lock
  *       token, now (ms), lock duration (ms).
  * {1, record} when leased; {0, state} when the record is not leasable (gone
@@ -81,14 +78,14 @@ return 1
  */
 export const LEASE = new LuaScript(`
 local record, id = KEYS[1], ARGV[1]
-${leaseRecord(2, 3, 4, 5, 2, 3, 4, 5, { now: 'ARGV[6]', lockKey: 'KEYS[6]', lockMs: 'ARGV[7]' })}
+${leaseRecord(2, 3, 4, 2, 3, 4, 5, { now: 'ARGV[6]', lockKey: 'KEYS[5]', lockMs: 'ARGV[7]' })}
 `);
 
 /**
  * The lease of one job: `record` (record key) and `id` (job id) are locals
- * set before; KEYS[l] leases, KEYS[t] tokens, KEYS[q] state:queued,
- * KEYS[r] state:running; ARGV[w] worker id ('' = anonymous), ARGV[e] lease
- * expiry, ARGV[s] started_at, ARGV[k] lock token; `at` names (Lua
+ * set before; KEYS[l] leases, KEYS[q] state:queued, KEYS[r] state:running;
+ * ARGV[w] worker id ('' = anonymous), ARGV[e] lease expiry, ARGV[s]
+ * started_at, ARGV[k] lock token (kept in the record); `at` names (Lua
  * expressions) now, the BullMQ job's lock key and the lock duration.
  * Returns `reply(1, record)` when leased, `reply(0, state)` when the record
  * is not leasable, `reply(2, 'running')` when it is running under a live
@@ -97,32 +94,31 @@ ${leaseRecord(2, 3, 4, 5, 2, 3, 4, 5, { now: 'ARGV[6]', lockKey: 'KEYS[6]', lock
  * lock goes back to the holder's token and nobody else gets the job.
  */
 function leaseRecord(
-  l: number, t: number, q: number, r: number, w: number, e: number, s: number, k: number,
+  l: number, q: number, r: number, w: number, e: number, s: number, k: number,
   at: { now: string; lockKey: string; lockMs: string },
   reply = (code: string, payload: string) => `{${code}, ${payload}}`,
 ): string {
   return `
-local fields = redis.call('HMGET', record, 'state', 'lease_expires', 'attempts', 'added_ms')
+local fields = redis.call('HMGET', record, 'state', 'lease_expires', 'attempts', 'added_ms', 'lock_token')
 local state = fields[1]
 if state ~= 'queued' and state ~= 'running' then return ${reply('0', "state or ''")} end
 if state == 'running' then
   local expires = tonumber(fields[2])
   if expires and expires >= tonumber(${at.now}) then
-    local holderToken = redis.call('HGET', KEYS[${t}], id)
+    local holderToken = fields[5]
     if holderToken and holderToken ~= '' then redis.call('SET', ${at.lockKey}, holderToken, 'PX', ${at.lockMs}) end
     return ${reply('2', "'running'")}
   end
 end
 local attempts = (tonumber(fields[3]) or 0) + 1
 if ARGV[${w}] == '' then
-  redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}], 'attempts', attempts)
+  redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}], 'attempts', attempts, 'lock_token', ARGV[${k}])
   redis.call('HDEL', record, 'worker_id', 'finished_at', 'cancel_requested')
 else
-  redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}], 'attempts', attempts, 'worker_id', ARGV[${w}])
+  redis.call('HSET', record, 'state', 'running', 'lease_expires', ARGV[${e}], 'started_at', ARGV[${s}], 'attempts', attempts, 'lock_token', ARGV[${k}], 'worker_id', ARGV[${w}])
   redis.call('HDEL', record, 'finished_at', 'cancel_requested')
 end
 redis.call('ZADD', KEYS[${l}], ARGV[${e}], id)
-redis.call('HSET', KEYS[${t}], id, ARGV[${k}])
 redis.call('ZREM', KEYS[${q}], id)
 redis.call('ZADD', KEYS[${r}], fields[4] or 0, id)
 return ${reply('1', "redis.call('HGETALL', record)")}
@@ -130,43 +126,46 @@ return ${reply('1', "redis.call('HGETALL', record)")}
 }
 
 /**
- * KEYS: record, leases, tokens, the BullMQ job's lock. ARGV: job id, worker
- * id, lease expiry, lock duration (ms).
+ * KEYS: record, leases, the BullMQ job's lock. ARGV: job id, worker id,
+ * lease expiry, lock duration (ms).
  * The lock token when renewed (adopting an anonymous lease), nil otherwise.
  * A lock that ran out meanwhile (an outage longer than lease and grace) is
  * taken again, so the stalled check does not give a job with a live lease back.
  */
 export const RENEW = new LuaScript(`
-if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return false end
-local holder = redis.call('HGET', KEYS[1], 'worker_id')
+local held = redis.call('HMGET', KEYS[1], 'state', 'worker_id', 'lock_token')
+local holder, token = held[2], held[3] or ''
+if held[1] ~= 'running' then return false end
 if holder and holder ~= ARGV[2] then return false end
-if not holder and ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'worker_id', ARGV[2]) end
-redis.call('HSET', KEYS[1], 'lease_expires', ARGV[3])
+if not holder and ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'lease_expires', ARGV[3], 'worker_id', ARGV[2])
+else
+  redis.call('HSET', KEYS[1], 'lease_expires', ARGV[3])
+end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-local token = redis.call('HGET', KEYS[3], ARGV[1]) or ''
-if token ~= '' then redis.call('SET', KEYS[4], token, 'NX', 'PX', ARGV[4]) end
+if token ~= '' then redis.call('SET', KEYS[3], token, 'NX', 'PX', ARGV[4]) end
 return token
 `);
 
 /** FINISH up to its gate check; ends with `token` and `blocked` set (see {@link FINISH}). */
 const FINISH_BODY = `${HOLDS}
-local set, unset = {'state', ARGV[3], 'finished_at', ARGV[4]}, {'lease_expires'}
+local set, unset = {'state', ARGV[3], 'finished_at', ARGV[4]}, {'lease_expires', 'lock_token'}
 if ARGV[6] == '1' then set[#set + 1] = 'result'; set[#set + 1] = ARGV[7] else unset[#unset + 1] = 'result' end
 if ARGV[8] == '1' then set[#set + 1] = 'reason'; set[#set + 1] = ARGV[9] else unset[#unset + 1] = 'reason' end
 if ARGV[2] ~= '' and not holder then set[#set + 1] = 'worker_id'; set[#set + 1] = ARGV[2] end
 redis.call('HSET', KEYS[1], unpack(set))
 redis.call('HDEL', KEYS[1], unpack(unset))
-${TAKE_TOKEN}
-redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
-redis.call('ZADD', KEYS[6], ARGV[5], ARGV[1])
 local blocked = ''
 if ARGV[10] == '1' then
-${gateChecks(7, 8, 10)}end
+${gateChecks(6, 7, 10)}end
 `;
 
 /**
- * KEYS: record, leases, tokens, state:running, state:<outcome>, all,
+ * KEYS: record, leases, state:running, state:<outcome>, all,
  *       queue attributes, worker attributes.
  * ARGV: job id, worker id ('' = any), state, finished_at, finished ms,
  *       has result (1/0), result JSON, has reason (1/0), reason,
@@ -183,7 +182,7 @@ return {'ok', token, blocked}
  * fetchNext pushes it to the head of `active`, locked with the worker's
  * token, and no other job holds that token. So a report costs one round
  * trip: BullMQ's move, then this.
- * KEYS: FINISH's, then the BullMQ active list (9), state:queued (10).
+ * KEYS: FINISH's, then the BullMQ active list (8), state:queued (9).
  * ARGV: FINISH's (the 10th is '1'), then the BullMQ job key prefix
  *       ('PREFIX:jobs:', 11), our record key prefix (12), lease expiry (13),
  *       started_at (14), lock token (15), the finished job's BullMQ id (16),
@@ -197,15 +196,15 @@ return {'ok', token, blocked}
  */
 export const FINISH_LEASE_HEAD = new LuaScript(`${FINISH_BODY}
 if blocked ~= '' then return {'ok', token, blocked} end
-local id = redis.call('LINDEX', KEYS[9], 0)
+local id = redis.call('LINDEX', KEYS[8], 0)
 if not id or id == ARGV[16] or string.sub(id, 1, 1) == '~' then return {'ok', token, '', 3} end
 if redis.call('GET', ARGV[11] .. id .. ':lock') ~= ARGV[15] then return {'ok', token, '', 3} end
 local record = ARGV[12] .. id
-${leaseRecord(2, 3, 10, 4, 2, 13, 14, 15, { now: 'ARGV[5]', lockKey: "ARGV[11] .. id .. ':lock'", lockMs: 'ARGV[17]' }, (code, payload) => `{'ok', token, '', ${code}, ${payload}, id}`)}
+${leaseRecord(2, 9, 3, 2, 13, 14, 15, { now: 'ARGV[5]', lockKey: "ARGV[11] .. id .. ':lock'", lockMs: 'ARGV[17]' }, (code, payload) => `{'ok', token, '', ${code}, ${payload}, id}`)}
 `);
 
 /**
- * KEYS: record, leases, tokens, state:running, state:queued, the BullMQ job's lock.
+ * KEYS: record, leases, state:running, state:queued, the BullMQ job's lock.
  * ARGV: job id, worker id ('' = any), a fresh move token, grace (ms).
  * {'ok' | 'not-found' | 'lease-lost', move token}. The BullMQ lock passes from
  * the holder to the move token (when it is missing or still the holder's), so
@@ -215,16 +214,16 @@ ${leaseRecord(2, 3, 10, 4, 2, 13, 14, 15, { now: 'ARGV[5]', lockKey: "ARGV[11] .
  */
 export const RELEASE = new LuaScript(`${HOLDS}
 redis.call('HSET', KEYS[1], 'state', 'queued')
-redis.call('HDEL', KEYS[1], 'lease_expires', 'cancel_requested')
-${TAKE_TOKEN}
-${handOverLock(6, 3, 4)}
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
+redis.call('HDEL', KEYS[1], 'lease_expires', 'cancel_requested', 'lock_token')
+redis.call('ZREM', KEYS[2], ARGV[1])
+${handOverLock(5, 3, 4)}
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
 return {'ok', moveToken}
 `);
 
 /**
- * One job whose lease may have ended. KEYS: record, leases, tokens,
+ * One job whose lease may have ended. KEYS: record, leases,
  * state:running, state:queued, state:failed, state:cancelled, all,
  * the BullMQ job's lock.
  * ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace (ms).
@@ -235,33 +234,34 @@ return {'ok', moveToken}
  * sweep's own move.
  */
 export const EXPIRE = new LuaScript(`
-local state = redis.call('HGET', KEYS[1], 'state')
-local expires = tonumber(redis.call('HGET', KEYS[1], 'lease_expires'))
+local fields = redis.call('HMGET', KEYS[1], 'state', 'lease_expires', 'attempts', 'lock_token', 'cancel_requested', 'added_ms')
+local state, expires = fields[1], tonumber(fields[2])
 if state ~= 'running' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return {'skip', '', ''}
 end
 if not expires or expires >= tonumber(ARGV[2]) then return {'skip', '', ''} end
-local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts')) or 0
-${TAKE_TOKEN}
-${handOverLock(9, 5, 6)}
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('HDEL', KEYS[1], 'lease_expires')
+local attempts = tonumber(fields[3]) or 0
+local token = fields[4] or ''
+redis.call('ZREM', KEYS[2], ARGV[1])
+${handOverLock(8, 5, 6)}
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], 'lease_expires', 'lock_token')
 local outcome, reason, target
-if redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then
-  outcome, target = 'cancelled', KEYS[7]
+if fields[5] == '1' then
+  outcome, target = 'cancelled', KEYS[6]
   reason = 'cancel requested; lease expired after ' .. attempts .. ' attempt(s)'
 elseif attempts >= tonumber(ARGV[3]) then
-  outcome, target = 'failed', KEYS[6]
+  outcome, target = 'failed', KEYS[5]
   reason = 'lease expired ' .. attempts .. ' times (max attempts ' .. ARGV[3] .. ')'
 else
   redis.call('HSET', KEYS[1], 'state', 'queued')
-  redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[1], 'added_ms'), ARGV[1])
+  redis.call('ZADD', KEYS[4], fields[6] or 0, ARGV[1])
   return {'requeued', moveToken, ''}
 end
 redis.call('HSET', KEYS[1], 'state', outcome, 'reason', reason, 'finished_at', ARGV[4])
 redis.call('ZADD', target, ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[8], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
 return {outcome, moveToken, reason}
 `);
 

@@ -15,7 +15,11 @@ export class StoreKeys {
     this.base = `${prefix}:sis:`;
   }
 
-  /** Hash: the live record of one job (state, attempts, holder, lease, result ...). */
+  /**
+   * Hash: the live record of one job (state, attempts, holder, lease, result
+   * ...; while leased, `lock_token`: the BullMQ lock token it was fetched
+   * with, shared by every server instance and never shown to clients).
+   */
   job(jobId: string): string {
     return `${this.jobPrefix}${jobId}`;
   }
@@ -34,10 +38,6 @@ export class StoreKeys {
   /** Sorted set: running job id -> `lease_expires` (epoch ms). */
   get leases(): string {
     return `${this.base}leases`;
-  }
-  /** Hash: running job id -> the BullMQ lock token it was fetched with (shared by every server instance). */
-  get tokens(): string {
-    return `${this.base}tokens`;
   }
   /** Hash: queue attribute name -> JSON value. */
   get queueAttributes(): string {

@@ -270,7 +270,7 @@ describe('bullmq store races: a job BullMQ gives back while its lease is alive',
     return { ...ctx, x };
   }
   const holderLockIsBack = async (raw: Redis, prefix: string, x: string) =>
-    expect(await raw.get(`${prefix}:jobs:${x}:lock`)).toBe(await raw.hget(`${prefix}:sis:tokens`, x));
+    expect(await raw.get(`${prefix}:jobs:${x}:lock`)).toBe(await raw.hget(`${prefix}:sis:job:${x}`, 'lock_token'));
 
   it('a poll does not take it: the job stays its holder\'s, locked with its token again', async () => {
     const { stores: [a, b], raw, prefix, x } = await givenBack(2);

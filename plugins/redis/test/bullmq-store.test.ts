@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { describeQueueStore } from '../../server/src/testing/store-conformance.js';
 import { BullmqStore } from '../src/bullmq-store.js';
 import { toBullmqPriority, MAX_PRIORITY, MIN_PRIORITY } from '../src/priority-mapping.js';
@@ -83,6 +84,30 @@ describe('bullmq store specifics', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('keeps the lock token in the record only while leased, never in what it hands out; BullMQ\'s job holds only id and title', async () => {
+    const prefix = `sis-test-${randomUUID()}`;
+    prefixes.add(prefix);
+    const store = await open(prefix);
+    const raw = new Redis(URL);
+    try {
+      await store.submit({ job_id: 'a', job_title: 'title a', job: { job_title: 'title a', tasks: [] }, priority: 0, added: new Date(0).toISOString() });
+      expect(JSON.parse((await raw.hget(`${prefix}:jobs:${toBullmqId('a')}`, 'data'))!)).toEqual({ job_id: 'a', job_title: 'title a' });
+      const leased = await store.lease('w1', 60_000, 0);
+      expect(leased?.job_id).toBe('a');
+      const token = await raw.hget(`${prefix}:sis:job:a`, 'lock_token');
+      expect(token).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await raw.get(`${prefix}:jobs:${toBullmqId('a')}:lock`)).toBe(token);
+      expect(JSON.stringify(leased)).not.toContain(token);
+      expect(JSON.stringify(await store.get('a'))).not.toContain(token);
+      expect(await store.finish('a', 'w1', { state: 'completed', result: { ok: 1 } }, 1)).toBe('ok');
+      expect(await raw.hget(`${prefix}:sis:job:a`, 'lock_token')).toBeNull();
+      expect((await store.get('a'))?.result).toEqual({ ok: 1 });
+    } finally {
+      raw.disconnect();
+      await store.close();
     }
   });
 

@@ -131,6 +131,20 @@ describe('engine lifecycle', () => {
     expect(result.tasks.map((t) => t.status)).toEqual(['cancelled', 'skipped']);
   });
 
+  it('a cancel also ends a task that never looks at its signal (no timeout set)', async () => {
+    const engine = createEngine({ modules: [probeModule] });
+    const controller = new AbortController();
+    engine.on('task:phase', (e) => {
+      if (e.phase === 'run' && e.status === 'start') setTimeout(() => controller.abort(), 50);
+    });
+    const started = Date.now();
+    const result = await engine.run(job({ name: 'a', sleepMs: 20_000, ignoreSignal: true }), { signal: controller.signal });
+    expect(result.cancelled).toBe(true);
+    expect(result.tasks.map((t) => t.status)).toEqual(['cancelled']);
+    expect(calls).toContain('a:cleanup:failed:cancelled');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('a per-task timeout stops a module that ignores its signal', async () => {
     const engine = createEngine({ modules: [probeModule], taskTimeoutMs: 100 });
     const started = Date.now();

@@ -76,9 +76,10 @@ interface Slot {
   entry: ModuleEntry;
   data: Record<string, unknown>;
   container: TaskContainer;
-  controller: AbortController;
-  /** The process runner's default signal in this phase; the cleanup's own is made on first use. */
-  runnerSignal?: AbortSignal;
+  /** The task's own controller (fires on job cancel or task timeout), made when something asks for its signal. */
+  controller?: AbortController;
+  /** In cleanup: the process runner then uses a signal of its own (made on first use), as the task's may have fired. */
+  cleaning?: { signal?: AbortSignal };
   handler?: TaskHandler;
   record: TaskRecord;
   timedOut: boolean;
@@ -93,6 +94,8 @@ interface JobState {
   slots: Slot[];
   workspace?: string;
   workspaceUsed?: boolean;
+  /** The job's cancel is forwarded to the tasks' controllers (see `#taskController`). */
+  forwarding?: boolean;
   detach: Array<() => void>;
 }
 
@@ -135,6 +138,25 @@ export class Engine extends EventEmitter<EngineEvents> {
       ...(task ? { index: task.index, module: task.module } : {}),
       ...(fields ? { fields } : {}),
     });
+  }
+
+  /**
+   * The task's controller, made on first use (a module asking for its
+   * signal, a process run, a timeout): most short tasks never need one.
+   * The first one made starts forwarding the job's cancel to them all.
+   */
+  #taskController(state: JobState, slot: Slot): AbortController {
+    if (slot.controller) return slot.controller;
+    const controller = (slot.controller = new AbortController());
+    const jobSignal = state.signal;
+    if (jobSignal && !state.forwarding) {
+      state.forwarding = true;
+      const onAbort = () => state.slots.forEach((s) => s.controller?.abort(jobSignal.reason));
+      jobSignal.addEventListener('abort', onAbort, { once: true });
+      state.detach.push(() => jobSignal.removeEventListener('abort', onAbort));
+    }
+    if (jobSignal?.aborted) controller.abort(jobSignal.reason);
+    return controller;
   }
 
   /** Throws when the job's signal has fired. */
@@ -191,10 +213,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const jobWorkspace = () => (state.workspace ??= join(this.#workspaceRoot, `sisyphus-job-${randomBytes(6).toString('hex')}`));
     for (const [index, task] of job.tasks.entries()) {
       const entry = this.modules.get(task.module)!;
-      const controller = new AbortController();
       const slot: Slot = {
-        index, entry, controller, data: task.data,
-        runnerSignal: controller.signal,
+        index, entry, data: task.data,
         record: { index, module: task.module, status: 'pending', durations: {} },
         timedOut: false,
         container: undefined as unknown as TaskContainer,
@@ -215,8 +235,8 @@ export class Engine extends EventEmitter<EngineEvents> {
         onWorkspaceCreated: () => {
           state.workspaceUsed = true;
         },
-        signal: controller.signal,
-        runnerSignal: () => (slot.runnerSignal ??= new AbortController().signal),
+        signal: () => this.#taskController(state, slot).signal,
+        runnerSignal: () => (slot.cleaning ? (slot.cleaning.signal ??= new AbortController().signal) : this.#taskController(state, slot).signal),
         log: (level, message, fields) => {
           if (level === 'warn') (slot.record.warnings ??= []).push(message);
           this.#log(jobId, level, message, who, fields);
@@ -224,12 +244,6 @@ export class Engine extends EventEmitter<EngineEvents> {
         progress: (p: Progress) => this.emit('progress', { ...p, percent: Math.min(100, Math.max(0, p.percent)), jobId, ...who }),
       });
       state.slots.push(slot);
-    }
-    if (state.signal) {
-      const onAbort = () => state.slots.forEach((s) => s.controller.abort(state.signal?.reason));
-      state.signal.addEventListener('abort', onAbort, { once: true });
-      state.detach.push(() => state.signal?.removeEventListener('abort', onAbort));
-      if (state.signal.aborted) onAbort();
     }
   }
 
@@ -260,10 +274,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     const timer = timeoutMs
       ? setTimeout(() => {
           slot.timedOut = true;
-          slot.controller.abort(new Error('timeout'));
+          slot.controller!.abort(new Error('timeout'));
         }, timeoutMs)
       : undefined;
-    const signal = slot.controller.signal;
+    // What can stop the run: the task's own signal when it may time out, else only the job's cancel (if it has a signal).
+    const signal = timeoutMs ? this.#taskController(state, slot).signal : (slot.controller?.signal ?? state.signal);
     const stopped = () =>
       slot.timedOut
         ? new CancelledError(`task timed out after ${(timeoutMs ?? 0) / 1000} s`, { code: ErrorCodes.TIMEOUT })
@@ -273,6 +288,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     try {
       await this.#phase(state, slot, 'run', async () => {
         const running = Promise.resolve().then(() => handler.run());
+        if (!signal) return running; // nothing can cancel it
         running.catch(noop);
         let onAbort: () => void = noop;
         const aborted = new Promise<never>((_, reject) => {
@@ -300,8 +316,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
 
     // Cleanup gets a signal of its own (made when a process is run): the run's one may have fired already.
-    slot.runnerSignal = undefined;
-    const outcome: RunOutcome = { failed: runError !== undefined, cancelled: signal.aborted, ...(runError ? { error: runError } : {}) };
+    slot.cleaning = {};
+    const outcome: RunOutcome = { failed: runError !== undefined, cancelled: signal?.aborted === true, ...(runError ? { error: runError } : {}) };
     try {
       await this.#phase(state, slot, 'cleanup', () => handler.cleanup?.(outcome));
     } catch (error) {

@@ -20,8 +20,8 @@ export interface TaskContainerInput {
   jobWorkspace: () => string;
   /** Called when the task's workspace is created (so the job knows to remove it). */
   onWorkspaceCreated: () => void;
-  /** The task's signal: fires on job cancel, or on timeout while running. */
-  signal: AbortSignal;
+  /** The task's signal (made on first call): fires on job cancel, or on timeout while running. */
+  signal: () => AbortSignal;
   /** The signal the process runner uses by default in the current phase (cleanup gets its own). */
   runnerSignal: () => AbortSignal;
   log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -76,7 +76,9 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     get workspace() {
       return workspace();
     },
-    signal: input.signal,
+    get signal() {
+      return input.signal();
+    },
     outputs: input.outputs,
   };
   let real: DependencyContainer | undefined;
@@ -111,7 +113,7 @@ function register(
   c.register(TOKENS.ProcessRunner, { useValue: runner });
   c.register(TOKENS.PathGuard, { useValue: input.paths });
   c.register(TOKENS.Workspace, { useFactory: workspace });
-  c.register(TOKENS.AbortSignal, { useValue: input.signal });
+  c.register(TOKENS.AbortSignal, { useFactory: () => input.signal() });
   c.register(TOKENS.JobOutputs, { useValue: input.outputs });
   c.register(TOKENS.TaskContext, { useValue: context });
   return c;

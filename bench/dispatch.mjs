@@ -12,11 +12,13 @@
 //  2. throughput: queue K jobs with the queue paused, resume, and time until
 //     every job is reported done; jobs/s, and CPU per job from /proc.
 // The three Redis setups stay up together and their throughput rounds are
-// interleaved (Redis-store, direct, raw, then again), so a background save
-// or a busy neighbour on this shared machine hits all of them alike; the
-// median of the rounds counts, after one uncounted warm-up drain each.
+// interleaved (Redis-store, direct, raw, then the other way round, and so
+// on), so a background save or a busy neighbour on this shared machine hits
+// all of them alike. After one uncounted warm-up drain each, every round
+// gives each setup a rate and a ratio to the raw BullMQ drain of the same
+// round; the medians count.
 //
-//   npm run bench:dispatch     (BENCH_WORKERS=4, BENCH_SAMPLES=200, BENCH_JOBS=2000, BENCH_ROUNDS=3,
+//   npm run bench:dispatch     (BENCH_WORKERS=4, BENCH_SAMPLES=200, BENCH_JOBS=2000, BENCH_ROUNDS=5,
 //                               BENCH_REDIS=redis://127.0.0.1:6379/0, BENCH_ONLY=sqlite,redis,direct,raw)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,11 +35,11 @@ import { startServer } from '@sisyphus/server';
 const workers = Number(process.env.BENCH_WORKERS ?? 4);
 const samples = Number(process.env.BENCH_SAMPLES ?? 200);
 const jobs = Number(process.env.BENCH_JOBS ?? 2000);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const only = new Set((process.env.BENCH_ONLY ?? 'sqlite,redis,direct,raw').split(','));
 const redisUrl = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
-/** Jobs of the uncounted first drain of each setup (JIT, compiled schema checks, connections). */
-const WARM_UP = 500;
+/** Jobs of the uncounted first drain of each setup: the JIT, V8's heap sizing and compiled schema checks settle within a few thousand jobs. */
+const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 4000);
 
 const now = () => performance.timeOrigin + performance.now();
 const pct = (xs, p) => {
@@ -273,15 +275,24 @@ try {
   const latencies = new Map();
   for (const [name, setup] of setups) if (setup.latency) latencies.set(name, await setup.latency());
   for (const [, setup] of setups) await setup.round('warm-up', WARM_UP);
-  for (let n = 0; n < rounds; n++) for (const [, setup] of setups) await setup.round(n);
+  // Every other round runs the setups in reverse order, so none always goes first (or right after another).
+  for (let n = 0; n < rounds; n++) for (const [, setup] of n % 2 ? [...setups].reverse() : setups) await setup.round(n);
   for (const [name, setup] of setups) {
     report(setup, latencies.get(name));
     result[name] = median(setup.rates);
   }
-  console.log(`\nsummary (median of ${rounds} rounds; Redis setups interleaved):`);
+  const raw = setups.find(([name]) => name === 'raw')?.[1];
+  /** `name`'s rate over raw BullMQ's, round by round (the two drains ran minutes apart at most): the median, and each. */
+  const ratio = (name) => {
+    const setup = setups.find(([n]) => n === name)?.[1];
+    if (!setup || !raw) return 'NaN';
+    const each = setup.rates.map((rate, i) => rate / raw.rates[i]);
+    return `${median(each).toFixed(2)}x raw BullMQ (rounds: ${each.map((r) => r.toFixed(2)).join(', ')})`;
+  };
+  console.log(`\nsummary (medians of ${rounds} rounds; Redis setups interleaved):`);
   console.log(`  SQLite server ${result.sqlite.toFixed(0)} jobs/s (target >= 500)`);
-  console.log(`  HTTP over the Redis store ${result.redis.toFixed(0)} jobs/s = ${(result.redis / result.raw).toFixed(2)}x raw BullMQ (target >= 0.3x)`);
-  console.log(`  direct Redis transport ${result.direct.toFixed(0)} jobs/s = ${(result.direct / result.raw).toFixed(2)}x raw BullMQ (target >= 0.7x)`);
+  console.log(`  HTTP over the Redis store ${result.redis.toFixed(0)} jobs/s = ${ratio('redis')} (target >= 0.3x)`);
+  console.log(`  direct Redis transport ${result.direct.toFixed(0)} jobs/s = ${ratio('direct')} (target >= 0.7x)`);
   console.log(`  raw BullMQ ${result.raw.toFixed(0)} jobs/s`);
 } finally {
   for (const setup of open) await setup.close().catch((error) => console.error(`closing: ${error.message}`));

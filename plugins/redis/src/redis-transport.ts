@@ -163,8 +163,9 @@ export class RedisTransport implements Transport {
   /**
    * Run one store call as a transport call: closed -> not retryable; Redis
    * error or no answer within `callTimeoutMs` -> retryable. One watchdog
-   * timer, ticking a tenth of the timeout, ends calls past their deadline:
-   * a timer per call costs more than a busy worker's whole report.
+   * timer, ticking a tenth of the timeout, ends calls past their deadline,
+   * rather than a timer per call, which a busy worker would set and clear
+   * thousands of times a second.
    */
   async #call<T>(what: string, body: (store: BullmqStore) => Promise<T>): Promise<T> {
     if (this.#closed.signal.aborted) throw new TransportError(`${what}: the transport is closed`, { retryable: false });

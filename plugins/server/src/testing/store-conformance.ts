@@ -738,6 +738,15 @@ export function describeQueueStore(
         expect(queuedFirst.next).toBeUndefined();
       });
 
+      it('rejects a cursor that is not one of its own', async () => {
+        await expect(store.list({ limit: 5, cursor: 'garbage' })).rejects.toThrow(/cursor/);
+        await store.submit({ job_id: 'a', job_title: 'a', job: {}, priority: 0, added: new Date(0).toISOString() });
+        await store.submit({ job_id: 'b', job_title: 'b', job: {}, priority: 0, added: new Date(1).toISOString() });
+        const { next } = await store.list({ limit: 1 });
+        // A newest-first cursor does not page the queue.
+        await expect(store.list({ state: 'queued', limit: 1, cursor: next! })).rejects.toThrow(/cursor/);
+      });
+
       it('answers an empty page for an empty store or state', async () => {
         expect(await store.list({ limit: 10 })).toEqual({ jobs: [] });
         await submit(2);

@@ -262,13 +262,11 @@ export class BullmqStore implements QueueStore {
 
   async submit(job: NewJob): Promise<StoredJob> {
     const k = this.keys;
-    const created = await SUBMIT.run(this.redis, [k.job(job.job_id), k.state('queued'), k.all], [
-      job.job_id,
-      timeScore(job.added),
-      ...newRecordFields(job),
-    ]);
+    const fields = newRecordFields(job);
+    const created = await SUBMIT.run(this.redis, [k.job(job.job_id), k.state('queued'), k.all], [job.job_id, timeScore(job.added), ...fields]);
     if (created !== 1) throw new Error(`job ${job.job_id} exists already`);
-    const stored = (await this.record(job.job_id))!;
+    // The record is exactly what was just written: no need to read it back.
+    const stored = toStoredJob(job.job_id, hashOf(fields))!;
     try {
       await this.queue.add(JOB_NAME, bullmqData(stored), { ...JOB_OPTIONS, jobId: toBullmqId(job.job_id), priority: toBullmqPriority(job.priority) });
     } catch (error) {

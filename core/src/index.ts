@@ -12,6 +12,7 @@ export * from './plugin/index.js';
 export * from './process/index.js';
 export * from './data/index.js';
 export * from './paths/index.js';
+export * from './files/index.js';
 export * from './transport/index.js';
 export * from './worker/index.js';
 export * from './version/index.js';

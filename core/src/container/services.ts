@@ -1,6 +1,7 @@
 import type { ProcessRunner } from '../process/process-runner.js';
 import type { PathGuard } from '../paths/path-guard.js';
 import type { DataStore } from '../data/data-store.js';
+import type { OutputFiles } from '../files/output-files.js';
 
 /** Log levels, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -13,10 +14,19 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** A progress report. Only `percent` is required. */
+/**
+ * A progress report of the running task. Every field is optional: report
+ * what is known.
+ *
+ * `percent` undefined means "the total is unknown" (e.g. an encode of a
+ * stream without a known duration): show an indeterminate bar and no ETA,
+ * never 0 %, and still show `frames`, `fps` and `speed`. Report 100 only
+ * once the work really succeeded, never because a process ended: a task
+ * that is cancelled or fails stays at the last percent it reached.
+ */
 export interface Progress {
-  /** 0 to 100. */
-  percent: number;
+  /** 0 to 100; undefined: the total is unknown. The engine clamps it into 0-100 and turns NaN into undefined. */
+  percent?: number;
   /** Frames done so far. */
   frames?: number;
   /** Frames in all, when known. */
@@ -25,9 +35,9 @@ export interface Progress {
   fps?: number;
   /** Speed relative to real time (1.5 = 1.5x). */
   speed?: number;
-  /** Estimated seconds left. */
+  /** Estimated seconds left (only when the total is known). */
   eta?: number;
-  /** Anything else worth showing (e.g. `{ current_frame, total_frames }`). */
+  /** Anything else worth showing (e.g. `{ current_frame, total_frames }`, which worker heartbeats pass on). */
   info?: Record<string, unknown>;
 }
 
@@ -56,7 +66,11 @@ export interface TaskInfo {
  * yet, but must not reject them either.
  */
 export interface JobOutputs {
-  /** Does an earlier task of this job write `path` (absolute, resolved)? */
+  /**
+   * May an earlier task of this job write `path` (absolute: as the task
+   * declared it, or its real path)? Also true when an earlier task's module
+   * does not declare its outputs (no `outputs()`): it may write anything.
+   */
   producedEarlier(path: string): boolean;
   /** Every path earlier tasks declared. */
   list(): string[];
@@ -80,6 +94,14 @@ export interface TaskContext<Data = Record<string, unknown>, Settings = Record<s
   paths: PathGuard;
   /** Scratch folder of this task (created empty, removed when the job ends). */
   workspace: string;
+  /** Scratch folder shared by every task of the job (e.g. a two-pass log), removed when the job ends. */
+  jobWorkspace: string;
+  /**
+   * Where outputs are written: `claim(target)` gives a private path to
+   * write, `promote()` verifies it and renames it into place. Outputs not
+   * promoted are removed after the task's cleanup.
+   */
+  outputFiles: OutputFiles;
   /** Fires when the job is cancelled or the task times out. */
   signal: AbortSignal;
   /** Files that earlier tasks of the job will write. */

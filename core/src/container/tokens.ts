@@ -20,6 +20,10 @@ export const TOKENS = {
   ProcessRunner: Symbol.for('sisyphus:process-runner'),
   /** Absolute path of a scratch folder of this task, removed when the job ends. */
   Workspace: Symbol.for('sisyphus:workspace'),
+  /** Absolute path of a scratch folder shared by the tasks of this job (two passes of one encode), removed when the job ends. */
+  JobWorkspace: Symbol.for('sisyphus:job-workspace'),
+  /** {@link OutputFiles}: claim, verify and promote output files (every module writes its outputs through it). */
+  OutputFiles: Symbol.for('sisyphus:output-files'),
   /** The task's AbortSignal: fires on cancel or timeout. */
   AbortSignal: Symbol.for('sisyphus:abort-signal'),
   /** This module's settings from the worker configuration (`settings.<module>`). */

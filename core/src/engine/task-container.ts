@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import type { DependencyContainer } from '../container/di.js';
 import { TOKENS } from '../container/tokens.js';
 import type { JobOutputs, Logger, LogLevel, Progress, TaskContext, TaskInfo } from '../container/services.js';
-import { createProcessRunner } from '../process/process-runner.js';
+import { createProcessRunner, type ProcessRunner } from '../process/process-runner.js';
+import { formatCommand } from '../process/format-command.js';
 import type { DataStore } from '../data/data-store.js';
 import type { PathGuard } from '../paths/path-guard.js';
+import type { AttemptOwner } from '../files/claim-file.js';
+import { createOutputFiles, type TaskOutputFiles } from '../files/output-files.js';
 
 /** What the engine hands over to build one task's container. */
 export interface TaskContainerInput {
@@ -20,6 +23,13 @@ export interface TaskContainerInput {
   jobWorkspace: () => string;
   /** Called when the task's workspace is created (so the job knows to remove it). */
   onWorkspaceCreated: () => void;
+  /** The attempt writing the task's outputs (claims name it). */
+  owner: AttemptOwner;
+  /**
+   * What the task is doing right now, for a timeout's message: commands
+   * running and paths being resolved are added while they last.
+   */
+  activity: Set<string>;
   /** The task's signal (made on first call): fires on job cancel, or on timeout while running. */
   signal: () => AbortSignal;
   /** The signal the process runner uses by default in the current phase (cleanup gets its own). */
@@ -34,6 +44,14 @@ export interface TaskContainer {
   readonly container: DependencyContainer;
   /** The tsyringe container, if it was ever needed. */
   built(): DependencyContainer | undefined;
+  /** The task's output files, if it ever asked for them (the engine settles them after cleanup). */
+  outputFiles(): TaskOutputFiles | undefined;
+}
+
+/** Keep `label` in `activity` while `work` runs. */
+function tracked<T>(activity: Set<string>, label: string, work: Promise<T>): Promise<T> {
+  activity.add(label);
+  return work.finally(() => activity.delete(label));
 }
 
 /**
@@ -62,7 +80,31 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     warn: (m, f) => input.log('warn', m, f),
     error: (m, f) => input.log('error', m, f),
   };
-  const runner = createProcessRunner(input.runnerSignal);
+  const processes = createProcessRunner(input.runnerSignal);
+  const runner: ProcessRunner = {
+    run: (file, args, options) => tracked(input.activity, formatCommand([file, ...args]), processes.run(file, args, options)),
+  };
+  // A stalled share makes realpath hang too: say which path a timed-out phase was resolving.
+  const guard = input.paths;
+  const paths: PathGuard = {
+    roots: guard.roots,
+    cwd: guard.cwd,
+    resolve: (path) => guard.resolve(path),
+    check: (path, field) => tracked(input.activity, `resolving ${field} ${path}`, guard.check(path, field)),
+  };
+  let outputFiles: TaskOutputFiles | undefined;
+  const files = () => (outputFiles ??= createOutputFiles(input.owner));
+  let shared: string | undefined;
+  // The job's own scratch folder (tasks of one job share it), made on first use.
+  const jobWorkspace = () => {
+    if (shared === undefined) {
+      const made = input.jobWorkspace();
+      mkdirSync(made, { recursive: true, mode: 0o700 });
+      input.onWorkspaceCreated();
+      shared = made;
+    }
+    return shared;
+  };
   const progress = { report: input.progress };
   const context: TaskContext = {
     data: input.data,
@@ -72,9 +114,15 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     progress,
     dataStore: input.dataStore,
     runner,
-    paths: input.paths,
+    paths,
     get workspace() {
       return workspace();
+    },
+    get jobWorkspace() {
+      return jobWorkspace();
+    },
+    get outputFiles() {
+      return files();
     },
     get signal() {
       return input.signal();
@@ -82,7 +130,8 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     outputs: input.outputs,
   };
   let real: DependencyContainer | undefined;
-  const build = (): DependencyContainer => (real ??= register(input.parent.createChildContainer(), input, { logger, progress, runner, workspace, context }));
+  const build = (): DependencyContainer =>
+    (real ??= register(input.parent.createChildContainer(), input, { logger, progress, runner, paths, workspace, jobWorkspace, files, context }));
   const container = new Proxy({} as DependencyContainer, {
     get(_target, key) {
       if (key === 'resolve' && !real) {
@@ -94,16 +143,25 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     },
     has: (_target, key) => Reflect.has(build(), key),
   });
-  return { container, built: () => real };
+  return { container, built: () => real, outputFiles: () => outputFiles };
 }
 
 /** Register a task's services in its child container `c`. */
 function register(
   c: DependencyContainer,
   input: TaskContainerInput,
-  made: { logger: Logger; progress: { report: (progress: Progress) => void }; runner: unknown; workspace: () => string; context: TaskContext },
+  made: {
+    logger: Logger;
+    progress: { report: (progress: Progress) => void };
+    runner: ProcessRunner;
+    paths: PathGuard;
+    workspace: () => string;
+    jobWorkspace: () => string;
+    files: () => TaskOutputFiles;
+    context: TaskContext;
+  },
 ): DependencyContainer {
-  const { logger, progress, runner, workspace, context } = made;
+  const { logger, progress, runner, paths, workspace, jobWorkspace, files, context } = made;
   c.register(TOKENS.TaskData, { useValue: input.data });
   c.register(TOKENS.TaskInfo, { useValue: input.info });
   c.register(TOKENS.ModuleSettings, { useValue: input.settings });
@@ -111,8 +169,10 @@ function register(
   c.register(TOKENS.Progress, { useValue: progress });
   c.register(TOKENS.DataStore, { useValue: input.dataStore });
   c.register(TOKENS.ProcessRunner, { useValue: runner });
-  c.register(TOKENS.PathGuard, { useValue: input.paths });
+  c.register(TOKENS.PathGuard, { useValue: paths });
   c.register(TOKENS.Workspace, { useFactory: workspace });
+  c.register(TOKENS.JobWorkspace, { useFactory: jobWorkspace });
+  c.register(TOKENS.OutputFiles, { useFactory: files });
   c.register(TOKENS.AbortSignal, { useFactory: () => input.signal() });
   c.register(TOKENS.JobOutputs, { useValue: input.outputs });
   c.register(TOKENS.TaskContext, { useValue: context });

@@ -41,6 +41,10 @@ export const ErrorCodes = {
   PLUGIN_INCOMPATIBLE: 'SIS_PLUGIN_INCOMPATIBLE',
   /** Server-side data (e.g. an option set) does not exist. */
   DATA_NOT_FOUND: 'SIS_DATA_NOT_FOUND',
+  /** Another attempt holds the claim on an output file, or this attempt lost its claim before promoting (nothing was promoted). */
+  OUTPUT_CLAIMED: 'SIS_OUTPUT_CLAIMED',
+  /** An output failed its check before promotion (missing, empty, truncated, unreadable): it was not promoted. */
+  OUTPUT_UNVERIFIED: 'SIS_OUTPUT_UNVERIFIED',
   /** Bad command-line usage. */
   USAGE: 'SIS_USAGE',
 } as const;

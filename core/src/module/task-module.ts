@@ -33,6 +33,14 @@ export interface TaskHandler {
    * tasks' validation sees them through `JobOutputs` (they may not exist yet).
    */
   outputs?(): string[];
+  /**
+   * After `validate`: absolute paths of the files `run` will read. The
+   * engine refuses a job in which a task writes onto one of its own inputs,
+   * or removes a file a later task reads (compared by real identity).
+   */
+  inputs?(): string[];
+  /** After `validate`: absolute paths `run` deletes or moves away (see {@link TaskHandler.inputs}). */
+  removes?(): string[];
 }
 
 /** A handler class. Decorate it (`@injectable()` + `@inject(TOKENS.X)`) or list its tokens in `static inject`. */

@@ -2,6 +2,7 @@ import { lstat, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { ValidationError } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
+import { describeErrno } from '../files/fs-error.js';
 
 /**
  * Resolves paths named in task data and keeps them inside the allowed roots
@@ -28,7 +29,8 @@ export async function realpathLoose(path: string, hops = 0): Promise<string> {
     return await realpath(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    // ENAMETOOLONG: a name no file can have does not exist either; whether it can be created is for the caller to find out.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ENAMETOOLONG') throw error;
   }
   if (hops < 40) {
     const st = await lstat(path).catch(() => undefined);
@@ -62,7 +64,12 @@ export async function createPathGuard(options: { roots?: readonly string[]; cwd?
         throw new ValidationError(`${field} must be a non-empty path`);
       }
       if (path.includes('\0')) throw new ValidationError(`${field} contains a NUL byte`);
-      const real = await realpathLoose(isAbsolute(path) ? resolve(path) : resolve(cwd, path));
+      let real: string;
+      try {
+        real = await realpathLoose(isAbsolute(path) ? resolve(path) : resolve(cwd, path));
+      } catch (error) {
+        throw new ValidationError(`${field} ${JSON.stringify(path)} cannot be resolved: ${describeErrno(error)}`, { details: { field, path }, cause: error });
+      }
       if (roots.length && !roots.some((root) => isInside(real, root))) {
         throw new ValidationError(
           `${field} ${JSON.stringify(path)} resolves to ${real}, outside the allowed roots (${roots.join(', ')})`,

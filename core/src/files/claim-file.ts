@@ -1,0 +1,185 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Who is writing an output: one attempt of one job. A job that the server
+ * hands out again (its lease expired) runs as a new attempt with the same
+ * `jobId`.
+ */
+export interface AttemptOwner {
+  /** The job's id (the server's, or the job document's `job_id`, or one made up for a local run). */
+  jobId: string;
+  /** Unique per `Engine.run`: two runs of one job never share it. */
+  attempt: string;
+  /** The worker (slot) id, when a worker runs the job. */
+  workerId?: string;
+  hostname: string;
+  pid: number;
+}
+
+/** What a claim file holds (JSON, snake_case like the rest of the wire). */
+export interface ClaimRecord {
+  target: string;
+  job_id: string;
+  attempt: string;
+  worker_id?: string;
+  hostname: string;
+  pid: number;
+  /** Name of the attempt's private folder beside the target. */
+  folder: string;
+  claimed_at: string;
+  /** The attempt folder of the claim this one took over, if any. */
+  supersedes?: string;
+}
+
+/** A claim file is refreshed (its mtime touched) this often while its attempt runs. */
+export const CLAIM_REFRESH_MS = 10_000;
+/** A claim not refreshed for this long belongs to an attempt that is gone (or frozen) and may be taken over. */
+export const CLAIM_STALE_MS = 90_000;
+
+/** `DIR/.sisyphus-claim-<16 hex>`: short whatever the target's name (a 250-byte name still fits). */
+export function claimPathFor(target: string): string {
+  const hash = createHash('sha256').update(basename(target)).digest('hex').slice(0, 16);
+  return join(dirname(target), `.sisyphus-claim-${hash}`);
+}
+
+/** What is found at a claim path: the record (undefined when unreadable) and the file's age. */
+export interface HeldClaim {
+  record?: ClaimRecord;
+  mtimeMs: number;
+}
+
+/** Read a claim file; undefined when there is none. */
+export async function readClaim(path: string): Promise<HeldClaim | undefined> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const text = await readFile(path, 'utf8').catch(() => '');
+  let record: ClaimRecord | undefined;
+  try {
+    const parsed = JSON.parse(text) as ClaimRecord;
+    if (parsed && typeof parsed.attempt === 'string' && typeof parsed.job_id === 'string') record = parsed;
+  } catch {
+    // being written right now, or damaged: judged by its age
+  }
+  return { ...(record ? { record } : {}), mtimeMs: st.mtimeMs };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Why the claim `held` may be taken over by `owner`, or undefined when it
+ * may not (another job's live attempt holds it):
+ * - an earlier attempt of the same job holds it: the server gave the job to
+ *   this attempt, so the earlier one lost its lease (dead, or frozen and
+ *   about to find out);
+ * - its process, on this host, is gone;
+ * - it has not been refreshed for {@link CLAIM_STALE_MS}.
+ */
+export function takeoverReason(held: HeldClaim, owner: AttemptOwner, now = Date.now()): string | undefined {
+  const r = held.record;
+  if (r && r.job_id === owner.jobId) return `an earlier attempt of this job (${r.attempt}) held it`;
+  if (r && r.hostname === owner.hostname && r.pid !== process.pid && !processAlive(r.pid)) {
+    return `its holder (pid ${r.pid} on this host) is gone`;
+  }
+  const age = now - held.mtimeMs;
+  if (age > CLAIM_STALE_MS) return `it was not refreshed for ${Math.round(age / 1000)} s`;
+  return undefined;
+}
+
+/** One line saying who holds a claim: `job J (attempt A, worker W on host H, pid P, since T)`. */
+export function describeHolder(record: ClaimRecord | undefined): string {
+  if (!record) return 'an unknown writer (the claim file is unreadable)';
+  const worker = record.worker_id ? `worker ${record.worker_id} ` : '';
+  return `job ${record.job_id} (attempt ${record.attempt}, ${worker}on host ${record.hostname}, pid ${record.pid}, since ${record.claimed_at})`;
+}
+
+/** The claim is held by someone else. */
+export class ClaimConflict extends Error {
+  constructor(readonly holder: ClaimRecord | undefined) {
+    super(`held by ${describeHolder(holder)}`);
+    this.name = 'ClaimConflict';
+  }
+}
+
+/**
+ * Take the claim at `path` for `record`'s attempt: create it exclusively,
+ * or take it over when {@link takeoverReason} allows. Resolves with the
+ * record taken over (if any) and why; rejects with {@link ClaimConflict}.
+ */
+export async function acquireClaim(
+  path: string,
+  record: ClaimRecord,
+  owner: AttemptOwner,
+): Promise<{ superseded?: ClaimRecord; reason?: string }> {
+  for (let round = 0; round < 20; round++) {
+    try {
+      await writeFile(path, JSON.stringify(record), { flag: 'wx', mode: 0o644 });
+      return {};
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const held = await readClaim(path);
+    if (!held) continue; // released meanwhile
+    if (held.record?.attempt === record.attempt) return {};
+    if (!held.record && Date.now() - held.mtimeMs < 2_000) {
+      // Another claimant is writing it this instant: look again shortly.
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    const reason = takeoverReason(held, owner);
+    if (!reason) throw new ClaimConflict(held.record);
+    const mine: ClaimRecord = { ...record, ...(held.record ? { supersedes: held.record.folder } : {}) };
+    const temp = `${path}.${randomBytes(4).toString('hex')}`;
+    await writeFile(temp, JSON.stringify(mine), { mode: 0o644 });
+    await rename(temp, path);
+    const now = await readClaim(path);
+    if (now?.record?.attempt === record.attempt) return { ...(held.record ? { superseded: held.record } : {}), reason };
+  }
+  throw new ClaimConflict((await readClaim(path))?.record);
+}
+
+/** Is the claim at `path` still `attempt`'s? Resolves with the current holder when it is not. */
+export async function claimHolder(path: string): Promise<ClaimRecord | undefined> {
+  return (await readClaim(path))?.record;
+}
+
+/** Touch the claim's mtime if it is still `attempt`'s; false when it is not (lost). */
+export async function refreshClaim(path: string, attempt: string): Promise<boolean> {
+  const held = await readClaim(path).catch(() => undefined);
+  if (held?.record?.attempt !== attempt) return false;
+  const now = new Date();
+  await utimes(path, now, now).catch(() => undefined);
+  return true;
+}
+
+/**
+ * Give the claim up if it is still `attempt`'s. The file is first renamed
+ * aside and read there, so a claim another attempt took over in between is
+ * never deleted (it is linked back when it turns out not to be ours).
+ */
+export async function releaseClaim(path: string, attempt: string): Promise<void> {
+  const aside = `${path}.${randomBytes(4).toString('hex')}.release`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // gone already
+  }
+  const held = await readClaim(aside).catch(() => undefined);
+  if (held?.record?.attempt !== attempt) {
+    await link(aside, path).catch(() => undefined); // EEXIST: someone claimed meanwhile; theirs stays
+  }
+  await unlink(aside).catch(() => undefined);
+}

@@ -1,0 +1,54 @@
+import { stat } from 'node:fs/promises';
+import { realpathLoose } from '../paths/path-guard.js';
+
+/**
+ * What makes a file the file it is: its real path (every symlink and `..`
+ * resolved, also in parts that do not exist yet) and, when it exists, its
+ * device and inode numbers (so two hard links, or two spellings of one file
+ * on a case-insensitive share, are the same file).
+ */
+export interface FileIdentity {
+  /** The real, absolute path. */
+  realPath: string;
+  /** Device number, when the file exists. */
+  dev?: number;
+  /** Inode number, when the file exists. */
+  ino?: number;
+}
+
+/** The {@link FileIdentity} of `path` (absolute). Never throws for a missing file. */
+export async function fileIdentity(path: string): Promise<FileIdentity> {
+  const realPath = await realpathLoose(path);
+  const st = await stat(realPath, { bigint: false }).catch(() => undefined);
+  return st ? { realPath, dev: st.dev, ino: st.ino } : { realPath };
+}
+
+/** Do two identities name one file? Device + inode when both exist, otherwise the real paths. */
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  if (a.ino !== undefined && b.ino !== undefined) return a.dev === b.dev && a.ino === b.ino;
+  return a.realPath === b.realPath;
+}
+
+/**
+ * Are `a` and `b` (absolute paths) the same file? True for one path spelt
+ * through a symlinked folder and through the real one, for hard links, and
+ * for a path and itself. For the SDK: modules compare outputs with sources
+ * through this, never by string.
+ */
+export async function isSameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([fileIdentity(a), fileIdentity(b)]);
+  return sameIdentity(x, y);
+}
+
+/**
+ * The first of `candidates` that is the same file as `path`, or undefined.
+ * `candidates` are `{ path, label }` pairs; the label names the field in
+ * messages (`sources[1]`).
+ */
+export async function findSameFile<T extends { path: string }>(path: string, candidates: readonly T[]): Promise<T | undefined> {
+  const target = await fileIdentity(path);
+  for (const candidate of candidates) {
+    if (sameIdentity(target, await fileIdentity(candidate.path))) return candidate;
+  }
+  return undefined;
+}

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ErrorCodes,
+  SisyphusError,
+  ValidationError,
+  checkOutputTarget,
+  claimPathFor,
+  isSameFile,
+  readClaim,
+  type AttemptOwner,
+} from '@sisyphus/core';
+// Internal pieces the SDK does not export: the per-task service the engine builds.
+import { createOutputFiles } from '../src/files/output-files.js';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sis-outputs-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+async function folder(): Promise<string> {
+  const d = join(dir, `t${++n}`);
+  await mkdir(d);
+  return d;
+}
+const owner = (jobId: string, attempt = `${jobId}-a${++n}`, extra: Partial<AttemptOwner> = {}): AttemptOwner => ({
+  jobId, attempt, hostname: 'test-host', pid: process.pid, ...extra,
+});
+async function rejection(promise: Promise<unknown>): Promise<SisyphusError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as SisyphusError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('output claims', () => {
+  it('an attempt writes in a private folder beside the target and promotes by rename; nothing is left behind', async () => {
+    const d = await folder();
+    const files = createOutputFiles(owner('job-1'));
+    const target = join(d, 'film.mkv');
+    const claim = await files.claim(target, { field: 'output_file' });
+    expect(claim.path).toMatch(new RegExp(`^${d}/\\.sisyphus-tmp-[0-9a-f]{12}/film\\.mkv$`));
+    expect(existsSync(target)).toBe(false);
+    await writeFile(claim.path, 'encoded');
+    expect(await claim.promote()).toEqual([target]);
+    expect(await readFile(target, 'utf8')).toBe('encoded');
+    expect(await readdir(d)).toEqual(['film.mkv']);
+    expect(claim.state).toBe('promoted');
+  });
+
+  it('any name the file system accepts works: a 250-byte name; a name too long is a ValidationError naming the field', async () => {
+    const d = await folder();
+    const long = `${'é'.repeat(123)}.mkv`; // 250 bytes in UTF-8
+    expect(Buffer.byteLength(long)).toBe(250);
+    await checkOutputTarget(join(d, long), 'output_file');
+    const claim = await createOutputFiles(owner('job-long')).claim(join(d, long), { field: 'output_file' });
+    await writeFile(claim.path, 'x');
+    await claim.promote();
+    expect(await readdir(d)).toEqual([long]);
+    const tooLong = `${'a'.repeat(252)}.mkv`;
+    const error = await rejection(checkOutputTarget(join(d, tooLong), 'output_file'));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toBe(`output_file: cannot create a file named "${tooLong}" in ${d}: file name too long (ENAMETOOLONG)`);
+    expect(await readdir(d)).toEqual([long]);
+  });
+
+  it("another job's live claim makes the second writer fail, naming the file and the job; the first is untouched", async () => {
+    const d = await folder();
+    const target = join(d, 'out.mkv');
+    const first = await createOutputFiles(owner('job-A')).claim(target, { field: 'output_file' });
+    await writeFile(first.path, 'from A');
+    const error = await rejection(createOutputFiles(owner('job-B', 'b-1', { workerId: 'w-2' })).claim(target, { field: 'output_file' }));
+    expect(error.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+    expect(error.message).toMatch(new RegExp(`^output_file: ${target} is being written by job job-A \\(attempt job-A-a\\d+, on host test-host, pid ${process.pid}, since `));
+    await first.promote();
+    expect(await readFile(target, 'utf8')).toBe('from A');
+  });
+
+  it('a new attempt of the same job takes over; the old (zombie) attempt then cannot promote and removes only its own files', async () => {
+    const d = await folder();
+    const target = join(d, 'out.mkv');
+    const zombie = await createOutputFiles(owner('job-Z', 'z-1')).claim(target, { field: 'output_file' });
+    await writeFile(zombie.path, 'stale half');
+    const healthy = await createOutputFiles(owner('job-Z', 'z-2')).claim(target, { field: 'output_file' });
+    expect(healthy.superseded?.reason).toBe('an earlier attempt of this job (z-1) held it');
+    await writeFile(healthy.path, 'complete');
+    const lost = await rejection(zombie.promote());
+    expect(lost.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+    expect(lost.message).toMatch(/^output_file: this attempt lost its claim on .* to job job-Z \(attempt z-2, .*nothing was promoted$/);
+    await zombie.discard();
+    expect(existsSync(healthy.path)).toBe(true);
+    expect((await readClaim(claimPathFor(target)))?.record?.attempt).toBe('z-2');
+    await healthy.promote();
+    expect(await readFile(target, 'utf8')).toBe('complete');
+    expect(await readdir(d)).toEqual(['out.mkv']);
+  });
+
+  it('a claim whose process is gone (same host) or that was not refreshed for 90 s is taken over', async () => {
+    const d = await folder();
+    const dead = join(d, 'dead.mkv');
+    const gone = execFileSync('sh', ['-c', 'echo $$']).toString().trim();
+    await createOutputFiles(owner('job-X', 'x-1', { pid: Number(gone) })).claim(dead, { field: 'output_file' });
+    const took = await createOutputFiles(owner('job-Y')).claim(dead, { field: 'output_file' });
+    expect(took.superseded?.reason).toBe(`its holder (pid ${gone} on this host) is gone`);
+    await took.discard();
+
+    const stale = join(d, 'stale.mkv');
+    await createOutputFiles(owner('job-P', 'p-1', { hostname: 'elsewhere' })).claim(stale, { field: 'output_file' });
+    const old = new Date(Date.now() - 120_000);
+    await utimes(claimPathFor(stale), old, old);
+    const again = await createOutputFiles(owner('job-Q')).claim(stale, { field: 'output_file' });
+    expect(again.superseded?.reason).toMatch(/^it was not refreshed for 1[12]\d s$/);
+  });
+
+  it('without overwrite, a target that appeared meanwhile is never replaced: the result is kept and the task fails', async () => {
+    const d = await folder();
+    const target = join(d, 'out.mkv');
+    const claim = await createOutputFiles(owner('job-K')).claim(target, { field: 'output_file', overwrite: false });
+    await writeFile(claim.path, 'new');
+    await writeFile(target, 'someone else');
+    const error = await rejection(claim.promote());
+    expect(error.message).toBe(`output_file: ${target} appeared meanwhile and overwrite is false; the result is kept as ${claim.path}`);
+    expect(await readFile(target, 'utf8')).toBe('someone else');
+    expect(await readFile(claim.path, 'utf8')).toBe('new');
+    expect(claim.state).toBe('kept');
+    expect(existsSync(claimPathFor(target))).toBe(false);
+  });
+
+  it('an empty or missing result is not promoted; a verify hook can refuse; allowEmpty admits an empty copy', async () => {
+    const d = await folder();
+    const files = createOutputFiles(owner('job-E'));
+    const empty = await files.claim(join(d, 'e.mkv'), { field: 'output_file' });
+    await writeFile(empty.path, '');
+    expect((await rejection(empty.promote())).message).toBe('output_file: e.mkv is empty (0 bytes); nothing was promoted');
+    const missing = await files.claim(join(d, 'm.mkv'), { field: 'output_file' });
+    expect((await rejection(missing.promote())).code).toBe(ErrorCodes.OUTPUT_UNVERIFIED);
+    const refused = await files.claim(join(d, 'r.mkv'), { field: 'output_file' });
+    await writeFile(refused.path, 'short');
+    const error = await rejection(refused.promote(() => {
+      throw new SisyphusError('r.mkv holds 3 of 10 frames', { code: ErrorCodes.OUTPUT_UNVERIFIED });
+    }));
+    expect(error.message).toBe('r.mkv holds 3 of 10 frames');
+    const ok = await files.claim(join(d, 'copy.txt'), { field: 'copy[0].destination', allowEmpty: true });
+    await writeFile(ok.path, '');
+    await ok.promote();
+    await files.settle();
+    expect((await readdir(d)).sort()).toEqual(['copy.txt']);
+  });
+
+  it('a sequence lands together, named as written; a segment set puts the target-named playlist last', async () => {
+    const d = await folder();
+    const files = createOutputFiles(owner('job-S'));
+    const seq = await files.claim(join(d, 'thumb_%03d.png'), { field: 'output_file', kind: 'sequence' });
+    expect(seq.path.endsWith('/thumb_%03d.png')).toBe(true);
+    for (const i of [1, 2, 3]) await writeFile(join(seq.folder!, `thumb_00${i}.png`), `frame ${i}`);
+    expect(await seq.promote()).toEqual([1, 2, 3].map((i) => join(d, `thumb_00${i}.png`)));
+    const hls = await files.claim(join(d, 'index.m3u8'), { field: 'output_file', kind: 'segments' });
+    await writeFile(join(hls.folder!, 'index.m3u8'), '#EXTM3U\nindex0.ts\n');
+    await writeFile(join(hls.folder!, 'index0.ts'), 'ts');
+    expect((await hls.promote()).map((p) => p.slice(d.length + 1))).toEqual(['index0.ts', 'index.m3u8']);
+    expect((await readdir(d)).sort()).toEqual(['index.m3u8', 'index0.ts', 'thumb_001.png', 'thumb_002.png', 'thumb_003.png']);
+  });
+
+  it('/dev/null and special files are written in place: nothing to claim, promote or remove', async () => {
+    const d = await folder();
+    const files = createOutputFiles(owner('job-N'));
+    const nul = await files.claim('/dev/null', { field: 'output_file' });
+    expect(nul.direct).toBe(true);
+    expect(nul.path).toBe('/dev/null');
+    await nul.promote();
+    const fifo = join(d, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const viaFifo = await files.claim(fifo, { field: 'output_file' });
+    expect(viaFifo.direct).toBe(true);
+    await files.settle();
+    expect(await readdir(d)).toEqual(['pipe']);
+    await checkOutputTarget('/dev/null', 'output_file');
+  });
+
+  it('settle() removes what a task did not promote, and only that', async () => {
+    const d = await folder();
+    await writeFile(join(d, 'keep.mkv'), 'old');
+    const files = createOutputFiles(owner('job-D'));
+    const claim = await files.claim(join(d, 'keep.mkv'), { field: 'output_file', overwrite: true });
+    await writeFile(claim.path, 'half');
+    await files.settle();
+    expect(claim.state).toBe('discarded');
+    expect(await readdir(d)).toEqual(['keep.mkv']);
+    expect(await readFile(join(d, 'keep.mkv'), 'utf8')).toBe('old');
+  });
+});
+
+describe('checkOutputTarget', () => {
+  it('a missing folder, a file where a folder should be; createParents checks the nearest folder that exists', async () => {
+    const d = await folder();
+    await writeFile(join(d, 'file'), 'x');
+    const cases: Array<[string, string]> = [
+      [join(d, 'nope', 'out.mkv'), `output_file: the folder ${join(d, 'nope')} does not exist`],
+      [join(d, 'file', 'out.mkv'), `output_file: ${join(d, 'file')} is not a folder`],
+    ];
+    for (const [target, message] of cases) expect((await rejection(checkOutputTarget(target, 'output_file'))).message).toBe(message);
+    await checkOutputTarget(join(d, 'a', 'b', 'out.mkv'), 'move[0].destination', { createParents: true });
+    expect(existsSync(join(d, 'a'))).toBe(false);
+    expect(await readdir(d)).toEqual(['file']);
+  });
+
+  it('a read-only file system is found at validate, with its real cause', async () => {
+    const ro = await folder();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]);
+    try {
+      expect((await rejection(checkOutputTarget(join(ro, 'out.mkv'), 'output_file'))).message).toBe(
+        `output_file: cannot create files in ${ro}: read-only file system (EROFS)`,
+      );
+      expect((await rejection(checkOutputTarget(join(ro, 'new', 'deeper', 'out.mkv'), 'move[0].destination', { createParents: true }))).message).toBe(
+        `move[0].destination: cannot create files in ${ro}: read-only file system (EROFS)`,
+      );
+    } finally {
+      execFileSync('umount', [ro]);
+    }
+  });
+});
+
+describe('file identity', () => {
+  it('one file through a symlinked folder, a hard link, or itself is the same file; a copy is not', async () => {
+    const d = await folder();
+    await mkdir(join(d, 'real'));
+    await writeFile(join(d, 'real', 'a.mkv'), 'a');
+    await symlink(join(d, 'real'), join(d, 'library'));
+    await link(join(d, 'real', 'a.mkv'), join(d, 'real', 'hard.mkv'));
+    await writeFile(join(d, 'real', 'copy.mkv'), 'a');
+    expect(await isSameFile(join(d, 'library', 'a.mkv'), join(d, 'real', 'a.mkv'))).toBe(true);
+    expect(await isSameFile(join(d, 'real', 'hard.mkv'), join(d, 'library', 'a.mkv'))).toBe(true);
+    expect(await isSameFile(join(d, 'real', 'copy.mkv'), join(d, 'real', 'a.mkv'))).toBe(false);
+    expect(await isSameFile(join(d, 'library', 'new.mkv'), join(d, 'real', 'new.mkv'))).toBe(true);
+  });
+});

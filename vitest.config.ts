@@ -11,6 +11,8 @@ export default defineConfig({
       'examples/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
+    // Every test checks that no job modified one of its source files (see the file).
+    setupFiles: ['test/support/source-guard-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

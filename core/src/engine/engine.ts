@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { container as rootContainer, type DependencyContainer } from '../container/di.js';
 import { disposeContainer } from '../container/dispose-container.js';
 import type { LogLevel, Progress } from '../container/services.js';
-import { createPathGuard, type PathGuard } from '../paths/path-guard.js';
+import { createPathGuard, realpathLoose, type PathGuard } from '../paths/path-guard.js';
 import { createMemoryDataStore, type DataStore } from '../data/data-store.js';
 import { parseJob } from '../job/parse-job.js';
 import { renderTemplate, type TemplateVariables } from '../job/render-template.js';
@@ -17,6 +17,9 @@ import { formatProblems, schemaProblems } from '../job/format-errors.js';
 import { CancelledError, SisyphusError, ValidationError, tagError, type Phase } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 import type { RunOutcome, TaskHandler } from '../module/task-module.js';
+import type { AttemptOwner } from '../files/claim-file.js';
+import { checkFileUse, type TaskFileUse } from './file-use.js';
+import { SOURCE_GUARD_ENV, checkSources, snapshotSources } from './source-guard.js';
 import type { ModuleEntry, ModuleRegistry } from '../plugin/module-registry.js';
 import { CORE_VERSION } from '../version/version.js';
 import type { EngineEvents } from './events.js';
@@ -35,6 +38,12 @@ export interface EngineSettings {
   cwd?: string;
   /** Cancel a task whose `run` takes longer (milliseconds). */
   taskTimeoutMs?: number;
+  /**
+   * Fail a task whose `init`, `validate` or `cleanup` takes longer
+   * (milliseconds; a source on a stalled share must not hang a worker).
+   * Default: `taskTimeoutMs` when set, else 5 minutes.
+   */
+  phaseTimeoutMs?: number;
   /** Where per-job scratch folders are made. Default: the OS temp folder. */
   workspaceRoot?: string;
   /** Reported in results: `worker` (host name) and `worker_id`. */
@@ -78,8 +87,10 @@ interface Slot {
   container: TaskContainer;
   /** The task's own controller (fires on job cancel or task timeout), made when something asks for its signal. */
   controller?: AbortController;
-  /** In cleanup: the process runner then uses a signal of its own (made on first use), as the task's may have fired. */
-  cleaning?: { signal?: AbortSignal };
+  /** In cleanup: the process runner then uses a controller of its own (made on first use), as the task's may have fired. */
+  cleaning?: { controller?: AbortController };
+  /** What the task is doing right now (commands, paths being resolved), for a timeout's message. */
+  activity: Set<string>;
   handler?: TaskHandler;
   record: TaskRecord;
   timedOut: boolean;
@@ -88,18 +99,33 @@ interface Slot {
 interface JobState {
   /** Outputs declared by each task's handler after its validate, by task index. */
   outputs: string[][];
+  /** The same, each with its real path (symlinks resolved), so another spelling of a path still matches. */
+  outputSpellings: Array<ReadonlySet<string>>;
+  /** This attempt: output claims name it. */
+  owner: AttemptOwner;
   jobId: string;
   job: Job;
   signal?: AbortSignal;
   slots: Slot[];
   workspace?: string;
   workspaceUsed?: boolean;
+  /** What each task reads, writes and removes (after validate). */
+  use?: TaskFileUse[];
+  /** With the source guard on (tests): the job's sources as they were before it ran. */
+  sources?: Awaited<ReturnType<typeof snapshotSources>>;
   /** The job's cancel is forwarded to the tasks' controllers (see `#taskController`). */
   forwarding?: boolean;
   detach: Array<() => void>;
 }
 
 const noop = () => undefined;
+const NO_SPELLINGS: ReadonlySet<string> = new Set();
+/** Phases other than `run` are bounded even when no timeout is configured. */
+const DEFAULT_PHASE_TIMEOUT_MS = 5 * 60_000;
+/** After a cancel or timeout, how long a phase's work gets to wind down (its processes are being killed). */
+const WIND_DOWN_MS = 2500;
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
 /**
  * Runs jobs: resolve every module, init all, validate all (schema, then the
@@ -130,6 +156,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       ? Promise.resolve(this.#settings.pathGuard)
       : createPathGuard({ roots: this.#settings.allowedRoots ?? [], cwd: this.#settings.cwd ?? process.cwd() });
     return this.#pathGuard;
+  }
+
+  /** A new attempt of job `jobId` on this worker. */
+  #owner(jobId: string): AttemptOwner {
+    const id = this.#settings.worker?.id;
+    return { jobId, attempt: randomUUID(), hostname: this.#hostname, pid: process.pid, ...(id ? { workerId: id } : {}) };
   }
 
   #log(jobId: string, level: LogLevel, message: string, task?: { index: number; module: string }, fields?: Record<string, unknown>) {
@@ -171,7 +203,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.listenerCount('task:phase')) this.emit('task:phase', { jobId: state.jobId, index: slot.index, module, phase, status: 'start' });
     const started = performance.now();
     try {
-      await (phase === 'init' || phase === 'validate' ? this.#cancellable(state, work) : work());
+      await (phase === 'run' ? work() : this.#bounded(state, slot, phase, work));
     } catch (error) {
       const durationMs = performance.now() - started;
       slot.record.durations[phase] = Math.round(durationMs);
@@ -186,13 +218,52 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.listenerCount('task:phase')) this.emit('task:phase', { jobId: state.jobId, index: slot.index, module, phase, status: 'end', durationMs });
   }
 
-  /** A cancel while init/validate is busy (e.g. killing its ffprobe) is a cancel, not a failure. */
-  async #cancellable(state: JobState, work: () => unknown): Promise<void> {
+  /** `" (still running: ffprobe ... /mnt/share/a.mkv)"`, or nothing when the task is idle. */
+  #activity(slot: Slot): string {
+    return slot.activity.size ? ` (still running: ${[...slot.activity].join('; ')})` : '';
+  }
+
+  /**
+   * Run a phase other than `run` within the phase timeout, and stop it on a
+   * cancel. Synchronous work needs no timer. On timeout or cancel the
+   * task's processes are killed and the work gets a moment to wind down;
+   * then the phase fails whether or not it has (an fs call on a stalled
+   * share may never return; the worker's slot must).
+   */
+  async #bounded(state: JobState, slot: Slot, phase: Phase, work: () => unknown): Promise<void> {
+    const started = work();
+    if (!isThenable(started)) return;
+    const running = Promise.resolve(started);
+    const limit = this.#settings.phaseTimeoutMs ?? this.#settings.taskTimeoutMs ?? DEFAULT_PHASE_TIMEOUT_MS;
+    // Cleanup runs after a cancel too: only its timeout stops it.
+    const jobSignal = phase === 'cleanup' ? undefined : state.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: () => void = noop;
+    const stop = new Promise<'timeout' | 'cancel'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), limit);
+      if (jobSignal) {
+        onAbort = () => resolve('cancel');
+        if (jobSignal.aborted) resolve('cancel');
+        else jobSignal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    running.catch(noop);
     try {
-      await work();
+      const outcome = await Promise.race([running.then(() => 'done' as const), stop]);
+      if (outcome === 'done') return;
+      const doing = this.#activity(slot);
+      const controller = phase === 'cleanup' ? (slot.cleaning!.controller ??= new AbortController()) : this.#taskController(state, slot);
+      controller.abort(new Error(outcome));
+      await Promise.race([running.catch(noop), delay(WIND_DOWN_MS, undefined, { ref: false })]);
+      if (outcome === 'cancel') throw new CancelledError('job cancelled before it finished');
+      throw new CancelledError(`${phase} timed out after ${limit / 1000} s${doing}`, { code: ErrorCodes.TIMEOUT });
     } catch (error) {
-      if (!state.signal?.aborted || error instanceof CancelledError) throw error;
+      // A cancel while init/validate is busy (e.g. killing its ffprobe) is a cancel, not a failure.
+      if (error instanceof CancelledError || !jobSignal?.aborted) throw error;
       throw new CancelledError('job cancelled before it finished', { cause: error });
+    } finally {
+      clearTimeout(timer);
+      jobSignal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -217,6 +288,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         index, entry, data: task.data,
         record: { index, module: task.module, status: 'pending', durations: {} },
         timedOut: false,
+        activity: new Set(),
         container: undefined as unknown as TaskContainer,
       };
       const who = { index, module: task.module };
@@ -228,20 +300,23 @@ export class Engine extends EventEmitter<EngineEvents> {
         dataStore,
         paths,
         outputs: {
-          producedEarlier: (path) => state.outputs.slice(0, index).some((list) => list.includes(path)),
+          // A module that does not declare its outputs may write anything: then "maybe" is the honest answer.
+          producedEarlier: (path) => state.slots.slice(0, index).some((s) => !s.handler?.outputs || state.outputSpellings[s.index]?.has(path)),
           list: () => state.outputs.slice(0, index).flat(),
         },
         jobWorkspace,
         onWorkspaceCreated: () => {
           state.workspaceUsed = true;
         },
+        owner: state.owner,
+        activity: slot.activity,
         signal: () => this.#taskController(state, slot).signal,
-        runnerSignal: () => (slot.cleaning ? (slot.cleaning.signal ??= new AbortController().signal) : this.#taskController(state, slot).signal),
+        runnerSignal: () => (slot.cleaning ? (slot.cleaning.controller ??= new AbortController()).signal : this.#taskController(state, slot).signal),
         log: (level, message, fields) => {
           if (level === 'warn') (slot.record.warnings ??= []).push(message);
           this.#log(jobId, level, message, who, fields);
         },
-        progress: (p: Progress) => this.emit('progress', { ...p, percent: Math.min(100, Math.max(0, p.percent)), jobId, ...who }),
+        progress: ({ percent, ...p }: Progress) => this.emit('progress', { ...p, ...(percent === undefined || Number.isNaN(percent) ? {} : { percent: Math.min(100, Math.max(0, percent)) }), jobId, ...who }),
       });
       state.slots.push(slot);
     }
@@ -262,9 +337,20 @@ export class Engine extends EventEmitter<EngineEvents> {
         const problems = schemaProblems(slot.entry.module.schema, slot.data);
         if (problems.length) throw new ValidationError(formatProblems(problems), { details: { problems } });
         await slot.handler!.validate?.();
-        state.outputs[slot.index] = slot.handler!.outputs?.() ?? [];
+        const outputs = (state.outputs[slot.index] = slot.handler!.outputs?.() ?? []);
+        state.outputSpellings[slot.index] = outputs.length ? new Set([...outputs, ...(await Promise.all(outputs.map((o) => realpathLoose(o))))]) : NO_SPELLINGS;
       });
     }
+    this.#checkCancelled(state);
+    const use: TaskFileUse[] = state.slots.map((slot) => ({
+      index: slot.index,
+      module: slot.entry.module.name,
+      inputs: slot.handler!.inputs?.() ?? [],
+      outputs: state.outputs[slot.index] ?? [],
+      removes: slot.handler!.removes?.() ?? [],
+    }));
+    await checkFileUse(use);
+    state.use = use;
   }
 
   /** run, then cleanup (always, once run started), for one task. */
@@ -274,14 +360,16 @@ export class Engine extends EventEmitter<EngineEvents> {
     const timer = timeoutMs
       ? setTimeout(() => {
           slot.timedOut = true;
+          doing = this.#activity(slot);
           slot.controller!.abort(new Error('timeout'));
         }, timeoutMs)
       : undefined;
     // What can stop the run: the task's own signal when it may time out, else only the job's cancel (if it has a signal).
     const signal = timeoutMs ? this.#taskController(state, slot).signal : (slot.controller?.signal ?? state.signal);
+    let doing = '';
     const stopped = () =>
       slot.timedOut
-        ? new CancelledError(`task timed out after ${(timeoutMs ?? 0) / 1000} s`, { code: ErrorCodes.TIMEOUT })
+        ? new CancelledError(`task timed out after ${(timeoutMs ?? 0) / 1000} s${doing}`, { code: ErrorCodes.TIMEOUT })
         : new CancelledError('job cancelled');
 
     let runError: SisyphusError | undefined;
@@ -302,7 +390,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         } catch (error) {
           if (!signal.aborted) throw error;
           // Give the module (and the runner's kill) a moment to wind down before cleanup.
-          await Promise.race([running.catch(noop), delay(2500, undefined, { ref: false })]);
+          await Promise.race([running.catch(noop), delay(WIND_DOWN_MS, undefined, { ref: false })]);
           if (error instanceof CancelledError) throw error;
           const e = stopped();
           e.cause = error;
@@ -325,6 +413,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (!runError) throw cleanupError;
       slot.record.cleanupError = { code: cleanupError.code, message: cleanupError.message };
       this.#log(state.jobId, 'error', `cleanup failed too: ${cleanupError.message}`, { index: slot.index, module: slot.entry.module.name });
+    } finally {
+      // Whatever the module did not promote is this attempt's own, unfinished: remove it.
+      await slot.container.outputFiles()?.settle();
     }
     if (runError) throw runError;
     slot.record.status = 'done';
@@ -333,6 +424,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async #dispose(state: JobState): Promise<void> {
     state.detach.forEach((f) => f());
     for (const slot of state.slots) {
+      await slot.container.outputFiles()?.settle().catch(noop);
       const built = slot.container.built();
       if (built) await disposeContainer(built).catch(noop);
     }
@@ -354,10 +446,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     try {
       parsed = parseJob(renderTemplate(job, options.variables ?? {}));
       jobId = options.jobId ?? parsed.job_id ?? jobId;
-      state = { outputs: [], jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+      state = { outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
       this.emit('job:start', { jobId, job: parsed, modules: parsed.tasks.map((t) => t.module) });
       await this.#prepare(state);
       await this.#initAndValidate(state);
+      if (process.env[SOURCE_GUARD_ENV] && state.use) state.sources = await snapshotSources(state.use);
       for (const slot of state.slots) {
         this.#checkCancelled(state);
         await this.#runTask(state, slot);
@@ -366,6 +459,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       failure = error instanceof SisyphusError ? error : new SisyphusError(`internal error: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     } finally {
       if (state) await this.#dispose(state);
+    }
+    if (state?.sources?.length) {
+      for (const v of await checkSources(jobId, state.sources)) this.#log(jobId, 'error', `source ${v.path} was modified during the job (${v.before.size} -> ${v.after.size} bytes)`);
     }
     const result = this.#result(jobId, parsed, state, startTime, started, failure);
     this.emit('job:end', { jobId, result });
@@ -415,7 +511,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async validate(job: unknown, options: RunOptions = {}): Promise<JobPlan> {
     const parsed = parseJob(renderTemplate(job, options.variables ?? {}));
     const jobId = options.jobId ?? parsed.job_id ?? randomUUID();
-    const state: JobState = { outputs: [], jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+    const state: JobState = { outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
     try {
       await this.#prepare(state);
       await this.#initAndValidate(state);

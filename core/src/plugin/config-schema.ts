@@ -22,7 +22,9 @@ export const WorkerConfigSchema = Type.Object(
       }),
     ),
     allowedRoots: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), { description: 'Task paths must lie inside one of these folders.' }),
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Every path a job names (path fields and file-naming option values) must lie inside one of these folders. Unset: any path (the worker warns at start-up).',
+      }),
     ),
     workdir: Type.Optional(Type.String({ minLength: 1, description: 'Folder relative task paths are resolved from.' })),
     data: Type.Optional(
@@ -32,6 +34,12 @@ export const WorkerConfigSchema = Type.Object(
     ),
     dataDir: Type.Optional(Type.String({ minLength: 1, description: 'Folder of data files: DIR/MODULE/NAME.json|yaml.' })),
     taskTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Cancel a task that runs longer.' })),
+    phaseTimeoutSeconds: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: "Fail a task whose init, validate or cleanup takes longer (a source on a stalled share). Default: taskTimeoutSeconds, else 300.",
+      }),
+    ),
     worker: Type.Optional(
       Type.Object(
         {

@@ -30,6 +30,7 @@ export async function createEngineFromConfig(loaded: LoadedConfig, overrides: Pa
     cwd: config.workdir ? resolve(dir, config.workdir) : process.cwd(),
     ...(config.modules ? { enabled: config.modules } : {}),
     ...(config.taskTimeoutSeconds ? { taskTimeoutMs: config.taskTimeoutSeconds * 1000 } : {}),
+    ...(config.phaseTimeoutSeconds ? { phaseTimeoutMs: config.phaseTimeoutSeconds * 1000 } : {}),
     ...overrides,
   };
   return createEngine(options);

@@ -30,7 +30,18 @@ export interface TaskPhaseEvent {
   error?: SisyphusError;
 }
 
-/** Progress of the running task. */
+/**
+ * Progress of the running task: what its module reported (see
+ * {@link Progress}), tagged with the task. `percent` is within 0-100, or
+ * absent when the module does not know the total (draw an indeterminate
+ * bar, no ETA; `frames`, `fps`, `speed` may still come). 100 means the
+ * module finished its work: a task that fails or is cancelled keeps the
+ * last percent it reached, and its `task:phase` event with `status:
+ * 'failed'` follows; whether it succeeded is told by `task:phase` (`run`
+ * `end`), never by a percent. Modules report as often as they learn
+ * something (ffmpeg about twice a second); listeners that log should thin
+ * the events out.
+ */
 export interface ProgressEvent extends Progress {
   jobId: string;
   index: number;

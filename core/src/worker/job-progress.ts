@@ -8,25 +8,29 @@ import type { WorkerStatus } from '../transport/transport.js';
 export class JobProgress {
   /** Module name of the task in progress. */
   task?: string;
-  /** 0-100, of the running task. */
+  /** 0-100, of the running task; undefined while its total is unknown (the heartbeat then has no `progress`). */
   progress?: number;
   /** Details for dashboards, e.g. `{current_frame, total_frames}`. */
   info?: Record<string, unknown>;
 
-  /** A task entered a phase: it becomes the current task; `run` restarts progress at 0. */
+  /**
+   * A task entered a phase: it becomes the current task; `run` forgets the
+   * previous task's progress (unknown until the module reports). A run that
+   * fails keeps the percent it reached: progress is never made up.
+   */
   onPhase(event: TaskPhaseEvent): void {
     if (event.status !== 'start') return;
     this.task = event.module;
     if (event.phase === 'run') {
-      this.progress = 0;
+      this.progress = undefined;
       this.info = undefined;
     }
   }
 
-  /** A module reported progress. */
+  /** A module reported progress; a report without percent (unknown total) drops `progress` but keeps frames etc. in `info`. */
   onProgress(event: ProgressEvent): void {
     this.task = event.module;
-    this.progress = Math.round(event.percent * 100) / 100;
+    this.progress = event.percent !== undefined && Number.isFinite(event.percent) ? Math.round(event.percent * 100) / 100 : undefined;
     const info: Record<string, unknown> = { ...(event.info ?? {}) };
     if (event.frames !== undefined) info.current_frame ??= event.frames;
     if (event.totalFrames !== undefined) info.total_frames ??= event.totalFrames;

@@ -15,6 +15,7 @@ import { createFileOutbox } from '../../worker/result-outbox.js';
 import { join } from 'node:path';
 import { ExitCodes } from '../exit-codes.js';
 import { createLineLogger } from '../line-logger.js';
+import { UNKNOWN_TOTAL_LOG_INTERVAL_MS, failureWord, progressDetails } from '../reporters/reporter.js';
 import type { GlobalOptions } from './shared.js';
 
 /** Options of `sisyphus worker`. */
@@ -27,25 +28,47 @@ export interface WorkerCommandOptions extends GlobalOptions {
   concurrency?: string;
 }
 
-/** Print the engine's job events as log lines: task phases, progress every 10 %, module logs. */
-function logJobs(engine: Engine, log: ReturnType<typeof createLineLogger>): void {
+/**
+ * Print the engine's job events as log lines: task phases, progress every
+ * 10 % (while a task's total is unknown: its frames/fps/speed every
+ * `unknownEveryMs`), module logs. A run that fails or is cancelled is
+ * logged with the percent it reached, never 100.
+ */
+export function logJobs(engine: Engine, log: ReturnType<typeof createLineLogger>, unknownEveryMs = UNKNOWN_TOTAL_LOG_INTERVAL_MS): void {
   const steps = new Map<string, number>();
+  /** Per task: last percent (undefined: unknown total) and when a line without percent was last logged. */
+  const last = new Map<string, { percent?: number; unknownAt?: number }>();
   engine.on('task:phase', (e) => {
     const who = `job ${e.jobId} task ${e.index + 1} ${e.module}`;
-    if (e.status === 'failed') log.warn(`${who}: ${e.phase} failed: ${e.error?.message ?? ''}`);
-    else if (e.phase === 'run' && e.status === 'start') log.info(`${who}: running`);
+    if (e.status === 'failed') {
+      const percent = e.phase === 'run' ? last.get(`${e.jobId}/${e.index}`)?.percent : undefined;
+      log.warn(`${who}: ${e.phase} ${failureWord(e.error)}${percent !== undefined ? ` at ${Math.floor(percent)}%` : ''}: ${e.error?.message ?? ''}`);
+    } else if (e.phase === 'run' && e.status === 'start') log.info(`${who}: running`);
     else log.debug(`${who}: ${e.phase} ${e.status}`);
   });
   engine.on('progress', (p) => {
     const key = `${p.jobId}/${p.index}`;
+    const state = last.get(key) ?? {};
+    last.set(key, state);
+    state.percent = p.percent;
+    const who = `job ${p.jobId} task ${p.index + 1} ${p.module}`;
+    if (p.percent === undefined) {
+      const now = Date.now();
+      if (state.unknownAt !== undefined && now - state.unknownAt < unknownEveryMs) return;
+      state.unknownAt = now;
+      const details = progressDetails(p);
+      log.info(`${who}: ${details ? `${details} ` : ''}(total unknown)`);
+      return;
+    }
     const step = Math.floor(p.percent / 10);
     if ((steps.get(key) ?? -1) >= step) return;
     steps.set(key, step);
-    log.info(`job ${p.jobId} task ${p.index + 1} ${p.module}: ${Math.round(p.percent)}%`);
+    log.info(`${who}: ${Math.floor(p.percent)}%`);
   });
   engine.on('log', (l) => log[l.level](`job ${l.jobId}${l.module ? ` ${l.module}` : ''}: ${l.message}`));
   engine.on('job:end', (e) => {
     for (const key of steps.keys()) if (key.startsWith(`${e.jobId}/`)) steps.delete(key);
+    for (const key of last.keys()) if (key.startsWith(`${e.jobId}/`)) last.delete(key);
   });
 }
 
@@ -96,6 +119,9 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
   });
   const where = typeof settings.transport.options.apiUrl === 'string' ? ` ${settings.transport.options.apiUrl}` : '';
   log.info(`${settings.hostname}: transport ${settings.transport.name}${where}, modules: ${engine.modules.names().join(', ') || 'none'}${loaded.filepath ? `, config ${loaded.filepath}` : ''}`);
+  if (!loaded.config.allowedRoots?.length) {
+    log.warn(`allowedRoots is not set${loaded.filepath ? ` in ${loaded.filepath}` : ' (no config file)'}: jobs may read and write any path this user can; set allowedRoots to the folders jobs may use`);
+  }
 
   let signals = 0;
   let aborted = false;

@@ -1,10 +1,21 @@
 import { Type, type Static } from '@sisyphus/core';
 
-/** An ffmpeg option name, without the dash (`crf`, `x265-params`, `b`). */
-const OptionKey = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+/**
+ * An ffmpeg option name, without the dash (`crf`, `x265-params`, `b`), with
+ * an optional specifier of its own after `:` (`metadata:g`,
+ * `metadata:s:a:0`, `codec:v`). build-args refuses a specifier on a key
+ * whose map already has a specifier or stream.
+ */
+const OptionKey = '^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9_.#-]+)*$';
+/** A key inside an object value (`k=v:k=v`, metadata entries): no `:`, which separates the pairs. */
+const ParamKey = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
-/** A value: scalar, or an object rendered as `k=v:k=v` (x265-params). `true` is a bare flag, `false` leaves it out. */
-const OptionValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Record(Type.String({ pattern: OptionKey }), Scalar, { additionalProperties: false })]);
+/**
+ * A value: scalar, or an object rendered as `k=v:k=v` (x265-params) or, for
+ * `metadata`, as one `key=value` pair each. `true` is a bare flag (flags
+ * only), `false` leaves the option out.
+ */
+const OptionValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Record(Type.String({ pattern: ParamKey }), Scalar, { additionalProperties: false })]);
 const Options = Type.Record(Type.String({ pattern: OptionKey }), OptionValue, { additionalProperties: false });
 
 /** ffmpeg's stream type letters. */
@@ -54,6 +65,15 @@ export const FfmpegSettingsSchema = Type.Object(
     ffmpeg: Type.Optional(Type.String({ minLength: 1, description: 'ffmpeg binary: a path, or a name looked up on PATH (default ffmpeg)' })),
     ffprobe: Type.Optional(Type.String({ minLength: 1, description: 'ffprobe binary (default ffprobe)' })),
     signal_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Restarts of an encode killed by a signal such as SIGSEGV (default 1)' })),
+    allowed_protocols: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9.-]+$' }), {
+        uniqueItems: true,
+        description:
+          'ffmpeg protocols that sources, output_file and option values may use by name (e.g. ["http", "https"]); ' +
+          'default none: every input and output is a file, and pipe:, -, file:, concat:, subfile:, http: and the like are refused. ' +
+          'An allowed file: URL is still checked against allowedRoots; other allowed protocols are passed unchecked',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -15,11 +15,36 @@ export const ffmpegModule = defineModule({
 });
 
 export * from './ffmpeg-schema.js';
-export { buildFfmpegArgs, mapSpec, optionArgs, streamSuffix, stderrSummary, PROGRESS_ARGS, type ResolvedOutputMap } from './build-args.js';
+export {
+  buildFfmpegArgs,
+  checkOptionValue,
+  isFlagOption,
+  mapSpec,
+  optionArgs,
+  optionField,
+  streamSuffix,
+  stderrSummary,
+  PROGRESS_ARGS,
+  type ResolvedOutputMap,
+} from './build-args.js';
+// Confinement of option values (what names files, what is refused): the integrator's and a wrapper's door.
+export {
+  reviewFfmpegOptions,
+  resolveOptionFiles,
+  reviewPathField,
+  outputKind,
+  type OptionFileRef,
+  type OptionUrl,
+  type OptionPolicy,
+  type OptionReview,
+  type ReviewedOptions,
+  type FfmpegOutputKind,
+} from './option-policy.js';
 export { resolveOptionSets } from './option-sets.js';
 export { FfmpegProgressParser } from './progress-parser.js';
 export { probe, selectStreams, describeStreams, type ProbeResult, type ProbedStream } from './probe.js';
-export { parseTime } from './stream-check.js';
+export { parseTime, parseFrameRate, expectedOutput, type OutputTotals } from './stream-check.js';
+export { verifyEncode, verifySequence, type EncodeReport } from './verify-output.js';
 export { FfmpegTask } from './ffmpeg-task.js';
 
 /** The plugin: default export. */

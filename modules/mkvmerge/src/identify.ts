@@ -2,7 +2,7 @@ import { RunError, type ProcessRunner } from '@sisyphus/core';
 import type { IdentifiedTrack } from './build-args.js';
 
 interface Identification {
-  container?: { recognized?: boolean; supported?: boolean; type?: string };
+  container?: { recognized?: boolean; supported?: boolean; type?: string; properties?: { duration?: number } };
   tracks?: IdentifiedTrack[];
   errors?: string[];
 }
@@ -13,8 +13,15 @@ export function describeTracks(tracks: readonly IdentifiedTrack[]): string {
   return tracks.map((t) => `${t.id} ${t.type}${t.codec ? ` (${t.codec})` : ''}`).join(', ');
 }
 
+/** What `mkvmerge -J` says about a file: its tracks and, when known, its duration. */
+export interface Identified {
+  tracks: IdentifiedTrack[];
+  /** Container duration in seconds (mkvmerge reports nanoseconds). */
+  seconds?: number;
+}
+
 /** Identify `file` with `mkvmerge -J`; a file mkvmerge cannot read is a RunError naming it. */
-export async function identify(runner: ProcessRunner, mkvmerge: string, file: string): Promise<IdentifiedTrack[]> {
+export async function identifyFile(runner: ProcessRunner, mkvmerge: string, file: string): Promise<Identified> {
   const lines: string[] = [];
   await runner.run(mkvmerge, ['-J', file], { onStdoutLine: (l) => lines.push(l), okExitCodes: [0, 1, 2] });
   let doc: Identification;
@@ -27,5 +34,12 @@ export async function identify(runner: ProcessRunner, mkvmerge: string, file: st
   if (!doc.container?.recognized || !doc.container.supported) {
     throw new RunError(`mkvmerge cannot read ${file}: ${doc.container?.recognized ? `unsupported ${doc.container.type ?? 'container'}` : 'not a recognised media file'}`);
   }
-  return (doc.tracks ?? []).map((t) => ({ id: t.id, type: t.type, ...(t.codec ? { codec: t.codec } : {}) }));
+  const tracks = (doc.tracks ?? []).map((t) => ({ id: t.id, type: t.type, ...(t.codec ? { codec: t.codec } : {}) }));
+  const ns = doc.container.properties?.duration;
+  return { tracks, ...(typeof ns === 'number' && ns > 0 ? { seconds: ns / 1e9 } : {}) };
+}
+
+/** The tracks of `file` (see {@link identifyFile}). */
+export async function identify(runner: ProcessRunner, mkvmerge: string, file: string): Promise<IdentifiedTrack[]> {
+  return (await identifyFile(runner, mkvmerge, file)).tracks;
 }

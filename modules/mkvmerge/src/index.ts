@@ -15,7 +15,26 @@ export const mkvmergeModule = defineModule({
 });
 
 export * from './mkvmerge-schema.js';
-export { buildMkvmergeArgs, type IdentifiedTrack, type ResolvedAttachment } from './build-args.js';
+export { buildMkvmergeArgs, type IdentifiedTrack, type ResolvedAttachment, type ResolvedOptionFiles } from './build-args.js';
+export {
+  reviewMkvmergeOptions,
+  outputKind,
+  checkEmbeddedFiles,
+  findEmbeddedFileNames,
+  optionField,
+  isMkvmergeOptionName,
+  type MkvFileReference,
+  type MkvOptionReview,
+} from './option-policy.js';
+export {
+  MKVMERGE_OPTIONS,
+  MKVMERGE_OPTION_SPELLINGS,
+  findMkvOption,
+  type MkvOptionSpec,
+  type MkvOptionScope,
+  type MkvValueKind,
+  type MkvFileRole,
+} from './mkvmerge-option-table.js';
 export { detectMimeType } from './mime-type.js';
 export { parseGuiLine, type GuiLine } from './gui-output.js';
 export { identify, describeTracks } from './identify.js';

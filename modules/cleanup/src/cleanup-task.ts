@@ -1,17 +1,19 @@
-import { rm } from 'node:fs/promises';
 import {
   RunError,
   TOKENS,
   ValidationError,
+  findSameFile,
   inject,
   injectable,
+  type JobOutputs,
   type Logger,
+  type OutputFiles,
   type PathGuard,
   type ProgressReporter,
   type TaskHandler,
 } from '@sisyphus/core';
 import type { CleanupData } from './cleanup-schema.js';
-import { copyAtomically, deleteEntry, FileOpError, finalDestination, lstatOrUndefined, moveEntry } from './file-ops.js';
+import { copyEntry, deleteEntry, FileOpError, finalDestination, lstatOrUndefined, moveEntry } from './file-ops.js';
 
 /** One planned operation, with the data field it came from (for messages). */
 interface Operation {
@@ -23,18 +25,23 @@ interface Operation {
 
 /**
  * The `cleanup` task: copies first, then moves, then deletes, in the order
- * given. Every path is checked against the allowed roots in `validate` (and
- * again just before use, in case a symlink appeared in between).
+ * given. At validate, every path is checked against the allowed roots, each
+ * source must exist (or be written by an earlier task), a copy or move onto
+ * its own source (by real identity: symlinks, hard links) is refused, and
+ * each destination's folder must be writable. At run, copies and moves land
+ * through a claim of this attempt (a private folder beside the target, then
+ * an atomic rename), so a destination is never seen half-written.
  */
 @injectable()
 export class CleanupTask implements TaskHandler {
-  readonly #temps = new Set<string>();
   #ops: Operation[] = [];
   #outputs: string[] = [];
 
   constructor(
     @inject(TOKENS.TaskData) private readonly data: CleanupData,
     @inject(TOKENS.PathGuard) private readonly paths: PathGuard,
+    @inject(TOKENS.JobOutputs) private readonly earlier: JobOutputs,
+    @inject(TOKENS.OutputFiles) private readonly files: OutputFiles,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
   ) {}
@@ -45,14 +52,21 @@ export class CleanupTask implements TaskHandler {
     this.data.move?.forEach((t, i) => ops.push({ kind: 'move', field: `move[${i}]`, source: t.source, destination: t.destination }));
     this.data.delete?.forEach((p, i) => ops.push({ kind: 'delete', field: `delete[${i}]`, source: p }));
     for (const op of ops) {
-      const field = op.kind === 'delete' ? op.field : `${op.field}.source`;
-      const realSource = await this.paths.check(op.source, field);
-      if (op.destination !== undefined) {
-        const realDest = await this.paths.check(op.destination, `${op.field}.destination`);
-        if (realDest === realSource) throw new ValidationError(`${op.field}: source and destination are the same path (${realSource})`);
-        const source = this.paths.resolve(op.source);
-        this.#outputs.push(await finalDestination(source, this.paths.resolve(op.destination), op.destination));
+      const sourceField = op.kind === 'delete' ? op.field : `${op.field}.source`;
+      const realSource = await this.paths.check(op.source, sourceField);
+      const source = this.paths.resolve(op.source);
+      const made = this.earlier.producedEarlier(source) || this.earlier.producedEarlier(realSource);
+      if (!made && !(await lstatOrUndefined(source))) {
+        throw new ValidationError(`${sourceField}: ${source} does not exist (and no earlier task of the job writes it)`, { details: { field: sourceField, path: source } });
       }
+      if (op.destination === undefined) continue;
+      await this.paths.check(op.destination, `${op.field}.destination`);
+      const target = await finalDestination(source, this.paths.resolve(op.destination), op.destination);
+      if (await findSameFile(target, [{ path: source }])) {
+        throw new ValidationError(`${op.field}: the destination ${target} is the same file as the source ${source}`, { details: { field: op.field } });
+      }
+      await this.files.check(target, `${op.field}.destination`, { createParents: true });
+      this.#outputs.push(target);
     }
     this.#ops = ops;
   }
@@ -60,6 +74,16 @@ export class CleanupTask implements TaskHandler {
   /** Where copies and moves land, for later tasks' validation. */
   outputs(): string[] {
     return this.#outputs;
+  }
+
+  /** Sources of copies and moves. */
+  inputs(): string[] {
+    return this.#ops.filter((op) => op.kind !== 'delete').map((op) => this.paths.resolve(op.source));
+  }
+
+  /** What moves take away and deletes remove. */
+  removes(): string[] {
+    return this.#ops.filter((op) => op.kind !== 'copy').map((op) => this.paths.resolve(op.source));
   }
 
   plan(): string[] {
@@ -79,6 +103,7 @@ export class CleanupTask implements TaskHandler {
 
   async #perform(op: Operation): Promise<void> {
     const sourceField = op.kind === 'delete' ? op.field : `${op.field}.source`;
+    // Checked again right before use: a symlink may have appeared since validate.
     await this.paths.check(op.source, sourceField);
     const source = this.paths.resolve(op.source);
     const st = await lstatOrUndefined(source);
@@ -89,23 +114,23 @@ export class CleanupTask implements TaskHandler {
         this.logger.info(`deleted ${source}`);
         return;
       }
-      await this.paths.check(op.destination!, `${op.field}.destination`);
+      const field = `${op.field}.destination`;
+      await this.paths.check(op.destination!, field);
       const target = await finalDestination(source, this.paths.resolve(op.destination!), op.destination!);
+      if (await findSameFile(target, [{ path: source }])) {
+        throw new RunError(`${op.field}: the destination ${target} is the same file as the source ${source}`);
+      }
+      const claim = await this.files.claim(target, { field, overwrite: true, kind: st.isDirectory() ? 'folder' : 'file', allowEmpty: true, createParents: true });
       if (op.kind === 'copy') {
-        await copyAtomically(source, target, st, undefined, this.#temps);
+        await copyEntry(source, claim, st);
         this.logger.info(`copied ${source} -> ${target}`);
       } else {
-        const how = await moveEntry(source, target, st, { temps: this.#temps });
+        const how = await moveEntry(source, claim, st);
         this.logger.info(`moved ${source} -> ${target}${how === 'copied' ? ' (across filesystems)' : ''}`);
       }
     } catch (error) {
       if (error instanceof FileOpError) throw new RunError(`${op.field}: ${error.message}`, { cause: error });
       throw error;
     }
-  }
-
-  async cleanup(): Promise<void> {
-    // Only left over when the process was interrupted mid-copy.
-    for (const temp of this.#temps) await rm(temp, { recursive: true, force: true });
   }
 }

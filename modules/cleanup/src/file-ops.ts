@@ -1,7 +1,7 @@
-import { copyFile, cp, lstat, mkdir, rename, rm, rmdir, stat, unlink, utimes, chmod } from 'node:fs/promises';
+import { copyFile, cp, lstat, readdir, rm, rmdir, stat, unlink, utimes, chmod } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { ErrorCodes, RunError, describeErrno, type OutputClaim } from '@sisyphus/core';
 
 /** A file-system failure of a cleanup operation, with a message naming the path. */
 export class FileOpError extends Error {
@@ -28,12 +28,7 @@ export async function finalDestination(source: string, destination: string, rawD
   return destination;
 }
 
-/** A hidden temporary name next to `target`, so the final rename is atomic. */
-export function tempNameFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.sisyphus-${randomBytes(4).toString('hex')}.part`);
-}
-
-/** The copying step of copy/move; swappable in tests to simulate a failing copy. */
+/** The copying step of copy/move (swappable, e.g. to simulate a failing copy). */
 export type CopyStep = (source: string, target: string, sourceStats: Stats) => Promise<void>;
 
 /** Copy a file or folder, keeping mode and timestamps. */
@@ -48,51 +43,62 @@ export const copyPreserving: CopyStep = async (source, target, st) => {
   await utimes(target, st.atime, st.mtime);
 };
 
-/**
- * Copy `source` to `target` through a temporary name in the target folder,
- * then rename it into place: the target is never seen half-written. The
- * temporary copy is removed on failure. Returns nothing; throws FileOpError.
- */
-export async function copyAtomically(source: string, target: string, st: Stats, copy: CopyStep = copyPreserving, temps?: Set<string>): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
-  const temp = tempNameFor(target);
-  temps?.add(temp);
-  try {
-    await copy(source, temp, st);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    throw new FileOpError(`cannot copy ${source} to ${target}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    temps?.delete(temp);
+/** Files and bytes under a path (a file counts as one). */
+async function tally(path: string): Promise<{ files: number; bytes: number }> {
+  const st = await lstat(path);
+  if (!st.isDirectory()) return { files: 1, bytes: st.isFile() ? st.size : 0 };
+  let files = 0;
+  let bytes = 0;
+  for (const name of await readdir(path)) {
+    const sub = await tally(join(path, name));
+    files += sub.files;
+    bytes += sub.bytes;
   }
+  return { files, bytes };
 }
 
 /**
- * Move `source` to `target`: a rename when both are on one filesystem,
- * otherwise copy (atomically, timestamps kept) and then delete the source.
- * When the copy fails the source is left untouched.
+ * Copy `source` into the claim's private path, check the copy holds as many
+ * files and bytes as the source, and promote it into place. On failure the
+ * engine discards the claim: the target is never seen half-written and the
+ * source is never touched.
  */
-export async function moveEntry(
-  source: string,
-  target: string,
-  st: Stats,
-  ops: { rename?: typeof rename; copy?: CopyStep; temps?: Set<string> } = {},
-): Promise<'renamed' | 'copied'> {
-  await mkdir(dirname(target), { recursive: true });
+export async function copyEntry(source: string, claim: OutputClaim, st: Stats, copy: CopyStep = copyPreserving): Promise<void> {
   try {
-    await (ops.rename ?? rename)(source, target);
+    await copy(source, claim.path, st);
+  } catch (error) {
+    throw new FileOpError(`cannot copy ${source} to ${claim.target}: ${describeErrno(error)}`, { cause: error });
+  }
+  await claim.promote(async () => {
+    const [want, got] = await Promise.all([tally(source), tally(claim.path)]);
+    if (want.files !== got.files || want.bytes !== got.bytes) {
+      throw new RunError(`${claim.field}: the copy of ${source} holds ${got.files} files, ${got.bytes} bytes instead of ${want.files}, ${want.bytes}; not promoted`, {
+        code: ErrorCodes.OUTPUT_UNVERIFIED,
+      });
+    }
+  });
+}
+
+/**
+ * Move `source` to the claim's target: one atomic rename when both are on
+ * one file system; otherwise a verified copy ({@link copyEntry}), then the
+ * source is removed. When the copy fails the source is untouched.
+ */
+export async function moveEntry(source: string, claim: OutputClaim, st: Stats, copy: CopyStep = copyPreserving): Promise<'renamed' | 'copied'> {
+  try {
+    await claim.adopt(source);
     return 'renamed';
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') {
-      throw new FileOpError(`cannot move ${source} to ${target}: ${(error as Error).message}`, { cause: error });
+      if (error instanceof RunError) throw error;
+      throw new FileOpError(`cannot move ${source} to ${claim.target}: ${describeErrno(error)}`, { cause: error });
     }
   }
-  await copyAtomically(source, target, st, ops.copy, ops.temps);
+  await copyEntry(source, claim, st, copy);
   try {
     await rm(source, { recursive: st.isDirectory(), force: false });
   } catch (error) {
-    throw new FileOpError(`copied ${source} to ${target} but could not remove the source: ${(error as Error).message}`, { cause: error });
+    throw new FileOpError(`copied ${source} to ${claim.target} but could not remove the source: ${describeErrno(error)}`, { cause: error });
   }
   return 'copied';
 }
@@ -107,6 +113,6 @@ export async function deleteEntry(path: string, st: Stats): Promise<void> {
     if (code === 'ENOTEMPTY' || code === 'EEXIST') {
       throw new FileOpError(`${path} is a folder that is not empty; only empty folders are deleted`, { cause: error });
     }
-    throw new FileOpError(`cannot delete ${path}: ${(error as Error).message}`, { cause: error });
+    throw new FileOpError(`cannot delete ${path}: ${describeErrno(error)}`, { cause: error });
   }
 }

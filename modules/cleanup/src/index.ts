@@ -15,7 +15,7 @@ export const cleanupModule = defineModule({
 
 export { CleanupDataSchema, TransferSchema, type CleanupData, type Transfer } from './cleanup-schema.js';
 export { CleanupTask } from './cleanup-task.js';
-export { copyAtomically, moveEntry, deleteEntry, finalDestination, copyPreserving, type CopyStep } from './file-ops.js';
+export { copyEntry, moveEntry, deleteEntry, finalDestination, copyPreserving, type CopyStep } from './file-ops.js';
 
 /** The plugin: default export, found by the worker config or the embedded default. */
 export default definePlugin({ name: '@sisyphus/module-cleanup', version, modules: [cleanupModule] });

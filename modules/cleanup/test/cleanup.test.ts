@@ -3,9 +3,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { ErrorCodes, createEngine } from '@sisyphus/core';
 import { planTask, runTask } from '@sisyphus/core/testing';
-import cleanupPlugin, { cleanupModule, moveEntry } from '@sisyphus/module-cleanup';
+import cleanupPlugin, { cleanupModule } from '@sisyphus/module-cleanup';
 
 const dirs: string[] = [];
 async function temp(base = tmpdir()): Promise<string> {
@@ -76,21 +77,20 @@ describe('cleanup module', () => {
     expect(await readFile(join(shm, 'folder2', 'inner.txt'), 'utf8')).toBe('payload');
   });
 
-  it('a cross-device move whose copy fails leaves the source intact and no partial file behind', async () => {
+  it('a cross-device move whose copy fails (a full disk) leaves the source intact and nothing under the destination', async () => {
     const d = await temp();
-    const src = await file(join(d, 'a.mkv'));
-    const exdev = Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' });
-    const temps = new Set<string>();
-    const failingCopy = async (_s: string, target: string) => {
-      await writeFile(target, 'half');
-      throw new Error('ENOSPC: no space left on device');
-    };
-    await expect(
-      moveEntry(src, join(d, 'out', 'a.mkv'), await stat(src), { rename: async () => { throw exdev; }, copy: failingCopy, temps }),
-    ).rejects.toThrow(/cannot copy .* ENOSPC/);
-    expect(await readFile(src, 'utf8')).toBe('payload');
-    expect(await readdir(join(d, 'out'))).toEqual([]);
-    expect(temps.size).toBe(0);
+    const full = await temp();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]);
+    try {
+      const src = await file(join(d, 'a.mkv'), 'x'.repeat(200_000));
+      const { result } = await runTask(cleanupModule, { move: [{ source: src, destination: join(full, 'out', 'a.mkv') }] });
+      expect(result.code).toBe(ErrorCodes.RUN);
+      expect(result.message).toBe(`move[0]: cannot copy ${src} to ${join(full, 'out', 'a.mkv')}: no space left on device (ENOSPC)`);
+      expect((await stat(src)).size).toBe(200_000);
+      expect(await readdir(join(full, 'out'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [full]);
+    }
   });
 
   it('deletes files and empty folders, refuses non-empty folders, and a missing path is a RunError naming it', async () => {
@@ -108,8 +108,8 @@ describe('cleanup module', () => {
     expect(existsSync(join(d, 'full', 'keep'))).toBe(true);
 
     const missing = await runTask(cleanupModule, { copy: [{ source: join(d, 'nope.mkv'), destination: d }] });
-    expect(missing.result.code).toBe(ErrorCodes.RUN);
-    expect(missing.result.message).toBe(`copy[0].source: ${join(d, 'nope.mkv')} does not exist`);
+    expect(missing.result.code).toBe(ErrorCodes.VALIDATION);
+    expect(missing.result.message).toBe(`copy[0].source: ${join(d, 'nope.mkv')} does not exist (and no earlier task of the job writes it)`);
   });
 
   it('runs copies, then moves, then deletes (the seed: move the output, delete the intermediate)', async () => {
@@ -180,8 +180,80 @@ describe('cleanup module', () => {
 
     it('plans without touching anything', async () => {
       const d = await temp();
+      await file(join(d, 'a'));
+      await file(join(d, 'c'));
       const plan = await planTask(cleanupModule, { move: [{ source: 'a', destination: 'b' }], delete: ['c'] }, { cwd: d });
       expect(plan.tasks[0]!.plan).toEqual([`move ${join(d, 'a')} -> ${join(d, 'b')}`, `delete ${join(d, 'c')}`]);
+      expect((await readdir(d)).sort()).toEqual(['a', 'c']);
+    });
+  });
+
+  describe('files are never damaged', () => {
+    it('copies and moves to a 250-byte name (a legal name leaves no room for a temporary name beside it)', async () => {
+      const d = await temp();
+      const long = `${'n'.repeat(246)}.mkv`;
+      const src = await file(join(d, 'a.mkv'));
+      const { result } = await runTask(cleanupModule, { copy: [{ source: src, destination: join(d, 'c', long) }], move: [{ source: src, destination: join(d, 'm', long) }] });
+      expect(result.completed, result.message).toBe(true);
+      expect(await readFile(join(d, 'c', long), 'utf8')).toBe('payload');
+      expect(await readFile(join(d, 'm', long), 'utf8')).toBe('payload');
+      expect((await readdir(d)).sort()).toEqual(['c', 'm']);
+    });
+
+    it('a copy or move onto its own source, through a symlinked folder or a hard link, is refused at validate', async () => {
+      const d = await temp();
+      const src = await file(join(d, 'a.mkv'));
+      await symlink(d, join(d, 'library'));
+      execFileSync('ln', [src, join(d, 'hard.mkv')]);
+      for (const [data, field, target] of [
+        [{ move: [{ source: join(d, 'library', 'a.mkv'), destination: src }] }, 'move[0]', src],
+        [{ copy: [{ source: src, destination: join(d, 'hard.mkv') }] }, 'copy[0]', join(d, 'hard.mkv')],
+      ] as const) {
+        const { result } = await runTask(cleanupModule, data);
+        expect(result.code).toBe(ErrorCodes.VALIDATION);
+        expect(result.message.startsWith(`${field}: the destination ${target} is the same file as the source`)).toBe(true);
+      }
+      expect(await readFile(src, 'utf8')).toBe('payload');
+    });
+
+    it('a delete of a file a later task still reads is refused before anything runs', async () => {
+      const d = await temp();
+      const src = await file(join(d, 'a.mkv'));
+      const engine = createEngine({ plugins: [cleanupPlugin] });
+      const result = await engine.run({
+        job_title: 'early delete',
+        tasks: [
+          { module: 'cleanup', data: { delete: [src] } },
+          { module: 'cleanup', data: { copy: [{ source: src, destination: join(d, 'b.mkv') }] } },
+        ],
+      });
+      expect(result.code).toBe(ErrorCodes.VALIDATION);
+      expect(result.task_index).toBe(0);
+      expect(result.message).toBe(`removes ${src}, which task 2 (cleanup) reads later (${src})`);
+      expect(await readFile(src, 'utf8')).toBe('payload');
+    });
+
+    it('a read-only destination is found at validate; one that turns read-only before the run fails naming the field and the real cause', async () => {
+      const d = await temp();
+      const share = await temp();
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', share]);
+      const src = await file(join(d, 'a.mkv'));
+      try {
+        const early = await runTask(cleanupModule, { move: [{ source: src, destination: join(share, 'Done', 'a.mkv') }] });
+        expect(early.result.code).toBe(ErrorCodes.VALIDATION);
+        expect(early.result.message).toBe(`move[0].destination: cannot create files in ${share}: read-only file system (EROFS)`);
+        execFileSync('mount', ['-o', 'remount,rw', share]);
+        const engine = createEngine({ plugins: [cleanupPlugin] });
+        engine.on('task:phase', (e) => {
+          if (e.phase === 'validate' && e.status === 'end') execFileSync('mount', ['-o', 'remount,ro', share]);
+        });
+        const late = await engine.run({ job_title: 'late', tasks: [{ module: 'cleanup', data: { move: [{ source: src, destination: join(share, 'Done', 'a.mkv') }] } }] });
+        expect(late.code).toBe(ErrorCodes.RUN);
+        expect(late.message).toBe(`move[0].destination: cannot create the folder ${join(share, 'Done')}: read-only file system (EROFS) in ${share}`);
+        expect(await readFile(src, 'utf8')).toBe('payload');
+      } finally {
+        execFileSync('umount', [share]);
+      }
     });
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +121,41 @@ describe('a whole system on one machine', () => {
     // Bring a worker back for the next tests.
     startWorker(holder);
   }, 120_000);
+
+  it('a worker frozen past its lease (SIGSTOP): the job is taken over and completes; the woken worker promotes nothing and removes only its own files', async () => {
+    const out = join(dir, 'out', 'frozen');
+    await mkdir(out);
+    const target = join(out, 'frozen.mkv');
+    const { json } = await call<{ job_id: string }>('POST', '/queue', encodeJob('frozen worker', join(dir, 'in', 'long.mkv'), target, 'medium'));
+    const id = json.job_id;
+    const { holder, worker: zombie } = await runningEncode(id);
+    zombie.child.kill('SIGSTOP');
+    try {
+      // The lease (3 s) runs out; the other worker takes the job over and starts its own encode.
+      await until('the job to run on the other worker', async () => {
+        const j = await job(id);
+        return j.state === 'running' && j.worker_id && j.worker_id !== holder ? j : undefined;
+      }, 30_000);
+      await until('two attempt folders (the frozen one and the new one)', async () => (await readdir(out)).filter((n) => n.startsWith('.sisyphus-tmp-')).length === 2 || undefined, 20_000);
+    } finally {
+      zombie.child.kill('SIGCONT');
+    }
+    const done = await until('the job to complete', async () => {
+      const j = await job(id);
+      return j.state === 'completed' ? j : undefined;
+    }, 120_000);
+    expect(done.attempts).toBe(2);
+    expect(done.result?.worker_id).not.toBe(holder);
+    // Woken, it either hears from the server that the job is no longer its own (heartbeat: cancel) or
+    // finds at promotion that its claim was taken over; either way it promotes nothing.
+    const gaveUp = new RegExp(`the server cancelled job ${id}|output_file: this attempt lost its claim on ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} to job ${id}`);
+    await until('the woken worker to give up', () => gaveUp.test(zombie.out.join('')) || undefined, 60_000);
+    expect(zombie.out.join('')).not.toMatch(new RegExp(`job ${id} done`));
+    // One complete file (40 s at 24 fps); neither attempt's folder nor the claim is left.
+    const { stdout } = await execa('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', target]);
+    expect(Number(stdout.trim())).toBe(960);
+    await until('only the output in its folder', async () => ((await readdir(out)).join() === 'frozen.mkv') || undefined, 10_000);
+  }, 240_000);
 
   it('a cancelled running job stops: ffmpeg killed, state cancelled', async () => {
     const { json } = await call<{ job_id: string }>('POST', '/queue', encodeJob('to cancel', join(dir, 'in', 'long.mkv'), join(dir, 'out', 'cancelled.mkv'), 'medium'));

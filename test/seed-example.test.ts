@@ -51,7 +51,7 @@ describe("the seed's example job, for real", () => {
     expect(r.stdout).toContain(
       `-map 0:v:0 -map 0:a:2 -map 0:a:0 -map 0:s:0 -map 0:s:1 -codec:v:0 libx265 -crf:v:0 19 -pix_fmt:v:0 yuv420p10le -preset:v:0 superfast -x265-params:v:0 limit-sao=1:bframes=8:psy-rd=1:psy-rdoq=2:aq-mode=3 -codec:a:0 libopus -b:a:0 128k -ac:a:0 2 -vbr:a:0 on -compression_level:a:0 10 -application:a:0 audio -codec:a:1 libopus`,
     );
-    expect(r.stdout).toContain(`${join(dir, 'work')}/.output_file.sisyphus-part.mkv`);
+    expect(r.stdout).toContain(`${join(dir, 'work')}/.sisyphus-tmp-XXXXXXXXXXXX/output_file.mkv`);
   });
 
   it('ffmpeg -> mkvmerge -> cleanup produces the muxed file where cleanup moved it', async () => {

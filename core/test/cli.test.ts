@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, tempDir, waitFor } from './helpers.js';
@@ -60,9 +60,28 @@ describe('sisyphus CLI', () => {
 
   it('a failing job exits 1 with one line naming module, task and reason', async () => {
     const d = await tempDir();
-    const r = await sisyphus(['run', await cleanupJob(d), '--var', 'title=t', '--var', 'file=missing.txt'], d);
+    await mkdir(join(d, 'full'));
+    await writeFile(join(d, 'full', 'keep.txt'), 'x');
+    const r = await sisyphus(['run', await cleanupJob(d), '--var', 'title=t', '--var', 'file=full'], d);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain(`sisyphus: job failed: SIS_RUN cleanup (task 1, run): copy[0].source: ${join(d, 'missing.txt')} does not exist`);
+    expect(r.stderr).toContain(`sisyphus: job failed: SIS_RUN cleanup (task 2, run): delete[0]: ${join(d, 'full')} is a folder that is not empty; only empty folders are deleted`);
+  });
+
+  it('a JSON job file that begins with a UTF-8 byte-order mark is read normally', async () => {
+    const d = await tempDir();
+    await writeFile(join(d, 'in.txt'), 'x');
+    const job = { job_title: 'bom', tasks: [{ module: 'cleanup', data: { copy: [{ source: 'in.txt', destination: 'out.txt' }] } }] };
+    await writeFile(join(d, 'bom.json'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(job))]));
+    const r = await sisyphus(['run', 'bom.json'], d);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await readFile(join(d, 'out.txt'), 'utf8')).toBe('x');
+  });
+
+  it('a missing source is bad input found before anything runs: exit 2, naming the field', async () => {
+    const d = await tempDir();
+    const r = await sisyphus(['run', await cleanupJob(d), '--var', 'title=t', '--var', 'file=missing.txt'], d);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`sisyphus: job failed: SIS_VALIDATION cleanup (task 1, validate): copy[0].source: ${join(d, 'missing.txt')} does not exist (and no earlier task of the job writes it)`);
   });
 
   it.each([

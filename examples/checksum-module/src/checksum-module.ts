@@ -6,8 +6,11 @@ import { hashFile } from './hash-file.js';
 
 /**
  * The `checksum` task module, declared without decorators: `setup` receives
- * the task context (data, settings, logger, progress, paths, signal) and
- * returns the lifecycle hooks, which share state through the closure.
+ * the task context (data, settings, logger, progress, paths, outputFiles,
+ * signal) and returns the lifecycle hooks, which share state through the
+ * closure. Sidecar files are written the way every module writes outputs:
+ * claimed for this attempt, written under a private path, renamed into
+ * place (`ctx.outputFiles`).
  */
 export const checksumModule = defineModule({
   name: 'checksum',
@@ -27,7 +30,12 @@ export const checksumModule = defineModule({
         }
         // Paths are checked against the worker's allowed roots before anything runs.
         files = await Promise.all(ctx.data.files.map((f, i) => ctx.paths.check(f, `files[${i}]`)));
+        // A sidecar that cannot be written (read-only share, name too long) is found now, not after hashing.
+        if (ctx.data.sidecar) for (const [i, f] of files.entries()) await ctx.outputFiles.check(`${f}.${algorithm}`, `files[${i}] (sidecar)`);
       },
+
+      inputs: () => files,
+      outputs: () => (ctx.data.sidecar ? files.map((f) => `${f}.${algorithm}`) : []),
 
       plan: () => files.map((f) => `${algorithm} ${f}${ctx.data.sidecar ? ` -> ${f}.${algorithm}` : ''}`),
 
@@ -55,8 +63,9 @@ export const checksumModule = defineModule({
             throw new RunError(`${file}: ${algorithm} is ${digest}, expected ${expected.toLowerCase()}`);
           }
           if (ctx.data.sidecar) {
-            await writeFile(`${file}.${algorithm}`, `${digest}  ${basename(file)}\n`);
-            written.push(`${file}.${algorithm}`);
+            const sidecar = await ctx.outputFiles.claim(`${file}.${algorithm}`, { field: `files[${i}] (sidecar)`, overwrite: true });
+            await writeFile(sidecar.path, `${digest}  ${basename(file)}\n`);
+            written.push(...(await sidecar.promote()));
           }
         }
         ctx.progress.report({ percent: 100 });

@@ -43,6 +43,9 @@ describe('sisyphus worker (CLI)', () => {
     expect(server.completions()).toHaveLength(1);
     expect(server.completions()[0]!.body).toMatchObject({ failed: false, info: { completed: true, worker_id: workerId, worker: 'cli-host' } });
     expect(output()).toContain('again to abort');
+    // No allowedRoots in this config: said once, at start-up, naming the setting.
+    expect(output().match(/allowedRoots is not set/g)).toHaveLength(1);
+    expect(output()).toContain(`warn  allowedRoots is not set in ${join(dir, 'sisyphus.config.json')}: jobs may read and write any path this user can; set allowedRoots to the folders jobs may use`);
   });
 
   it('a second signal aborts the running job, kills its process, reports it and exits 130', async () => {

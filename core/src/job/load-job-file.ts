@@ -17,7 +17,8 @@ export async function readDocument(file: string): Promise<unknown> {
     if (buf.length > MAX_JOB_FILE_BYTES) {
       throw new JobError(`${file}: file is larger than ${MAX_JOB_FILE_BYTES} bytes`, { code: ErrorCodes.JOB_FILE });
     }
-    text = buf.toString('utf8');
+    // Editors on Windows save UTF-8 with a byte-order mark; JSON.parse would refuse it.
+    text = buf.toString('utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     if (error instanceof JobError) throw error;
     const code = (error as NodeJS.ErrnoException).code;

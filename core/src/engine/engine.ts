@@ -41,7 +41,7 @@ export interface EngineSettings {
   /**
    * Fail a task whose `init`, `validate` or `cleanup` takes longer
    * (milliseconds; a source on a stalled share must not hang a worker).
-   * Default: `taskTimeoutMs` when set, else 5 minutes.
+   * Default: 5 minutes, or `taskTimeoutMs` when that is shorter.
    */
   phaseTimeoutMs?: number;
   /** Where per-job scratch folders are made. Default: the OS temp folder. */
@@ -234,7 +234,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const started = work();
     if (!isThenable(started)) return;
     const running = Promise.resolve(started);
-    const limit = this.#settings.phaseTimeoutMs ?? this.#settings.taskTimeoutMs ?? DEFAULT_PHASE_TIMEOUT_MS;
+    const limit = this.#settings.phaseTimeoutMs ?? Math.min(this.#settings.taskTimeoutMs ?? Infinity, DEFAULT_PHASE_TIMEOUT_MS);
     // Cleanup runs after a cancel too: only its timeout stops it.
     const jobSignal = phase === 'cleanup' ? undefined : state.signal;
     let timer: NodeJS.Timeout | undefined;

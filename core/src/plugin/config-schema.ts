@@ -37,7 +37,7 @@ export const WorkerConfigSchema = Type.Object(
     phaseTimeoutSeconds: Type.Optional(
       Type.Number({
         exclusiveMinimum: 0,
-        description: "Fail a task whose init, validate or cleanup takes longer (a source on a stalled share). Default: taskTimeoutSeconds, else 300.",
+        description: "Fail a task whose init, validate or cleanup takes longer (a source on a stalled share). Default: 300, or taskTimeoutSeconds when shorter.",
       }),
     ),
     worker: Type.Optional(

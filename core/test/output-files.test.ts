@@ -86,6 +86,14 @@ describe('output claims', () => {
     expect(await readFile(target, 'utf8')).toBe('from A');
   });
 
+  it('two spellings of one name (a case-insensitive share) share one claim', async () => {
+    const d = await folder();
+    await createOutputFiles(owner('job-C1')).claim(join(d, 'Film.MKV'), { field: 'output_file' });
+    const error = await rejection(createOutputFiles(owner('job-C2')).claim(join(d, 'film.mkv'), { field: 'output_file' }));
+    expect(error.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+    expect(claimPathFor(join(d, 'Film.MKV'))).toBe(claimPathFor(join(d, 'film.mkv')));
+  });
+
   it('a new attempt of the same job takes over; the old (zombie) attempt then cannot promote and removes only its own files', async () => {
     const d = await folder();
     const target = join(d, 'out.mkv');

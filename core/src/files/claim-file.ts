@@ -38,9 +38,16 @@ export const CLAIM_REFRESH_MS = 10_000;
 /** A claim not refreshed for this long belongs to an attempt that is gone (or frozen) and may be taken over. */
 export const CLAIM_STALE_MS = 90_000;
 
-/** `DIR/.sisyphus-claim-<16 hex>`: short whatever the target's name (a 250-byte name still fits). */
+/**
+ * `DIR/.sisyphus-claim-<16 hex>`: short whatever the target's name (a
+ * 250-byte name still fits). The name is case-folded and Unicode-normalised
+ * first: on a case-insensitive share (SMB, exFAT) or one that normalises
+ * names, `Film.mkv` and `film.mkv` are one file and must be one claim. (On
+ * a case-sensitive disk two such files written at once conflict: a false
+ * alarm that loses nothing.)
+ */
 export function claimPathFor(target: string): string {
-  const hash = createHash('sha256').update(basename(target)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(basename(target).normalize('NFC').toLowerCase()).digest('hex').slice(0, 16);
   return join(dirname(target), `.sisyphus-claim-${hash}`);
 }
 

@@ -55,7 +55,8 @@ export class CleanupTask implements TaskHandler {
       const sourceField = op.kind === 'delete' ? op.field : `${op.field}.source`;
       const realSource = await this.paths.check(op.source, sourceField);
       const source = this.paths.resolve(op.source);
-      const made = this.earlier.producedEarlier(source) || this.earlier.producedEarlier(realSource);
+      // Written by an earlier task, or by an earlier operation of this one (copy a -> b, then move b -> c).
+      const made = this.earlier.producedEarlier(source) || this.earlier.producedEarlier(realSource) || this.#outputs.includes(source);
       if (!made && !(await lstatOrUndefined(source))) {
         throw new ValidationError(`${sourceField}: ${source} does not exist (and no earlier task of the job writes it)`, { details: { field: sourceField, path: source } });
       }
@@ -76,9 +77,14 @@ export class CleanupTask implements TaskHandler {
     return this.#outputs;
   }
 
-  /** Sources of copies and moves. */
+  /**
+   * Sources of copies and moves, but not those an earlier operation of this
+   * same task writes (copy a -> b, then move b -> c): the order within the
+   * task is the module's own, checked in validate.
+   */
   inputs(): string[] {
-    return this.#ops.filter((op) => op.kind !== 'delete').map((op) => this.paths.resolve(op.source));
+    const written = new Set(this.#outputs);
+    return this.#ops.filter((op) => op.kind !== 'delete').map((op) => this.paths.resolve(op.source)).filter((p) => !written.has(p));
   }
 
   /** What moves take away and deletes remove. */

@@ -216,6 +216,14 @@ describe('cleanup module', () => {
       expect(await readFile(src, 'utf8')).toBe('payload');
     });
 
+    it('a chain inside one task (copy a -> b, then move b -> c) is not mistaken for writing onto its own input', async () => {
+      const d = await temp();
+      const a = await file(join(d, 'a.mkv'));
+      const { result } = await runTask(cleanupModule, { copy: [{ source: a, destination: join(d, 'b.mkv') }], move: [{ source: join(d, 'b.mkv'), destination: join(d, 'c.mkv') }] });
+      expect(result.completed, result.message).toBe(true);
+      expect((await readdir(d)).sort()).toEqual(['a.mkv', 'c.mkv']);
+    });
+
     it('a delete of a file a later task still reads is refused before anything runs', async () => {
       const d = await temp();
       const src = await file(join(d, 'a.mkv'));

@@ -142,4 +142,20 @@ describe('job-level file rules (by real identity)', () => {
     });
     expect(ok.completed, ok.message).toBe(true);
   });
+
+  it('deleting a symlink or one hard link of a file a later task reads is fine; deleting the file a link points to is not', async () => {
+    const dir = await tempDir();
+    const real = join(dir, 'real.mkv');
+    await writeFile(real, 'x');
+    execFileSync('ln', ['-s', real, join(dir, 'link.mkv')]);
+    execFileSync('ln', [real, join(dir, 'hard.mkv')]);
+    const engine = createEngine({ modules: [declares] });
+    const run = (removed: string, read: string) =>
+      engine.run({ job_title: 'links', tasks: [{ module: 'declares', data: { removes: [removed] } }, { module: 'declares', data: { inputs: [read] } }] });
+    expect((await run(join(dir, 'link.mkv'), real)).completed).toBe(true);
+    expect((await run(join(dir, 'hard.mkv'), real)).completed).toBe(true);
+    const broken = await run(real, join(dir, 'link.mkv'));
+    expect(broken.code).toBe(ErrorCodes.VALIDATION);
+    expect(broken.message).toBe(`removes ${real}, which task 2 (declares) reads later (${join(dir, 'link.mkv')})`);
+  });
 });

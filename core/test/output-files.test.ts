@@ -81,7 +81,7 @@ describe('output claims', () => {
     await writeFile(first.path, 'from A');
     const error = await rejection(createOutputFiles(owner('job-B', 'b-1', { workerId: 'w-2' })).claim(target, { field: 'output_file' }));
     expect(error.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
-    expect(error.message).toMatch(new RegExp(`^output_file: ${target} is being written by job job-A \\(attempt job-A-a\\d+, on host test-host, pid ${process.pid}, since `));
+    expect(error.message).toMatch(new RegExp(`^output_file: ${target} is being written by job job-A \\(attempt job-A-a\\d+, on host test-host, pid ${process.pid}, since .*, last refreshed 0 s ago; taken over after 90 s without a refresh\\)$`));
     await first.promote();
     expect(await readFile(target, 'utf8')).toBe('from A');
   });
@@ -117,9 +117,12 @@ describe('output claims', () => {
     const d = await folder();
     const dead = join(d, 'dead.mkv');
     const gone = execFileSync('sh', ['-c', 'echo $$']).toString().trim();
-    await createOutputFiles(owner('job-X', 'x-1', { pid: Number(gone) })).claim(dead, { field: 'output_file' });
+    const crashed = await createOutputFiles(owner('job-X', 'x-1', { pid: Number(gone) })).claim(dead, { field: 'output_file' });
+    await writeFile(crashed.path, 'a partial encode of a crashed worker');
     const took = await createOutputFiles(owner('job-Y')).claim(dead, { field: 'output_file' });
     expect(took.superseded?.reason).toBe(`its holder (pid ${gone} on this host) is gone`);
+    // Its partial output goes at once: nothing will ever write there again.
+    expect(existsSync(crashed.folder!)).toBe(false);
     await took.discard();
 
     const stale = join(d, 'stale.mkv');

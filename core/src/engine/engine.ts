@@ -309,6 +309,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           state.workspaceUsed = true;
         },
         owner: state.owner,
+        inputs: () => state.use?.[index]?.inputs ?? [],
         activity: slot.activity,
         signal: () => this.#taskController(state, slot).signal,
         runnerSignal: () => (slot.cleaning ? (slot.cleaning.controller ??= new AbortController()).signal : this.#taskController(state, slot).signal),

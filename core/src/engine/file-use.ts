@@ -1,5 +1,7 @@
 import { ValidationError } from '../module/errors.js';
+import { basename, dirname, join } from 'node:path';
 import { fileIdentity, sameIdentity, type FileIdentity } from '../files/file-identity.js';
+import { realpathLoose } from '../paths/path-guard.js';
 
 /** The files one task declared after its `validate`: what `run` reads, writes and removes. */
 export interface TaskFileUse {
@@ -43,15 +45,23 @@ export async function checkFileUse(tasks: readonly TaskFileUse[]): Promise<void>
       if (input) fail(task, `writes ${output}, which is the same file as its input ${input}; a source is never written in place`);
     }
   }
+  // What a removal takes away is the directory entry, not the file: deleting a symlink or one of
+  // several hard links leaves the file readable under its other names. A later read breaks when it
+  // goes through that entry: the same entry, or a path that resolves to it.
+  const entry = async (path: string) => join(await realpathLoose(dirname(path)), basename(path));
   for (const task of tasks) {
     for (const removed of task.removes) {
+      const gone = await entry(removed);
       for (const later of tasks.filter((t) => t.index > task.index)) {
         const between = tasks.filter((t) => t.index > task.index && t.index < later.index);
         let recreated = false;
         for (const t of between) if (await includes(t.outputs, removed)) recreated = true;
         if (recreated) break;
-        const read = await includes(later.inputs, removed);
-        if (read) fail(task, `removes ${removed}, which task ${later.index + 1} (${later.module}) reads later (${read})`);
+        for (const read of later.inputs) {
+          if ((await entry(read)) === gone || (await realpathLoose(read)) === gone) {
+            fail(task, `removes ${removed}, which task ${later.index + 1} (${later.module}) reads later (${read})`);
+          }
+        }
       }
     }
   }

@@ -25,6 +25,8 @@ export interface TaskContainerInput {
   onWorkspaceCreated: () => void;
   /** The attempt writing the task's outputs (claims name it). */
   owner: AttemptOwner;
+  /** The task's own inputs (after validate): no output promotion may replace one. */
+  inputs: () => readonly string[];
   /**
    * What the task is doing right now, for a timeout's message: commands
    * running and paths being resolved are added while they last.
@@ -93,7 +95,7 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     check: (path, field) => tracked(input.activity, `resolving ${field} ${path}`, guard.check(path, field)),
   };
   let outputFiles: TaskOutputFiles | undefined;
-  const files = () => (outputFiles ??= createOutputFiles(input.owner));
+  const files = () => (outputFiles ??= createOutputFiles(input.owner, input.inputs));
   let shared: string | undefined;
   // The job's own scratch folder (tasks of one job share it), made on first use.
   const jobWorkspace = () => {

@@ -95,28 +95,45 @@ function processAlive(pid: number): boolean {
  * - its process, on this host, is gone;
  * - it has not been refreshed for {@link CLAIM_STALE_MS}.
  */
-export function takeoverReason(held: HeldClaim, owner: AttemptOwner, now = Date.now()): string | undefined {
+export function takeoverReason(held: HeldClaim, owner: AttemptOwner, now = Date.now()): Takeover | undefined {
   const r = held.record;
-  if (r && r.job_id === owner.jobId) return `an earlier attempt of this job (${r.attempt}) held it`;
+  // Proof the holder is gone first: its folder can then be removed at once.
   if (r && r.hostname === owner.hostname && r.pid !== process.pid && !processAlive(r.pid)) {
-    return `its holder (pid ${r.pid} on this host) is gone`;
+    return { reason: `its holder (pid ${r.pid} on this host) is gone`, abandoned: true };
   }
   const age = now - held.mtimeMs;
-  if (age > CLAIM_STALE_MS) return `it was not refreshed for ${Math.round(age / 1000)} s`;
+  if (age > CLAIM_STALE_MS) return { reason: `it was not refreshed for ${Math.round(age / 1000)} s`, abandoned: true };
+  if (r && r.job_id === owner.jobId) return { reason: `an earlier attempt of this job (${r.attempt}) held it`, abandoned: false };
   return undefined;
 }
 
-/** One line saying who holds a claim: `job J (attempt A, worker W on host H, pid P, since T)`. */
-export function describeHolder(record: ClaimRecord | undefined): string {
+/** Why a claim may be taken over, and whether its holder is surely gone (its folder abandoned). */
+export interface Takeover {
+  reason: string;
+  /** The holder is dead or silent past {@link CLAIM_STALE_MS}: nothing will write in its folder again. */
+  abandoned: boolean;
+}
+
+/**
+ * One line saying who holds a claim: `job J (attempt A, worker W on host H,
+ * pid P, since T, last refreshed N s ago)`, with the holder's own spelling
+ * of the file when it differs from `target`.
+ */
+export function describeHolder(record: ClaimRecord | undefined, mtimeMs?: number, target?: string): string {
   if (!record) return 'an unknown writer (the claim file is unreadable)';
   const worker = record.worker_id ? `worker ${record.worker_id} ` : '';
-  return `job ${record.job_id} (attempt ${record.attempt}, ${worker}on host ${record.hostname}, pid ${record.pid}, since ${record.claimed_at})`;
+  const age = mtimeMs === undefined ? '' : `, last refreshed ${Math.max(0, Math.round((Date.now() - mtimeMs) / 1000))} s ago; taken over after ${CLAIM_STALE_MS / 1000} s without a refresh`;
+  const as = target !== undefined && record.target && record.target !== target ? ` as ${record.target}` : '';
+  return `job ${record.job_id}${as} (attempt ${record.attempt}, ${worker}on host ${record.hostname}, pid ${record.pid}, since ${record.claimed_at}${age})`;
 }
 
 /** The claim is held by someone else. */
 export class ClaimConflict extends Error {
-  constructor(readonly holder: ClaimRecord | undefined) {
-    super(`held by ${describeHolder(holder)}`);
+  constructor(
+    readonly holder: ClaimRecord | undefined,
+    readonly mtimeMs?: number,
+  ) {
+    super(`held by ${describeHolder(holder, mtimeMs)}`);
     this.name = 'ClaimConflict';
   }
 }
@@ -130,7 +147,7 @@ export async function acquireClaim(
   path: string,
   record: ClaimRecord,
   owner: AttemptOwner,
-): Promise<{ superseded?: ClaimRecord; reason?: string }> {
+): Promise<{ superseded?: ClaimRecord; takeover?: Takeover }> {
   for (let round = 0; round < 20; round++) {
     try {
       await writeFile(path, JSON.stringify(record), { flag: 'wx', mode: 0o644 });
@@ -146,16 +163,17 @@ export async function acquireClaim(
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
-    const reason = takeoverReason(held, owner);
-    if (!reason) throw new ClaimConflict(held.record);
+    const takeover = takeoverReason(held, owner);
+    if (!takeover) throw new ClaimConflict(held.record, held.mtimeMs);
     const mine: ClaimRecord = { ...record, ...(held.record ? { supersedes: held.record.folder } : {}) };
     const temp = `${path}.${randomBytes(4).toString('hex')}`;
     await writeFile(temp, JSON.stringify(mine), { mode: 0o644 });
     await rename(temp, path);
     const now = await readClaim(path);
-    if (now?.record?.attempt === record.attempt) return { ...(held.record ? { superseded: held.record } : {}), reason };
+    if (now?.record?.attempt === record.attempt) return { ...(held.record ? { superseded: held.record } : {}), takeover };
   }
-  throw new ClaimConflict((await readClaim(path))?.record);
+  const last = await readClaim(path);
+  throw new ClaimConflict(last?.record, last?.mtimeMs);
 }
 
 /** Is the claim at `path` still `attempt`'s? Resolves with the current holder when it is not. */

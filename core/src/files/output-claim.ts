@@ -18,6 +18,7 @@ import {
   type ClaimRecord,
 } from './claim-file.js';
 import { describeErrno, explainMkdirFailure } from './fs-error.js';
+import { findSameFile } from './file-identity.js';
 
 /**
  * What an output is made of:
@@ -42,6 +43,9 @@ export interface ClaimOptions {
   /** Create missing parent folders of the target (cleanup does; encoders do not). */
   createParents?: boolean;
 }
+
+/** Files a promotion must never replace (the task's own inputs), as the engine knows them. */
+export type ProtectedFiles = () => readonly string[];
 
 /** Called before promotion with the absolute paths of what the attempt wrote; throw to refuse it. */
 export type VerifyOutput = (files: string[]) => unknown;
@@ -84,12 +88,13 @@ export class OutputClaim {
   readonly folder?: string;
   /** A null output or special file (FIFO, device): written in place, never replaced, nothing to promote. */
   readonly direct: boolean;
-  /** The claim this one took over, and why (for the log). */
-  readonly superseded?: { record: ClaimRecord; reason: string };
+  /** The claim this one took over, and why (for the log); `abandoned` when its holder is surely gone. */
+  readonly superseded?: { record: ClaimRecord; reason: string; abandoned: boolean };
   #state: ClaimState = 'open';
   readonly #claimPath?: string;
   readonly #attempt: string;
   readonly #options: ClaimOptions;
+  #protect: ProtectedFiles = () => [];
   #timer?: NodeJS.Timeout;
 
   /** @internal Use `OutputFiles.claim`. */
@@ -99,7 +104,8 @@ export class OutputClaim {
     attempt: string;
     folder?: string;
     claimPath?: string;
-    superseded?: { record: ClaimRecord; reason: string };
+    superseded?: { record: ClaimRecord; reason: string; abandoned: boolean };
+    protect?: ProtectedFiles;
   }) {
     this.target = init.target;
     this.field = init.options.field;
@@ -111,6 +117,7 @@ export class OutputClaim {
     if (init.folder) this.folder = init.folder;
     if (init.claimPath) this.#claimPath = init.claimPath;
     if (init.superseded) this.superseded = init.superseded;
+    if (init.protect) this.#protect = init.protect;
     if (this.#claimPath) {
       const claimPath = this.#claimPath;
       this.#timer = setInterval(() => void refreshClaim(claimPath, this.#attempt).then((held) => held || this.#stopRefresh()), CLAIM_REFRESH_MS);
@@ -190,6 +197,7 @@ export class OutputClaim {
     // The entry named like the target (a playlist, the file itself) goes last.
     moves.sort((a, b) => Number(basename(a.to) === basename(this.target)) - Number(basename(b.to) === basename(this.target)));
     for (const [i, m] of moves.entries()) if (stats[i]?.isFile()) await fsyncPath(m.from);
+    await this.#refuseInputs(moves.map((m) => m.to));
 
     if (!this.#options.overwrite) {
       const present = [];
@@ -225,11 +233,27 @@ export class OutputClaim {
   async adopt(source: string): Promise<string> {
     if (this.#state !== 'open') throw new Error(`OutputClaim.adopt: claim on ${this.target} is ${this.#state}`);
     await this.assertHeld();
+    await this.#refuseInputs([this.target]);
     await this.#place(source, this.target);
     await fsyncPath(dirname(this.target), true);
     this.#state = 'promoted';
     await this.#finish();
     return this.target;
+  }
+
+  /**
+   * A name the producer chose (a numbered image, a segment, a split part)
+   * may be one of the task's own inputs: a source is never replaced.
+   */
+  async #refuseInputs(targets: readonly string[]): Promise<void> {
+    const inputs = this.#protect();
+    if (!inputs.length) return;
+    for (const to of targets) {
+      const hit = await findSameFile(to, inputs.map((path) => ({ path })));
+      if (hit) {
+        throw outputError(`${this.field}: the result would replace ${to}, which is ${hit.path === to ? 'one' : `the same file as ${hit.path}, one`} of this task's inputs; nothing was promoted`, ErrorCodes.RUN, this.field, { path: to });
+      }
+    }
   }
 
   /** Rename into place; without overwrite through link() so an existing file is never replaced. */
@@ -273,18 +297,23 @@ export class OutputClaim {
     this.#stopRefresh();
     if (this.folder && this.#state === 'promoted') await rm(this.folder, { recursive: true, force: true }).catch(() => undefined);
     if (this.#claimPath) await releaseClaim(this.#claimPath, this.#attempt);
-    await this.#removeSuperseded();
+    await this.removeSuperseded();
   }
 
   /**
-   * The folder of an attempt this claim took over is removed once nothing
-   * in it has changed for {@link CLAIM_STALE_MS} (its writer is gone); a
-   * frozen writer that wakes up later removes its own folder itself.
+   * The folder of an attempt this claim took over: removed when its holder
+   * is surely gone (dead on this host, or silent past {@link CLAIM_STALE_MS}),
+   * or once nothing in it has changed for that long; a frozen holder that
+   * wakes up later removes its own folder itself.
    */
-  async #removeSuperseded(): Promise<void> {
+  async removeSuperseded(): Promise<void> {
     const folder = this.superseded?.record.folder;
-    if (!folder || folder.includes('/') || !folder.startsWith('.sisyphus-tmp-')) return;
+    if (!folder || folder.includes('/') || !/^\.sisyphus-tmp-[0-9a-f]{12}$/.test(folder)) return;
     const path = join(dirname(this.target), folder);
+    if (this.superseded!.abandoned) {
+      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+      return;
+    }
     let newest = 0;
     try {
       newest = (await stat(path)).mtimeMs;
@@ -313,7 +342,7 @@ export async function isSpecialTarget(path: string): Promise<boolean> {
 }
 
 /** Claim `target` for `owner`: see `OutputFiles.claim`. */
-export async function claimOutput(target: string, options: ClaimOptions, owner: AttemptOwner): Promise<OutputClaim> {
+export async function claimOutput(target: string, options: ClaimOptions, owner: AttemptOwner, protect?: ProtectedFiles): Promise<OutputClaim> {
   if (await isSpecialTarget(target)) return new OutputClaim({ target, options, attempt: owner.attempt });
   const dir = dirname(target);
   if (options.createParents) {
@@ -333,12 +362,12 @@ export async function claimOutput(target: string, options: ClaimOptions, owner: 
     folder: folderName,
     claimed_at: new Date().toISOString(),
   };
-  let taken: { superseded?: ClaimRecord; reason?: string };
+  let taken: Awaited<ReturnType<typeof acquireClaim>>;
   try {
     taken = await acquireClaim(claimPath, record, owner);
   } catch (error) {
     if (error instanceof ClaimConflict) {
-      throw outputError(`${options.field}: ${target} is being written by ${describeHolder(error.holder)}`, ErrorCodes.OUTPUT_CLAIMED, options.field, {
+      throw outputError(`${options.field}: ${target} is being written by ${describeHolder(error.holder, error.mtimeMs, target)}`, ErrorCodes.OUTPUT_CLAIMED, options.field, {
         path: target, ...(error.holder ? { holder: error.holder } : {}),
       });
     }
@@ -351,8 +380,11 @@ export async function claimOutput(target: string, options: ClaimOptions, owner: 
     await releaseClaim(claimPath, owner.attempt);
     throw outputError(`${options.field}: cannot create a folder for the output in ${dir}: ${describeErrno(error)}`, ErrorCodes.RUN, options.field, { path: target }, error);
   }
-  return new OutputClaim({
-    target, options, attempt: owner.attempt, folder, claimPath,
-    ...(taken.superseded && taken.reason ? { superseded: { record: taken.superseded, reason: taken.reason } } : {}),
+  const claim = new OutputClaim({
+    target, options, attempt: owner.attempt, folder, claimPath, ...(protect ? { protect } : {}),
+    ...(taken.superseded && taken.takeover ? { superseded: { record: taken.superseded, ...taken.takeover } } : {}),
   });
+  // A crashed attempt's partial output (often gigabytes) goes as soon as its holder is known to be gone.
+  if (claim.superseded?.abandoned) await claim.removeSuperseded();
+  return claim;
 }

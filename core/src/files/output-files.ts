@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { ValidationError } from '../module/errors.js';
 import type { AttemptOwner } from './claim-file.js';
 import { describeErrno, nearestExistingFolder } from './fs-error.js';
-import { OutputClaim, claimOutput, isSpecialTarget, type ClaimOptions } from './output-claim.js';
+import { OutputClaim, claimOutput, isSpecialTarget, type ClaimOptions, type ProtectedFiles } from './output-claim.js';
 
 /** Options of {@link OutputFiles.check}. */
 export interface CheckTargetOptions {
@@ -51,6 +51,9 @@ export interface TaskOutputFiles extends OutputFiles {
  */
 export async function checkOutputTarget(target: string, field: string, options: CheckTargetOptions = {}): Promise<void> {
   if (await isSpecialTarget(target)) return;
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+    throw new ValidationError(`${field}: ${target} is a folder; name a file`, { details: { field, path: target } });
+  }
   const dir = dirname(target);
   const st = await stat(dir).catch((error: NodeJS.ErrnoException) => error);
   let probeIn = dir;
@@ -77,15 +80,17 @@ export async function checkOutputTarget(target: string, field: string, options: 
   }
 }
 
-/** The {@link OutputFiles} of one task of one attempt. */
-export function createOutputFiles(owner: AttemptOwner, onClaim?: (claim: OutputClaim) => void): TaskOutputFiles {
+/**
+ * The {@link OutputFiles} of one task of one attempt. `protect` gives the
+ * task's own inputs (known after its validate): no promotion replaces one.
+ */
+export function createOutputFiles(owner: AttemptOwner, protect?: ProtectedFiles): TaskOutputFiles {
   const claims: OutputClaim[] = [];
   return {
     check: checkOutputTarget,
     async claim(target, options) {
-      const claim = await claimOutput(target, options, owner);
+      const claim = await claimOutput(target, options, owner, protect);
       claims.push(claim);
-      onClaim?.(claim);
       return claim;
     },
     async settle() {

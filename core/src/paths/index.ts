@@ -1,1 +1,1 @@
-export { type PathGuard, createPathGuard, realpathLoose, isInside } from './path-guard.js';
+export { type PathGuard, createPathGuard, realpathLoose, isInside, RESERVED_NAME } from './path-guard.js';

@@ -44,6 +44,19 @@ export async function realpathLoose(path: string, hops = 0): Promise<string> {
   return join(await realpathLoose(parent, hops), basename(path));
 }
 
+/**
+ * Names Sisyphus gives its own working files: an attempt's private output
+ * folder, an output's claim, a validate probe, a job's scratch folder. No
+ * job may name them (one job could otherwise plant a file in another
+ * attempt's folder, or break its claim).
+ */
+export const RESERVED_NAME = /^(\.sisyphus-(tmp|claim|probe)-|sisyphus-job-[0-9a-f]{12}$)/;
+
+/** The first component of `path` that is a {@link RESERVED_NAME}, if any. */
+export function reservedComponent(path: string): string | undefined {
+  return path.split(sep).find((part) => RESERVED_NAME.test(part));
+}
+
 /** Is `path` equal to `root` or inside it? Both must be absolute and normalised. */
 export function isInside(path: string, root: string): boolean {
   if (path === root) return true;
@@ -69,6 +82,13 @@ export async function createPathGuard(options: { roots?: readonly string[]; cwd?
         real = await realpathLoose(isAbsolute(path) ? resolve(path) : resolve(cwd, path));
       } catch (error) {
         throw new ValidationError(`${field} ${JSON.stringify(path)} cannot be resolved: ${describeErrno(error)}`, { details: { field, path }, cause: error });
+      }
+      const reserved = reservedComponent(isAbsolute(path) ? resolve(path) : resolve(cwd, path)) ?? reservedComponent(real);
+      if (reserved) {
+        throw new ValidationError(`${field} ${JSON.stringify(path)} names ${JSON.stringify(reserved)}, a working file of Sisyphus (another attempt's output folder, a claim or a scratch folder)`, {
+          code: ErrorCodes.PATH_NOT_ALLOWED,
+          details: { field, path, resolved: real },
+        });
       }
       if (roots.length && !roots.some((root) => isInside(real, root))) {
         throw new ValidationError(

@@ -13,7 +13,8 @@ import {
   type TaskHandler,
 } from '@sisyphus/core';
 import type { CleanupData } from './cleanup-schema.js';
-import { copyEntry, deleteEntry, FileOpError, finalDestination, lstatOrUndefined, moveEntry } from './file-ops.js';
+import type { Stats } from 'node:fs';
+import { copyEntry, deleteEntry, FileOpError, finalDestination, linksAfterTransfer, lstatOrUndefined, moveEntry } from './file-ops.js';
 
 /** One planned operation, with the data field it came from (for messages). */
 interface Operation {
@@ -67,6 +68,8 @@ export class CleanupTask implements TaskHandler {
         throw new ValidationError(`${op.field}: the destination ${target} is the same file as the source ${source}`, { details: { field: op.field } });
       }
       await this.files.check(target, `${op.field}.destination`, { createParents: true });
+      const st = await lstatOrUndefined(source);
+      if (st) await this.#checkLinks(op, source, target, st);
       this.#outputs.push(target);
     }
     this.#ops = ops;
@@ -107,6 +110,13 @@ export class CleanupTask implements TaskHandler {
     }
   }
 
+  /** Symlinks the transfer puts in place must point inside the allowed roots from where they land. */
+  async #checkLinks(op: Operation, source: string, target: string, st: Stats): Promise<void> {
+    for (const { link, pointsTo } of await linksAfterTransfer(source, target, st, op.kind as 'copy' | 'move')) {
+      await this.paths.check(pointsTo, `${op.field}.source (symlink ${link})`);
+    }
+  }
+
   async #perform(op: Operation): Promise<void> {
     const sourceField = op.kind === 'delete' ? op.field : `${op.field}.source`;
     // Checked again right before use: a symlink may have appeared since validate.
@@ -126,6 +136,7 @@ export class CleanupTask implements TaskHandler {
       if (await findSameFile(target, [{ path: source }])) {
         throw new RunError(`${op.field}: the destination ${target} is the same file as the source ${source}`);
       }
+      await this.#checkLinks(op, source, target, st);
       const claim = await this.files.claim(target, { field, overwrite: true, kind: st.isDirectory() ? 'folder' : 'file', allowEmpty: true, createParents: true });
       if (op.kind === 'copy') {
         await copyEntry(source, claim, st);

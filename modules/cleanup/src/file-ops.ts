@@ -1,6 +1,6 @@
-import { copyFile, cp, lstat, readdir, rm, rmdir, stat, unlink, utimes, chmod } from 'node:fs/promises';
+import { copyFile, cp, lstat, readdir, readlink, rm, rmdir, stat, unlink, utimes, chmod } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ErrorCodes, RunError, describeErrno, type OutputClaim } from '@sisyphus/core';
 
 /** A file-system failure of a cleanup operation, with a message naming the path. */
@@ -115,4 +115,28 @@ export async function deleteEntry(path: string, st: Stats): Promise<void> {
     }
     throw new FileOpError(`cannot delete ${path}: ${describeErrno(error)}`, { cause: error });
   }
+}
+
+/**
+ * Every symlink a transfer of `source` to `target` would put in place,
+ * with where it would point from there. A copy or move keeps links
+ * verbatim, so a relative link can point somewhere else (outside the
+ * allowed roots) from its new place; a copied file is read through its
+ * link instead (copyFile follows it), so only links inside folders, or a
+ * moved link itself, count.
+ */
+export async function linksAfterTransfer(source: string, target: string, st: Stats, kind: 'copy' | 'move'): Promise<Array<{ link: string; pointsTo: string }>> {
+  const found: Array<{ link: string; pointsTo: string }> = [];
+  const visit = async (from: string, to: string, stats: Stats) => {
+    if (stats.isSymbolicLink()) {
+      const text = await readlink(from);
+      found.push({ link: relative(dirname(source), from) || basename(from), pointsTo: isAbsolute(text) ? text : resolve(dirname(to), text) });
+      return;
+    }
+    if (!stats.isDirectory()) return;
+    for (const name of await readdir(from)) await visit(join(from, name), join(to, name), await lstat(join(from, name)));
+  };
+  if (st.isSymbolicLink() && kind === 'copy') return found;
+  await visit(source, target, st);
+  return found;
 }

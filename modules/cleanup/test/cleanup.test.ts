@@ -224,6 +224,25 @@ describe('cleanup module', () => {
       expect((await readdir(d)).sort()).toEqual(['a.mkv', 'c.mkv']);
     });
 
+    it('a folder whose relative symlink would point outside the roots from its new place is refused (copy and move)', async () => {
+      const root = await temp();
+      const outside = await temp();
+      await file(join(outside, 'secret.txt'), 'secret');
+      // a/D/out -> ../../outside: inside the roots where it is (root/outside), outside once copied one level up.
+      await mkdir(join(root, 'outside'));
+      await mkdir(join(root, 'a', 'D'), { recursive: true });
+      await symlink('../../outside', join(root, 'a', 'D', 'out'));
+      await symlink(outside, join(root, 'escape'));
+      for (const data of [{ copy: [{ source: join(root, 'a', 'D'), destination: join(root, 'P') }] }, { move: [{ source: join(root, 'a', 'D'), destination: join(root, 'P') }] }]) {
+        const { result } = await runTask(cleanupModule, data, { allowedRoots: [root] });
+        expect(result.code).toBe(ErrorCodes.PATH_NOT_ALLOWED);
+        expect(result.message).toMatch(/^(copy|move)\[0\]\.source \(symlink D\/out\) ".*" resolves to .*, outside the allowed roots/);
+      }
+      expect(existsSync(join(root, 'P'))).toBe(false);
+      const ok = await runTask(cleanupModule, { copy: [{ source: join(root, 'a'), destination: join(root, 'b') }] }, { allowedRoots: [root] });
+      expect(ok.result.completed, ok.result.message).toBe(true);
+    });
+
     it('a delete of a file a later task still reads is refused before anything runs', async () => {
       const d = await temp();
       const src = await file(join(d, 'a.mkv'));

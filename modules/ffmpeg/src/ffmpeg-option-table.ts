@@ -24,6 +24,12 @@ export interface FileOption {
   reason: string;
   /** Values that are keywords, not paths (x265 `scaling-list=default`). */
   keywords?: readonly string[];
+  /**
+   * ffmpeg opens the file as a media input with format detection (movie,
+   * amovie, subtitles): the task probes it like a source, so a playlist
+   * (HLS, concat) there cannot open other files.
+   */
+  media?: boolean;
 }
 
 const file = (access: Access, reason: string, kind: FileKind = 'file', keywords?: readonly string[]): FileOption => ({ access, kind, reason, ...(keywords ? { keywords } : {}) });
@@ -126,6 +132,12 @@ export const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['graph_file', `${SCRIPT} (lavfi device)`],
   ['hls_key_info_file', `${SCRIPT} (it names the key file and key URI)`],
   ['sdp_file', 'writes an SDP description for RTP outputs, which are refused'],
+  // Code loaded from a file (OpenMAX encoders/decoders; libmfx plugins).
+  ['omx_libname', 'loads a shared library'],
+  ['omx_libprefix', 'loads a shared library from a folder'],
+  ['load_plugins', 'loads encoder plugins'],
+  // concat demuxer: its unsafe mode follows absolute paths and .. (the demuxer itself is refused; this keeps it so).
+  ['safe', 'turns off the concat demuxer\'s path checks'],
   // Options that make a demuxer open files named inside the input (mov).
   ['enable_drefs', 'makes the mov demuxer open files named inside the input'],
   ['use_absolute_path', 'makes the mov demuxer open absolute paths named inside the input'],
@@ -273,9 +285,9 @@ const ff = (names: string[], access: Access, reason: string, position?: number, 
  * does: options in declaration order, aliases and constants skipped).
  */
 export const FILTER_FILE_OPTIONS: ReadonlyMap<string, readonly FilterFileOption[]> = new Map([
-  ['movie', [ff(['filename'], 'read', 'opens the file as an extra input', 0)]],
-  ['amovie', [ff(['filename'], 'read', 'opens the file as an extra input', 0)]],
-  ['subtitles', [ff(['filename', 'f'], 'read', 'reads subtitles', 0), ff(['fontsdir'], 'read', 'reads fonts', 2, 'folder')]],
+  ['movie', [{ ...ff(['filename'], 'read', 'opens the file as an extra input', 0), media: true }]],
+  ['amovie', [{ ...ff(['filename'], 'read', 'opens the file as an extra input', 0), media: true }]],
+  ['subtitles', [{ ...ff(['filename', 'f'], 'read', 'reads subtitles (through a demuxer, with format detection)', 0), media: true }, ff(['fontsdir'], 'read', 'reads fonts', 2, 'folder')]],
   ['ass', [ff(['filename', 'f'], 'read', 'reads subtitles', 0), ff(['fontsdir'], 'read', 'reads fonts', 2, 'folder')]],
   ['drawtext', [ff(['fontfile'], 'read', 'reads a font', 0), ff(['textfile'], 'read', 'reads the text', 2)]],
   ['lut3d', [ff(['file'], 'read', 'reads a 3D LUT', 0)]],

@@ -1,6 +1,7 @@
 import { access, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
+  ErrorCodes,
   ProcessError,
   RunError,
   TOKENS,
@@ -27,9 +28,9 @@ import { probe, type ProbeResult } from './probe.js';
 import { FfmpegProgressParser } from './progress-parser.js';
 import { checkSourceMaps, expectedOutput } from './stream-check.js';
 import { applicableOutputMaps, mappedOutput } from './output-streams.js';
-import { outputKind, reviewFfmpegOptions, reviewPathField, type OptionPolicy } from './option-policy.js';
+import { outputKind, reviewFfmpegOptions, reviewPathField, type OptionPolicy, type OptionReview } from './option-policy.js';
 import { REFUSED_INPUT_FORMATS } from './ffmpeg-option-table.js';
-import { verifyEncode, verifySequence, type EncodeReport } from './verify-output.js';
+import { verifyEncode, verifySegments, verifySequence, type EncodeReport } from './verify-output.js';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -52,13 +53,21 @@ const ATTEMPT_FOLDER = '.sisyphus-tmp-XXXXXXXXXXXX';
 export class FfmpegTask implements TaskHandler {
   #ffmpeg = '';
   #ffprobe = '';
+  /** Sources as ffmpeg gets them: the real paths from the latest check (the URL itself for an allowed protocol). */
   #sources: string[] = [];
+  /** Sources as the job names them (resolved against the workdir), for messages. */
+  #sourceNames: string[] = [];
   /** Indices of sources that are URLs of allowed protocols (not probed, not checked as paths). */
   readonly #urls = new Set<number>();
+  /** Sources after `reviewPathField` (the `file:` prefix removed). */
+  #sourcePaths: string[] = [];
+  #outputPath = '';
+  #review?: OptionReview;
   #inputOptions: FfmpegData['input_options'];
-  /** Files option values read, and write (resolved). */
+  /** Files option values read, and write (real paths of the latest check); media files ffmpeg opens with format detection. */
   #optionReads: string[] = [];
   #optionWrites: Array<{ field: string; path: string }> = [];
+  #optionMedia: Array<{ field: string; path: string }> = [];
   #output = '';
   #kind: Kind = 'file';
   #maps: ResolvedOutputMap[] = [];
@@ -87,89 +96,206 @@ export class FfmpegTask implements TaskHandler {
     const { data } = this;
     const policy: OptionPolicy = { allowedProtocols: this.settings.allowed_protocols ?? [] };
     for (const [i, source] of data.sources.entries()) {
-      const field = `sources[${i}]`;
-      const reviewed = reviewPathField(source, field, policy);
-      if (reviewed.kind === 'url') {
-        this.#urls.add(i);
-        this.#sources.push(source);
-        continue;
-      }
-      await this.paths.check(reviewed.path, field);
-      this.#sources.push(this.paths.resolve(reviewed.path));
+      const reviewed = reviewPathField(source, `sources[${i}]`, policy);
+      if (reviewed.kind === 'url') this.#urls.add(i);
+      this.#sourcePaths.push(reviewed.kind === 'url' ? source : reviewed.path);
     }
+    await this.#checkSources();
     for (const [i, map] of data.source_maps.entries()) {
       if (map.source >= data.sources.length) {
         throw new ValidationError(`source_maps[${i}].source is ${map.source} but there ${data.sources.length === 1 ? 'is only 1 source' : `are only ${data.sources.length} sources`}`);
       }
     }
     const withSets = await resolveOptionSets(data.output_maps ?? [], this.store);
-    await this.#reviewOptions(withSets, policy);
+    this.#review = reviewFfmpegOptions(data, withSets, policy);
+    await this.#checkOptionFiles();
 
     const output = reviewPathField(data.output_file, 'output_file', policy);
     this.#kind = output.kind === 'url' ? 'url' : outputKind({ output_file: output.path }, this.#maps);
-    if (output.kind === 'url') this.#output = data.output_file;
-    else if (output.path === '/dev/null') this.#output = '/dev/null';
-    else {
-      await this.paths.check(output.path, 'output_file');
-      this.#output = this.paths.resolve(output.path);
-      const same = await findSameFile(this.#output, this.#sourceCandidates());
-      if (same) throw new ValidationError(`output_file ${this.#output} is the same file as ${same.field} (${same.path})`, { details: { field: 'output_file' } });
-    }
-    for (const written of this.#optionWrites) {
-      const same = await findSameFile(written.path, this.#sourceCandidates());
-      if (same) throw new ValidationError(`${written.field} names ${written.path}, which is the same file as ${same.field}; a source is never written`, { details: { field: written.field } });
-    }
+    this.#outputPath = output.kind === 'url' ? data.output_file : output.path;
+    this.#checkOutputName();
+    await this.#checkOutput();
 
     for (const [i, source] of this.#sources.entries()) {
       if (this.#urls.has(i)) continue;
       if (await exists(source)) this.#probes.set(i, await this.#probe(i, 'validate'));
-      else if (!this.earlier.producedEarlier(source)) {
-        throw new ValidationError(`sources[${i}]: ${source} does not exist (and no earlier task of the job writes it)`);
+      else if (!this.earlier.producedEarlier(this.#sourceNames[i]!) && !this.earlier.producedEarlier(source)) {
+        throw new ValidationError(`sources[${i}]: ${this.#sourceNames[i]} does not exist (and no earlier task of the job writes it)`);
       }
     }
+    for (const media of this.#optionMedia) if (await exists(media.path)) await this.#probeMedia(media, 'validate');
     this.#applyProbes();
     if (this.#kind === 'file' || this.#kind === 'sequence' || this.#kind === 'segments') {
       await this.files.check(this.#output, 'output_file');
       if (!data.overwrite && (await exists(this.#output))) {
         throw new ValidationError(`output_file ${this.#output} exists and overwrite is false`);
       }
+      if (!data.overwrite) await this.#checkSetNotPresent();
     }
+  }
+
+  /** The output format the options set (`f` in a map without specifier), lower case. */
+  #format(): string | undefined {
+    let format: string | undefined;
+    for (const map of this.#maps) for (const [k, v] of Object.entries(map.options ?? {})) if (k.split(':')[0] === 'f' && typeof v === 'string') format = v.toLowerCase();
+    return format;
+  }
+
+  /** What can be told from the name and format alone, before anything runs. */
+  #checkOutputName(): void {
+    const name = this.data.output_file;
+    if (this.#kind === 'url') return;
+    if (/[/\\]$/.test(name)) throw new ValidationError(`output_file ${JSON.stringify(name)} ends with a slash: name the file to write`);
+    if (this.#outputPath === '/dev/null' && this.#format() === undefined) {
+      throw new ValidationError('output_file /dev/null needs a format: give f (e.g. f: null) in an output map without specifier');
+    }
+    const format = this.#format();
+    if ((format === 'segment' || format === 'ssegment' || format === 'stream_segment') && !/%0?\d*d/.test(basename(name).replace(/%%/g, ''))) {
+      throw new ValidationError(`output_file ${JSON.stringify(basename(name))}: the ${format} muxer numbers its files; put a number pattern in the name (part%03d.ts)`);
+    }
+    if (this.#kind === 'segments' && /[$%]/.test(stemOf(name).replace(/%v/g, '').replace(/%%/g, ''))) {
+      throw new ValidationError(`output_file ${JSON.stringify(basename(name))}: a playlist name may not contain $ or % (other than %v), as the muxer reads them as patterns`);
+    }
+  }
+
+  /**
+   * Without overwrite, files of the set this output writes (a sequence's
+   * numbered files; a playlist's segments, named after it) must not exist:
+   * found now, not after the encode.
+   */
+  async #checkSetNotPresent(): Promise<void> {
+    if (this.#kind !== 'sequence' && this.#kind !== 'segments') return;
+    const dir = dirname(this.#output);
+    const name = basename(this.#output);
+    const format = this.#format();
+    const numbered = this.#kind === 'sequence' || format === 'segment' || format === 'ssegment' || format === 'stream_segment';
+    const stem = stemOf(name);
+    const pattern = numbered
+      ? new RegExp(`^${name.split(/(%0?\d*d|%%)/).map((part) => (/^%0?\d*d$/.test(part) ? '\\d+' : part === '%%' ? '%' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`)
+      : new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[-_0-9]`);
+    const present = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n)).sort();
+    if (present.length) {
+      throw new ValidationError(`output_file: ${present.length} file${present.length === 1 ? '' : 's'} of this ${this.#kind === 'sequence' ? 'sequence' : 'set'} exist already in ${dir} (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''}) and overwrite is false`);
+    }
+  }
+
+  /**
+   * HLS with fMP4 segments and DASH name their init and media files the same
+   * whatever the playlist is called (`init.mp4`, `init-stream0.m4s`): two
+   * sets in one folder would overwrite each other's. The module names them
+   * after the playlist (those options are not for jobs to set).
+   */
+  #setNames(): ResolvedOutputMap[] {
+    if (this.#kind !== 'segments') return [];
+    const stem = stemOf(this.#output);
+    const format = this.#format() ?? (this.#output.toLowerCase().endsWith('.mpd') ? 'dash' : this.#output.toLowerCase().endsWith('.m3u8') ? 'hls' : undefined);
+    const fmp4 = this.#maps.some((m) => Object.entries(m.options ?? {}).some(([k, v]) => k === 'hls_segment_type' && String(v).toLowerCase() === 'fmp4'));
+    if (format === 'hls' && fmp4) return [{ options: { hls_fmp4_init_filename: `${stem}_init.mp4` } }];
+    if (format === 'dash') {
+      return [{ options: { init_seg_name: `${stem}-init-stream$RepresentationID$.$ext$`, media_seg_name: `${stem}-chunk-stream$RepresentationID$-$Number%05d$.$ext$` } }];
+    }
+    return [];
+  }
+
+  /**
+   * Check every source against the allowed roots and keep the real path
+   * for ffmpeg. Run again right before the encode: an earlier task (or
+   * anyone) may have swapped a folder for a symlink since validate.
+   */
+  async #checkSources(): Promise<void> {
+    const sources: string[] = [];
+    const names: string[] = [];
+    for (const [i, path] of this.#sourcePaths.entries()) {
+      if (this.#urls.has(i)) {
+        sources.push(path);
+        names.push(path);
+        continue;
+      }
+      sources.push(await this.paths.check(path, `sources[${i}]`));
+      names.push(this.paths.resolve(path));
+    }
+    this.#sources = sources;
+    this.#sourceNames = names;
   }
 
   /**
    * Every option value that names a file, folder, URL or protocol (also
    * inside filter graphs and encoder parameter strings) is checked against
-   * the allowed roots, or refused (see docs/modules.md); the argv is built
-   * from the resolved paths.
+   * the allowed roots, or refused (see docs/modules.md); the argv gets the
+   * real paths of this check. Run again right before the encode.
    */
-  async #reviewOptions(withSets: Parameters<typeof reviewFfmpegOptions>[1], policy: OptionPolicy): Promise<void> {
-    const review = reviewFfmpegOptions(this.data, withSets, policy);
+  async #checkOptionFiles(): Promise<void> {
+    const review = this.#review!;
     const resolved = new Map<string, string>();
+    const reads: string[] = [];
+    const writes: Array<{ field: string; path: string }> = [];
+    const media: Array<{ field: string; path: string }> = [];
     for (const ref of review.files) {
       const real = await this.paths.check(ref.path, ref.field);
       resolved.set(ref.field, real);
-      if (ref.access !== 'write') this.#optionReads.push(real);
-      if (ref.access !== 'read') this.#optionWrites.push({ field: ref.field, path: real });
+      // A two-pass log (read and written) is the task's own scratch state: neither a source nor a result.
+      if (ref.access === 'read') reads.push(real);
+      if (ref.access === 'write' || ref.access === 'unknown') writes.push({ field: ref.field, path: real });
+      if (ref.access === 'readwrite' || ref.access === 'unknown') {
+        const same = await findSameFile(real, this.#sourceCandidates());
+        if (same) throw new ValidationError(`${ref.field} names ${real}, which is the same file as ${same.field}; a source is never written`, { details: { field: ref.field } });
+      }
+      if (ref.media) media.push({ field: ref.field, path: real });
+    }
+    for (const written of writes) {
+      const same = await findSameFile(written.path, this.#sourceCandidates());
+      if (same) throw new ValidationError(`${written.field} names ${written.path}, which is the same file as ${same.field}; a source is never written`, { details: { field: written.field } });
     }
     const safe = review.apply(resolved);
     this.#inputOptions = safe.input_options;
     this.#maps = safe.output_maps;
+    this.#optionReads = reads;
+    this.#optionWrites = writes.filter((w) => !reads.includes(w.path));
+    this.#optionMedia = media;
+  }
+
+  /** Check the output path (again right before the encode) and compare it with the sources by real identity. */
+  async #checkOutput(): Promise<void> {
+    if (this.#kind === 'url') {
+      this.#output = this.#outputPath;
+      return;
+    }
+    if (this.#outputPath === '/dev/null') {
+      this.#output = '/dev/null';
+      return;
+    }
+    this.#output = await this.paths.check(this.#outputPath, 'output_file');
+    const same = await findSameFile(this.#output, this.#sourceCandidates());
+    if (same) {
+      throw new ValidationError(`output_file ${this.paths.resolve(this.#outputPath)} is the same file as ${same.field} (${this.#sourceNames[Number(same.field.slice(8, -1))]})`, {
+        details: { field: 'output_file' },
+      });
+    }
   }
 
   #sourceCandidates(): Array<{ path: string; field: string }> {
     return this.#sources.flatMap((path, i) => (this.#urls.has(i) ? [] : [{ path, field: `sources[${i}]` }]));
   }
 
+  /** A file a filter opens as media (movie, subtitles) is probed like a source: no playlists there either. */
+  async #probeMedia(media: { field: string; path: string }, phase: 'validate' | 'run'): Promise<void> {
+    const result = await probe(this.runner, this.#ffprobe, media.path, phase);
+    this.#refuseIndirect(result, media.field, media.path, phase);
+  }
+
+  #refuseIndirect(result: ProbeResult, field: string, path: string, phase: 'validate' | 'run'): void {
+    const refused = (result.format.format_name ?? '').split(',').find((name) => REFUSED_INPUT_FORMATS.has(name));
+    if (!refused) return;
+    const E = phase === 'validate' ? ValidationError : RunError;
+    throw new E(`${field}: ${path} is read by ffmpeg as "${refused}", which ${REFUSED_INPUT_FORMATS.get(refused)}; such sources are refused`, {
+      details: { field, format: refused },
+    });
+  }
+
   /** ffprobe a source; a playlist or other file that makes ffmpeg open further files is refused. */
   async #probe(i: number, phase: 'validate' | 'run'): Promise<ProbeResult> {
     const result = await probe(this.runner, this.#ffprobe, this.#sources[i]!, phase);
-    const refused = (result.format.format_name ?? '').split(',').find((name) => REFUSED_INPUT_FORMATS.has(name));
-    if (refused) {
-      const E = phase === 'validate' ? ValidationError : RunError;
-      throw new E(`sources[${i}]: ${this.#sources[i]} is read by ffmpeg as "${refused}", which ${REFUSED_INPUT_FORMATS.get(refused)}; such sources are refused`, {
-        details: { field: `sources[${i}]`, format: refused },
-      });
-    }
+    this.#refuseIndirect(result, `sources[${i}]`, this.#sourceNames[i]!, phase);
     return result;
   }
 
@@ -186,7 +312,7 @@ export class FfmpegTask implements TaskHandler {
   /** The exact argv ffmpeg gets (program first), writing to `outputPath`. */
   argv(outputPath = this.#direct() ? this.#output : join(dirname(this.#output), ATTEMPT_FOLDER, basename(this.#output))): string[] {
     const data = { ...this.data, input_options: this.#inputOptions, sources: this.#sources };
-    return [this.#ffmpeg, ...PROGRESS_ARGS, ...buildFfmpegArgs(data, this.#maps, outputPath)];
+    return [this.#ffmpeg, ...PROGRESS_ARGS, ...buildFfmpegArgs(data, [...this.#maps, ...this.#setNames()], outputPath)];
   }
 
   plan(): string[] {
@@ -209,10 +335,15 @@ export class FfmpegTask implements TaskHandler {
   }
 
   async run(): Promise<void> {
+    // Everything again, right before the encode: an earlier task may have replaced a source
+    // (stale probe) or swapped a folder for a symlink (stale path check) since validate.
+    await this.#checkSources();
+    await this.#checkOptionFiles();
+    await this.#checkOutput();
     const before = this.#maps.length;
-    for (const [i, source] of this.#sources.entries()) {
-      if (!this.#probes.has(i) && !this.#urls.has(i)) this.#probes.set(i, await this.#probe(i, 'run'));
-    }
+    this.#probes.clear();
+    for (const i of this.#sources.keys()) if (!this.#urls.has(i)) this.#probes.set(i, await this.#probe(i, 'run'));
+    for (const media of this.#optionMedia) await this.#probeMedia(media, 'run');
     this.#applyProbes();
     if (this.#maps.length !== before) for (const note of this.#notes) this.logger.info(note);
     const kind = this.#kind === 'sequence' || this.#kind === 'segments' ? this.#kind : 'file';
@@ -225,11 +356,12 @@ export class FfmpegTask implements TaskHandler {
 
     let parser = new FfmpegProgressParser(totals);
     const report: EncodeReport = {};
+    let stderr: readonly string[] = [];
     for (let attempt = 0; ; attempt++) {
       if (claim?.folder) await emptyFolder(claim.folder);
       parser = new FfmpegProgressParser(totals);
       try {
-        await this.runner.run(argv[0]!, argv.slice(1), {
+        const done = await this.runner.run(argv[0]!, argv.slice(1), {
           cwd: this.scratch,
           onStdoutLine: (line) => {
             if (line.startsWith('frame=')) report.frames = Number(line.slice(6));
@@ -242,6 +374,7 @@ export class FfmpegTask implements TaskHandler {
           },
           stderrTailLines: 20,
         });
+        stderr = done.stderrTail;
         break;
       } catch (error) {
         if (!(error instanceof ProcessError) || error.isCanceled || error.timedOut) throw error;
@@ -258,25 +391,42 @@ export class FfmpegTask implements TaskHandler {
         });
       }
     }
-    if (claim) await this.#promote(claim, report);
+    if (claim) await this.#promote(claim, report, stderr);
     this.progress.report(parser.succeeded());
   }
 
-  /** Check what ffmpeg wrote against what it reported, then move it into place. */
-  async #promote(claim: OutputClaim, report: EncodeReport): Promise<void> {
+  /**
+   * Check what ffmpeg wrote against what it reported, then move it into
+   * place. ffmpeg 5.1 exits 0 on some write errors (a full disk while
+   * writing the trailer): a failed check then quotes ffmpeg's own error line.
+   */
+  async #promote(claim: OutputClaim, report: EncodeReport, stderr: readonly string[]): Promise<void> {
     if (claim.direct) {
       await claim.promote();
       return;
     }
-    await claim.promote(async (files) => {
-      if (this.#kind === 'sequence') verifySequence(files, report);
-      else if (this.#kind === 'file') await verifyEncode(this.runner, this.#ffprobe, files[0]!, report);
-      else await verifyEncode(this.runner, this.#ffprobe, claim.path, {});
-    });
+    try {
+      await claim.promote(async (files) => {
+        if (this.#kind === 'sequence') verifySequence(files, report);
+        else if (this.#kind === 'file') await verifyEncode(this.runner, this.#ffprobe, files[0]!, report);
+        else await verifySegments(this.runner, this.#ffprobe, files, this.#output);
+      });
+    } catch (error) {
+      const said = stderr.map((l) => l.trim()).find((l) => /error|no space|failed/i.test(l));
+      if (said && error instanceof Error && (error as { code?: string }).code === ErrorCodes.OUTPUT_UNVERIFIED) error.message += `; ffmpeg said: ${said}`;
+      throw error;
+    }
   }
 }
 
 /** Remove what a failed try left in the attempt's own folder, before the next try. */
 async function emptyFolder(folder: string): Promise<void> {
   for (const name of await readdir(folder).catch(() => [] as string[])) await rm(join(folder, name), { recursive: true, force: true });
+}
+
+/** `index` of `index.m3u8`. */
+function stemOf(path: string): string {
+  const name = basename(path);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
 }

@@ -43,6 +43,8 @@ export interface OptionFileRef {
   kind: FileKind;
   /** Why this value is taken for a file. */
   reason: string;
+  /** ffmpeg opens it as a media input with format detection: probe it like a source (see `FileOption.media`). */
+  media?: boolean;
   /**
    * True: {@link OptionReview.apply} puts the resolved absolute path in its
    * place (ffmpeg runs in a scratch folder, so a relative path would mean
@@ -133,7 +135,12 @@ export function reviewPathField(value: string, field: string, policy: OptionPoli
   let scheme: string | undefined;
   if (value === '-') scheme = 'pipe';
   else if (/^subfile,/i.test(value)) scheme = 'subfile';
-  else scheme = /^([A-Za-z0-9+._-]+):/.exec(value)?.[1]?.toLowerCase();
+  else {
+    // Only a protocol ffmpeg knows (or one the worker allows) makes a URL: "Alien: Romulus.mkv" is a file name.
+    // The module hands ffmpeg absolute paths, so ffmpeg never reads a prefix of a file name as a protocol.
+    const prefix = /^([A-Za-z0-9+._-]+):/.exec(value)?.[1]?.toLowerCase();
+    if (prefix !== undefined && (protocolOf(value) !== undefined || prefix.split('+').every((part) => allowed.has(part)))) scheme = prefix;
+  }
   if (scheme === undefined) return { kind: 'path', path: value };
   if (!scheme.split('+').every((part) => allowed.has(part))) {
     fail(field, `${JSON.stringify(value)} is a ${scheme === 'pipe' && value === '-' ? 'pipe (-)' : `"${scheme}:" URL`}, not a file; protocols must be allowed by name in the worker config (settings.ffmpeg.allowed_protocols)`);
@@ -155,21 +162,21 @@ class Reviewer {
     return scheme.split('+').every((part) => this.#allowed.has(part));
   }
 
-  #ref(field: string, path: string, access: Access | 'unknown', kind: FileKind, reason: string, rewrite: boolean, encode: (s: string) => string, prefix = ''): Piece {
+  #ref(field: string, path: string, access: Access | 'unknown', kind: FileKind, reason: string, rewrite: boolean, encode: (s: string) => string, prefix = '', media = false): Piece {
     if (path.includes('\0')) fail(field, 'contains a NUL byte');
-    const ref: OptionFileRef = { field, path, access, kind, reason, rewrite };
+    const ref: OptionFileRef = { field, path, access, kind, reason, rewrite, ...(media ? { media } : {}) };
     this.files.push(ref);
     return { ref, prefix, encode };
   }
 
   /** A value that may be a URL: refused unless allowed; an allowed `file:` URL is a path again. */
-  #url(field: string, value: string, scheme: string, access: Access | 'unknown', kind: FileKind, reason: string, encode: (s: string) => string, rewrite = true): Piece[] {
+  #url(field: string, value: string, scheme: string, access: Access | 'unknown', kind: FileKind, reason: string, encode: (s: string) => string, rewrite = true, media = false): Piece[] {
     if (!this.#protocolAllowed(scheme)) {
       fail(field, `${JSON.stringify(value)} uses the "${scheme}:" protocol, which the worker does not allow (settings.ffmpeg.allowed_protocols)`);
     }
     if (scheme === 'file') {
       const path = value.slice('file:'.length);
-      return [this.#ref(field, path, access, kind, reason, rewrite, encode, 'file:')];
+      return [this.#ref(field, path, access, kind, reason, rewrite, encode, 'file:', media)];
     }
     this.urls.push({ field, url: value, protocol: scheme });
     return [encode === identity ? value : encode(value)];
@@ -181,8 +188,8 @@ class Reviewer {
     if (value === '') fail(field, 'needs a value');
     if (value === '-') fail(field, `"-" is a pipe, not a file (${option.reason})`);
     const scheme = protocolOf(value);
-    if (scheme) return this.#url(field, value, scheme, option.access, option.kind, option.reason, encode);
-    return [this.#ref(field, value, option.access, option.kind, option.reason, true, encode)];
+    if (scheme) return this.#url(field, value, scheme, option.access, option.kind, option.reason, encode, true, option.media === true);
+    return [this.#ref(field, value, option.access, option.kind, option.reason, true, encode, '', option.media === true)];
   }
 
   /** The safety net for values not in the tables. */

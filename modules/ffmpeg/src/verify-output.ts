@@ -48,11 +48,14 @@ export async function verifyEncode(runner: ProcessRunner, ffprobe: string, file:
     const tail = (error as { stderrTail?: string[] }).stderrTail?.filter((l) => l.trim()).at(-1) ?? (error as Error).message;
     throw unverified(`output_file: ffprobe cannot read the encode (${basename(file)}): ${tail}; not promoted`, { path: file });
   }
-  const doc = JSON.parse(lines.join('\n') || '{}') as { streams?: CountedStream[]; format?: { duration?: string } };
+  const doc = JSON.parse(lines.join('\n') || '{}') as { streams?: CountedStream[]; format?: { duration?: string; format_name?: string } };
   const streams = doc.streams ?? [];
   if (!streams.length) throw unverified(`output_file: the encode (${basename(file)}) has no streams; not promoted`, { path: file });
 
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  // A single image (image2 with -update, png_pipe, jpeg_pipe...) keeps one frame of the many encoded: nothing to count.
+  const image = /(^|,)(image2|\w+_pipe)(,|$)/.test(doc.format?.format_name ?? '');
+  if (image) return;
   if (video && report.frames && report.frames > 0 && video.nb_read_packets !== undefined) {
     const got = Number(video.nb_read_packets);
     if (Math.abs(got - report.frames) > 1) {
@@ -67,6 +70,16 @@ export async function verifyEncode(runner: ProcessRunner, ffprobe: string, file:
       throw unverified(`output_file: the encode lasts ${duration.toFixed(3)} s but ffmpeg reported writing ${report.outSeconds.toFixed(3)} s; not promoted`, { path: file, duration, reported: report.outSeconds });
     }
   }
+}
+
+/**
+ * A set of segments (HLS, DASH, segment muxer): the files are named by the
+ * muxer (`part%03d.ts`, `out_%v.m3u8`, ...), so the playlist named like the
+ * target is read back when there is one, else the last file written.
+ */
+export async function verifySegments(runner: ProcessRunner, ffprobe: string, files: readonly string[], target: string): Promise<void> {
+  const pick = files.find((f) => basename(f) === basename(target)) ?? [...files].sort().at(-1);
+  if (pick) await verifyEncode(runner, ffprobe, pick, {});
 }
 
 /** A numbered sequence must hold one file per frame ffmpeg reported. */

@@ -2,7 +2,7 @@ import { RunError, type ProcessRunner } from '@sisyphus/core';
 import type { IdentifiedTrack } from './build-args.js';
 
 interface Identification {
-  container?: { recognized?: boolean; supported?: boolean; type?: string; properties?: { duration?: number } };
+  container?: { recognized?: boolean; supported?: boolean; type?: string; properties?: { duration?: number; playlist?: boolean; playlist_file?: string[] } };
   tracks?: IdentifiedTrack[];
   errors?: string[];
 }
@@ -18,6 +18,11 @@ export interface Identified {
   tracks: IdentifiedTrack[];
   /** Container duration in seconds (mkvmerge reports nanoseconds). */
   seconds?: number;
+  /**
+   * A playlist (Blu-ray MPLS, recognised by content whatever the name) makes
+   * mkvmerge read these files instead: each must be checked like a source.
+   */
+  playlistFiles?: string[];
 }
 
 /** Identify `file` with `mkvmerge -J`; a file mkvmerge cannot read is a RunError naming it. */
@@ -36,7 +41,8 @@ export async function identifyFile(runner: ProcessRunner, mkvmerge: string, file
   }
   const tracks = (doc.tracks ?? []).map((t) => ({ id: t.id, type: t.type, ...(t.codec ? { codec: t.codec } : {}) }));
   const ns = doc.container.properties?.duration;
-  return { tracks, ...(typeof ns === 'number' && ns > 0 ? { seconds: ns / 1e9 } : {}) };
+  const playlist = doc.container.properties?.playlist ? (doc.container.properties.playlist_file ?? []) : undefined;
+  return { tracks, ...(typeof ns === 'number' && ns > 0 ? { seconds: ns / 1e9 } : {}), ...(playlist ? { playlistFiles: playlist } : {}) };
 }
 
 /** The tracks of `file` (see {@link identifyFile}). */

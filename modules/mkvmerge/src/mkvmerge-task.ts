@@ -21,7 +21,7 @@ import {
 import { resolveAttachments } from './attachments.js';
 import { buildMkvmergeArgs, type IdentifiedTrack } from './build-args.js';
 import { parseGuiLine } from './gui-output.js';
-import { describeTracks, identifyFile } from './identify.js';
+import { describeTracks, identifyFile, type Identified } from './identify.js';
 import type { MkvmergeData, MkvmergeSettings } from './mkvmerge-schema.js';
 import { checkEmbeddedFiles, outputKind, reviewMkvmergeOptions, type MkvFileReference } from './option-policy.js';
 import { verifyMux, type ExpectedMux } from './verify-output.js';
@@ -56,6 +56,8 @@ export class MkvmergeTask implements TaskHandler {
   #optionFiles: Record<string, string> = {};
   #refs: MkvFileReference[] = [];
   #inputs: string[] = [];
+  /** Tracks of sources identified at validate (those that existed then), by source index. */
+  readonly #identified: IdentifiedTrack[][] = [];
 
   constructor(
     @inject(TOKENS.TaskData) private readonly data: MkvmergeData,
@@ -73,16 +75,6 @@ export class MkvmergeTask implements TaskHandler {
     this.#mkvmerge = await requireExecutable('mkvmerge', this.settings.mkvmerge, 'settings.mkvmerge.mkvmerge', 'install mkvtoolnix or set settings.mkvmerge.mkvmerge');
   }
 
-  /** Check an input path; it must exist or be written by an earlier task. Returns the resolved path. */
-  async #checkInput(path: string, field: string): Promise<string> {
-    const real = await this.paths.check(path, field);
-    const abs = this.paths.resolve(path);
-    if (!(await exists(abs)) && !this.earlier.producedEarlier(abs) && !this.earlier.producedEarlier(real)) {
-      throw new ValidationError(`${field}: ${abs} does not exist (and no earlier task of the job writes it)`);
-    }
-    return abs;
-  }
-
   async validate(): Promise<void> {
     const { data } = this;
     const seen = new Set<string>();
@@ -96,61 +88,97 @@ export class MkvmergeTask implements TaskHandler {
     }
     // Every option against mkvmerge's table; what they name, against the roots.
     this.#refs = reviewMkvmergeOptions(data).files;
-    const inputs: Array<{ path: string; field: string }> = [];
-    const sources = [];
-    for (const [i, s] of data.sources.entries()) {
-      const field = `sources[${i}].filename`;
-      const filename = await this.#checkInput(s.filename, field);
-      await this.#checkPlaylist(filename, field);
-      sources.push({ ...s, filename });
-      inputs.push({ path: filename, field });
-    }
-    const attachments = [];
-    for (const [i, a] of (data.attachments ?? []).entries()) {
-      const field = `attachments[${i}].filename`;
-      const filename = await this.#checkInput(a.filename, field);
-      attachments.push({ ...a, filename });
-      inputs.push({ path: filename, field });
-    }
-    const dirs = [];
-    for (const [i, d] of (data.attachment_directories ?? []).entries()) dirs.push(await this.#checkInput(d, `attachment_directories[${i}]`));
-    for (const ref of this.#refs) {
-      const real = ref.access === 'read' ? await this.#checkInput(ref.value, ref.field).then(() => this.paths.check(ref.value, ref.field)) : await this.paths.check(ref.value, ref.field);
-      this.#optionFiles[ref.field] = real;
-      if (ref.access === 'read') inputs.push({ path: real, field: ref.field });
-      if (ref.xml && (await exists(real))) await checkEmbeddedFiles(real, ref.field, 'validate');
-    }
-    await this.paths.check(data.output_file, 'output_file');
-    this.#output = this.paths.resolve(data.output_file);
     this.#kind = outputKind(data);
-    const same = await findSameFile(this.#output, inputs);
-    if (same) throw new ValidationError(`output_file ${this.#output} is the same file as ${same.field} (${same.path})`, { details: { field: 'output_file' } });
-    for (const ref of this.#refs.filter((r) => r.access === 'write')) {
-      const hit = await findSameFile(this.#optionFiles[ref.field]!, inputs);
-      if (hit) throw new ValidationError(`${ref.field} names ${this.#optionFiles[ref.field]}, which is the same file as ${hit.field}; an input is never written`);
+    const inputs = await this.#checkPaths('validate');
+    for (const input of inputs) {
+      if (!(await exists(input.path)) && !this.earlier.producedEarlier(input.path) && !this.earlier.producedEarlier(this.paths.resolve(input.given))) {
+        throw new ValidationError(`${input.field}: ${this.paths.resolve(input.given)} does not exist (and no earlier task of the job writes it)`);
+      }
+    }
+    for (const ref of this.#refs) {
+      const path = this.#optionFiles[ref.field]!;
+      if (ref.xml && (await exists(path))) await checkEmbeddedFiles(path, ref.field, 'validate');
+    }
+    // Sources that exist already are identified now: a track id they lack, or a playlist naming files
+    // outside the roots, is found before any task runs (sources an earlier task writes are identified at run).
+    for (const [i, source] of this.#data.sources.entries()) {
+      if (!(await exists(source.filename))) continue;
+      const found = await identifyFile(this.runner, this.#mkvmerge, source.filename).catch((error: Error) => {
+        throw new ValidationError(`sources[${i}].filename: ${error.message}`, { cause: error });
+      });
+      await this.#checkPlaylist(found, `sources[${i}].filename`);
+      this.#checkTracks(i, found.tracks, ValidationError);
+      this.#identified[i] = found.tracks;
     }
     await this.files.check(this.#output, 'output_file');
-    this.#inputs = inputs.map((i) => i.path);
-    this.#data = { ...data, sources, attachments, attachment_directories: dirs, output_file: this.#output };
     // Attachments that exist already get their MIME type checked now, not after an encode.
     const ready = [];
-    for (const [i, a] of attachments.entries()) if (await exists(a.filename)) ready.push({ ...a, path: a.filename, field: `attachments[${i}]` });
+    for (const [i, a] of (this.#data.attachments ?? []).entries()) if (await exists(a.filename)) ready.push({ ...a, path: a.filename, field: `attachments[${i}]` });
     await resolveAttachments(ready, [], this.logger, 'validate');
   }
 
-  /** A Blu-ray playlist makes mkvmerge read `../STREAM/*.m2ts`: that folder must be inside the roots too. */
-  async #checkPlaylist(filename: string, field: string): Promise<void> {
-    if (!/\.mpls$/i.test(filename)) return;
-    await this.paths.check(join(dirname(dirname(filename)), 'STREAM'), `${field} (its ../STREAM folder)`);
+  /**
+   * Check every path the task uses against the allowed roots (sources,
+   * attachments, attachment folders, files options name, the output) and
+   * keep the real paths for mkvmerge; the output must not be an input.
+   * Run at validate and again right before the mux: an earlier task (or
+   * anyone) may have swapped a folder for a symlink in between.
+   */
+  async #checkPaths(phase: 'validate' | 'run'): Promise<Array<{ path: string; given: string; field: string }>> {
+    const { data } = this;
+    const inputs: Array<{ path: string; given: string; field: string }> = [];
+    const check = async (given: string, field: string) => {
+      const path = await this.paths.check(given, field);
+      inputs.push({ path, given, field });
+      return path;
+    };
+    const sources = [];
+    for (const [i, s] of data.sources.entries()) sources.push({ ...s, filename: await check(s.filename, `sources[${i}].filename`) });
+    const attachments = [];
+    for (const [i, a] of (data.attachments ?? []).entries()) attachments.push({ ...a, filename: await check(a.filename, `attachments[${i}].filename`) });
+    const dirs = [];
+    for (const [i, d] of (data.attachment_directories ?? []).entries()) dirs.push(await check(d, `attachment_directories[${i}]`));
+    const optionFiles: Record<string, string> = {};
+    for (const ref of this.#refs) {
+      if (ref.access === 'read') optionFiles[ref.field] = await check(ref.value, ref.field);
+      else optionFiles[ref.field] = await this.paths.check(ref.value, ref.field);
+    }
+    const output = await this.paths.check(data.output_file, 'output_file');
+    const E = phase === 'validate' ? ValidationError : RunError;
+    const same = await findSameFile(output, inputs);
+    if (same) throw new E(`output_file ${this.paths.resolve(data.output_file)} is the same file as ${same.field} (${this.paths.resolve(same.given)})`, { details: { field: 'output_file' } });
+    for (const ref of this.#refs.filter((r) => r.access === 'write')) {
+      const hit = await findSameFile(optionFiles[ref.field]!, inputs);
+      if (hit) throw new E(`${ref.field} names ${optionFiles[ref.field]}, which is the same file as ${hit.field}; an input is never written`);
+    }
+    this.#output = output;
+    this.#optionFiles = optionFiles;
+    this.#inputs = inputs.map((i) => i.path);
+    this.#data = { ...data, sources, attachments, attachment_directories: dirs, output_file: output };
+    return inputs;
+  }
+
+  /** A playlist makes mkvmerge read the files it lists (found by content, whatever the name): each must be inside the roots. */
+  async #checkPlaylist(found: Identified, field: string): Promise<void> {
+    for (const [n, file] of (found.playlistFiles ?? []).entries()) await this.paths.check(file, `${field} (playlist item ${n + 1})`);
+  }
+
+  #checkTracks(sourceIndex: number, tracks: readonly IdentifiedTrack[], E: typeof ValidationError | typeof RunError): void {
+    for (const [i, t] of this.#data.tracks.entries()) {
+      if (t.source !== sourceIndex || tracks.some((x) => x.id === t.track)) continue;
+      throw new E(`tracks[${i}]: source ${t.source} (${this.#data.sources[t.source]!.filename}) has no track ${t.track}; its tracks are ${describeTracks(tracks)}`);
+    }
   }
 
   plan(): string[] {
     const order = this.#data.tracks.map((t) => `${t.source}:${t.track}`).join(',');
     const writing = join(dirname(this.#output), ATTEMPT_FOLDER, basename(this.#output));
-    return [
-      `mkvmerge -J each source, then: ${formatCommand([this.#mkvmerge, '--gui-mode', '--output', writing, '...', '--track-order', order])}`,
-      `then read it back with mkvmerge -J and rename it -> ${this.#output}`,
-    ];
+    const known = this.#data.sources.every((_, i) => this.#identified[i]);
+    // With every source identified now, the exact command (attachment MIME types are told at run).
+    const command = known && !(this.#data.attachments?.length || this.#data.attachment_directories?.length)
+      ? formatCommand([this.#mkvmerge, ...buildMkvmergeArgs(this.#data, this.#identified, [], writing, this.#optionFiles)])
+      : `mkvmerge -J each source, then: ${formatCommand([this.#mkvmerge, '--gui-mode', '--output', writing, '...', '--track-order', order])}`;
+    return [command, `then read it back with mkvmerge -J and rename it -> ${this.#output}`];
   }
 
   outputs(): string[] {
@@ -162,19 +190,16 @@ export class MkvmergeTask implements TaskHandler {
   }
 
   async run(): Promise<void> {
+    await this.#checkPaths('run');
     const data = this.#data;
     const identified: IdentifiedTrack[][] = [];
     const durations: Array<number | undefined> = [];
-    for (const source of data.sources) {
+    for (const [i, source] of data.sources.entries()) {
       const found = await identifyFile(this.runner, this.#mkvmerge, source.filename);
+      await this.#checkPlaylist(found, `sources[${i}].filename`);
       identified.push(found.tracks);
       durations.push(found.seconds);
-    }
-    for (const [i, t] of data.tracks.entries()) {
-      const tracks = identified[t.source]!;
-      if (!tracks.some((x) => x.id === t.track)) {
-        throw new RunError(`tracks[${i}]: source ${t.source} (${data.sources[t.source]!.filename}) has no track ${t.track}; its tracks are ${describeTracks(tracks)}`);
-      }
+      this.#checkTracks(i, found.tracks, RunError);
     }
     const attachments = await resolveAttachments(
       (data.attachments ?? []).map((a, i) => ({ ...a, path: a.filename, field: `attachments[${i}]` })),
@@ -242,20 +267,25 @@ export class MkvmergeTask implements TaskHandler {
     const data = this.#data;
     let tracks = 0;
     const contributing = new Set<number>();
+    let whole = true;
     for (const [index, source] of data.sources.entries()) {
       const listed = data.tracks.filter((t) => t.source === index);
       const all = identified[index] ?? [];
+      let taken = 0;
       for (const [type, option] of Object.entries(COPY_ALL)) {
         const copyAll = source.options?.[option];
-        const count = copyAll !== undefined && copyAll !== false ? all.filter((t) => t.type === type).length : listed.filter((t) => all.find((x) => x.id === t.track)?.type === type).length;
-        tracks += count;
-        if (count) contributing.add(index);
+        taken += copyAll !== undefined && copyAll !== false ? all.filter((t) => t.type === type).length : listed.filter((t) => all.find((x) => x.id === t.track)?.type === type).length;
       }
+      tracks += taken;
+      if (!taken) continue;
+      contributing.add(index);
+      // A source of which only some tracks are taken may give a shorter output (its audio ran longer): no length to expect.
+      if (taken !== all.length) whole = false;
     }
     const keys = [data.options, ...data.sources.map((s) => s.options), ...data.tracks.map((t) => t.options)].flatMap((o) => Object.keys(o ?? {}));
     const timed = keys.some((k) => TIMING_OPTIONS.has(k));
     const lengths = [...contributing].map((i) => durations[i]);
-    const seconds = !timed && lengths.length && lengths.every((l) => l !== undefined) ? Math.max(...(lengths as number[])) : undefined;
+    const seconds = whole && !timed && lengths.length && lengths.every((l) => l !== undefined) ? Math.max(...(lengths as number[])) : undefined;
     return { tracks, ...(seconds !== undefined ? { seconds } : {}) };
   }
 }

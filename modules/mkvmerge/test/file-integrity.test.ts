@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, claimPathFor } from '@sisyphus/core';
+import { ErrorCodes, claimPathFor, createEngine } from '@sisyphus/core';
 import { runTask } from '@sisyphus/core/testing';
 import { mkvmergeModule } from '@sisyphus/module-mkvmerge';
 
@@ -139,5 +140,64 @@ describe('mkvmerge: files are never damaged', () => {
     } finally {
       await execa('umount', [share]);
     }
+  });
+
+  it('a Blu-ray playlist (recognised by content, whatever its name) whose clips lie outside the roots is refused at validate', async () => {
+    const bd = await mkdtemp(join(dir, 'bd-'));
+    await mkdir(join(bd, 'STREAM'));
+    await mkdir(join(bd, 'PLAYLIST'));
+    await writeFile(join(bd, 'index.bdmv'), '');
+    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', join(bd, 'STREAM', '00001.m2ts')]);
+    const media = join(bd, 'media');
+    await mkdir(media);
+    // A 106-byte MPLS naming clip 00001 (the bytes an attacker can make any encode write).
+    await writeFile(join(media, 'x.mkv'), Buffer.from('TVBMUzAyMDAAAAAoAAAAZAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAMDAwMDAxTTJUUwABAAAAAAAAAg9YAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==', 'base64'));
+    const { result } = await runTask(mkvmergeModule, { sources: [{ filename: join(media, 'x.mkv') }], tracks: [{ source: 0, track: 0 }], output_file: join(media, 'out.mkv') }, { allowedRoots: [media] });
+    expect(result.code).toBe(ErrorCodes.PATH_NOT_ALLOWED);
+    expect(result.message.startsWith('sources[0].filename (playlist item 1) ')).toBe(true);
+    expect(await readdir(media)).toEqual(['x.mkv']);
+  });
+
+  it('split parts named like the source (part-002.mkv) are not promoted over it; the source is unchanged', async () => {
+    const d = await out();
+    const part = join(d, 'part-002.mkv');
+    await copyFile(source, part);
+    const before = await readFile(part);
+    const { result } = await runTask(mkvmergeModule, job(join(d, 'part.mkv'), { sources: [{ filename: part }], options: { split: 'duration:00:00:00.5' } }));
+    expect(result.code).toBe(ErrorCodes.RUN);
+    expect(result.message).toBe(`output_file: the result would replace ${part}, which is one of this task's inputs; nothing was promoted`);
+    expect((await readFile(part)).equals(before)).toBe(true);
+  });
+
+  it('an attachment folder swapped for a symlink to outside between validate and run is refused at run', async () => {
+    const d = await out();
+    const fonts = join(d, 'fonts');
+    await mkdir(fonts);
+    const elsewhere = await mkdtemp(join(tmpdir(), 'sis-outside-'));
+    await writeFile(join(elsewhere, 'secret.txt'), 'secret');
+    try {
+      const engine = createEngine({ modules: [mkvmergeModule], allowedRoots: [dir] });
+      engine.on('task:phase', (e) => {
+        if (e.phase === 'validate' && e.status === 'end') {
+          execFileSync('mv', [fonts, `${fonts}-old`]);
+          execFileSync('ln', ['-s', elsewhere, fonts]);
+        }
+      });
+      const result = await engine.run({ job_title: 'swap', tasks: [{ module: 'mkvmerge', data: job(join(d, 'o.mkv'), { attachment_directories: [fonts] }) }] });
+      expect(result.code).toBe(ErrorCodes.PATH_NOT_ALLOWED);
+      expect(result.phase).toBe('run');
+      expect(result.message.startsWith('attachment_directories[0] ')).toBe(true);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('taking only some tracks (video of a source whose audio runs longer) is a legitimate shorter mux, not a truncation', async () => {
+    const d = await out();
+    const uneven = join(d, 'uneven.mkv');
+    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10:duration=1', '-f', 'lavfi', '-i', 'sine=duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', uneven]);
+    const { result } = await runTask(mkvmergeModule, job(join(d, 'video-only.mkv'), { sources: [{ filename: uneven }], tracks: [{ source: 0, track: 0 }] }));
+    expect(result.completed, result.message).toBe(true);
+    expect((await identify(join(d, 'video-only.mkv'))).tracks).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,13 +223,13 @@ describe('validation', () => {
     expect(await check({ ...ok, output_file: join(d, 'in.mkv') })).toBe(`output_file ${join(d, 'in.mkv')} is the same file as sources[0].filename (${join(d, 'in.mkv')})`);
   });
 
-  it('plans the command with the partial file and the track order', async () => {
+  it('plans the exact command when the sources exist (identified at validate), else the shape of it', async () => {
     const d = await temp();
-    await writeFile(join(d, 'in.mkv'), '');
+    await copyFile(sample, join(d, 'in.mkv'));
     const plan = await planTask(mkvmergeModule, { ...ok, tracks: [{ source: 0, track: 2 }, { source: 0, track: 0 }] }, { cwd: d });
     const line = plan.tasks[0]!.plan;
     expect(line).toHaveLength(2);
-    expect(line[0]).toContain(`--output ${join(d, '.sisyphus-tmp-XXXXXXXXXXXX', 'out.mkv')} ... --track-order 0:2,0:0`);
+    expect(line[0]).toMatch(new RegExp(`^/\\S+/mkvmerge --gui-mode --output ${join(d, '.sisyphus-tmp-XXXXXXXXXXXX', 'out.mkv')} --video-tracks 0 --audio-tracks 2 --no-subtitles ${join(d, 'in.mkv')} --track-order 0:2,0:0$`));
     expect(line[1]).toBe(`then read it back with mkvmerge -J and rename it -> ${join(d, 'out.mkv')}`);
   });
 });
@@ -325,15 +325,16 @@ describe('running mkvmerge', () => {
     expect(await leftovers(d)).toEqual([]);
   });
 
-  it('a track the source does not have is a RunError naming the source and listing its tracks', async () => {
+  it('a track the source does not have is an error naming the source and listing its tracks', async () => {
     const d = await temp();
     const { result } = await runTask(mkvmergeModule, {
       sources: [{ filename: sample }],
       tracks: [{ source: 0, track: 0 }, { source: 0, track: 9 }],
       output_file: join(d, 'out.mkv'),
     });
-    expect(result.code).toBe(ErrorCodes.RUN);
-    expect(result.phase).toBe('run');
+    // The source exists: identified at validate, before anything runs.
+    expect(result.code).toBe(ErrorCodes.VALIDATION);
+    expect(result.phase).toBe('validate');
     expect(result.message).toBe(
       `tracks[1]: source 0 (${sample}) has no track 9; its tracks are ` +
         '0 video (AVC/H.264/MPEG-4p10), 1 audio (AAC), 2 audio (AAC), 3 audio (AAC), 4 subtitles (SubRip/SRT), 5 subtitles (SubRip/SRT)',
@@ -341,13 +342,13 @@ describe('running mkvmerge', () => {
     expect(await readdir(d)).toEqual([]);
   });
 
-  it('a source mkvmerge cannot read is a RunError naming it', async () => {
+  it('a source mkvmerge cannot read is an error naming it, found at validate', async () => {
     const d = await temp();
     const junk = join(d, 'junk.mkv');
     await writeFile(junk, BLOB);
     const { result } = await runTask(mkvmergeModule, { sources: [{ filename: junk }], tracks: [{ source: 0, track: 0 }], output_file: join(d, 'out.mkv') });
-    expect(result.code).toBe(ErrorCodes.RUN);
-    expect(result.message).toMatch(new RegExp(`^mkvmerge cannot read ${junk}: `));
+    expect(result.code).toBe(ErrorCodes.VALIDATION);
+    expect(result.message).toMatch(new RegExp(`^sources\\[0\\]\\.filename: mkvmerge cannot read ${junk}: `));
   });
 
   it.each([

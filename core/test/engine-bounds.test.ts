@@ -86,6 +86,20 @@ describe('every phase is bounded', () => {
   });
 });
 
+describe('a module can say what it is doing', () => {
+  it('work labelled with ctx.activity.during is named when the task times out', async () => {
+    const copier = defineModule({
+      name: 'copier',
+      schema: Type.Object({ file: Type.String() }),
+      setup: (ctx) => ({ run: () => ctx.activity.during(`copying ${ctx.data.file}`, new Promise(() => undefined)) }),
+    });
+    const engine = createEngine({ modules: [copier], taskTimeoutMs: 300, phaseTimeoutMs: 60_000 });
+    const result = await engine.run({ job_title: 'slow copy', tasks: [{ module: 'copier', data: { file: '/mnt/share/a.mkv' } }] });
+    expect(result.code).toBe(ErrorCodes.TIMEOUT);
+    expect(result.message).toBe('task timed out after 0.3 s (still running: copying /mnt/share/a.mkv)');
+  });
+});
+
 /** A module that declares what it reads, writes and removes, and does nothing. */
 const declares = defineModule({
   name: 'declares',

@@ -1,2 +1,2 @@
 export { TOKENS, type Token } from './tokens.js';
-export type { Logger, LogLevel, Progress, ProgressReporter, TaskInfo, TaskContext, JobOutputs } from './services.js';
+export type { Logger, LogLevel, Progress, ProgressReporter, TaskActivity, TaskInfo, TaskContext, JobOutputs } from './services.js';

@@ -41,6 +41,18 @@ export interface Progress {
   info?: Record<string, unknown>;
 }
 
+/**
+ * What the task is doing right now, for a timeout's message. The process
+ * runner and the path guard record their commands and paths themselves; a
+ * module labels its own slow work (a copy over a network share) with
+ * {@link TaskActivity.during}, so a timed-out phase names the file:
+ * `task timed out after 60 s (still running: copying /mnt/share/a.mkv)`.
+ */
+export interface TaskActivity {
+  /** Keep `label` as the task's activity while `work` runs; resolves or rejects with it. */
+  during<T>(label: string, work: Promise<T>): Promise<T>;
+}
+
 /** Reports progress of the current task; becomes a `progress` event. */
 export interface ProgressReporter {
   report(progress: Progress): void;
@@ -96,6 +108,8 @@ export interface TaskContext<Data = Record<string, unknown>, Settings = Record<s
   workspace: string;
   /** Scratch folder shared by every task of the job (e.g. a two-pass log), removed when the job ends. */
   jobWorkspace: string;
+  /** Label slow work so that a timeout names it. */
+  activity: TaskActivity;
   /**
    * Where outputs are written: `claim(target)` gives a private path to
    * write, `promote()` verifies it and renames it into place. Outputs not

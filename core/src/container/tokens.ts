@@ -24,6 +24,8 @@ export const TOKENS = {
   JobWorkspace: Symbol.for('sisyphus:job-workspace'),
   /** {@link OutputFiles}: claim, verify and promote output files (every module writes its outputs through it). */
   OutputFiles: Symbol.for('sisyphus:output-files'),
+  /** {@link TaskActivity}: label slow work so that a timeout's message names it. */
+  Activity: Symbol.for('sisyphus:activity'),
   /** The task's AbortSignal: fires on cancel or timeout. */
   AbortSignal: Symbol.for('sisyphus:abort-signal'),
   /** This module's settings from the worker configuration (`settings.<module>`). */

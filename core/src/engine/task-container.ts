@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DependencyContainer } from '../container/di.js';
 import { TOKENS } from '../container/tokens.js';
-import type { JobOutputs, Logger, LogLevel, Progress, TaskContext, TaskInfo } from '../container/services.js';
+import type { JobOutputs, Logger, LogLevel, Progress, TaskActivity, TaskContext, TaskInfo } from '../container/services.js';
 import { createProcessRunner, type ProcessRunner } from '../process/process-runner.js';
 import { formatCommand } from '../process/format-command.js';
 import type { DataStore } from '../data/data-store.js';
@@ -108,6 +108,7 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     return shared;
   };
   const progress = { report: input.progress };
+  const activity: TaskActivity = { during: (label, work) => tracked(input.activity, label, work) };
   const context: TaskContext = {
     data: input.data,
     settings: input.settings,
@@ -123,6 +124,7 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     get jobWorkspace() {
       return jobWorkspace();
     },
+    activity,
     get outputFiles() {
       return files();
     },
@@ -133,7 +135,7 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
   };
   let real: DependencyContainer | undefined;
   const build = (): DependencyContainer =>
-    (real ??= register(input.parent.createChildContainer(), input, { logger, progress, runner, paths, workspace, jobWorkspace, files, context }));
+    (real ??= register(input.parent.createChildContainer(), input, { logger, progress, runner, paths, workspace, jobWorkspace, files, activity, context }));
   const container = new Proxy({} as DependencyContainer, {
     get(_target, key) {
       if (key === 'resolve' && !real) {
@@ -160,10 +162,11 @@ function register(
     workspace: () => string;
     jobWorkspace: () => string;
     files: () => TaskOutputFiles;
+    activity: TaskActivity;
     context: TaskContext;
   },
 ): DependencyContainer {
-  const { logger, progress, runner, paths, workspace, jobWorkspace, files, context } = made;
+  const { logger, progress, runner, paths, workspace, jobWorkspace, files, activity, context } = made;
   c.register(TOKENS.TaskData, { useValue: input.data });
   c.register(TOKENS.TaskInfo, { useValue: input.info });
   c.register(TOKENS.ModuleSettings, { useValue: input.settings });
@@ -175,6 +178,7 @@ function register(
   c.register(TOKENS.Workspace, { useFactory: workspace });
   c.register(TOKENS.JobWorkspace, { useFactory: jobWorkspace });
   c.register(TOKENS.OutputFiles, { useFactory: files });
+  c.register(TOKENS.Activity, { useValue: activity });
   c.register(TOKENS.AbortSignal, { useFactory: () => input.signal() });
   c.register(TOKENS.JobOutputs, { useValue: input.outputs });
   c.register(TOKENS.TaskContext, { useValue: context });

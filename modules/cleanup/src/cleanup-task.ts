@@ -10,6 +10,7 @@ import {
   type OutputFiles,
   type PathGuard,
   type ProgressReporter,
+  type TaskActivity,
   type TaskHandler,
 } from '@sisyphus/core';
 import type { CleanupData } from './cleanup-schema.js';
@@ -45,6 +46,7 @@ export class CleanupTask implements TaskHandler {
     @inject(TOKENS.OutputFiles) private readonly files: OutputFiles,
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
+    @inject(TOKENS.Activity) private readonly activity: TaskActivity,
   ) {}
 
   async validate(): Promise<void> {
@@ -58,9 +60,11 @@ export class CleanupTask implements TaskHandler {
       const source = this.paths.resolve(op.source);
       // Written by an earlier task, or by an earlier operation of this one (copy a -> b, then move b -> c).
       const made = this.earlier.producedEarlier(source) || this.earlier.producedEarlier(realSource) || this.#outputs.includes(source);
-      if (!made && !(await lstatOrUndefined(source))) {
+      const found = await lstatOrUndefined(source);
+      if (!made && !found) {
         throw new ValidationError(`${sourceField}: ${source} does not exist (and no earlier task of the job writes it)`, { details: { field: sourceField, path: source } });
       }
+      if (found && op.kind !== 'delete') refuseSpecial(found, sourceField, source, ValidationError);
       if (op.destination === undefined) continue;
       await this.paths.check(op.destination, `${op.field}.destination`);
       const target = await finalDestination(source, this.paths.resolve(op.destination), op.destination);
@@ -124,9 +128,10 @@ export class CleanupTask implements TaskHandler {
     const source = this.paths.resolve(op.source);
     const st = await lstatOrUndefined(source);
     if (!st) throw new RunError(`${sourceField}: ${source} does not exist`, { details: { field: sourceField, path: source } });
+    if (op.kind !== 'delete') refuseSpecial(st, sourceField, source, RunError);
     try {
       if (op.kind === 'delete') {
-        await deleteEntry(source, st);
+        await this.activity.during(`deleting ${source}`, deleteEntry(source, st));
         this.logger.info(`deleted ${source}`);
         return;
       }
@@ -139,10 +144,10 @@ export class CleanupTask implements TaskHandler {
       await this.#checkLinks(op, source, target, st);
       const claim = await this.files.claim(target, { field, overwrite: true, kind: st.isDirectory() ? 'folder' : 'file', allowEmpty: true, createParents: true });
       if (op.kind === 'copy') {
-        await copyEntry(source, claim, st);
+        await this.activity.during(`copying ${source} -> ${target}`, copyEntry(source, claim, st));
         this.logger.info(`copied ${source} -> ${target}`);
       } else {
-        const how = await moveEntry(source, claim, st);
+        const how = await this.activity.during(`moving ${source} -> ${target}`, moveEntry(source, claim, st));
         this.logger.info(`moved ${source} -> ${target}${how === 'copied' ? ' (across filesystems)' : ''}`);
       }
     } catch (error) {
@@ -150,4 +155,15 @@ export class CleanupTask implements TaskHandler {
       throw error;
     }
   }
+}
+
+/**
+ * Only files, folders and symlinks are copied or moved: reading a FIFO or a
+ * device blocks a thread for good (the process could not even exit), and
+ * "copying" one makes no sense.
+ */
+function refuseSpecial(st: Stats, field: string, path: string, E: typeof ValidationError | typeof RunError): void {
+  if (st.isFile() || st.isDirectory() || st.isSymbolicLink()) return;
+  const what = st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
+  throw new E(`${field}: ${path} is ${what}, not a file or folder`, { details: { field, path } });
 }

@@ -243,6 +243,14 @@ describe('cleanup module', () => {
       expect(ok.result.completed, ok.result.message).toBe(true);
     });
 
+    it('a FIFO as a source is refused at validate (reading one would block the process for good)', async () => {
+      const d = await temp();
+      execFileSync('mkfifo', [join(d, 'stalled.mkv')]);
+      const { result } = await runTask(cleanupModule, { copy: [{ source: join(d, 'stalled.mkv'), destination: join(d, 'out.mkv') }] });
+      expect(result.code).toBe(ErrorCodes.VALIDATION);
+      expect(result.message).toBe(`copy[0].source: ${join(d, 'stalled.mkv')} is a FIFO (named pipe), not a file or folder`);
+    });
+
     it('a delete of a file a later task still reads is refused before anything runs', async () => {
       const d = await temp();
       const src = await file(join(d, 'a.mkv'));

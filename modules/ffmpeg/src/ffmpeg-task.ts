@@ -153,7 +153,8 @@ export class FfmpegTask implements TaskHandler {
     if ((format === 'segment' || format === 'ssegment' || format === 'stream_segment') && !/%0?\d*d/.test(basename(name).replace(/%%/g, ''))) {
       throw new ValidationError(`output_file ${JSON.stringify(basename(name))}: the ${format} muxer numbers its files; put a number pattern in the name (part%03d.ts)`);
     }
-    if (this.#kind === 'segments' && /[$%]/.test(stemOf(name).replace(/%v/g, '').replace(/%%/g, ''))) {
+    const playlist = format === 'hls' || format === 'dash' || (format === undefined && /\.(m3u8|mpd)$/i.test(name));
+    if (this.#kind === 'segments' && playlist && /[$%]/.test(stemOf(name).replace(/%v/g, '').replace(/%%/g, ''))) {
       throw new ValidationError(`output_file ${JSON.stringify(basename(name))}: a playlist name may not contain $ or % (other than %v), as the muxer reads them as patterns`);
     }
   }

@@ -41,7 +41,7 @@ const unverified = (message: string, details: Record<string, unknown>) =>
 export async function verifyEncode(runner: ProcessRunner, ffprobe: string, file: string, report: EncodeReport): Promise<void> {
   const lines: string[] = [];
   try {
-    await runner.run(ffprobe, ['-v', 'error', '-count_packets', '-show_entries', 'format=duration:stream=index,codec_type,avg_frame_rate,r_frame_rate,nb_read_packets:stream_disposition=attached_pic', '-of', 'json', '--', file], {
+    await runner.run(ffprobe, ['-v', 'error', '-count_packets', '-show_entries', 'format=duration,format_name:stream=index,codec_type,avg_frame_rate,r_frame_rate,nb_read_packets:stream_disposition=attached_pic', '-of', 'json', '--', file], {
       onStdoutLine: (line) => lines.push(line),
     });
   } catch (error) {

@@ -134,6 +134,83 @@ describe('one attempt, one set of files', () => {
   });
 });
 
+describe('outputs a real user writes are not refused by the check', () => {
+  const gop = { specifier: 'v', stream: 0, options: { codec: 'libx264', preset: 'ultrafast', g: 24 } };
+
+  it('the segment muxer: numbered parts land, verified by the last part', async () => {
+    const out = await outDir();
+    const { result } = await runTask(ffmpegModule, job(out, { sources: [long], output_file: join(out, 'part%03d.ts'), output_maps: [gop, { options: { f: 'segment', segment_time: 5 } }] }), { dataStore });
+    expect(result.completed, result.message).toBe(true);
+    expect((await readdir(out)).length).toBeGreaterThanOrEqual(3);
+    expect((await readdir(out)).every((n) => /^part\d{3}\.ts$/.test(n))).toBe(true);
+  });
+
+  it('a single poster image with -update keeps one frame of many: not a truncation', async () => {
+    const out = await outDir();
+    const { result } = await runTask(ffmpegModule, job(out, { output_file: join(out, 'poster.jpg'), output_maps: [{ specifier: 'v', stream: 0, options: { vf: 'fps=4', codec: 'mjpeg' } }, { options: { update: 1 } }] }), { dataStore });
+    expect(result.completed, result.message).toBe(true);
+    expect(await readdir(out)).toEqual(['poster.jpg']);
+  });
+
+  it('two HLS-fMP4 sets and two DASH sets in one folder keep their own init and media files', async () => {
+    const out = await outDir();
+    const engine = createEngine({ plugins: [ffmpegPlugin], dataStore });
+    const set = (name: string, extra: Record<string, unknown>, size: string) =>
+      engine.run({ job_title: name, tasks: [{ module: 'ffmpeg', data: job(out, { output_file: join(out, name), overwrite: true, output_maps: [{ ...gop, options: { ...gop.options, s: size } }, { options: extra }] }) }] });
+    for (const r of await Promise.all([set('a.m3u8', { hls_segment_type: 'fmp4' }, '160x120'), set('b.m3u8', { hls_segment_type: 'fmp4' }, '80x60')])) expect(r.completed, r.message).toBe(true);
+    for (const r of await Promise.all([set('a.mpd', {}, '160x120'), set('b.mpd', {}, '80x60')])) expect(r.completed, r.message).toBe(true);
+    const names = await readdir(out);
+    expect(names).toEqual(expect.arrayContaining(['a_init.mp4', 'b_init.mp4']));
+    expect(names.some((n) => n.startsWith('a-init-stream'))).toBe(true);
+    expect(names.some((n) => n.startsWith('b-chunk-stream'))).toBe(true);
+    const width = async (file: string) => (await execa('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width', '-of', 'csv=p=0', file])).stdout.trim().split('\n')[0];
+    expect(await width(join(out, 'a.m3u8'))).toBe('160');
+    expect(await width(join(out, 'b.m3u8'))).toBe('80');
+    expect(await width(join(out, 'a.mpd'))).toBe('160');
+  }, 60_000);
+
+  it('a title with a colon ("Alien: Romulus.mkv") is a file name, not a protocol', async () => {
+    const out = await outDir();
+    const { result } = await runTask(ffmpegModule, job(out, { output_file: 'Alien: Romulus.mkv' }), { dataStore, cwd: out });
+    expect(result.completed, result.message).toBe(true);
+    expect(await readdir(out)).toEqual(['Alien: Romulus.mkv']);
+  });
+
+  it.each([
+    ['an output that is a folder', (out: string) => ({ output_file: out }), (out: string) => `output_file: ${out} is a folder; name a file`],
+    ['/dev/null without a format', () => ({ output_file: '/dev/null' }), () => 'output_file /dev/null needs a format: give f (e.g. f: null) in an output map without specifier'],
+    ['a name ending in a slash', (out: string) => ({ output_file: `${out}/sub/` }), (out: string) => `output_file "${out}/sub/" ends with a slash: name the file to write`],
+    ['the segment muxer without a number pattern', (out: string) => ({ output_file: join(out, 'parts.ts'), output_maps: [{ options: { f: 'segment' } }] }), () => 'output_file "parts.ts": the segment muxer numbers its files; put a number pattern in the name (part%03d.ts)'],
+  ])('%s is found at validate', async (_name, patch, message) => {
+    const out = await outDir();
+    const { result } = await runTask(ffmpegModule, job(out, { overwrite: true, ...patch(out) }), { dataStore });
+    expect(result.code).toBe(ErrorCodes.VALIDATION);
+    expect(result.message).toBe(message(out));
+  });
+
+  it('without overwrite, a sequence whose files exist already is found at validate', async () => {
+    const out = await outDir();
+    await writeFile(join(out, 'thumb_002.png'), 'old');
+    const { result } = await runTask(ffmpegModule, job(out, { output_file: join(out, 'thumb_%03d.png'), output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'png' } }] }), { dataStore });
+    expect(result.code).toBe(ErrorCodes.VALIDATION);
+    expect(result.message).toBe(`output_file: 1 file of this sequence exist already in ${out} (thumb_002.png) and overwrite is false`);
+    expect(await readFile(join(out, 'thumb_002.png'), 'utf8')).toBe('old');
+  });
+
+  it('a full disk (ffmpeg exits 0 on a failed trailer write) fails the check and quotes ffmpeg', async () => {
+    const small = await outDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small]);
+    try {
+      const { result } = await runTask(ffmpegModule, job(small, { sources: [long], overwrite: true }), { dataStore });
+      expect(result.completed).toBe(false);
+      expect(result.message).toMatch(/No space left on device/);
+      expect(await readdir(small)).toEqual([]);
+    } finally {
+      execFileSync('umount', [small]);
+    }
+  });
+});
+
 describe('same file means same file', () => {
   it('reading through a symlinked library and writing to the real folder is refused; the original is untouched', async () => {
     const real = await outDir();

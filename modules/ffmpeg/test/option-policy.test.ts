@@ -166,7 +166,7 @@ describe('filters', () => {
   const cases = [...FILTER_FILE_OPTIONS.entries()].flatMap(([filter, options]) => options.flatMap((o) => o.names.map((name) => [filter, name, o] as const)));
   it.each(cases)('%s %s', (filter, name, option) => {
     const review = output({ vf: `${filter}=${name}=/elsewhere/f` });
-    expect(review.files).toEqual([{ field: `output_maps[0].options.vf[0:${filter}].${name}`, path: '/elsewhere/f', access: option.access, kind: option.kind, reason: option.reason, rewrite: true }]);
+    expect(review.files).toEqual([{ field: `output_maps[0].options.vf[0:${filter}].${name}`, path: '/elsewhere/f', access: option.access, kind: option.kind, reason: option.reason, rewrite: true, ...(option.media ? { media: true } : {}) }]);
     // Relative values are known files too: resolved against the workdir, then written back escaped.
     const rel = output({ filter_complex: `[0:v]${filter}=${name}='a b,c'[x]` });
     expect(rel.files[0]).toMatchObject({ path: 'a b,c', rewrite: true });
@@ -280,12 +280,16 @@ describe('protocols and the safety net', () => {
 });
 
 describe('reviewPathField: inputs and outputs are files', () => {
-  it.each(['-', 'pipe:1', 'concat:a.mkv|b.mkv', 'http://h/x.mkv', 'tcp://h:1', 'subfile,,start,0,end,1,,:a.mkv', 'file:a.mkv', 'unknownproto:x'])('%s is refused by default', (value) => {
+  it.each(['-', 'pipe:1', 'concat:a.mkv|b.mkv', 'http://h/x.mkv', 'tcp://h:1', 'subfile,,start,0,end,1,,:a.mkv', 'file:a.mkv'])('%s is refused by default', (value) => {
     expect(refusal(() => reviewPathField(value, 'sources[0]'))).toMatch(/^sources\[0\]: .* not a file; protocols must be allowed by name/);
   });
   it('plain paths pass; allowed protocols pass by name; file: is a path again', () => {
     expect(reviewPathField('/a/b.mkv', 'output_file')).toEqual({ kind: 'path', path: '/a/b.mkv' });
     expect(reviewPathField('dir/a:b.mkv', 'output_file')).toEqual({ kind: 'path', path: 'dir/a:b.mkv' });
+    // Only protocols ffmpeg has (or the worker allows) make a URL; the module hands ffmpeg absolute paths.
+    expect(reviewPathField('Alien: Romulus.mkv', 'output_file')).toEqual({ kind: 'path', path: 'Alien: Romulus.mkv' });
+    expect(reviewPathField('unknownproto:x', 'sources[0]')).toEqual({ kind: 'path', path: 'unknownproto:x' });
+    expect(reviewPathField('myproto://x', 'sources[0]', { allowedProtocols: ['myproto'] })).toEqual({ kind: 'url', protocol: 'myproto' });
     expect(reviewPathField('https://h/x', 'sources[0]', { allowedProtocols: ['https'] })).toEqual({ kind: 'url', protocol: 'https' });
     expect(reviewPathField('file:/a/b.mkv', 'sources[0]', { allowedProtocols: ['file'] })).toEqual({ kind: 'path', path: '/a/b.mkv' });
     expect(() => reviewPathField('crypto+file:/a', 'sources[0]', { allowedProtocols: ['file'] })).toThrow(ValidationError);

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RunError, ValidationError, type Logger } from '@sisyphus/core';
 import type { ResolvedAttachment } from './build-args.js';
@@ -20,6 +20,9 @@ export async function resolveAttachments(
   const E = phase === 'validate' ? ValidationError : RunError;
   const out: ResolvedAttachment[] = [];
   for (const a of files) {
+    // Opening a FIFO or a device would block a thread for good: attachments are files.
+    const st = await stat(a.path).catch(() => undefined);
+    if (st && !st.isFile()) throw new E(`${a.field}: ${a.path} is not a regular file`);
     const mimeType = a.mime_type ?? (await detectMimeType(a.path).catch(() => undefined));
     if (!mimeType) throw new E(`${a.field}: cannot tell the MIME type of ${a.path}; give mime_type`);
     out.push({ path: a.path, name: a.name ?? basename(a.path), mimeType, ...(a.description !== undefined ? { description: a.description } : {}) });

@@ -67,6 +67,26 @@ describe('sisyphus CLI', () => {
     expect(r.stderr).toContain(`sisyphus: job failed: SIS_RUN cleanup (task 2, run): delete[0]: ${join(d, 'full')} is a folder that is not empty; only empty folders are deleted`);
   });
 
+  it('an unquoted placeholder that starts a YAML value is refused with the line and the fix', async () => {
+    const d = await tempDir();
+    await writeFile(join(d, 'job.yaml'), 'job_title: t\ntasks:\n  - module: cleanup\n    data:\n      delete: [x]\n      copy:\n        - source: {{ file }}\n          destination: out/\n');
+    const r = await sisyphus(['run', 'job.yaml', '--var', 'file=a'], d);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`sisyphus: SIS_JOB_FILE ${join(d, 'job.yaml')}:7: put quotes around a placeholder that starts a value (- source: "{{ file }}"); unquoted, YAML reads {{ ... }} as a mapping`);
+  });
+
+  it('a JSON config that begins with a byte-order mark loads; a broken one says why on one line', async () => {
+    const d = await tempDir();
+    await writeFile(join(d, 'in.txt'), 'x');
+    await writeFile(join(d, 'job.json'), JSON.stringify({ job_title: 'c', tasks: [{ module: 'cleanup', data: { copy: [{ source: 'in.txt', destination: 'out.txt' }] } }] }));
+    await writeFile(join(d, 'bom.json'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ allowedRoots: [d] }))]));
+    expect((await sisyphus(['run', 'job.json', '--config', 'bom.json'], d)).exitCode).toBe(0);
+    await writeFile(join(d, 'bad.json'), '{"allowedRoots": ["/tmp",],}');
+    const bad = await sisyphus(['run', 'job.json', '--config', 'bad.json'], d);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(new RegExp(`sisyphus: SIS_CONFIG_INVALID cannot load configuration: JSON Error in ${join(d, 'bad.json')}: Unexpected token`));
+  });
+
   it('a JSON job file that begins with a UTF-8 byte-order mark is read normally', async () => {
     const d = await tempDir();
     await writeFile(join(d, 'in.txt'), 'x');
@@ -123,7 +143,7 @@ describe('sisyphus CLI', () => {
       [
         'job "t" is valid: 2 tasks',
         '  1. cleanup (@sisyphus/module-cleanup 0.1.0)',
-        `       copy ${join(d, 'in.txt')} -> ${join(d, 'out')}`,
+        `       copy ${join(d, 'in.txt')} -> ${join(d, 'out', 'in.txt')}`,
         '  2. cleanup (@sisyphus/module-cleanup 0.1.0)',
         `       delete ${join(d, 'in.txt')}`,
       ].join('\n'),

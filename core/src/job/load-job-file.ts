@@ -26,6 +26,7 @@ export async function readDocument(file: string): Promise<unknown> {
     throw new JobError(`${file}: cannot read: ${why}`, { code: ErrorCodes.JOB_FILE, cause: error });
   }
   const ext = extname(file).toLowerCase();
+  if (ext === '.yaml' || ext === '.yml') refuseBarePlaceholders(file, text);
   const asJson = () => JSON.parse(text) as unknown;
   // yaml is loaded only for YAML files: it is many modules, and start-up time counts.
   const asYaml = async () => (await import('yaml')).parse(text, { prettyErrors: true }) as unknown;
@@ -43,6 +44,23 @@ export async function readDocument(file: string): Promise<unknown> {
       code: ErrorCodes.JOB_FILE,
       cause: error,
     });
+  }
+}
+
+/**
+ * In YAML, a value that starts with `{{` is a flow mapping, not text:
+ * `overwrite: {{ ow }}` parses as a nested object and fails later with a
+ * confusing "must be a boolean". Say what to write instead, with the line.
+ */
+function refuseBarePlaceholders(file: string, text: string): void {
+  const lines = text.split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
+    const m = /^(\s*(?:-\s+)?(?:[^\s#'"{][^#'"]*?:\s+)?|\s*-\s+)(\{\{[^}]*\}\})/.exec(line);
+    if (!m || /^\s*#/.test(line)) continue;
+    throw new JobError(
+      `${file}:${i + 1}: put quotes around a placeholder that starts a value (${m[1]!.trim()} "${m[2]}"); unquoted, YAML reads {{ ... }} as a mapping`,
+      { code: ErrorCodes.JOB_FILE },
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { cosmiconfig } from 'cosmiconfig';
+import { defaultLoaders, cosmiconfig } from 'cosmiconfig';
 import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { ConfigError } from '../module/errors.js';
@@ -39,6 +39,9 @@ function explorer() {
     searchStrategy: 'project',
     // Loaded only for .ts configs: it pulls in a TypeScript runtime.
     loaders: {
+      // Editors on Windows save UTF-8 with a byte-order mark; JSON.parse refuses it.
+      '.json': (filepath: string, content: string) => defaultLoaders['.json'](filepath, content.replace(/^\uFEFF/, '')),
+      noExt: (filepath: string, content: string) => defaultLoaders.noExt(filepath, content.replace(/^\uFEFF/, '')),
       '.ts': async (filepath: string, content: string) => {
         const { TypeScriptLoader } = await import('cosmiconfig-typescript-loader');
         return TypeScriptLoader()(filepath, content);
@@ -76,8 +79,10 @@ export async function loadConfig(options: { path?: string; cwd?: string } = {}):
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    const first = String((error as Error).message).split('\n')[0];
-    throw new ConfigError(`cannot load configuration: ${first}`, { cause: error, code: ErrorCodes.CONFIG_INVALID });
+    // cosmiconfig puts the file on the first line and the reason on the next: one line, with both.
+    const lines = String((error as Error).message).split('\n').map((l) => l.trim()).filter(Boolean);
+    const reason = lines.length > 1 && lines[0]!.endsWith(':') ? `${lines[0]} ${lines[1]}` : lines[0];
+    throw new ConfigError(`cannot load configuration: ${reason}`, { cause: error, code: ErrorCodes.CONFIG_INVALID });
   }
   if (!result) return { dir: cwd, config: {} };
   const config = result.isEmpty || result.config == null ? {} : result.config;

@@ -23,6 +23,8 @@ interface Operation {
   field: string;
   source: string;
   destination?: string;
+  /** Where a copy or move lands (the destination, or inside it when it is a folder). */
+  target?: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export class CleanupTask implements TaskHandler {
       const st = await lstatOrUndefined(source);
       if (st) await this.#checkLinks(op, source, target, st);
       this.#outputs.push(target);
+      op.target = target;
     }
     this.#ops = ops;
   }
@@ -101,7 +104,7 @@ export class CleanupTask implements TaskHandler {
 
   plan(): string[] {
     return this.#ops.map((op) =>
-      op.destination === undefined ? `delete ${this.paths.resolve(op.source)}` : `${op.kind} ${this.paths.resolve(op.source)} -> ${this.paths.resolve(op.destination)}`,
+      op.destination === undefined ? `delete ${this.paths.resolve(op.source)}` : `${op.kind} ${this.paths.resolve(op.source)} -> ${op.target ?? this.paths.resolve(op.destination)}`,
     );
   }
 

@@ -93,11 +93,19 @@ try {
     startup.push(await timed(process.execPath, [bin, 'run', noop, '--config', config]));
   }
 
+  // The check before promotion (files are never promoted unverified): one ffprobe that counts the
+  // output's packets, timed alone on the same output so the fixed cost below can be read.
+  const verify = [];
+  for (let i = 0; i < 9; i++) {
+    verify.push(await timed('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'format=duration,format_name:stream=index,codec_type,avg_frame_rate,r_frame_rate,nb_read_packets', '-of', 'json', '--', data.output_file]));
+  }
+
   console.log('');
   console.log(`encode (direct ffmpeg, median):          ${median(viaFfmpeg).toFixed(0)} ms`);
   console.log(`encode via sisyphus run (median):        ${median(viaSisyphus).toFixed(0)} ms`);
   console.log(`wall-time ratio sisyphus/direct (median): ${median(ratios).toFixed(3)}   (target <= 1.03)`);
   console.log(`fixed cost per job (median difference):  ${median(diffs).toFixed(0)} ms   (target < 400 ms)`);
+  console.log(`  of which the output check (one ffprobe counting the result's packets, median): ${median(verify).toFixed(0)} ms`);
   console.log(`no-op job through sisyphus run (median): ${median(startup).toFixed(0)} ms, of which bare node start-up ${median(bare).toFixed(0)} ms`);
 } finally {
   await rm(dir, { recursive: true, force: true });

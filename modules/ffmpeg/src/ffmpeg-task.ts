@@ -1,4 +1,4 @@
-import { access, readdir, rm } from 'node:fs/promises';
+import { access, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   ErrorCodes,
@@ -73,6 +73,8 @@ export class FfmpegTask implements TaskHandler {
   #maps: ResolvedOutputMap[] = [];
   #notes: string[] = [];
   readonly #probes = new Map<number, ProbeResult>();
+  /** What each source was when it was probed: a probe is reused at run only for the very same, unchanged file. */
+  readonly #probedAs = new Map<number, string>();
 
   constructor(
     @inject(TOKENS.TaskData) private readonly data: FfmpegData,
@@ -293,10 +295,22 @@ export class FfmpegTask implements TaskHandler {
     });
   }
 
-  /** ffprobe a source; a playlist or other file that makes ffmpeg open further files is refused. */
+  /**
+   * ffprobe a source; a playlist or other file that makes ffmpeg open
+   * further files is refused. At run, the probe of validate is reused only
+   * when the file is the same one, unchanged (device, inode, size, mtime and
+   * ctime: any write changes ctime); an earlier task that replaced it gets
+   * it probed again.
+   */
   async #probe(i: number, phase: 'validate' | 'run'): Promise<ProbeResult> {
-    const result = await probe(this.runner, this.#ffprobe, this.#sources[i]!, phase);
+    const path = this.#sources[i]!;
+    const st = await stat(path).catch(() => undefined);
+    const seen = st ? `${path}|${st.dev}|${st.ino}|${st.size}|${st.mtimeMs}|${st.ctimeMs}` : undefined;
+    const known = this.#probes.get(i);
+    if (phase === 'run' && known && seen !== undefined && this.#probedAs.get(i) === seen) return known;
+    const result = await probe(this.runner, this.#ffprobe, path, phase);
     this.#refuseIndirect(result, `sources[${i}]`, this.#sourceNames[i]!, phase);
+    if (seen !== undefined) this.#probedAs.set(i, seen);
     return result;
   }
 
@@ -342,7 +356,6 @@ export class FfmpegTask implements TaskHandler {
     await this.#checkOptionFiles();
     await this.#checkOutput();
     const before = this.#maps.length;
-    this.#probes.clear();
     for (const i of this.#sources.keys()) if (!this.#urls.has(i)) this.#probes.set(i, await this.#probe(i, 'run'));
     for (const media of this.#optionMedia) await this.#probeMedia(media, 'run');
     this.#applyProbes();

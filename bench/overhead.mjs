@@ -2,7 +2,8 @@
 // bench:overhead: the same encode run through `sisyphus run` and as the
 // identical ffmpeg argv run directly, alternating, several rounds. Prints the
 // median wall-time ratio (sisyphus / direct), the fixed cost per job
-// (median of the paired differences) and the CLI's start-up time on a no-op
+// (median of the paired differences), the part of it the check of the result
+// before promotion takes (one ffprobe), and the CLI's start-up time on a no-op
 // job, all measured in this run. Times wobble on a shared machine: read the
 // ratios, not the absolute numbers.
 //

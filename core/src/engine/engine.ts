@@ -89,8 +89,8 @@ interface Slot {
   controller?: AbortController;
   /** In cleanup: the process runner then uses a controller of its own (made on first use), as the task's may have fired. */
   cleaning?: { controller?: AbortController };
-  /** What the task is doing right now (commands, paths being resolved), for a timeout's message. */
-  activity: Set<string>;
+  /** What the task is doing right now (commands, paths being resolved), for a timeout's message; made on first use. */
+  activity?: Set<string>;
   handler?: TaskHandler;
   record: TaskRecord;
   timedOut: boolean;
@@ -101,8 +101,8 @@ interface JobState {
   outputs: string[][];
   /** The same, each with its real path (symlinks resolved), so another spelling of a path still matches. */
   outputSpellings: Array<ReadonlySet<string>>;
-  /** This attempt: output claims name it. */
-  owner: AttemptOwner;
+  /** This attempt: output claims name it (made on first use). */
+  owner: () => AttemptOwner;
   jobId: string;
   job: Job;
   signal?: AbortSignal;
@@ -142,6 +142,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Read once: both cost a system call, and a busy worker runs hundreds of jobs a second. */
   readonly #hostname: string;
   readonly #workspaceRoot: string;
+  /** Read once: a process.env lookup per job costs more than a no-op task (see `SOURCE_GUARD_ENV`). */
+  readonly #sourceGuard = Boolean(process.env[SOURCE_GUARD_ENV]);
 
   constructor(settings: EngineSettings) {
     super();
@@ -159,9 +161,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** A new attempt of job `jobId` on this worker. */
-  #owner(jobId: string): AttemptOwner {
-    const id = this.#settings.worker?.id;
-    return { jobId, attempt: randomUUID(), hostname: this.#hostname, pid: process.pid, ...(id ? { workerId: id } : {}) };
+  #owner(jobId: string): () => AttemptOwner {
+    let owner: AttemptOwner | undefined;
+    return () => {
+      const id = this.#settings.worker?.id;
+      return (owner ??= { jobId, attempt: randomUUID(), hostname: this.#hostname, pid: process.pid, ...(id ? { workerId: id } : {}) });
+    };
   }
 
   #log(jobId: string, level: LogLevel, message: string, task?: { index: number; module: string }, fields?: Record<string, unknown>) {
@@ -220,7 +225,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** `" (still running: ffprobe ... /mnt/share/a.mkv)"`, or nothing when the task is idle. */
   #activity(slot: Slot): string {
-    return slot.activity.size ? ` (still running: ${[...slot.activity].join('; ')})` : '';
+    return slot.activity?.size ? ` (still running: ${[...slot.activity].join('; ')})` : '';
   }
 
   /**
@@ -230,10 +235,12 @@ export class Engine extends EventEmitter<EngineEvents> {
    * then the phase fails whether or not it has (an fs call on a stalled
    * share may never return; the worker's slot must).
    */
-  async #bounded(state: JobState, slot: Slot, phase: Phase, work: () => unknown): Promise<void> {
+  #bounded(state: JobState, slot: Slot, phase: Phase, work: () => unknown): Promise<void> | undefined {
     const started = work();
-    if (!isThenable(started)) return;
-    const running = Promise.resolve(started);
+    return isThenable(started) ? this.#boundedAsync(state, slot, phase, Promise.resolve(started)) : undefined;
+  }
+
+  async #boundedAsync(state: JobState, slot: Slot, phase: Phase, running: Promise<unknown>): Promise<void> {
     const limit = this.#settings.phaseTimeoutMs ?? Math.min(this.#settings.taskTimeoutMs ?? Infinity, DEFAULT_PHASE_TIMEOUT_MS);
     // Cleanup runs after a cancel too: only its timeout stops it.
     const jobSignal = phase === 'cleanup' ? undefined : state.signal;
@@ -288,7 +295,6 @@ export class Engine extends EventEmitter<EngineEvents> {
         index, entry, data: task.data,
         record: { index, module: task.module, status: 'pending', durations: {} },
         timedOut: false,
-        activity: new Set(),
         container: undefined as unknown as TaskContainer,
       };
       const who = { index, module: task.module };
@@ -310,7 +316,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         },
         owner: state.owner,
         inputs: () => state.use?.[index]?.inputs ?? [],
-        activity: slot.activity,
+        activity: () => (slot.activity ??= new Set()),
         signal: () => this.#taskController(state, slot).signal,
         runnerSignal: () => (slot.cleaning ? (slot.cleaning.controller ??= new AbortController()).signal : this.#taskController(state, slot).signal),
         log: (level, message, fields) => {
@@ -334,15 +340,17 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     for (const slot of state.slots) {
       this.#checkCancelled(state);
-      await this.#phase(state, slot, 'validate', async () => {
+      // Synchronous all the way for a module whose validate is (no timer, no extra turns): busy workers run hundreds of jobs a second.
+      await this.#phase(state, slot, 'validate', () => {
         const problems = schemaProblems(slot.entry.module.schema, slot.data);
         if (problems.length) throw new ValidationError(formatProblems(problems), { details: { problems } });
-        await slot.handler!.validate?.();
-        const outputs = (state.outputs[slot.index] = slot.handler!.outputs?.() ?? []);
-        state.outputSpellings[slot.index] = outputs.length ? new Set([...outputs, ...(await Promise.all(outputs.map((o) => realpathLoose(o))))]) : NO_SPELLINGS;
+        const validated = slot.handler!.validate?.();
+        return isThenable(validated) ? Promise.resolve(validated).then(() => this.#recordOutputs(state, slot)) : this.#recordOutputs(state, slot);
       });
     }
     this.#checkCancelled(state);
+    // Only modules that declare what they read or remove can break the job's file rules.
+    if (!state.slots.some((slot) => slot.handler!.inputs || slot.handler!.removes)) return;
     const use: TaskFileUse[] = state.slots.map((slot) => ({
       index: slot.index,
       module: slot.entry.module.name,
@@ -352,6 +360,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     }));
     await checkFileUse(use);
     state.use = use;
+  }
+
+  /** After a task's validate: what it will write, also by real path (a promise only when it writes something). */
+  #recordOutputs(state: JobState, slot: Slot): Promise<void> | undefined {
+    const outputs = (state.outputs[slot.index] = slot.handler!.outputs?.() ?? []);
+    if (!outputs.length) {
+      state.outputSpellings[slot.index] = NO_SPELLINGS;
+      return undefined;
+    }
+    return Promise.all(outputs.map((o) => realpathLoose(o))).then((real) => {
+      state.outputSpellings[slot.index] = new Set([...outputs, ...real]);
+    });
   }
 
   /** run, then cleanup (always, once run started), for one task. */
@@ -416,7 +436,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.#log(state.jobId, 'error', `cleanup failed too: ${cleanupError.message}`, { index: slot.index, module: slot.entry.module.name });
     } finally {
       // Whatever the module did not promote is this attempt's own, unfinished: remove it.
-      await slot.container.outputFiles()?.settle();
+      const files = slot.container.outputFiles();
+      if (files) await files.settle();
     }
     if (runError) throw runError;
     slot.record.status = 'done';
@@ -425,7 +446,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   async #dispose(state: JobState): Promise<void> {
     state.detach.forEach((f) => f());
     for (const slot of state.slots) {
-      await slot.container.outputFiles()?.settle().catch(noop);
+      const files = slot.container.outputFiles();
+      if (files) await files.settle().catch(noop);
       const built = slot.container.built();
       if (built) await disposeContainer(built).catch(noop);
     }
@@ -451,7 +473,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.emit('job:start', { jobId, job: parsed, modules: parsed.tasks.map((t) => t.module) });
       await this.#prepare(state);
       await this.#initAndValidate(state);
-      if (process.env[SOURCE_GUARD_ENV] && state.use) state.sources = await snapshotSources(state.use);
+      if (this.#sourceGuard && state.use) state.sources = await snapshotSources(state.use);
       for (const slot of state.slots) {
         this.#checkCancelled(state);
         await this.#runTask(state, slot);

@@ -23,15 +23,15 @@ export interface TaskContainerInput {
   jobWorkspace: () => string;
   /** Called when the task's workspace is created (so the job knows to remove it). */
   onWorkspaceCreated: () => void;
-  /** The attempt writing the task's outputs (claims name it). */
-  owner: AttemptOwner;
+  /** The attempt writing the task's outputs (claims name it); made on first use. */
+  owner: () => AttemptOwner;
   /** The task's own inputs (after validate): no output promotion may replace one. */
   inputs: () => readonly string[];
   /**
    * What the task is doing right now, for a timeout's message: commands
    * running and paths being resolved are added while they last.
    */
-  activity: Set<string>;
+  activity: () => Set<string>;
   /** The task's signal (made on first call): fires on job cancel, or on timeout while running. */
   signal: () => AbortSignal;
   /** The signal the process runner uses by default in the current phase (cleanup gets its own). */
@@ -51,9 +51,10 @@ export interface TaskContainer {
 }
 
 /** Keep `label` in `activity` while `work` runs. */
-function tracked<T>(activity: Set<string>, label: string, work: Promise<T>): Promise<T> {
-  activity.add(label);
-  return work.finally(() => activity.delete(label));
+function tracked<T>(activity: () => Set<string>, label: string, work: Promise<T>): Promise<T> {
+  const doing = activity();
+  doing.add(label);
+  return work.finally(() => doing.delete(label));
 }
 
 /**
@@ -82,20 +83,27 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     warn: (m, f) => input.log('warn', m, f),
     error: (m, f) => input.log('error', m, f),
   };
-  const processes = createProcessRunner(input.runnerSignal);
-  const runner: ProcessRunner = {
-    run: (file, args, options) => tracked(input.activity, formatCommand([file, ...args]), processes.run(file, args, options)),
+  // Commands and paths are recorded while they last, so a timed-out phase can say what it was doing
+  // (a stalled share makes realpath hang too). Made on first use, like everything else here.
+  let runner: ProcessRunner | undefined;
+  const getRunner = (): ProcessRunner => {
+    if (runner) return runner;
+    const processes = createProcessRunner(input.runnerSignal);
+    return (runner = { run: (file, args, options) => tracked(input.activity, formatCommand([file, ...args]), processes.run(file, args, options)) });
   };
-  // A stalled share makes realpath hang too: say which path a timed-out phase was resolving.
-  const guard = input.paths;
-  const paths: PathGuard = {
-    roots: guard.roots,
-    cwd: guard.cwd,
-    resolve: (path) => guard.resolve(path),
-    check: (path, field) => tracked(input.activity, `resolving ${field} ${path}`, guard.check(path, field)),
+  let paths: PathGuard | undefined;
+  const getPaths = (): PathGuard => {
+    if (paths) return paths;
+    const guard = input.paths;
+    return (paths = {
+      roots: guard.roots,
+      cwd: guard.cwd,
+      resolve: (path) => guard.resolve(path),
+      check: (path, field) => tracked(input.activity, `resolving ${field} ${path}`, guard.check(path, field)),
+    });
   };
   let outputFiles: TaskOutputFiles | undefined;
-  const files = () => (outputFiles ??= createOutputFiles(input.owner, input.inputs));
+  const files = () => (outputFiles ??= createOutputFiles(input.owner(), input.inputs));
   let shared: string | undefined;
   // The job's own scratch folder (tasks of one job share it), made on first use.
   const jobWorkspace = () => {
@@ -108,7 +116,8 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     return shared;
   };
   const progress = { report: input.progress };
-  const activity: TaskActivity = { during: (label, work) => tracked(input.activity, label, work) };
+  let activity: TaskActivity | undefined;
+  const getActivity = () => (activity ??= { during: (label, work) => tracked(input.activity, label, work) });
   const context: TaskContext = {
     data: input.data,
     settings: input.settings,
@@ -116,15 +125,21 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     logger,
     progress,
     dataStore: input.dataStore,
-    runner,
-    paths,
+    get runner() {
+      return getRunner();
+    },
+    get paths() {
+      return getPaths();
+    },
     get workspace() {
       return workspace();
     },
     get jobWorkspace() {
       return jobWorkspace();
     },
-    activity,
+    get activity() {
+      return getActivity();
+    },
     get outputFiles() {
       return files();
     },
@@ -135,7 +150,9 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
   };
   let real: DependencyContainer | undefined;
   const build = (): DependencyContainer =>
-    (real ??= register(input.parent.createChildContainer(), input, { logger, progress, runner, paths, workspace, jobWorkspace, files, activity, context }));
+    (real ??= register(input.parent.createChildContainer(), input, {
+      logger, progress, runner: getRunner(), paths: getPaths(), workspace, jobWorkspace, files, activity: getActivity(), context,
+    }));
   const container = new Proxy({} as DependencyContainer, {
     get(_target, key) {
       if (key === 'resolve' && !real) {

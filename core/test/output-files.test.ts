@@ -94,13 +94,13 @@ describe('output claims', () => {
     expect(claimPathFor(join(d, 'Film.MKV'))).toBe(claimPathFor(join(d, 'film.mkv')));
   });
 
-  it('a new attempt of the same job takes over; the old (zombie) attempt then cannot promote and removes only its own files', async () => {
+  it('a new attempt of the same job (leased by a server to a worker) takes over; the old (zombie) attempt then cannot promote and removes only its own files', async () => {
     const d = await folder();
     const target = join(d, 'out.mkv');
-    const zombie = await createOutputFiles(owner('job-Z', 'z-1')).claim(target, { field: 'output_file' });
+    const zombie = await createOutputFiles(owner('job-Z', 'z-1', { workerId: 'w-1' })).claim(target, { field: 'output_file' });
     await writeFile(zombie.path, 'stale half');
-    const healthy = await createOutputFiles(owner('job-Z', 'z-2')).claim(target, { field: 'output_file' });
-    expect(healthy.superseded?.reason).toBe('an earlier attempt of this job (z-1) held it');
+    const healthy = await createOutputFiles(owner('job-Z', 'z-2', { workerId: 'w-2' })).claim(target, { field: 'output_file' });
+    expect(healthy.superseded?.reason).toBe('an earlier attempt of this job (z-1, worker w-1) held it');
     await writeFile(healthy.path, 'complete');
     const lost = await rejection(zombie.promote());
     expect(lost.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
@@ -113,11 +113,29 @@ describe('output claims', () => {
     expect(await readdir(d)).toEqual(['out.mkv']);
   });
 
+  it('two local runs of one job file (no server lease) are two writers: the second fails', async () => {
+    const d = await folder();
+    const target = join(d, 'out.mkv');
+    await createOutputFiles(owner('job-L', 'l-1')).claim(target, { field: 'output_file' });
+    const error = await rejection(createOutputFiles(owner('job-L', 'l-2')).claim(target, { field: 'output_file' }));
+    expect(error.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+  });
+
+  it('a pid is evidence only in the same boot and PID namespace: a holder in another container with the same host name is not "gone"', async () => {
+    const d = await folder();
+    const target = join(d, 'ns.mkv');
+    const gone = Number(execFileSync('sh', ['-c', 'echo $$']).toString().trim());
+    await writeFile(claimPathFor(target), JSON.stringify({ target, job_id: 'job-NS', attempt: 'n-1', hostname: 'test-host', pid: gone, host_id: 'another-boot/pid:[1]', folder: '.sisyphus-tmp-000000000000', claimed_at: 'now' }));
+    const error = await rejection(createOutputFiles(owner('job-Other')).claim(target, { field: 'output_file' }));
+    expect(error.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+  });
+
   it('a claim whose process is gone (same host) or that was not refreshed for 90 s is taken over', async () => {
     const d = await folder();
     const dead = join(d, 'dead.mkv');
     const gone = execFileSync('sh', ['-c', 'echo $$']).toString().trim();
     const crashed = await createOutputFiles(owner('job-X', 'x-1', { pid: Number(gone) })).claim(dead, { field: 'output_file' });
+    expect((await readClaim(claimPathFor(dead)))?.record?.host_id).toMatch(/^[0-9a-f-]{36}\/pid:\[\d+\]$/);
     await writeFile(crashed.path, 'a partial encode of a crashed worker');
     const took = await createOutputFiles(owner('job-Y')).claim(dead, { field: 'output_file' });
     expect(took.superseded?.reason).toBe(`its holder (pid ${gone} on this host) is gone`);

@@ -58,7 +58,9 @@ export async function checkFileUse(tasks: readonly TaskFileUse[]): Promise<void>
         for (const t of between) if (await includes(t.outputs, removed)) recreated = true;
         if (recreated) break;
         for (const read of later.inputs) {
-          if ((await entry(read)) === gone || (await realpathLoose(read)) === gone) {
+          // The entry itself, or a folder above what the later task reads (a folder moved away).
+          const through = (p: string) => p === gone || p.startsWith(`${gone}/`);
+          if (through(await entry(read)) || through(await realpathLoose(read))) {
             fail(task, `removes ${removed}, which task ${later.index + 1} (${later.module}) reads later (${read})`);
           }
         }

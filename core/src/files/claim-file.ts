@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -18,6 +19,22 @@ export interface AttemptOwner {
   pid: number;
 }
 
+let hostId: string | undefined;
+/**
+ * This kernel's boot and PID namespace: a pid means the same process only
+ * where both match. Two containers may share a host name, and a pid of one
+ * says nothing about the other.
+ */
+export function processHostId(): string {
+  if (hostId !== undefined) return hostId;
+  try {
+    hostId = `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    hostId = '';
+  }
+  return hostId;
+}
+
 /** What a claim file holds (JSON, snake_case like the rest of the wire). */
 export interface ClaimRecord {
   target: string;
@@ -26,6 +43,8 @@ export interface ClaimRecord {
   worker_id?: string;
   hostname: string;
   pid: number;
+  /** Boot id and PID namespace of the holder (see {@link processHostId}); its pid is only meaningful where they match. */
+  host_id?: string;
   /** Name of the attempt's private folder beside the target. */
   folder: string;
   claimed_at: string;
@@ -97,13 +116,19 @@ function processAlive(pid: number): boolean {
  */
 export function takeoverReason(held: HeldClaim, owner: AttemptOwner, now = Date.now()): Takeover | undefined {
   const r = held.record;
-  // Proof the holder is gone first: its folder can then be removed at once.
-  if (r && r.hostname === owner.hostname && r.pid !== process.pid && !processAlive(r.pid)) {
+  // Proof the holder is gone first: its folder can then be removed at once. A pid is only
+  // evidence in the same kernel boot and PID namespace (containers may share a host name).
+  const here = processHostId();
+  if (r && here && r.host_id === here && r.pid !== process.pid && !processAlive(r.pid)) {
     return { reason: `its holder (pid ${r.pid} on this host) is gone`, abandoned: true };
   }
   const age = now - held.mtimeMs;
   if (age > CLAIM_STALE_MS) return { reason: `it was not refreshed for ${Math.round(age / 1000)} s`, abandoned: true };
-  if (r && r.job_id === owner.jobId) return { reason: `an earlier attempt of this job (${r.attempt}) held it`, abandoned: false };
+  // The server gave the job to this attempt, so the earlier one lost its lease. Only a server's
+  // lease says so: two local runs of one job file (its job_id is the file's own) are two writers.
+  if (r && r.job_id === owner.jobId && r.worker_id && owner.workerId) {
+    return { reason: `an earlier attempt of this job (${r.attempt}, worker ${r.worker_id}) held it`, abandoned: false };
+  }
   return undefined;
 }
 

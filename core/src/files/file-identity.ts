@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { ValidationError, RunError } from '../module/errors.js';
 import { realpathLoose } from '../paths/path-guard.js';
 
 /**
@@ -51,4 +52,19 @@ export async function findSameFile<T extends { path: string }>(path: string, can
     if (sameIdentity(target, await fileIdentity(candidate.path))) return candidate;
   }
   return undefined;
+}
+
+/**
+ * Refuse a path that is (or leads through a symlink to) something other
+ * than a regular file or folder: opening a FIFO or a device blocks a thread
+ * in the kernel for good, and a process with such a thread cannot even exit.
+ * A missing path passes (existence is checked elsewhere). `phase` picks the
+ * error class.
+ */
+export async function refuseSpecialFile(path: string, field: string, phase: 'validate' | 'run'): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st || st.isFile() || st.isDirectory()) return;
+  const what = st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
+  const E = phase === 'validate' ? ValidationError : RunError;
+  throw new E(`${field}: ${path} is ${what}, not a file or folder`, { details: { field, path } });
 }

@@ -12,6 +12,7 @@ import {
   claimHolder,
   claimPathFor,
   describeHolder,
+  processHostId,
   refreshClaim,
   releaseClaim,
   type AttemptOwner,
@@ -359,6 +360,7 @@ export async function claimOutput(target: string, options: ClaimOptions, owner: 
     ...(owner.workerId ? { worker_id: owner.workerId } : {}),
     hostname: owner.hostname,
     pid: owner.pid,
+    host_id: processHostId(),
     folder: folderName,
     claimed_at: new Date().toISOString(),
   };

@@ -3,6 +3,7 @@ import {
   TOKENS,
   ValidationError,
   findSameFile,
+  refuseSpecialFile,
   inject,
   injectable,
   type JobOutputs,
@@ -66,7 +67,10 @@ export class CleanupTask implements TaskHandler {
       if (!made && !found) {
         throw new ValidationError(`${sourceField}: ${source} does not exist (and no earlier task of the job writes it)`, { details: { field: sourceField, path: source } });
       }
-      if (found && op.kind !== 'delete') refuseSpecial(found, sourceField, source, ValidationError);
+      if (found && op.kind !== 'delete') {
+        refuseSpecial(found, sourceField, source, ValidationError);
+        await refuseSpecialFile(source, sourceField, 'validate');
+      }
       if (op.destination === undefined) continue;
       await this.paths.check(op.destination, `${op.field}.destination`);
       const target = await finalDestination(source, this.paths.resolve(op.destination), op.destination);
@@ -117,11 +121,20 @@ export class CleanupTask implements TaskHandler {
     }
   }
 
-  /** Symlinks the transfer puts in place must point inside the allowed roots from where they land. */
+  /**
+   * What the transfer carries along: symlinks must point inside the allowed
+   * roots from where they land; another attempt's working files and special
+   * files are refused.
+   */
   async #checkLinks(op: Operation, source: string, target: string, st: Stats): Promise<void> {
-    for (const { link, pointsTo } of await linksAfterTransfer(source, target, st, op.kind as 'copy' | 'move')) {
-      await this.paths.check(pointsTo, `${op.field}.source (symlink ${link})`);
+    let links;
+    try {
+      links = await linksAfterTransfer(source, target, st, op.kind as 'copy' | 'move');
+    } catch (error) {
+      if (error instanceof FileOpError) throw new ValidationError(`${op.field}.source: ${error.message}`, { cause: error });
+      throw error;
     }
+    for (const { link, pointsTo } of links) await this.paths.check(pointsTo, `${op.field}.source (symlink ${link})`);
   }
 
   async #perform(op: Operation): Promise<void> {
@@ -131,7 +144,11 @@ export class CleanupTask implements TaskHandler {
     const source = this.paths.resolve(op.source);
     const st = await lstatOrUndefined(source);
     if (!st) throw new RunError(`${sourceField}: ${source} does not exist`, { details: { field: sourceField, path: source } });
-    if (op.kind !== 'delete') refuseSpecial(st, sourceField, source, RunError);
+    if (op.kind !== 'delete') {
+      refuseSpecial(st, sourceField, source, RunError);
+      // A symlink is followed by a copy (also a move across file systems): its target must be a file or folder too.
+      await refuseSpecialFile(source, sourceField, 'run');
+    }
     try {
       if (op.kind === 'delete') {
         await this.activity.during(`deleting ${source}`, deleteEntry(source, st));

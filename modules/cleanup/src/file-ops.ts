@@ -1,7 +1,7 @@
 import { copyFile, cp, lstat, readdir, readlink, rm, rmdir, stat, unlink, utimes, chmod } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { ErrorCodes, RunError, describeErrno, type OutputClaim } from '@sisyphus/core';
+import { ErrorCodes, RESERVED_NAME, RunError, describeErrno, type OutputClaim } from '@sisyphus/core';
 
 /** A file-system failure of a cleanup operation, with a message naming the path. */
 export class FileOpError extends Error {
@@ -128,12 +128,20 @@ export async function deleteEntry(path: string, st: Stats): Promise<void> {
 export async function linksAfterTransfer(source: string, target: string, st: Stats, kind: 'copy' | 'move'): Promise<Array<{ link: string; pointsTo: string }>> {
   const found: Array<{ link: string; pointsTo: string }> = [];
   const visit = async (from: string, to: string, stats: Stats) => {
+    const shown = relative(dirname(source), from) || basename(from);
+    if (from !== source && RESERVED_NAME.test(basename(from))) {
+      // Another attempt's claim or private folder: moving or copying it would break that attempt, or strand its files.
+      throw new FileOpError(`${source} holds ${shown}, a working file of an output being written; wait for that job to finish`);
+    }
     if (stats.isSymbolicLink()) {
       const text = await readlink(from);
-      found.push({ link: relative(dirname(source), from) || basename(from), pointsTo: isAbsolute(text) ? text : resolve(dirname(to), text) });
+      found.push({ link: shown, pointsTo: isAbsolute(text) ? text : resolve(dirname(to), text) });
       return;
     }
-    if (!stats.isDirectory()) return;
+    if (!stats.isDirectory()) {
+      if (!stats.isFile()) throw new FileOpError(`${source} holds ${shown}, which is not a file or folder (a FIFO, socket or device)`);
+      return;
+    }
     for (const name of await readdir(from)) await visit(join(from, name), join(to, name), await lstat(join(from, name)));
   };
   if (st.isSymbolicLink() && kind === 'copy') return found;

@@ -251,6 +251,43 @@ describe('cleanup module', () => {
       expect(result.message).toBe(`copy[0].source: ${join(d, 'stalled.mkv')} is a FIFO (named pipe), not a file or folder`);
     });
 
+    it('a FIFO reached through a symlink is refused too (a copy follows the link)', async () => {
+      const d = await temp();
+      execFileSync('mkfifo', [join(d, 'pipe')]);
+      await symlink(join(d, 'pipe'), join(d, 'link'));
+      const { result } = await runTask(cleanupModule, { copy: [{ source: join(d, 'link'), destination: join(d, 'copied.bin') }] });
+      expect(result.code).toBe(ErrorCodes.VALIDATION);
+      expect(result.message).toBe(`copy[0].source: ${join(d, 'link')} is a FIFO (named pipe), not a file or folder`);
+    });
+
+    it("a folder holding another attempt's claim or private folder is not moved or copied", async () => {
+      const d = await temp();
+      await mkdir(join(d, 'work', '.sisyphus-tmp-0123456789ab'), { recursive: true });
+      await file(join(d, 'work', '.sisyphus-claim-0123456789abcdef'));
+      for (const data of [{ move: [{ source: join(d, 'work'), destination: join(d, 'work2') }] }, { copy: [{ source: join(d, 'work'), destination: join(d, 'work3') }] }]) {
+        const { result } = await runTask(cleanupModule, data);
+        expect(result.code).toBe(ErrorCodes.VALIDATION);
+        expect(result.message).toMatch(/\.source: .*\/work holds work\/\.sisyphus-(tmp|claim)-[0-9a-f]+, a working file of an output being written; wait for that job to finish$/);
+      }
+      expect((await readdir(d)).sort()).toEqual(['work']);
+    });
+
+    it('moving away a folder that holds what a later task reads is refused before anything runs', async () => {
+      const d = await temp();
+      await mkdir(join(d, 'dir'));
+      await file(join(d, 'dir', 'a.mkv'));
+      const engine = createEngine({ plugins: [cleanupPlugin] });
+      const result = await engine.run({
+        job_title: 'folder moved',
+        tasks: [
+          { module: 'cleanup', data: { move: [{ source: join(d, 'dir'), destination: join(d, 'dir2') }] } },
+          { module: 'cleanup', data: { copy: [{ source: join(d, 'dir', 'a.mkv'), destination: join(d, 'b.mkv') }] } },
+        ],
+      });
+      expect(result.code).toBe(ErrorCodes.VALIDATION);
+      expect(result.message).toBe(`removes ${join(d, 'dir')}, which task 2 (cleanup) reads later (${join(d, 'dir', 'a.mkv')})`);
+    });
+
     it('a delete of a file a later task still reads is refused before anything runs', async () => {
       const d = await temp();
       const src = await file(join(d, 'a.mkv'));

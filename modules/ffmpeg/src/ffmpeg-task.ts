@@ -7,6 +7,7 @@ import {
   TOKENS,
   ValidationError,
   findSameFile,
+  refuseSpecialFile,
   requireExecutable,
   formatCommand,
   inject,
@@ -28,7 +29,7 @@ import { probe, type ProbeResult } from './probe.js';
 import { FfmpegProgressParser } from './progress-parser.js';
 import { checkSourceMaps, expectedOutput } from './stream-check.js';
 import { applicableOutputMaps, mappedOutput } from './output-streams.js';
-import { outputKind, reviewFfmpegOptions, reviewPathField, type OptionPolicy, type OptionReview } from './option-policy.js';
+import { outputKind, refuseGlobPattern, reviewFfmpegOptions, reviewPathField, type OptionPolicy, type OptionReview } from './option-policy.js';
 import { REFUSED_INPUT_FORMATS } from './ffmpeg-option-table.js';
 import { verifyEncode, verifySegments, verifySequence, type EncodeReport } from './verify-output.js';
 
@@ -73,6 +74,7 @@ export class FfmpegTask implements TaskHandler {
   #maps: ResolvedOutputMap[] = [];
   #notes: string[] = [];
   readonly #probes = new Map<number, ProbeResult>();
+  #running = false;
   /** What each source was when it was probed: a probe is reused at run only for the very same, unchanged file. */
   readonly #probedAs = new Map<number, string>();
 
@@ -214,7 +216,11 @@ export class FfmpegTask implements TaskHandler {
         names.push(path);
         continue;
       }
-      sources.push(await this.paths.check(path, `sources[${i}]`));
+      refuseGlobPattern(path, `sources[${i}]`);
+      const real = await this.paths.check(path, `sources[${i}]`);
+      refuseGlobPattern(real, `sources[${i}]`);
+      await refuseSpecialFile(real, `sources[${i}]`, this.#phase);
+      sources.push(real);
       names.push(this.paths.resolve(path));
     }
     this.#sources = sources;
@@ -235,7 +241,9 @@ export class FfmpegTask implements TaskHandler {
     const media: Array<{ field: string; path: string }> = [];
     for (const ref of review.files) {
       const real = await this.paths.check(ref.path, ref.field);
+      await refuseSpecialFile(real, ref.field, this.#phase);
       resolved.set(ref.field, real);
+      if (ref.kind === 'prefix') await this.#checkPrefixFiles(real, ref.field);
       // A two-pass log (read and written) is the task's own scratch state: neither a source nor a result.
       if (ref.access === 'read') reads.push(real);
       if (ref.access === 'write' || ref.access === 'unknown') writes.push({ field: ref.field, path: real });
@@ -243,11 +251,20 @@ export class FfmpegTask implements TaskHandler {
         const same = await findSameFile(real, this.#sourceCandidates());
         if (same) throw new ValidationError(`${ref.field} names ${real}, which is the same file as ${same.field}; a source is never written`, { details: { field: ref.field } });
       }
-      if (ref.media) media.push({ field: ref.field, path: real });
+      if (ref.media) {
+        refuseGlobPattern(ref.path, ref.field);
+        refuseGlobPattern(real, ref.field);
+        media.push({ field: ref.field, path: real });
+      }
     }
     for (const written of writes) {
       const same = await findSameFile(written.path, this.#sourceCandidates());
       if (same) throw new ValidationError(`${written.field} names ${written.path}, which is the same file as ${same.field}; a source is never written`, { details: { field: written.field } });
+      // ffmpeg writes these side files in place: without overwrite, an existing one is never replaced.
+      if (!this.data.overwrite && (await exists(written.path)) && !this.earlier.producedEarlier(written.path)) {
+        const E = this.#phase === 'validate' ? ValidationError : RunError;
+        throw new E(`${written.field}: ${written.path} exists and overwrite is false`, { details: { field: written.field } });
+      }
     }
     const safe = review.apply(resolved);
     this.#inputOptions = safe.input_options;
@@ -255,6 +272,27 @@ export class FfmpegTask implements TaskHandler {
     this.#optionReads = reads;
     this.#optionWrites = writes.filter((w) => !reads.includes(w.path));
     this.#optionMedia = media;
+  }
+
+  /**
+   * A two-pass log option names a prefix: ffmpeg writes `PREFIX-N.log`
+   * (and x264 `PREFIX-N.log.mbtree`) beside it, following symlinks. Every
+   * such name that exists must resolve inside the roots too.
+   */
+  async #checkPrefixFiles(prefix: string, field: string): Promise<void> {
+    const dir = dirname(prefix);
+    const stem = `${basename(prefix)}-`;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.startsWith(stem)) continue;
+      const path = join(dir, name);
+      await this.paths.check(path, `${field} (${name})`);
+      await refuseSpecialFile(path, `${field} (${name})`, this.#phase);
+    }
+  }
+
+  /** Where the task is: errors of the same check are ValidationErrors before the run, RunErrors in it. */
+  get #phase(): 'validate' | 'run' {
+    return this.#running ? 'run' : 'validate';
   }
 
   /** Check the output path (again right before the encode) and compare it with the sources by real identity. */
@@ -350,6 +388,7 @@ export class FfmpegTask implements TaskHandler {
   }
 
   async run(): Promise<void> {
+    this.#running = true;
     // Everything again, right before the encode: an earlier task may have replaced a source
     // (stale probe) or swapped a folder for a symlink (stale path check) since validate.
     await this.#checkSources();
@@ -422,7 +461,10 @@ export class FfmpegTask implements TaskHandler {
     try {
       await claim.promote(async (files) => {
         if (this.#kind === 'sequence') verifySequence(files, report);
-        else if (this.#kind === 'file') await verifyEncode(this.runner, this.#ffprobe, files[0]!, report);
+        else if (this.#kind === 'file') {
+          const update = this.#maps.some((m) => m.specifier === undefined && Object.entries(m.options ?? {}).some(([k, v]) => k === 'update' && v !== false && v !== 0 && v !== '0'));
+          await verifyEncode(this.runner, this.#ffprobe, files[0]!, { ...report, singleImage: update });
+        }
         else await verifySegments(this.runner, this.#ffprobe, files, this.#output);
       });
     } catch (error) {

@@ -519,3 +519,17 @@ export function outputKind(data: Pick<FfmpegData, 'output_file'>, outputMaps: re
   if (numbered && (format === 'image2' || (format === undefined && IMAGE2_EXTENSIONS.has(ext)))) return 'sequence';
   return 'file';
 }
+
+/**
+ * ffmpeg 5.1's image2 demuxer reads an input name in `glob_sequence` mode
+ * by default: `%*`, `%?`, `%[...]` and `%{a,b}` in it are expanded with
+ * glob(3) (braces included) after any check of the name, so
+ * `%{..%}/%{..%}/x.png` walks out of the allowed roots. Those sequences are
+ * refused in every path ffmpeg opens with format detection (sources, movie,
+ * amovie, subtitles); `%d`/`%03d` (a numbered sequence in one folder) and
+ * `%%` stay allowed.
+ */
+export function refuseGlobPattern(path: string, field: string): void {
+  const m = /%[*?[\]{}]/.exec(path);
+  if (m) fail(field, `${JSON.stringify(path)} contains "${m[0]}", which ffmpeg's image2 reader expands as a wildcard (glob); such names are refused`);
+}

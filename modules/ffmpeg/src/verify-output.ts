@@ -7,6 +7,8 @@ export interface EncodeReport {
   frames?: number;
   /** `out_time_us` in seconds: how far the output's timeline got. */
   outSeconds?: number;
+  /** The task asked for one image that each frame replaces (`update`): one frame in the file is right. */
+  singleImage?: boolean;
 }
 
 interface CountedStream {
@@ -53,11 +55,11 @@ export async function verifyEncode(runner: ProcessRunner, ffprobe: string, file:
   if (!streams.length) throw unverified(`output_file: the encode (${basename(file)}) has no streams; not promoted`, { path: file });
 
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
-  // A single image (image2 with -update, png_pipe, jpeg_pipe...) keeps one frame of the many encoded: nothing to count.
-  const image = /(^|,)(image2|\w+_pipe)(,|$)/.test(doc.format?.format_name ?? '');
-  if (image) return;
+  // An image that each frame replaces (update) keeps one of the frames encoded. Anything else is
+  // counted: a multi-frame image stream cut short reads back as one image too (jpeg_pipe).
   if (video && report.frames && report.frames > 0 && video.nb_read_packets !== undefined) {
     const got = Number(video.nb_read_packets);
+    if (report.singleImage && got === 1) return;
     if (Math.abs(got - report.frames) > 1) {
       throw unverified(`output_file: the encode holds ${got} video frames but ffmpeg reported writing ${report.frames}; not promoted`, { path: file, frames: got, reported: report.frames });
     }

@@ -68,12 +68,14 @@ describe('one attempt, one set of files', () => {
     ['two attempts of one job (a zombie and its successor)', 'job-same', 'job-same', ErrorCodes.OUTPUT_CLAIMED],
   ])('%s writing one output at once never promote a truncated file', async (_name, firstId, secondId, code) => {
     const out = await outDir();
-    const engine = createEngine({ plugins: [ffmpegPlugin], dataStore });
+    // Two workers (a job is only taken over when a server leased it to another worker).
+    const engine = createEngine({ plugins: [ffmpegPlugin], dataStore, worker: { id: 'worker-1' } });
+    const other = createEngine({ plugins: [ffmpegPlugin], dataStore, worker: { id: 'worker-2' } });
     const data = job(out, { sources: [long], overwrite: true, output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'libx264', preset: 'veryfast' } }] });
     const first = engine.run({ job_title: 'first', tasks: [{ module: 'ffmpeg', data }] }, { jobId: firstId });
     // The second starts once the first is writing.
     for (let i = 0; i < 100 && !(await readdir(out)).some((n) => n.startsWith('.sisyphus-tmp-')); i++) await new Promise((r) => setTimeout(r, 50));
-    const second = engine.run({ job_title: 'second', tasks: [{ module: 'ffmpeg', data }] }, { jobId: secondId });
+    const second = other.run({ job_title: 'second', tasks: [{ module: 'ffmpeg', data }] }, { jobId: secondId });
     const results: JobResult[] = await Promise.all([first, second]);
     const done = results.filter((r) => r.completed);
     const lost = results.filter((r) => !r.completed);
@@ -350,8 +352,12 @@ describe('every phase is bounded', () => {
   it('a source on a stalled share (ffprobe never returns) fails validate at the timeout, naming the phase and the file; ffprobe is killed', async () => {
     const out = await outDir();
     const stalled = join(out, 'stalled.mkv');
-    execFileSync('mkfifo', [stalled]);
-    const engine = createEngine({ plugins: [ffmpegPlugin], dataStore, phaseTimeoutMs: 1000 });
+    await copyFile(sample, stalled);
+    // An ffprobe stuck on a dead share: a real hung NFS mount cannot be made here, so a fixture that never answers.
+    const fake = join(out, 'ffprobe');
+    await writeFile(fake, '#!/bin/sh\nwhile :; do sleep 1; done\n');
+    await chmod(fake, 0o755);
+    const engine = createEngine({ plugins: [ffmpegPlugin], dataStore, phaseTimeoutMs: 1000, settings: { ffmpeg: { ffprobe: fake } } });
     const started = Date.now();
     const result = await engine.run({ job_title: 'stalled', tasks: [{ module: 'ffmpeg', data: job(out, { sources: [stalled] }) }] });
     expect(Date.now() - started).toBeLessThan(6000);
@@ -361,8 +367,8 @@ describe('every phase is bounded', () => {
     const probes = () =>
       readdirSync('/proc').filter((p) => {
         try {
-          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          return argv[0]!.endsWith('ffprobe') && argv.includes(stalled);
+          const state = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.[0];
+          return state !== 'Z' && readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(stalled);
         } catch {
           return false;
         }

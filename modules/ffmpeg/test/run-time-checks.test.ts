@@ -150,3 +150,62 @@ describe('two-pass with an explicit log file', () => {
     expect((await readdir(out)).filter((n) => !n.startsWith('plog'))).toEqual(['final.mkv']);
   });
 });
+
+describe('second review', () => {
+  it("ffmpeg's glob reading of %{..%} in an input name cannot walk out of the roots (source and movie=)", async () => {
+    const sneaky = join(root, '%{..%}', '%{..%}', 'outside', 'secret.mkv');
+    for (const data of [
+      encode({ sources: [sneaky], output_file: join(root, 'leak.mkv') }),
+      encode({ output_file: join(root, 'leak2.mkv'), output_maps: [{ specifier: 'v', stream: 0, options: { vf: `movie=${sneaky.replace(/[%{}]/g, (c) => c)}[m];[in][m]overlay`, codec: 'libx264' } }] }),
+    ]) {
+      const { result } = await runTask(ffmpegModule, data, { dataStore, allowedRoots: [root] });
+      expect(result.code).toBe(ErrorCodes.VALIDATION);
+      expect(result.message).toMatch(/contains "%\{", which ffmpeg's image2 reader expands as a wildcard \(glob\); such names are refused$/);
+    }
+    expect(await readdir(root)).not.toContain('leak.mkv');
+  });
+
+  it('a file an option writes is not replaced without overwrite (found at validate)', async () => {
+    const victim = join(root, 'victim.txt');
+    await writeFile(victim, 'precious');
+    const { result } = await runTask(ffmpegModule, encode({ overwrite: false, output_file: join(root, 'meta.mkv'), output_maps: [{ specifier: 'v', stream: 0, options: { vf: `metadata=mode=print:file=${victim}`, codec: 'libx264' } }] }), { dataStore, allowedRoots: [root] });
+    expect(result.code).toBe(ErrorCodes.VALIDATION);
+    expect(result.message).toBe(`output_maps[0].options.vf[0:metadata].file: ${victim} exists and overwrite is false`);
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+  });
+
+  it("a two-pass log's derived name (PREFIX-0.log) that is a symlink out of the roots is refused", async () => {
+    const folder = join(root, 'passlog');
+    await mkdir(folder);
+    await writeFile(join(outside, 'precious.txt'), 'precious');
+    await symlink(join(outside, 'precious.txt'), join(folder, 'p-0.log'));
+    const { result } = await runTask(ffmpegModule, encode({ output_file: '/dev/null', output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'mpeg4', pass: 1, passlogfile: join(folder, 'p') } }, { options: { f: 'null' } }] }), { dataStore, allowedRoots: [root] });
+    expect(result.code).toBe(ErrorCodes.PATH_NOT_ALLOWED);
+    expect(result.message.startsWith('output_maps[0].options.passlogfile (p-0.log) ')).toBe(true);
+    expect(await readFile(join(outside, 'precious.txt'), 'utf8')).toBe('precious');
+  });
+
+  it('a FIFO as a source (also through a symlink) is refused', async () => {
+    const fifo = join(root, 'pipe.mkv');
+    execFileSync('mkfifo', [fifo]);
+    await symlink(fifo, join(root, 'pipe-link.mkv'));
+    for (const source of [fifo, join(root, 'pipe-link.mkv')]) {
+      const { result } = await runTask(ffmpegModule, encode({ sources: [source], output_file: join(root, 'x.mkv') }), { dataStore });
+      expect(result.code).toBe(ErrorCodes.VALIDATION);
+      expect(result.message).toBe(`sources[0]: ${fifo} is a FIFO (named pipe), not a file or folder`);
+    }
+  });
+
+  it('a multi-frame image stream cut short by a full disk is not promoted', async () => {
+    const small = join(root, 'small');
+    await mkdir(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', small]);
+    try {
+      const { result } = await runTask(ffmpegModule, encode({ output_file: join(small, 'out.mjpeg'), output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'mjpeg', q: 2, s: '640x480' } }, { options: { 'frames:v': 8 } }] }), { dataStore });
+      expect(result.completed).toBe(false);
+      expect(await readdir(small)).toEqual([]);
+    } finally {
+      execFileSync('umount', [small]);
+    }
+  });
+});

@@ -6,6 +6,7 @@ import {
   TOKENS,
   ValidationError,
   findSameFile,
+  refuseSpecialFile,
   requireExecutable,
   formatCommand,
   inject,
@@ -129,6 +130,8 @@ export class MkvmergeTask implements TaskHandler {
     const inputs: Array<{ path: string; given: string; field: string }> = [];
     const check = async (given: string, field: string) => {
       const path = await this.paths.check(given, field);
+      // Opening a FIFO or a device (also through a symlink) blocks a thread for good.
+      await refuseSpecialFile(path, field, phase);
       inputs.push({ path, given, field });
       return path;
     };

@@ -200,4 +200,12 @@ describe('mkvmerge: files are never damaged', () => {
     expect(result.completed, result.message).toBe(true);
     expect((await identify(join(d, 'video-only.mkv'))).tracks).toBe(1);
   });
+
+  it('a chapters file that is a FIFO is refused before mkvmerge (or the module) opens it', async () => {
+    const d = await out();
+    execFileSync('mkfifo', [join(d, 'chapters.xml')]);
+    const { result } = await runTask(mkvmergeModule, job(join(d, 'o.mkv'), { options: { chapters: join(d, 'chapters.xml') } }));
+    expect(result.code).toBe(ErrorCodes.VALIDATION);
+    expect(result.message).toBe(`options.chapters: ${join(d, 'chapters.xml')} is a FIFO (named pipe), not a file or folder`);
+  });
 });

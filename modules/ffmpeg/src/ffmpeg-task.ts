@@ -308,14 +308,15 @@ export class FfmpegTask implements TaskHandler {
     this.#output = await this.paths.check(this.#outputPath, 'output_file');
     const same = await findSameFile(this.#output, this.#sourceCandidates());
     if (same) {
-      throw new ValidationError(`output_file ${this.paths.resolve(this.#outputPath)} is the same file as ${same.field} (${this.#sourceNames[Number(same.field.slice(8, -1))]})`, {
+      throw new ValidationError(`output_file ${this.paths.resolve(this.#outputPath)} is the same file as ${same.field} (${same.named})`, {
         details: { field: 'output_file' },
       });
     }
   }
 
-  #sourceCandidates(): Array<{ path: string; field: string }> {
-    return this.#sources.flatMap((path, i) => (this.#urls.has(i) ? [] : [{ path, field: `sources[${i}]` }]));
+  /** The sources that are files, by real path, with their field and the path as the job named it. */
+  #sourceCandidates(): Array<{ path: string; field: string; named: string }> {
+    return this.#sources.flatMap((path, i) => (this.#urls.has(i) ? [] : [{ path, field: `sources[${i}]`, named: this.#sourceNames[i]! }]));
   }
 
   /** A file a filter opens as media (movie, subtitles) is probed like a source: no playlists there either. */

@@ -16,7 +16,7 @@ import {
 } from '@sisyphus/core';
 import type { CleanupData } from './cleanup-schema.js';
 import type { Stats } from 'node:fs';
-import { copyEntry, deleteEntry, FileOpError, finalDestination, linksAfterTransfer, lstatOrUndefined, moveEntry } from './file-ops.js';
+import { copyEntry, deleteEntry, FileOpError, finalDestination, reviewTransfer, lstatOrUndefined, moveEntry } from './file-ops.js';
 
 /** One planned operation, with the data field it came from (for messages). */
 interface Operation {
@@ -67,10 +67,8 @@ export class CleanupTask implements TaskHandler {
       if (!made && !found) {
         throw new ValidationError(`${sourceField}: ${source} does not exist (and no earlier task of the job writes it)`, { details: { field: sourceField, path: source } });
       }
-      if (found && op.kind !== 'delete') {
-        refuseSpecial(found, sourceField, source, ValidationError);
-        await refuseSpecialFile(source, sourceField, 'validate');
-      }
+      // A copy (or a move across file systems) reads through a symlink: its target must be a file or folder.
+      if (found && op.kind !== 'delete') await refuseSpecialFile(source, sourceField, 'validate');
       if (op.destination === undefined) continue;
       await this.paths.check(op.destination, `${op.field}.destination`);
       const target = await finalDestination(source, this.paths.resolve(op.destination), op.destination);
@@ -129,7 +127,7 @@ export class CleanupTask implements TaskHandler {
   async #checkLinks(op: Operation, source: string, target: string, st: Stats): Promise<void> {
     let links;
     try {
-      links = await linksAfterTransfer(source, target, st, op.kind as 'copy' | 'move');
+      links = await reviewTransfer(source, target, st, op.kind as 'copy' | 'move');
     } catch (error) {
       if (error instanceof FileOpError) throw new ValidationError(`${op.field}.source: ${error.message}`, { cause: error });
       throw error;
@@ -144,11 +142,7 @@ export class CleanupTask implements TaskHandler {
     const source = this.paths.resolve(op.source);
     const st = await lstatOrUndefined(source);
     if (!st) throw new RunError(`${sourceField}: ${source} does not exist`, { details: { field: sourceField, path: source } });
-    if (op.kind !== 'delete') {
-      refuseSpecial(st, sourceField, source, RunError);
-      // A symlink is followed by a copy (also a move across file systems): its target must be a file or folder too.
-      await refuseSpecialFile(source, sourceField, 'run');
-    }
+    if (op.kind !== 'delete') await refuseSpecialFile(source, sourceField, 'run');
     try {
       if (op.kind === 'delete') {
         await this.activity.during(`deleting ${source}`, deleteEntry(source, st));
@@ -175,15 +169,4 @@ export class CleanupTask implements TaskHandler {
       throw error;
     }
   }
-}
-
-/**
- * Only files, folders and symlinks are copied or moved: reading a FIFO or a
- * device blocks a thread for good (the process could not even exit), and
- * "copying" one makes no sense.
- */
-function refuseSpecial(st: Stats, field: string, path: string, E: typeof ValidationError | typeof RunError): void {
-  if (st.isFile() || st.isDirectory() || st.isSymbolicLink()) return;
-  const what = st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
-  throw new E(`${field}: ${path} is ${what}, not a file or folder`, { details: { field, path } });
 }

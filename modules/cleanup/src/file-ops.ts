@@ -118,14 +118,16 @@ export async function deleteEntry(path: string, st: Stats): Promise<void> {
 }
 
 /**
- * Every symlink a transfer of `source` to `target` would put in place,
- * with where it would point from there. A copy or move keeps links
+ * What a transfer of `source` to `target` would carry along: every symlink
+ * it would put in place, with where it would point from there. Throws a
+ * FileOpError when it would carry another attempt's claim or private
+ * folder, or a special file. A copy or move keeps links
  * verbatim, so a relative link can point somewhere else (outside the
  * allowed roots) from its new place; a copied file is read through its
  * link instead (copyFile follows it), so only links inside folders, or a
  * moved link itself, count.
  */
-export async function linksAfterTransfer(source: string, target: string, st: Stats, kind: 'copy' | 'move'): Promise<Array<{ link: string; pointsTo: string }>> {
+export async function reviewTransfer(source: string, target: string, st: Stats, kind: 'copy' | 'move'): Promise<Array<{ link: string; pointsTo: string }>> {
   const found: Array<{ link: string; pointsTo: string }> = [];
   const visit = async (from: string, to: string, stats: Stats) => {
     const shown = relative(dirname(source), from) || basename(from);

@@ -244,12 +244,12 @@ export class FfmpegTask implements TaskHandler {
       await refuseSpecialFile(real, ref.field, this.#phase);
       resolved.set(ref.field, real);
       if (ref.kind === 'prefix') await this.#checkPrefixFiles(real, ref.field);
-      // A two-pass log (read and written) is the task's own scratch state: neither a source nor a result.
       if (ref.access === 'read') reads.push(real);
-      if (ref.access === 'write' || ref.access === 'unknown') writes.push({ field: ref.field, path: real });
-      if (ref.access === 'readwrite' || ref.access === 'unknown') {
+      else {
+        // Anything ffmpeg may write (a two-pass log too, which is scratch state: neither a source nor a result) is never a source.
         const same = await findSameFile(real, this.#sourceCandidates());
         if (same) throw new ValidationError(`${ref.field} names ${real}, which is the same file as ${same.field}; a source is never written`, { details: { field: ref.field } });
+        if (ref.access !== 'readwrite') writes.push({ field: ref.field, path: real });
       }
       if (ref.media) {
         refuseGlobPattern(ref.path, ref.field);
@@ -258,8 +258,6 @@ export class FfmpegTask implements TaskHandler {
       }
     }
     for (const written of writes) {
-      const same = await findSameFile(written.path, this.#sourceCandidates());
-      if (same) throw new ValidationError(`${written.field} names ${written.path}, which is the same file as ${same.field}; a source is never written`, { details: { field: written.field } });
       // ffmpeg writes these side files in place: without overwrite, an existing one is never replaced.
       if (!this.data.overwrite && (await exists(written.path)) && !this.earlier.producedEarlier(written.path)) {
         const E = this.#phase === 'validate' ? ValidationError : RunError;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
+import { addAbortListener } from 'node:events';
 import { hostname, tmpdir } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -115,7 +116,8 @@ interface JobState {
   sources?: Awaited<ReturnType<typeof snapshotSources>>;
   /** The job's cancel is forwarded to the tasks' controllers (see `#taskController`). */
   forwarding?: boolean;
-  detach: Array<() => void>;
+  /** Listeners on the job's signal that live as long as the job: disposed at its end (a worker reuses the signal). */
+  detach: Disposable[];
 }
 
 const noop = () => undefined;
@@ -188,9 +190,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const jobSignal = state.signal;
     if (jobSignal && !state.forwarding) {
       state.forwarding = true;
-      const onAbort = () => state.slots.forEach((s) => s.controller?.abort(jobSignal.reason));
-      jobSignal.addEventListener('abort', onAbort, { once: true });
-      state.detach.push(() => jobSignal.removeEventListener('abort', onAbort));
+      state.detach.push(addAbortListener(jobSignal, () => state.slots.forEach((s) => s.controller?.abort(jobSignal.reason))));
     }
     if (jobSignal?.aborted) controller.abort(jobSignal.reason);
     return controller;
@@ -245,14 +245,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     // Cleanup runs after a cancel too: only its timeout stops it.
     const jobSignal = phase === 'cleanup' ? undefined : state.signal;
     let timer: NodeJS.Timeout | undefined;
-    let onAbort: () => void = noop;
+    let listener: Disposable | undefined;
     const stop = new Promise<'timeout' | 'cancel'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), limit);
-      if (jobSignal) {
-        onAbort = () => resolve('cancel');
-        if (jobSignal.aborted) resolve('cancel');
-        else jobSignal.addEventListener('abort', onAbort, { once: true });
-      }
+      if (jobSignal?.aborted) resolve('cancel');
+      else if (jobSignal) listener = addAbortListener(jobSignal, () => resolve('cancel'));
     });
     running.catch(noop);
     try {
@@ -270,7 +267,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       throw new CancelledError('job cancelled before it finished', { cause: error });
     } finally {
       clearTimeout(timer);
-      jobSignal?.removeEventListener('abort', onAbort);
+      listener?.[Symbol.dispose]();
     }
   }
 
@@ -399,15 +396,13 @@ export class Engine extends EventEmitter<EngineEvents> {
         const running = Promise.resolve().then(() => handler.run());
         if (!signal) return running; // nothing can cancel it
         running.catch(noop);
-        let onAbort: () => void = noop;
+        let listener: Disposable | undefined;
         const aborted = new Promise<never>((_, reject) => {
           if (signal.aborted) reject(stopped());
-          onAbort = () => reject(stopped());
-          signal.addEventListener('abort', onAbort, { once: true });
+          else listener = addAbortListener(signal, () => reject(stopped()));
         });
         try {
           await Promise.race([running, aborted]);
-          signal.removeEventListener('abort', onAbort);
         } catch (error) {
           if (!signal.aborted) throw error;
           // Give the module (and the runner's kill) a moment to wind down before cleanup.
@@ -416,6 +411,9 @@ export class Engine extends EventEmitter<EngineEvents> {
           const e = stopped();
           e.cause = error;
           throw e;
+        } finally {
+          // Whether run returned, threw or was stopped: the signal outlives this job.
+          listener?.[Symbol.dispose]();
         }
       });
     } catch (error) {
@@ -444,7 +442,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   async #dispose(state: JobState): Promise<void> {
-    state.detach.forEach((f) => f());
+    for (const listener of state.detach) listener[Symbol.dispose]();
     for (const slot of state.slots) {
       const files = slot.container.outputFiles();
       if (files) await files.settle().catch(noop);

@@ -25,7 +25,12 @@ export interface WorkerOptions {
   heartbeatIntervalMs?: number;
   /** Milliseconds between polls while idle (or the long-poll wait). Default 10000. */
   pollIntervalMs?: number;
-  /** First delay after a failed call; doubles per failure (with jitter). Default 20000 (`NETWORK_RETRY_INTERVAL`). */
+  /**
+   * First delay after a failed call; doubles per failure (with jitter). Default 20000 (`NETWORK_RETRY_INTERVAL`).
+   * When the server answers again after an outage, every slot heartbeats at once and a retry waiting on
+   * its backoff goes at once, though not sooner than the smaller of this and `heartbeatIntervalMs`
+   * after its failed attempt. Heartbeats are never on a backoff: they keep their interval in an outage.
+   */
   networkRetryIntervalMs?: number;
   /** Longest delay between retries. Default 300000 (or the interval, when larger). */
   networkRetryMaxMs?: number;
@@ -86,8 +91,11 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
       up: (downMs, failures) => {
         this.#log('info', `server reachable again after ${Math.round(downMs / 100) / 10} s (${failures} failed call${failures === 1 ? '' : 's'})`);
         this.emit('network', { state: 'up', downMs });
+        // Renew every lease at once; the retries waiting on a backoff go next (the tracker wakes them).
+        for (const slot of this.#slots) slot.renew();
       },
     });
+    const heartbeatMs = options.heartbeatIntervalMs ?? 5000;
     const ctx: SlotContext = {
       engine: options.engine,
       transport: options.transport,
@@ -96,6 +104,7 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
       onlineAt: new Date().toISOString(),
       pollIntervalMs: options.pollIntervalMs ?? 10_000,
       retry: { baseMs: retryBase, maxMs: Math.max(options.networkRetryMaxMs ?? 300_000, retryBase) },
+      retryWakeMs: Math.min(heartbeatMs, retryBase),
       outage,
       events: this,
       log: (level, message, fields, workerId) => this.#log(level, message, fields, workerId),
@@ -107,7 +116,6 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
       cancelJob: (jobId) => this.#cancelJob(jobId),
       ...(options.outbox ? { outbox: options.outbox } : {}),
     };
-    const heartbeatMs = options.heartbeatIntervalMs ?? 5000;
     this.#slots = this.workerIds.map((id) => new WorkerSlot(ctx, id, heartbeatMs));
   }
 

@@ -1,13 +1,22 @@
+import { setMaxListeners } from 'node:events';
+
 /** What {@link OutageTracker} reports through. */
 export interface OutageReporter {
   /** Called once when an outage begins. */
   down(error: string, context: string): void;
-  /** Called once when it ends. */
+  /** Called once when it ends (before the outage's `failed` signal fires). */
   up(downMs: number, failures: number): void;
 }
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A signal that fires at the end of one outage; every slot's sleeps may listen. */
+function outageEnd(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // two waits per slot (a report, a poll): no leak warning past 10
+  return controller;
 }
 
 /**
@@ -20,6 +29,7 @@ function describe(error: unknown): string {
 export class OutageTracker {
   #since: number | undefined;
   #failures = 0;
+  #end = outageEnd();
 
   constructor(
     private readonly reporter: OutageReporter,
@@ -31,12 +41,20 @@ export class OutageTracker {
     return this.#since !== undefined;
   }
 
-  /** A call failed; `context` says which (e.g. `reporting job X`). */
-  failed(error: unknown, context: string): void {
+  /**
+   * A call failed; `context` says which (e.g. `reporting job X`). Returns a
+   * signal that fires when this outage ends (the first call that goes
+   * through): a retry waiting on its backoff listens to it to go at once
+   * when the server is reachable again. It may have fired already by the
+   * time the caller waits on it.
+   */
+  failed(error: unknown, context: string): AbortSignal {
     this.#failures += 1;
-    if (this.#since !== undefined) return;
-    this.#since = this.now();
-    this.reporter.down(describe(error), context);
+    if (this.#since === undefined) {
+      this.#since = this.now();
+      this.reporter.down(describe(error), context);
+    }
+    return this.#end.signal;
   }
 
   /** A call went through. */
@@ -44,8 +62,14 @@ export class OutageTracker {
     if (this.#since === undefined) return;
     const downMs = this.now() - this.#since;
     const failures = this.#failures;
+    const end = this.#end;
     this.#since = undefined;
     this.#failures = 0;
-    this.reporter.up(downMs, failures);
+    this.#end = outageEnd(); // the next outage gets a signal of its own
+    try {
+      this.reporter.up(downMs, failures);
+    } finally {
+      end.abort();
+    }
   }
 }

@@ -23,6 +23,13 @@ export interface SlotContext {
   pollIntervalMs: number;
   /** Backoff of retried calls (polls after an error, completions). */
   retry: BackoffOptions;
+  /**
+   * When the server is reachable again, a retry waiting on its backoff goes
+   * at once, but not sooner than this after its failed attempt (milliseconds):
+   * a server that answers other calls yet keeps failing this one gets it at
+   * this pace at most, not in a loop.
+   */
+  retryWakeMs: number;
   outage: OutageTracker;
   events: EventEmitter<WorkerEvents>;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>, workerId?: string): void;
@@ -69,6 +76,8 @@ export class WorkerSlot {
   #running: RunningJob | undefined;
   #beating: Promise<void> | undefined;
   #beatAgain = false;
+  /** The last heartbeat of this slot failed: the server has a stale status (and lease) of it. */
+  #beatMissed = false;
   #timer: NodeJS.Timeout | undefined;
   /** The running job's abort controller; kept for the next job until it fires (a new one per job costs a busy worker ~4 us). */
   #controller = new AbortController();
@@ -131,16 +140,29 @@ export class WorkerSlot {
     return this.#beating;
   }
 
+  /**
+   * The server is reachable again (after an outage): heartbeat at once, so
+   * the running job's lease is renewed before anything else. Only when the
+   * slot's last heartbeat failed: not for the one that found the server back,
+   * nor when the "outage" was a failed report while heartbeats went through.
+   */
+  renew(): void {
+    if (!this.#timer || !this.#beatMissed) return; // not started yet, or stopped; or nothing missed
+    void this.beat();
+  }
+
   async #sendHeartbeat(): Promise<void> {
     if (this.ctx.endSignal.aborted) return;
     const status = this.status();
     try {
       const reply = await this.ctx.transport.heartbeat(status, { workerId: this.id, signal: this.ctx.endSignal });
+      this.#beatMissed = false;
       this.ctx.outage.succeeded();
       this.ctx.events.emit('heartbeat', { workerId: this.id, status, ok: true, ...(reply ? { reply } : {}) });
       for (const jobId of reply?.cancel ?? []) this.ctx.cancelJob(jobId);
     } catch (error) {
       if (this.ctx.endSignal.aborted) return;
+      this.#beatMissed = true;
       this.ctx.outage.failed(error, `heartbeat of ${this.id}`);
       this.ctx.events.emit('heartbeat', { workerId: this.id, status, ok: false, error });
     }
@@ -182,10 +204,11 @@ export class WorkerSlot {
         failures = 0;
       } catch (error) {
         if (this.ctx.stopping()) break;
-        this.ctx.outage.failed(error, `polling as ${this.id}`);
-        const wait = isRetryable(error) ? backoffDelay(failures++, this.ctx.retry) : this.ctx.pollIntervalMs;
-        this.ctx.log('debug', `poll failed: ${errorMessage(error)}; next try in ${Math.round(wait / 100) / 10} s`, undefined, this.id);
-        await sleep(wait, signal);
+        const back = this.ctx.outage.failed(error, `polling as ${this.id}`);
+        const retryable = isRetryable(error);
+        const wait = retryable ? backoffDelay(failures++, this.ctx.retry) : this.ctx.pollIntervalMs;
+        this.ctx.log('debug', `poll failed: ${errorMessage(error)}; next try in ${Math.round(wait / 100) / 10} s${retryable ? ' (sooner when the server is back)' : ''}`, undefined, this.id);
+        await sleep(wait, signal, retryable ? { signal: back, minMs: this.ctx.retryWakeMs } : undefined);
         continue;
       }
       if (!job) {
@@ -301,7 +324,7 @@ export class WorkerSlot {
           done('lost', attempt + 1, errorMessage(error));
           return;
         }
-        this.ctx.outage.failed(error, `reporting job ${jobId}`);
+        const back = this.ctx.outage.failed(error, `reporting job ${jobId}`);
         if (!saved && this.ctx.outbox) {
           await this.ctx.outbox.save({ leased, result }).then(
             () => (saved = true),
@@ -319,8 +342,8 @@ export class WorkerSlot {
           return;
         }
         const wait = backoffDelay(attempt, this.ctx.retry);
-        this.ctx.log('debug', `report of job ${jobId} failed: ${errorMessage(error)}; keeping the result, next try in ${Math.round(wait / 100) / 10} s`, undefined, this.id);
-        await sleep(wait, this.ctx.retrySignal);
+        this.ctx.log('debug', `report of job ${jobId} failed: ${errorMessage(error)}; keeping the result, next try in ${Math.round(wait / 100) / 10} s (sooner when the server is back)`, undefined, this.id);
+        await sleep(wait, this.ctx.retrySignal, { signal: back, minMs: this.ctx.retryWakeMs });
       }
     }
   }

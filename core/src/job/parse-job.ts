@@ -2,6 +2,7 @@ import { JobError } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 import { formatProblems, schemaProblems } from './format-errors.js';
 import { JobInputSchema, type Job, type JobInput } from './job-schema.js';
+import { queueIdProblem } from './queue-id.js';
 
 /**
  * Check a (rendered) job document against the job schema and normalise it:
@@ -20,6 +21,9 @@ export function parseJob(input: unknown): Job {
   if (doc.job_title !== undefined && doc.job_name !== undefined && doc.job_title !== doc.job_name) {
     problems.push({ path: 'job_name', message: 'differs from job_title; give only one' });
   }
+  // Every accepted job must be addressable by its id (see queue-id.ts).
+  const idProblem = typeof doc.job_id === 'string' && doc.job_id !== '' ? queueIdProblem(doc.job_id) : undefined;
+  if (idProblem) problems.push({ path: 'job_id', message: idProblem });
   if (problems.length) {
     throw new JobError(`invalid job: ${formatProblems(problems)}`, { details: { problems } });
   }

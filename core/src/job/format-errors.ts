@@ -38,7 +38,7 @@ function describe(error: { keyword: string; message: string; params: Record<stri
     case 'maxItems':
       return `must have at most ${p.limit} item${p.limit === 1 ? '' : 's'}`;
     case 'minLength':
-      return 'must not be empty';
+      return p.limit === 1 ? 'must not be empty' : `must be at least ${p.limit} characters`;
     case 'uniqueItems':
       return 'must not contain duplicates';
     case 'enum':

@@ -45,6 +45,18 @@ export const ErrorCodes = {
   OUTPUT_CLAIMED: 'SIS_OUTPUT_CLAIMED',
   /** An output failed its check before promotion (missing, empty, truncated, unreadable): it was not promoted. */
   OUTPUT_UNVERIFIED: 'SIS_OUTPUT_UNVERIFIED',
+  /** The queue store: a job with this id exists already (HTTP 409). */
+  JOB_EXISTS: 'SIS_JOB_EXISTS',
+  /** The queue store: no job with this id (HTTP 404). */
+  JOB_NOT_FOUND: 'SIS_JOB_NOT_FOUND',
+  /** The queue store: the reporting worker no longer holds the job's lease (HTTP 409). */
+  LEASE_LOST: 'SIS_LEASE_LOST',
+  /** The queue store: the job is not in a state that allows the change (HTTP 409). */
+  JOB_STATE: 'SIS_JOB_STATE',
+  /** The queue store: a list cursor that this listing did not make (HTTP 400). */
+  BAD_CURSOR: 'SIS_BAD_CURSOR',
+  /** The queue store cannot serve requests right now (Redis reconnecting; HTTP 503). */
+  STORE_UNAVAILABLE: 'SIS_STORE_UNAVAILABLE',
   /** Bad command-line usage. */
   USAGE: 'SIS_USAGE',
 } as const;

@@ -80,11 +80,47 @@ export const WorkerConfigSchema = Type.Object(
           bodyLimit: Type.Optional(Type.Integer({ minimum: 1024, description: 'Largest request body in bytes. Default 1 MiB.' })),
           maxPollWaitSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Longest long-poll. Default 60.' })),
           acceptUnknownModules: Type.Optional(Type.Boolean({ description: 'Queue tasks naming modules the server has no plugin for.' })),
+          cors: Type.Optional(
+            Type.Object(
+              {
+                origins: Type.Optional(
+                  Type.Array(Type.String({ minLength: 1 }), {
+                    description: 'Exact origins (scheme://host:port, no path, no wildcard) whose pages may call the API, e.g. the original dashboard at http://localhost:3000. Default none.',
+                  }),
+                ),
+              },
+              { additionalProperties: false, description: 'Browser access from other origins; without it, no CORS headers and cross-site requests get 403.' },
+            ),
+          ),
+          retention: Type.Optional(
+            Type.Object(
+              Object.fromEntries(
+                (['completed', 'failed', 'cancelled'] as const).map((state) => [
+                  state,
+                  Type.Optional(
+                    Type.Object(
+                      {
+                        maxAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: `Delete ${state} jobs that finished more than this many days ago.` })),
+                        maxCount: Type.Optional(Type.Integer({ minimum: 0, description: `Keep at most this many of the newest ${state} jobs.` })),
+                      },
+                      { additionalProperties: false },
+                    ),
+                  ),
+                ]),
+              ),
+              { additionalProperties: false, description: 'How long finished jobs stay in the history, per final state; a state without a rule is kept forever.' },
+            ),
+          ),
+          allowedHosts: Type.Optional(
+            Type.Array(Type.String({ minLength: 1 }), {
+              description: 'Host names accepted in the Host header of a server on a loopback address, besides localhost, 127.x.x.x, ::1 and the bind address (others get 421).',
+            }),
+          ),
           tokens: Type.Optional(
             Type.Array(
               Type.Object(
                 {
-                  token: Type.String({ minLength: 16, description: 'The bearer token (at least 16 characters).' }),
+                  token: Type.String({ minLength: 16, description: 'The bearer token (at least 16 characters, no surrounding whitespace, each used once).' }),
                   role: Type.Union([Type.Literal('worker'), Type.Literal('submitter'), Type.Literal('admin')]),
                   name: Type.Optional(Type.String()),
                 },

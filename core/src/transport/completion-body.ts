@@ -1,6 +1,6 @@
-import type { JobResult } from '@sisyphus/core';
+import type { JobResult } from '../engine/job-result.js';
 
-/** The body of `PATCH /jobs/{id}/completed`. */
+/** The body of `PATCH /jobs/{id}/completed` (the original API's), and what every transport reports. */
 export interface CompletionBody {
   failed: boolean;
   /** The job's result record (start/end time, runtime, worker, worker_id, version, ...). */

@@ -13,3 +13,4 @@ export {
   type TransportFactory,
 } from './transport.js';
 export { TransportError, isRetryable, type TransportErrorOptions } from './transport-error.js';
+export { completionBody, type CompletionBody } from './completion-body.js';

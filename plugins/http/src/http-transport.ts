@@ -11,7 +11,7 @@ import {
   type TransportCapabilities,
   type WorkerStatus,
 } from '@sisyphus/core';
-import { completionBody } from './completion-body.js';
+import { completionBody } from '@sisyphus/core';
 import { createAgents } from './node-request.js';
 import { httpRequest, isOk, parseJson, statusError, type HttpAnswer, type HttpRequestInit } from './http-request.js';
 import { resolveHttpTransportOptions, type HttpTransportOptions, type ResolvedHttpTransportOptions } from './http-transport-options.js';

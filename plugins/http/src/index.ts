@@ -14,7 +14,7 @@ export const httpTransportFactory: TransportFactory<HttpTransportOptions> = {
 
 export { HttpTransport, createHttpTransport } from './http-transport.js';
 export { resolveHttpTransportOptions, DEFAULT_API_URL, type HttpTransportOptions, type ResolvedHttpTransportOptions } from './http-transport-options.js';
-export { completionBody, type CompletionBody } from './completion-body.js';
+export { completionBody, type CompletionBody } from '@sisyphus/core';
 export { featuresFromConfig } from './server-features.js';
 export { transportDataStore } from '@sisyphus/core';
 

@@ -26,15 +26,16 @@ function same(a: string, b: string): boolean {
  * Bearer-token auth with roles. With no tokens configured every request is
  * let through (original clients work unchanged). Otherwise a request without
  * a known token gets 401, one whose role the route does not allow gets 403.
- * Routes say who may call them in `config.access`; a route without it is
- * admin-only.
+ * Routes say who may call them in `config.access`; a route without it
+ * (`/doc` and its assets among them) is admin-only.
  */
 export function registerAuth(app: FastifyInstance, tokens: readonly TokenGrant[]): void {
   if (!tokens.length) return;
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method === 'OPTIONS') return; // CORS preflight carries no credentials
-    // Unknown routes answer 404 to anyone; the API description is no secret.
-    if (request.routeOptions.url === undefined || request.url === '/doc' || request.url.startsWith('/doc/')) return;
+    // Unknown routes answer 404 to anyone. Decided by the matched route, never the raw URL
+    // (`/doc?x`, `//doc`); `/doc` has no `access`, so it is admin-only like every such route.
+    if (request.routeOptions.url === undefined) return;
     const access = request.routeOptions.config?.access;
     if (access === 'public') return;
     const header = request.headers.authorization ?? '';

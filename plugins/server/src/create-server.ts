@@ -3,10 +3,17 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createRequire } from 'node:module';
-import type { ModuleRegistry } from '@sisyphus/core';
+import { QUEUE_ID_MAX_LENGTH, type ModuleRegistry } from '@sisyphus/core';
+import { RequestSchemaError, routeValidatorCompiler } from './route-validator.js';
 import { registerAuth } from './auth.js';
 import { safeJson } from './json-escape.js';
+import { registerJsonBodyParser } from './json-body-parser.js';
+import { registerOriginGuard } from './request-origin-guard.js';
 import { PollWaiters } from './poll-waiters.js';
+import { LeaseSweeper } from './queue/lease-sweeper.js';
+import { HistoryRetention } from './queue/history-retention.js';
+import { QueueListing } from './routes/queue-listing.js';
+import { STORE_ERROR_STATUS, isStoreError } from './store/store-error.js';
 import type { ServerContext } from './server-context.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import type { QueueStore } from './store/queue-store.js';
@@ -22,15 +29,20 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 export interface SisyphusServer {
   app: FastifyInstance;
   context: ServerContext;
+  /** The lease sweep (see `LeaseSweeper`: grace periods after start, outages and freezes). */
+  sweeper: LeaseSweeper;
+  /** The history retention (see `HistoryRetention`); `run()` applies it now. */
+  retention: HistoryRetention;
   /** Stop sweeping, wake long-polls, close the app and the store. */
   close(): Promise<void>;
 }
 
 /**
  * Build the job server on `store`: every original Sisyphus route with its
- * original shapes (CORS, 404 on an empty poll, attributes on demand, `&<>`
- * escaped in JSON), plus leases, history, cancel, priority, long-poll,
- * bearer-token roles and OpenAPI at `/doc`. Call `app.listen()` to serve.
+ * original shapes (CORS for the configured origins, 404 on an empty poll,
+ * attributes on demand, `&<>` escaped in JSON), plus leases, history, cancel,
+ * priority, long-poll, bearer-token roles, a Host/Origin guard against hostile
+ * browser pages, and OpenAPI at `/doc`. Call `app.listen()` to serve.
  */
 export async function createServer(
   store: QueueStore,
@@ -41,14 +53,18 @@ export async function createServer(
   const app = Fastify({
     logger: resolved.logger ?? false,
     bodyLimit: resolved.bodyLimit,
-    // A strict API: no stripping of unknown fields, no type coercion.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     forceCloseConnections: true,
+    // Every id the queue accepts is routable: ids are at most QUEUE_ID_MAX_LENGTH unreserved characters;
+    // room for ids of original workers with characters a URL percent-encodes (3 each).
+    maxParamLength: 3 * QUEUE_ID_MAX_LENGTH,
   });
+  // Params, query strings and bodies are checked against the routes' TypeBox schemas (routes/route-schemas.ts).
+  app.setValidatorCompiler(routeValidatorCompiler);
   const context: ServerContext = {
     store,
     options: resolved,
     waiters: new PollWaiters(),
+    listing: new QueueListing(store),
     startedAt: Date.now(),
     version,
     now: extras.now ?? Date.now,
@@ -57,6 +73,13 @@ export async function createServer(
 
   app.setReplySerializer((payload) => safeJson(payload));
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    // The store's refusals (job exists, not found, lease lost, bad cursor...): one status per code, the message as it is.
+    if (isStoreError(error)) {
+      if (error.code === 'SIS_STORE_UNAVAILABLE') void reply.header('retry-after', '2');
+      return reply.code(STORE_ERROR_STATUS[error.code]).send({ message: error.message, code: error.code });
+    }
+    // A request that fails its route's schema: every problem with its path, as a submission's problems are.
+    if (error instanceof RequestSchemaError) return reply.code(400).send({ message: error.message, problems: error.problems });
     const status = error.statusCode ?? 500;
     if (status >= 500) app.log.error(error);
     let message = error.message;
@@ -66,7 +89,17 @@ export async function createServer(
     return reply.code(status).send({ message });
   });
 
-  await app.register(cors, { origin: true, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] });
+  registerJsonBodyParser(app, resolved.bodyLimit);
+  // Before CORS and auth: a forged Host or a foreign page's request gets no further.
+  registerOriginGuard(app, {
+    ...(resolved.bindHost !== undefined ? { bindHost: resolved.bindHost } : {}),
+    allowedHosts: resolved.allowedHosts,
+    corsOrigins: resolved.cors.origins,
+  });
+  // CORS only for the configured origins (e.g. the original dashboard's); none configured, no CORS headers at all.
+  if (resolved.cors.origins.length) {
+    await app.register(cors, { origin: resolved.cors.origins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] });
+  }
   await app.register(swagger, {
     openapi: {
       info: { title: 'Sisyphus API', version, description: 'The original Sisyphus API plus leases, history, cancel, priority, long-poll and auth' },
@@ -78,7 +111,7 @@ export async function createServer(
   if (store.unavailable) {
     // A store that is down (Redis restarting) gets a clear 503, not a request that hangs; workers back off and retry.
     app.addHook('onRequest', async (request, reply) => {
-      if (request.method === 'OPTIONS' || request.url === '/status/health') return;
+      if (request.method === 'OPTIONS' || request.routeOptions.url === '/status/health') return;
       const why = store.unavailable!();
       if (why) return reply.code(503).header('retry-after', '2').send({ message: why });
     });
@@ -90,27 +123,36 @@ export async function createServer(
   registerDataRoutes(app, context);
   registerStatusRoutes(app, context);
 
-  const sweeper = setInterval(() => {
-    store
-      .expireLeases(context.now(), resolved.maxAttempts)
-      .then(({ requeued, failed }) => {
-        if (requeued.length) {
-          resolved.log?.('warn', `lease expired (no heartbeat from its worker): requeued ${requeued.join(', ')}`);
-          context.waiters.wake(requeued.length);
-        }
-        if (failed.length) resolved.log?.('warn', `lease expired too often or while cancelling: ended ${failed.join(', ')}`);
-      })
-      .catch((error: unknown) => resolved.log?.('error', `lease sweep failed: ${(error as Error).message}`));
-  }, resolved.sweepIntervalMs);
-  sweeper.unref();
+  // Whatever this server changes, `GET /queue` reads again (polls invalidate it themselves).
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS' && reply.statusCode < 400) context.listing.invalidate();
+  });
+
+  const sweeper = new LeaseSweeper(store, {
+    leaseMs: resolved.leaseSeconds * 1000,
+    maxAttempts: resolved.maxAttempts,
+    intervalMs: resolved.sweepIntervalMs,
+    now: context.now,
+    onRequeued: (requeued) => {
+      context.listing.invalidate();
+      context.waiters.wake(requeued.length);
+    },
+    ...(resolved.log ? { log: resolved.log } : {}),
+  });
+  sweeper.start();
+  const retention = new HistoryRetention(store, resolved.retention, { now: context.now, ...(resolved.log ? { log: resolved.log } : {}) });
+  retention.start();
   // Jobs submitted or requeued through another instance on the same store wake this one's long-polls.
   const unsubscribe = store.onJobsAvailable?.((everyone) => (everyone ? context.waiters.wakeAll() : context.waiters.wake()));
 
   return {
     app,
     context,
+    sweeper,
+    retention,
     async close() {
-      clearInterval(sweeper);
+      sweeper.stop();
+      await retention.stop();
       unsubscribe?.();
       context.waiters.wakeAll();
       await app.close();

@@ -1,5 +1,6 @@
 import type { ModuleRegistry } from '@sisyphus/core';
 import type { PollWaiters } from './poll-waiters.js';
+import type { QueueListing } from './routes/queue-listing.js';
 import type { ResolvedServerOptions } from './server-options.js';
 import type { QueueStore } from './store/queue-store.js';
 
@@ -8,6 +9,8 @@ export interface ServerContext {
   store: QueueStore;
   options: ResolvedServerOptions;
   waiters: PollWaiters;
+  /** `GET /queue`'s listing; invalidated whenever this server changes the queue. */
+  listing: QueueListing;
   registry?: ModuleRegistry;
   startedAt: number;
   version: string;

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, buildRegistry, loadPlugins, type ModuleRegistry } from '@sisyphus/core';
 import { createServer, type SisyphusServer } from './create-server.js';
-import type { ServerOptions } from './server-options.js';
+import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { QueueStore } from './store/queue-store.js';
 
@@ -87,6 +87,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  */
 export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
   const host = options.host ?? '127.0.0.1';
+  // Bad tokens, origins or hosts are refused before a store is opened.
+  resolveServerOptions({ ...options, bindHost: host });
   if (!LOOPBACK.test(host) && !options.tokens?.length && !options.insecure) {
     throw new ConfigError(
       `refusing to listen on ${host} without tokens: anyone who can reach it could run jobs on your workers. Configure server.tokens, or pass --insecure`,
@@ -94,7 +96,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   }
   const { store, backend } = await openStore(options);
   const registry = options.registry ?? buildRegistry(await loadPlugins(undefined, process.cwd()));
-  const server = await createServer(store, { ...options, backend: { ...backend, ...(options.backend ?? {}) } }, { registry });
+  // The bind address tells the server to check Host headers (loopback binds: no DNS rebinding).
+  const server = await createServer(store, { ...options, bindHost: host, backend: { ...backend, ...(options.backend ?? {}) } }, { registry });
   try {
     const address = await server.app.listen({ host, port: options.port ?? 5000 });
     return { ...server, url: address.replace('[::1]', 'localhost') };

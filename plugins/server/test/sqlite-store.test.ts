@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { describeQueueStore } from '../src/testing/store-conformance.js';
+import { queuedJobs } from '../src/testing/queued-jobs.js';
 
 const require = createRequire(import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'sisyphus-sqlite-store-'));
@@ -31,7 +32,7 @@ describe('sqlite store specifics', () => {
     const store = openSqliteStore(join(dir, 'wal.db'));
     try {
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(store.db.pragma('user_version', { simple: true })).toBe(1);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(2);
     } finally {
       await store.close();
     }
@@ -141,7 +142,7 @@ describe('sqlite store specifics', () => {
       const all = results.flat();
       expect(all).toHaveLength(jobs);
       expect(new Set(all).size).toBe(jobs);
-      expect(await store.queued()).toEqual([]);
+      expect(await queuedJobs(store)).toEqual([]);
       for (const [i, ids] of results.entries()) {
         for (const id of ids) expect((await store.get(id))!.worker_id).toBe(`p${i + 1}`);
       }

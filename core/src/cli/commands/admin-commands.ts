@@ -68,13 +68,14 @@ export async function jobsCommand(action: string, id: string | undefined, option
 export async function workersCommand(action: string, id: string | undefined, options: ApiOptions & { json?: boolean }): Promise<number> {
   switch (action) {
     case 'ls': {
-      const r = await apiRequest<{ workers: Array<Record<string, unknown> & { worker_id: string; attributes: { disabled: boolean } }> }>(options, 'GET', '/workers');
+      // Offline workers too (disabled ones a person may want to enable again); an original server ignores the parameter.
+      const r = await apiRequest<{ workers: Array<Record<string, unknown> & { worker_id: string; attributes: { disabled: boolean }; online?: boolean }> }>(options, 'GET', '/workers?offline=1');
       if (options.json) print(r, true);
       else if (!r.workers.length) print('(no workers)');
       else {
         print(
           r.workers
-            .map((w) => `${w.worker_id}  ${String(w.hostname ?? '?').padEnd(16)} ${String(w.status ?? '?').padEnd(11)}${w.attributes.disabled ? ' disabled' : ''}${w.job_title ? `  ${w.job_title}` : ''}${w.progress !== undefined ? ` ${Math.round(Number(w.progress))}%` : ''}`)
+            .map((w) => `${w.worker_id}  ${String(w.hostname ?? '?').padEnd(16)} ${String(w.online === false ? 'offline' : (w.status ?? '?')).padEnd(11)}${w.attributes.disabled ? ' disabled' : ''}${w.job_title ? `  ${w.job_title}` : ''}${w.progress !== undefined ? ` ${Math.round(Number(w.progress))}%` : ''}`)
             .join('\n'),
         );
       }

@@ -31,6 +31,9 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): 
       lease_seconds: ctx.options.leaseSeconds,
       max_attempts: ctx.options.maxAttempts,
       tokens: ctx.options.tokens.map((t) => ({ name: t.name ?? '(unnamed)', role: t.role, token: '********' })),
+      cors_origins: ctx.options.cors.origins,
+      allowed_hosts: ctx.options.allowedHosts,
+      retention: ctx.options.retention,
     },
   }));
 }

@@ -1,24 +1,47 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerContext } from '../server-context.js';
 import type { WorkerRecord } from '../store/queue-store.js';
+import { recordHeartbeat } from '../queue/worker-heartbeat.js';
+import { AttributesBody, HeartbeatBody, WorkerIdParams, WorkersQuery } from './route-schemas.js';
 
 /** A worker as the original API shows it: last heartbeat + `worker_id` + `attributes`. */
 export function workerView(record: WorkerRecord): Record<string, unknown> {
   return { ...record.status, worker_id: record.worker_id, attributes: record.attributes };
 }
 
+/** A worker in `GET /workers?offline=1`: the original view, plus whether it is online and when it was last heard from. */
+function workerViewWithPresence(record: WorkerRecord): Record<string, unknown> {
+  return { ...workerView(record), online: record.live, last_seen: record.last_seen ? new Date(record.last_seen).toISOString() : null };
+}
+
 /** `/workers`: list, status, heartbeat (renews the running job's lease), removal, attributes. */
-export function registerWorkerRoutes(app: FastifyInstance, ctx: ServerContext): void {
+export function registerWorkerRoutes(server: FastifyInstance, ctx: ServerContext): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = ctx;
   const expiryMs = () => ctx.options.clientExpirySeconds * 1000;
 
-  app.get('/workers', { config: { access: ['submitter', 'worker'] }, schema: { tags: ['workers'], summary: 'Workers seen within CLIENT_EXPIRY, sorted by hostname' } }, async () => {
-    const workers = (await store.workers(ctx.now())).map(workerView);
-    return { workers, count: workers.length };
-  });
+  app.get(
+    '/workers',
+    {
+      config: { access: ['submitter', 'worker'] },
+      schema: {
+        tags: ['workers'],
+        summary:
+          'Workers with a live heartbeat (seen within CLIENT_EXPIRY), sorted by hostname, as the original lists them. ?offline=1 adds workers whose heartbeat expired but that have attributes (e.g. disabled), each with online and last_seen',
+        querystring: WorkersQuery,
+      },
+    },
+    async (request) => {
+      const all = await store.workers(ctx.now());
+      const withOffline = request.query.offline === '1';
+      const workers = withOffline ? all.map(workerViewWithPresence) : all.filter((w) => w.live).map(workerView);
+      return { workers, count: workers.length };
+    },
+  );
 
-  app.get('/workers/:id', { config: { access: ['worker', 'submitter'] }, schema: { tags: ['workers'], summary: 'Last heartbeat with worker_id and attributes (created on demand)' } }, async (request) => {
-    return workerView(await store.worker((request.params as { id: string }).id, ctx.now()));
+  app.get('/workers/:id', { config: { access: ['worker', 'submitter'] }, schema: { tags: ['workers'], summary: 'Last heartbeat with worker_id and attributes (created on demand)', params: WorkerIdParams } }, async (request) => {
+    return workerView(await store.worker(request.params.id, ctx.now()));
   });
 
   app.post(
@@ -28,37 +51,32 @@ export function registerWorkerRoutes(app: FastifyInstance, ctx: ServerContext): 
       schema: {
         tags: ['workers'],
         summary: 'Heartbeat {status, hostname, version, online_at, job_id?, ...}. Renews the lease of job_id; the reply lists jobs to abort in cancel',
+        params: WorkerIdParams,
+        body: HeartbeatBody,
       },
     },
-    async (request, reply) => {
-      const id = (request.params as { id: string }).id;
-      const body = request.body;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return reply.code(400).send({ message: 'heartbeat body must be an object' });
-      const status = body as Record<string, unknown>;
-      const now = ctx.now();
-      const record = await store.heartbeat(id, status, now, expiryMs());
-      const cancel: string[] = [];
-      if (typeof status.job_id === 'string' && status.job_id && status.status !== 'idle') {
-        const held = await store.renew(status.job_id, id, ctx.options.leaseSeconds * 1000, now);
-        const job = await store.get(status.job_id);
-        // Abort when asked to, or when the job is no longer this worker's (lease lost, finished elsewhere).
-        if (!held || job?.cancel_requested) cancel.push(status.job_id);
-      }
+    async (request) => {
+      const { record, cancel } = await recordHeartbeat(store, request.params.id, request.body, {
+        now: ctx.now(),
+        leaseMs: ctx.options.leaseSeconds * 1000,
+        expiryMs: expiryMs(),
+      });
       return { ...workerView(record), cancel };
     },
   );
 
-  app.delete('/workers/:id', { schema: { tags: ['workers'], summary: 'Forget a worker' } }, async (request, reply) => {
-    if (await store.removeWorker((request.params as { id: string }).id)) return reply.code(204).send();
+  app.delete('/workers/:id', { schema: { tags: ['workers'], summary: 'Forget a worker', params: WorkerIdParams } }, async (request, reply) => {
+    if (await store.removeWorker(request.params.id)) return reply.code(204).send();
     return reply.code(404).send({ message: 'no such worker' });
   });
 
-  app.patch('/workers/:id', { schema: { tags: ['workers'], summary: 'Set worker attributes, e.g. {disabled: true}; answers the attributes' } }, async (request, reply) => {
-    const body = request.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return reply.code(400).send({ message: 'body must be an object of attributes' });
-    if ('disabled' in body && typeof (body as { disabled: unknown }).disabled !== 'boolean') return reply.code(400).send({ message: 'disabled must be a boolean' });
-    const attributes = await store.setWorkerAttributes((request.params as { id: string }).id, body as Record<string, unknown>);
-    if (!attributes.disabled) ctx.waiters.wakeAll();
-    return attributes;
-  });
+  app.patch(
+    '/workers/:id',
+    { schema: { tags: ['workers'], summary: 'Set worker attributes, e.g. {disabled: true}; answers the attributes', params: WorkerIdParams, body: AttributesBody } },
+    async (request) => {
+      const attributes = await store.setWorkerAttributes(request.params.id, request.body);
+      if (!attributes.disabled) ctx.waiters.wakeAll();
+      return attributes;
+    },
+  );
 }

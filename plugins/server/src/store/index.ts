@@ -5,5 +5,10 @@
  */
 export type {
   QueueStore, StoredJob, NewJob, JobState, JobOutcome, WorkerRecord, FinishResult, CancelResult, JobPage, PollResult, FinishAndPollResult,
+  DocumentPage, PurgeRule,
 } from './queue-store.js';
 export { compareWorkers } from './worker-order.js';
+export { StoreError, STORE_ERROR_STATUS, isStoreError, jobExists, jobNotFound, type StoreErrorCode } from './store-error.js';
+export { MAX_PAGE_SIZE, pageSize, encodeCursor, decodeCursor, type CursorFields } from './list-paging.js';
+export { normaliseAttributes, type Attributes } from './attributes.js';
+export { workerRecord, type StoredHeartbeat } from './worker-presence.js';

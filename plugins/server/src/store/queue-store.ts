@@ -53,6 +53,8 @@ export interface WorkerRecord {
   attributes: { disabled: boolean } & Record<string, unknown>;
   /** Epoch ms of the last heartbeat (0 when the worker never sent one). */
   last_seen: number;
+  /** Its last heartbeat has not expired (see `worker-presence.ts`). */
+  live: boolean;
 }
 
 /** Result of {@link QueueStore.finish}. */
@@ -73,6 +75,22 @@ export interface FinishAndPollResult extends PollResult {
   result: FinishResult;
 }
 
+/** One page of {@link QueueStore.queuedDocuments}. */
+export interface DocumentPage {
+  /** Each queued job's document (as `GET /queue` lists it) as JSON text, in queue order. */
+  documents: string[];
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  next?: string;
+}
+
+/** What {@link QueueStore.purge} deletes: finished jobs of one state older than `before`, or beyond the newest `keep`. */
+export interface PurgeRule {
+  /** Delete jobs that finished before this epoch ms. */
+  before?: number;
+  /** Keep only this many of the newest (by finish time); delete the rest. */
+  keep?: number;
+}
+
 /** One page of {@link QueueStore.list}. */
 export interface JobPage {
   jobs: StoredJob[];
@@ -88,7 +106,7 @@ export interface JobPage {
  * Times are passed in (`now`, epoch ms) so expiry is testable without waiting.
  */
 export interface QueueStore {
-  /** Queue a job. */
+  /** Queue a job. A `SIS_JOB_EXISTS` {@link StoreError} when the id is taken (also when submits of one id race). */
   submit(job: NewJob): Promise<StoredJob>;
   /**
    * Hand the next queued job (highest priority, then oldest; requeued jobs
@@ -112,7 +130,9 @@ export interface QueueStore {
   /**
    * Record how a running job ended. `workerId` (when given) must hold the
    * lease: a late report from a worker whose lease was lost is `lease-lost`
-   * and changes nothing.
+   * and changes nothing. The last holder of a job that was requeued (its
+   * lease ran out, e.g. while the server was away) and not yet leased again
+   * still holds it: its report is recorded and the job leaves the queue.
    */
   finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult>;
   /**
@@ -126,6 +146,8 @@ export interface QueueStore {
    * Give a running job back: it returns to the head of the queue at once
    * (a worker that was stopped mid-job says so instead of letting the lease
    * run out). Same holder rules as {@link finish}; attempts stay counted.
+   * The job is nobody's afterwards: a later report of the releasing
+   * worker is `lease-lost` (it gave the job back; it is not its last holder).
    */
   release(jobId: string, workerId: string | undefined, now: number): Promise<FinishResult>;
   /**
@@ -138,10 +160,26 @@ export interface QueueStore {
   cancel(jobId: string, now: number): Promise<CancelResult>;
   /** Any job by id, in any state. */
   get(jobId: string): Promise<StoredJob | undefined>;
-  /** Jobs, newest first (queued: in queue order), optionally of one state, in pages. */
+  /**
+   * Jobs, newest first (queued: in queue order), optionally of one state, in
+   * pages of at most `MAX_PAGE_SIZE`. A `SIS_BAD_CURSOR` {@link StoreError}
+   * for a cursor this listing did not make.
+   */
   list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage>;
-  /** The queued jobs in the order they will be handed out. */
-  queued(): Promise<StoredJob[]>;
+  /**
+   * A page of queued jobs' documents in queue order, as JSON text the store
+   * keeps (nothing is decoded or encoded again): what `GET /queue` serves.
+   * Cursors as {@link list}'s for `state: 'queued'`.
+   */
+  queuedDocuments(options: { limit: number; cursor?: string }): Promise<DocumentPage>;
+  /** How many jobs are queued. */
+  queueLength(): Promise<number>;
+  /**
+   * Delete up to `batch` finished jobs of `state` that `rule` says to drop
+   * (oldest first), with their records; returns how many. Retention calls
+   * it in small batches so that no call holds the store for long.
+   */
+  purge(state: 'completed' | 'failed' | 'cancelled', rule: PurgeRule, batch: number): Promise<number>;
   /** Remove a queued job and its record (`DELETE /jobs/{id}`); false when there was none. */
   remove(jobId: string): Promise<boolean>;
   /** Remove every queued job and its record (`DELETE /queue`). */
@@ -155,7 +193,7 @@ export interface QueueStore {
   heartbeat(workerId: string, status: Record<string, unknown>, now: number, expiryMs: number): Promise<WorkerRecord>;
   /** A worker's record; attributes are created on demand, so this always answers. */
   worker(workerId: string, now: number): Promise<WorkerRecord>;
-  /** Workers whose heartbeat has not expired, or that have attributes set. */
+  /** Workers whose heartbeat has not expired (`live`), or that have attributes set. */
   workers(now: number): Promise<WorkerRecord[]>;
   removeWorker(workerId: string): Promise<boolean>;
   setWorkerAttributes(workerId: string, patch: Record<string, unknown>): Promise<WorkerRecord['attributes']>;
@@ -175,6 +213,20 @@ export interface QueueStore {
    * of letting requests hang.
    */
   unavailable?(): string | undefined;
+
+  /**
+   * Optional: call `listener` each time the store is back after an outage
+   * (Redis reconnected), so the lease sweep can give running leases a grace
+   * period. Returns the unsubscribe function.
+   */
+  onReconnect?(listener: () => void): () => void;
+
+  /**
+   * Optional, for stores where something besides the sweep can hand out a
+   * running job whose lease ran out (BullMQ's stalled check): until epoch ms
+   * `until`, such a job stays its holder's, as under a live lease.
+   */
+  setLeaseGrace?(until: number): Promise<void>;
 
   /**
    * Optional: call `listener` when jobs may have become available through

@@ -1,7 +1,12 @@
 import Database from 'better-sqlite3';
+import { normaliseAttributes, type Attributes } from './attributes.js';
+import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
+import { jobExists } from './store-error.js';
 import { compareWorkers } from './worker-order.js';
+import { workerRecord } from './worker-presence.js';
 import type {
   CancelResult,
+  DocumentPage,
   FinishAndPollResult,
   FinishResult,
   JobOutcome,
@@ -9,13 +14,14 @@ import type {
   JobState,
   NewJob,
   PollResult,
+  PurgeRule,
   QueueStore,
   StoredJob,
   WorkerRecord,
 } from './queue-store.js';
 
 /** Schema version written to `PRAGMA user_version`; bump it and add a step to {@link MIGRATIONS}. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Migration steps: `MIGRATIONS[n]` takes the schema from version n to n + 1. */
 const MIGRATIONS: readonly string[] = [
@@ -60,10 +66,13 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (module, name)
   );
   `,
+  // 2: submit and requeue find the next sequence number from an index, whatever the history's size;
+  // retention finds the oldest finished jobs of a state by finish time.
+  `
+  CREATE INDEX jobs_seq ON jobs (seq);
+  CREATE INDEX jobs_state_finished ON jobs (state, finished_at);
+  `,
 ];
-
-/** Largest page {@link SqliteStore.list} hands out; bigger limits are clamped. */
-export const MAX_PAGE_SIZE = 1000;
 
 /** Sort key of the newest-first listings; indexed by that exact expression. */
 const NEWEST_KEY = 'COALESCE(finished_at, added)';
@@ -95,10 +104,9 @@ interface WorkerRow {
   attributes: string | null;
 }
 
-type Attributes = { disabled: boolean } & Record<string, unknown>;
-
-/** Position after which the next page starts; serialised into the opaque cursor. */
-type Cursor = { m: 'q'; p: number; s: number } | { m: 'n'; k: string; id: string };
+/** Cursor fields of queue order (priority, seq) and of newest-first order (sort key, job id). */
+const QUEUE_CURSOR = { p: 'number', s: 'number' } as const;
+const NEWEST_CURSOR = { k: 'string', id: 'string' } as const;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -120,35 +128,6 @@ function toJob(row: JobRow): StoredJob {
   if (row.reason !== null) job.reason = row.reason;
   if (row.cancel_requested) job.cancel_requested = true;
   return job;
-}
-
-/** Attributes always carry `disabled` as a boolean (the original dashboard depends on it). */
-function normaliseAttributes(stored: Record<string, unknown>): Attributes {
-  return { ...stored, disabled: stored['disabled'] === true };
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
-function decodeCursor(text: string, mode: Cursor['m']): Cursor {
-  let cursor: unknown;
-  try {
-    cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    cursor = undefined;
-  }
-  const c = cursor as Partial<Record<string, unknown>> | undefined;
-  const valid =
-    c !== undefined &&
-    c !== null &&
-    typeof c === 'object' &&
-    c['m'] === mode &&
-    (mode === 'q'
-      ? Number.isInteger(c['p']) && Number.isInteger(c['s'])
-      : typeof c['k'] === 'string' && typeof c['id'] === 'string');
-  if (!valid) throw new RangeError(`invalid list cursor: ${JSON.stringify(text)}`);
-  return cursor as Cursor;
 }
 
 /**
@@ -212,10 +191,15 @@ export class SqliteStore implements QueueStore {
 
   async submit(job: NewJob): Promise<StoredJob> {
     return this.immediate(() => {
-      this.stmt(
-        `INSERT INTO jobs (job_id, job_title, job, state, priority, seq, added, attempts)
-         VALUES (?, ?, ?, 'queued', ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, 0)`,
-      ).run(job.job_id, job.job_title, JSON.stringify(job.job), job.priority, job.added);
+      try {
+        this.stmt(
+          `INSERT INTO jobs (job_id, job_title, job, state, priority, seq, added, attempts)
+           VALUES (?, ?, ?, 'queued', ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, 0)`,
+        ).run(job.job_id, job.job_title, JSON.stringify(job.job), job.priority, job.added);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw jobExists(job.job_id);
+        throw error;
+      }
       return toJob(this.row(job.job_id)!);
     });
   }
@@ -266,21 +250,27 @@ export class SqliteStore implements QueueStore {
     return changes > 0;
   }
 
-  /** Is `jobId` running and held by `workerId` (any holder when none is named; an anonymous lease is anyone's)? */
+  /**
+   * Is `jobId` running and held by `workerId` (any holder when none is
+   * named; an anonymous lease is anyone's)? A requeued job not leased again
+   * is still its last holder's.
+   */
   #holds(jobId: string, workerId: string | undefined): FinishResult {
     const row = this.row(jobId);
     if (!row) return 'not-found';
+    if (row.state === 'queued' && workerId !== undefined && workerId !== '' && row.worker_id === workerId) return 'ok';
     if (row.state !== 'running') return 'lease-lost';
     if (workerId !== undefined && workerId !== '' && row.worker_id !== null && row.worker_id !== workerId) return 'lease-lost';
     return 'ok';
   }
 
+  /** Given back by the worker: nobody's any more (no last holder whose report would still count). */
   async release(jobId: string, workerId: string | undefined, _now: number): Promise<FinishResult> {
     return this.immediate(() => {
       const held = this.#holds(jobId, workerId);
       if (held !== 'ok') return held;
       this.stmt(
-        `UPDATE jobs SET state = 'queued', lease_expires = NULL, cancel_requested = 0,
+        `UPDATE jobs SET state = 'queued', lease_expires = NULL, cancel_requested = 0, worker_id = NULL,
            seq = (SELECT MIN(seq) - 1 FROM jobs)
          WHERE job_id = ?`,
       ).run(jobId);
@@ -370,24 +360,29 @@ export class SqliteStore implements QueueStore {
     return row ? toJob(row) : undefined;
   }
 
+  /** Up to `limit` + 1 queued rows (`columns`) after the cursor, in queue order. */
+  #queuedRows(columns: string, limit: number, cursor: string | undefined): JobRow[] {
+    const after = cursor ? decodeCursor(cursor, 'q', QUEUE_CURSOR) : undefined;
+    return (
+      after
+        ? this.stmt(
+            `SELECT ${columns} FROM jobs WHERE state = 'queued' AND (priority < ? OR (priority = ? AND seq > ?))
+             ORDER BY priority DESC, seq ASC LIMIT ?`,
+          ).all(after.p, after.p, after.s, limit + 1)
+        : this.stmt(`SELECT ${columns} FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT ?`).all(limit + 1)
+    ) as JobRow[];
+  }
+
   async list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage> {
-    const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(options.limit) || 1));
+    const limit = pageSize(options.limit);
     const { state } = options;
     let rows: JobRow[];
-    let nextOf: (row: JobRow) => Cursor;
+    let nextOf: (row: JobRow) => string;
     if (state === 'queued') {
-      const after = options.cursor ? (decodeCursor(options.cursor, 'q') as Extract<Cursor, { m: 'q' }>) : undefined;
-      rows = (
-        after
-          ? this.stmt(
-              `SELECT * FROM jobs WHERE state = 'queued' AND (priority < ? OR (priority = ? AND seq > ?))
-               ORDER BY priority DESC, seq ASC LIMIT ?`,
-            ).all(after.p, after.p, after.s, limit + 1)
-          : this.stmt(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT ?`).all(limit + 1)
-      ) as JobRow[];
-      nextOf = (row) => ({ m: 'q', p: row.priority, s: row.seq });
+      rows = this.#queuedRows('*', limit, options.cursor);
+      nextOf = (row) => encodeCursor('q', { p: row.priority, s: row.seq });
     } else {
-      const after = options.cursor ? (decodeCursor(options.cursor, 'n') as Extract<Cursor, { m: 'n' }>) : undefined;
+      const after = options.cursor ? decodeCursor(options.cursor, 'n', NEWEST_CURSOR) : undefined;
       const where: string[] = [];
       const params: unknown[] = [];
       if (state !== undefined) {
@@ -403,17 +398,44 @@ export class SqliteStore implements QueueStore {
         (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
         ` ORDER BY ${NEWEST_KEY} DESC, job_id DESC LIMIT ?`;
       rows = this.stmt(sql).all(...params, limit + 1) as JobRow[];
-      nextOf = (row) => ({ m: 'n', k: row.sort_key!, id: row.job_id });
+      nextOf = (row) => encodeCursor('n', { k: row.sort_key!, id: row.job_id });
     }
     const page: JobPage = { jobs: rows.slice(0, limit).map(toJob) };
-    if (rows.length > limit) page.next = encodeCursor(nextOf(rows[limit - 1]!));
+    if (rows.length > limit) page.next = nextOf(rows[limit - 1]!);
     return page;
   }
 
-  async queued(): Promise<StoredJob[]> {
-    return (
-      this.stmt(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC`).all() as JobRow[]
-    ).map(toJob);
+  async queuedDocuments(options: { limit: number; cursor?: string }): Promise<DocumentPage> {
+    const limit = pageSize(options.limit);
+    // The stored document is the job document (submission wrote job_id, job_title and added into it).
+    const rows = this.#queuedRows('job, priority, seq', limit, options.cursor);
+    const page: DocumentPage = { documents: rows.slice(0, limit).map((row) => row.job) };
+    const last = rows[limit - 1];
+    if (rows.length > limit && last) page.next = encodeCursor('q', { p: last.priority, s: last.seq });
+    return page;
+  }
+
+  async queueLength(): Promise<number> {
+    return (this.stmt(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number }).n;
+  }
+
+  async purge(state: 'completed' | 'failed' | 'cancelled', rule: PurgeRule, batch: number): Promise<number> {
+    // Oldest first: those finished before `before`, and those older than the newest `keep`.
+    const ids = new Set<string>();
+    if (rule.before !== undefined) {
+      const rows = this.stmt(`SELECT job_id FROM jobs WHERE state = ? AND finished_at < ? ORDER BY finished_at, job_id LIMIT ?`).all(state, iso(rule.before), batch);
+      for (const row of rows as Array<{ job_id: string }>) ids.add(row.job_id);
+    }
+    if (rule.keep !== undefined && ids.size < batch) {
+      const excess = (this.stmt(`SELECT COUNT(*) AS n FROM jobs WHERE state = ?`).get(state) as { n: number }).n - rule.keep;
+      if (excess > 0) {
+        const rows = this.stmt(`SELECT job_id FROM jobs WHERE state = ? ORDER BY finished_at, job_id LIMIT ?`).all(state, Math.min(excess, batch));
+        for (const row of rows as Array<{ job_id: string }>) if (ids.size < batch) ids.add(row.job_id);
+      }
+    }
+    if (ids.size === 0) return 0;
+    const remove = this.stmt(`DELETE FROM jobs WHERE job_id = ? AND state = ?`);
+    return this.immediate(() => [...ids].reduce((n, id) => n + remove.run(id, state).changes, 0));
   }
 
   async remove(jobId: string): Promise<boolean> {
@@ -455,14 +477,13 @@ export class SqliteStore implements QueueStore {
   // ---- workers ----
 
   private toWorker(row: WorkerRow, now: number): WorkerRecord {
-    const live = row.expires_at !== null && row.expires_at > now;
-    return {
-      worker_id: row.worker_id,
-      // An expired heartbeat is gone, as in the original (a Redis key with a TTL); last_seen still tells when.
-      status: live && row.status !== null ? (JSON.parse(row.status) as Record<string, unknown>) : {},
-      attributes: normaliseAttributes(row.attributes !== null ? (JSON.parse(row.attributes) as Record<string, unknown>) : {}),
-      last_seen: row.last_seen ?? 0,
-    };
+    const beat =
+      row.status !== null && row.expires_at !== null && row.expires_at > now
+        ? { status: JSON.parse(row.status) as Record<string, unknown>, last_seen: row.last_seen ?? 0, expires_at: row.expires_at }
+        : row.last_seen !== null
+          ? { status: {}, last_seen: row.last_seen, expires_at: row.expires_at ?? 0 }
+          : undefined;
+    return workerRecord(row.worker_id, beat, row.attributes !== null ? (JSON.parse(row.attributes) as Record<string, unknown>) : {}, now);
   }
 
   async heartbeat(workerId: string, status: Record<string, unknown>, now: number, expiryMs: number): Promise<WorkerRecord> {

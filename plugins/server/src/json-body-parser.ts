@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+
+/** Deepest nesting of objects and arrays accepted in a JSON body (`{}` and `[]` are one level). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `text` nests objects and arrays deeper than `limit`: one linear
+ * scan that skips string contents and escapes. Malformed text is left to the
+ * parser.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Replace fastify's JSON parser by one that first refuses bodies nested deeper
+ * than {@link MAX_JSON_DEPTH} (400: deep documents overflow the stack where
+ * they are stored), then parses with fastify's own parser (secure-json-parse,
+ * `__proto__` and `constructor.prototype` refused).
+ */
+export function registerJsonBodyParser(app: FastifyInstance, bodyLimit: number): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+    const text = body as string;
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      done(Object.assign(new Error(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
+      return;
+    }
+    parse(request, text, done);
+  });
+}

@@ -1,0 +1,10 @@
+/**
+ * `@sisyphus/server/queue`: the rules of the queue over any store, used by
+ * the server's routes and by transports that reach a store directly (the
+ * Redis transport), without loading the HTTP server.
+ */
+export { jobDocument } from './job-document.js';
+export { reportJob, type JobReport, type ReportOptions, type ReportOutcome } from './job-report.js';
+export { recordHeartbeat, type HeartbeatOptions } from './worker-heartbeat.js';
+export { LeaseSweeper, type LeaseSweeperOptions } from './lease-sweeper.js';
+export { HistoryRetention, FINAL_STATES, type FinalState, type RetentionRule, type RetentionSettings, type HistoryRetentionOptions } from './history-retention.js';

@@ -1,0 +1,74 @@
+import { ErrorCodes } from '@sisyphus/core';
+import type { JobOutcome, JobState, QueueStore, StoredJob } from '../store/queue-store.js';
+import { StoreError, jobNotFound } from '../store/store-error.js';
+
+/** A worker's report of a job, in the original API's shape (`PATCH /jobs/{id}/completed`). */
+export interface JobReport {
+  /** The job did not complete. */
+  failed: boolean;
+  /** The result record (`worker_id`, `cancelled`, `requeue`, `message`, ...); stored as the job's `result`. */
+  info: Record<string, unknown>;
+}
+
+/** Settings of {@link reportJob}. */
+export interface ReportOptions {
+  /** The reporting worker (the lease holder); undefined for an original client, whose report any lease accepts. */
+  workerId: string | undefined;
+  /** Epoch ms. */
+  now: number;
+  /** Lease of a next job handed out with the report (ms). */
+  leaseMs: number;
+  /** Also hand the reporting worker its next job, as a poll right after would (our workers; needs `workerId`). */
+  next?: boolean;
+}
+
+/** What a report did. */
+export interface ReportOutcome {
+  /** The job's state now: `queued` when it was given back, else how it ended. */
+  state: Extract<JobState, 'queued' | 'completed' | 'failed' | 'cancelled'>;
+  /** The reporting worker's next job (leased to it), when asked for and there was one. */
+  next?: StoredJob;
+}
+
+/**
+ * The rule of a report, the same for every route and transport:
+ * - done -> `completed`;
+ * - failed with `info.requeue` (the worker stopped mid-job) -> back to the
+ *   head of the queue, unless a cancel was asked for;
+ * - failed -> `cancelled` when the worker cancelled it or a cancel was
+ *   asked for (reason `cancelled`), else `failed`.
+ * The holder rules are the store's (see `QueueStore.finish`). Throws a
+ * {@link StoreError}: `SIS_JOB_NOT_FOUND` for an unknown job,
+ * `SIS_LEASE_LOST` when another worker holds it or it finished already.
+ */
+export async function reportJob(store: QueueStore, jobId: string, report: JobReport, options: ReportOptions): Promise<ReportOutcome> {
+  const { failed, info } = report;
+  const { workerId, now } = options;
+  // Only a failure needs the stored job (was a cancel asked for?); a success goes straight to finish.
+  const job = failed ? await store.get(jobId) : undefined;
+  if (failed && !job) throw jobNotFound(jobId);
+  if (failed && info.requeue === true && !job?.cancel_requested) {
+    refuse(await store.release(jobId, workerId, now), jobId, workerId);
+    return { state: 'queued' };
+  }
+  const cancelled = failed && (info.cancelled === true || job?.cancel_requested === true);
+  const state = !failed ? 'completed' : cancelled ? 'cancelled' : 'failed';
+  const ended: JobOutcome = { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) };
+  if (options.next && workerId) {
+    const { result, job: next } = await store.finishAndPoll(jobId, workerId, ended, now, options.leaseMs);
+    refuse(result, jobId, workerId);
+    return next ? { state, next } : { state };
+  }
+  refuse(await store.finish(jobId, workerId, ended, now), jobId, workerId);
+  return { state };
+}
+
+/** Throw the {@link StoreError} of a finish or release that did not go through. */
+function refuse(result: 'ok' | 'not-found' | 'lease-lost', jobId: string, workerId: string | undefined): void {
+  if (result === 'ok') return;
+  if (result === 'not-found') throw jobNotFound(jobId);
+  throw new StoreError(
+    ErrorCodes.LEASE_LOST,
+    `lease lost: job ${jobId} is no longer leased to ${workerId ?? 'this worker'} (another worker holds it, or it finished); the report was not recorded`,
+  );
+}

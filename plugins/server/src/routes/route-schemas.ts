@@ -1,0 +1,91 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { QUEUE_ID_MAX_LENGTH } from '@sisyphus/core';
+import { MAX_PAGE_SIZE } from '../store/list-paging.js';
+
+/*
+ * The TypeBox schemas of the routes' params, query strings and bodies:
+ * fastify checks every request against them (through the TypeBox type
+ * provider's validator) and the OpenAPI page at /doc shows them. The
+ * original API's clients send loose bodies (extra fields, Python-formatted
+ * times), so bodies name the fields we read and allow the rest.
+ */
+
+/** A job id in a path. New ids follow the queue's id rule (checked at submit); any routable id is looked up. */
+export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: QUEUE_ID_MAX_LENGTH, description: 'Job id' }) });
+
+/** A worker id in a path (the original worker's HOST_UUID; ours follow the queue's id rule). */
+export const WorkerIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: QUEUE_ID_MAX_LENGTH, description: 'Worker id' }) });
+
+/** A module-data name: letters, digits, `_`, `.` or `-`, at most 128. */
+const DataName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: "Letters, digits, '_', '.' or '-' (at most 128)" });
+export const DataModuleParams = Type.Object({ module: DataName });
+export const DataRecordParams = Type.Object({ module: DataName, name: DataName });
+
+/** `limit` and `cursor` of a paged listing. */
+const Limit = Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: `Page size, 1 to ${MAX_PAGE_SIZE}` });
+const Cursor = Type.String({ minLength: 1, maxLength: 4096, description: 'The `next` of the previous page' });
+
+export const QueueQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) });
+
+export const JobsQuery = Type.Object({
+  state: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')])),
+  limit: Type.Optional(Limit),
+  cursor: Type.Optional(Cursor),
+});
+
+export const PollQuery = Type.Object({
+  wait: Type.Optional(Type.Number({ minimum: 0, description: 'Long-poll up to this many seconds (capped by the server)' })),
+  worker_id: Type.Optional(Type.String({ maxLength: QUEUE_ID_MAX_LENGTH, description: 'The polling worker: it holds the lease' })),
+});
+
+export const CompletedQuery = Type.Object({
+  next: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('0')], { description: '1: the reply also hands the reporting worker its next job' })),
+});
+
+export const WorkersQuery = Type.Object({
+  offline: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('0')], { description: '1: also workers whose heartbeat expired, with online and last_seen' })),
+});
+
+/** `PATCH /queue`, `PATCH /workers/{id}`: attributes to set. */
+export const AttributesBody = Type.Object(
+  { disabled: Type.Optional(Type.Boolean({ description: 'Pause (the queue) or stop handing jobs to (a worker)' })) },
+  { additionalProperties: true, description: 'Attributes to set; others are kept' },
+);
+
+/** `PATCH /jobs/{id}/completed`: the original worker's report. */
+export const CompletionBody = Type.Object(
+  {
+    failed: Type.Boolean(),
+    info: Type.Optional(Type.Unknown({ description: 'The result record (start_time, end_time, runtime, worker, worker_id, version, completed, message, ...)' })),
+  },
+  { additionalProperties: true },
+);
+
+/** `POST /workers/{id}`: a heartbeat in the original worker's shape (times arrive as Python strings). */
+export const HeartbeatBody = Type.Object(
+  {
+    status: Type.Optional(Type.String({ description: 'startup, idle or in_progress' })),
+    hostname: Type.Optional(Type.String()),
+    version: Type.Optional(Type.String()),
+    online_at: Type.Optional(Type.Unknown()),
+    job_id: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The running job: its lease is renewed' })),
+    job_title: Type.Optional(Type.Unknown()),
+    progress: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: true },
+);
+
+/** `POST /queue`: checked in full by the job schema and the modules' schemas (see job-submission.ts), which name every problem's path. */
+export const SubmissionBody = Type.Object(
+  {
+    job_title: Type.Optional(Type.String()),
+    job_name: Type.Optional(Type.String()),
+    job_id: Type.Optional(Type.String()),
+    priority: Type.Optional(Type.Integer()),
+    tasks: Type.Optional(Type.Array(Type.Unknown(), { description: 'Each {module, data}' })),
+  },
+  { additionalProperties: true },
+);
+
+/** `POST /data/{module}/{name}`: a record (an object); for ffmpeg `{name?, options}`. */
+export const DataRecordBody = Type.Object({}, { additionalProperties: true, description: 'Any JSON object' });

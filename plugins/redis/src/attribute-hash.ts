@@ -1,5 +1,7 @@
-/** Attributes as the store answers them: `disabled` always a boolean. */
-export type Attributes = { disabled: boolean } & Record<string, unknown>;
+import type { ChainableCommander, Redis } from 'ioredis';
+import { normaliseAttributes, type Attributes } from '@sisyphus/server/store';
+
+export type { Attributes };
 
 /**
  * Attributes live in a Redis hash, one field per attribute holding its JSON
@@ -21,5 +23,27 @@ export function attributesOf(hash: Record<string, string>): Attributes {
   for (const [name, json] of Object.entries(hash)) {
     Object.defineProperty(attributes, name, { value: JSON.parse(json) as unknown, enumerable: true, writable: true, configurable: true });
   }
-  return { ...attributes, disabled: attributes['disabled'] === true };
+  return normaliseAttributes(attributes);
+}
+
+/**
+ * Apply `patch` to the attribute hash `key` (a new hash starts enabled) and
+ * read it back, in one transaction; `also` adds commands to it.
+ */
+export async function updateAttributes(
+  redis: Redis,
+  key: string,
+  patch: Record<string, unknown>,
+  also?: (tx: ChainableCommander) => void,
+): Promise<Attributes> {
+  const tx = redis.multi();
+  also?.(tx);
+  tx.hsetnx(key, 'disabled', 'false');
+  const fields = patchFields(patch);
+  if (fields.length > 0) tx.hset(key, ...fields);
+  tx.hgetall(key);
+  const replies = (await tx.exec()) ?? [];
+  const [error, hash] = replies[replies.length - 1] ?? [new Error('attributes update aborted'), {}];
+  if (error) throw error;
+  return attributesOf(hash as Record<string, string>);
 }

@@ -9,10 +9,9 @@ import { createRequire } from 'node:module';
 import { definePlugin, type TransportFactory } from '@sisyphus/core';
 import { createRedisTransport, type RedisTransportOptions } from './redis-transport.js';
 
-export { BullmqStore, MAX_PAGE_SIZE, type BullmqStoreOptions } from './bullmq-store.js';
+export { BullmqStore, type BullmqStoreOptions } from './bullmq-store.js';
 export { MAX_PRIORITY, MIN_PRIORITY } from './priority-mapping.js';
 export { RedisTransport, createRedisTransport, type RedisTransportOptions, type RedisLease } from './redis-transport.js';
-export { completionInfo } from './completion-info.js';
 export { resolveRedisTransportOptions, type ResolvedRedisTransportOptions } from './redis-transport-options.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -14,6 +14,9 @@ export function timeScore(iso: string): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
+/** The ISO time of epoch ms `ms`. */
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
+
 /** The field/value pairs a new job's record starts with. */
 export function newRecordFields(job: NewJob): string[] {
   return [

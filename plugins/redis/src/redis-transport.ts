@@ -1,5 +1,6 @@
 import {
   TransportError,
+  completionBody,
   type CompleteOptions,
   type CompleteReply,
   type HeartbeatOptions,
@@ -12,9 +13,9 @@ import {
   type TransportCapabilities,
   type WorkerStatus,
 } from '@sisyphus/core';
-import type { StoredJob } from '@sisyphus/server/store';
+import { LeaseSweeper, jobDocument, recordHeartbeat, reportJob } from '@sisyphus/server/queue';
+import { isStoreError, type StoredJob } from '@sisyphus/server/store';
 import { BullmqStore } from './bullmq-store.js';
-import { completionInfo } from './completion-info.js';
 import { resolveRedisTransportOptions, type RedisTransportOptions, type ResolvedRedisTransportOptions } from './redis-transport-options.js';
 
 export type { RedisTransportOptions } from './redis-transport-options.js';
@@ -26,18 +27,6 @@ export interface RedisLease {
 }
 
 const CAPABILITIES: TransportCapabilities = { longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true };
-
-/**
- * The job document as the server's `GET /queue/poll` hands it out. Made in
- * place: the stored job was just decoded for this lease and nothing else holds it.
- */
-function jobDocument(job: StoredJob): Record<string, unknown> {
-  const doc = job.job;
-  doc.job_id = job.job_id;
-  doc.job_title = job.job_title;
-  doc.added = job.added;
-  return doc;
-}
 
 /** A stored job as this transport hands it to the worker. */
 function leasedJob(job: StoredJob, workerId: string): LeasedJob {
@@ -89,7 +78,7 @@ export class RedisTransport implements Transport {
   readonly #waiting = new Set<() => void>();
   /** The worker's {@link onCancel} listeners. */
   readonly #cancelListeners = new Set<(jobId: string) => void>();
-  #sweeper: NodeJS.Timeout | undefined;
+  #sweeper: LeaseSweeper | undefined;
   /** Calls in flight and when each gives up; one timer looks at them all (see {@link #call}). */
   readonly #inFlight = new Set<{ deadline: number; fail: () => void }>();
   #watchdog: NodeJS.Timeout | undefined;
@@ -141,23 +130,16 @@ export class RedisTransport implements Transport {
     }
   }
 
-  /** Requeue jobs whose lease ran out, as the servers do (see `maintenance`). */
+  /** Requeue jobs whose lease ran out, as the servers do (see `maintenance`), with the same sweep and grace periods. */
   #startSweeper(store: BullmqStore): void {
-    const maxAttempts = this.#options.maxAttempts;
-    let sweeping = false;
-    this.#sweeper = setInterval(() => {
-      if (sweeping || store.unavailable()) return;
-      sweeping = true;
-      store
-        .expireLeases(Date.now(), maxAttempts)
-        .then(({ requeued, failed }) => {
-          if (requeued.length) this.#options.logger?.warn(`redis transport: lease expired (no heartbeat from its worker): requeued ${requeued.join(', ')}`);
-          if (failed.length) this.#options.logger?.warn(`redis transport: lease expired too often or while cancelling: ended ${failed.join(', ')}`);
-        })
-        .catch(() => undefined) // Redis away: the next sweep tries again
-        .finally(() => (sweeping = false));
-    }, this.#options.sweepIntervalMs);
-    this.#sweeper.unref();
+    const logger = this.#options.logger;
+    this.#sweeper = new LeaseSweeper(store, {
+      leaseMs: this.#leaseMs,
+      maxAttempts: this.#options.maxAttempts,
+      intervalMs: this.#options.sweepIntervalMs,
+      log: (level, text) => logger?.[level](`redis transport: ${text}`),
+    });
+    this.#sweeper.start();
   }
 
   /**
@@ -259,12 +241,8 @@ export class RedisTransport implements Transport {
     const workerId = options.workerId;
     if (!workerId) throw new TypeError('heartbeat: no worker id (pass options.workerId)');
     return this.#call(`heartbeat of ${workerId}`, async (store) => {
-      const now = Date.now();
-      await store.heartbeat(workerId, { ...status }, now, this.#expiryMs);
-      if (typeof status.job_id !== 'string' || !status.job_id || status.status === 'idle') return undefined;
-      const held = await store.renew(status.job_id, workerId, this.#leaseMs, now);
-      const job = await store.get(status.job_id);
-      return !held || job?.cancel_requested ? { cancel: [status.job_id] } : undefined;
+      const { cancel } = await recordHeartbeat(store, workerId, { ...status }, { now: Date.now(), leaseMs: this.#leaseMs, expiryMs: this.#expiryMs });
+      return cancel.length ? { cancel } : undefined;
     });
   }
 
@@ -277,28 +255,19 @@ export class RedisTransport implements Transport {
    */
   async complete(job: LeasedJob, result: JobResult, options: CompleteOptions = {}): Promise<CompleteReply> {
     const id = job.job_id;
-    const { failed, info } = completionInfo(result);
-    const holder = typeof info.worker_id === 'string' ? info.worker_id : (job.lease as Partial<RedisLease> | undefined)?.workerId;
+    const report = completionBody(result);
+    const holder = typeof report.info.worker_id === 'string' ? report.info.worker_id : (job.lease as Partial<RedisLease> | undefined)?.workerId;
     const workerId = holder || undefined;
+    const nextFor = options.next?.workerId;
     return this.#call(`completion of job ${id}`, async (store) => {
-      const stored = failed ? await store.get(id) : undefined;
-      if (failed && !stored) return { accepted: false, reason: 'the queue does not know the job' };
-      const now = Date.now();
-      if (failed && info.requeue === true && !stored?.cancel_requested) {
-        const released = await store.release(id, workerId, now);
-        return refusal(released) ?? { accepted: true };
+      try {
+        const { next } = await reportJob(store, id, report, { workerId, now: Date.now(), leaseMs: this.#leaseMs, next: !!nextFor && nextFor === workerId });
+        return next ? { accepted: true, next: leasedJob(next, workerId!) } : { accepted: true };
+      } catch (error) {
+        // Refused (unknown job, lease lost): the worker drops the result, as after a 404/409 from a server.
+        if (isStoreError(error, 'SIS_JOB_NOT_FOUND') || isStoreError(error, 'SIS_LEASE_LOST')) return { accepted: false, reason: error.message };
+        throw error;
       }
-      const cancelled = failed && (info.cancelled === true || stored?.cancel_requested === true);
-      const state = !failed ? 'completed' : cancelled ? 'cancelled' : 'failed';
-      const ended = { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) } as const;
-      const nextFor = options.next?.workerId;
-      if (nextFor && nextFor === workerId) {
-        // BullMQ's own worker loop: the report also takes this worker's next job.
-        const { result: outcome, job: next } = await store.finishAndPoll(id, nextFor, ended, now, this.#leaseMs);
-        return refusal(outcome) ?? (next ? { accepted: true, next: leasedJob(next, nextFor) } : { accepted: true });
-      }
-      const outcome = await store.finish(id, workerId, ended, now);
-      return refusal(outcome) ?? { accepted: true };
     });
   }
 
@@ -322,7 +291,7 @@ export class RedisTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
-    clearInterval(this.#sweeper);
+    this.#sweeper?.stop();
     clearInterval(this.#watchdog);
     this.#watchdog = undefined;
     const opening = this.#store;
@@ -331,12 +300,6 @@ export class RedisTransport implements Transport {
     const store = await opening.catch(() => undefined);
     await store?.close().catch(() => undefined);
   }
-}
-
-function refusal(outcome: 'ok' | 'not-found' | 'lease-lost'): CompleteReply | undefined {
-  if (outcome === 'not-found') return { accepted: false, reason: 'the queue does not know the job' };
-  if (outcome === 'lease-lost') return { accepted: false, reason: 'lease lost: the job is no longer leased to this worker (its lease expired or it finished); the report was not recorded' };
-  return undefined;
 }
 
 /** Make a {@link RedisTransport} (it connects on first use). */

@@ -39,6 +39,10 @@ export class StoreKeys {
   get leases(): string {
     return `${this.base}leases`;
   }
+  /** String: epoch ms until which a running job whose lease ran out stays its holder's (the sweep's grace period after an outage). */
+  get leaseGrace(): string {
+    return `${this.base}lease-grace`;
+  }
   /** Hash: queue attribute name -> JSON value. */
   get queueAttributes(): string {
     return `${this.base}queue-attributes`;

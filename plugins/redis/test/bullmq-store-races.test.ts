@@ -13,8 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BullmqStore, type BullmqStoreOptions } from '../src/bullmq-store.js';
-import { EXPIRE, LEASE, RELEASE, FINISH } from '../src/job-scripts.js';
-import type { LuaScript } from '../src/lua-script.js';
+import { commandOf, type ScriptName } from '../src/lua-scripts.js';
 import { deleteKeys } from '../../../test/support/redis-keys.js';
 
 const URL = 'redis://127.0.0.1:6379/0';
@@ -54,11 +53,11 @@ async function setup(n: number, options: Partial<BullmqStoreOptions> = {}) {
     return jobId;
   };
   /** BullMQ's state of a job ('completed', 'active', 'prioritized', 'wait', 'unknown', ...). */
-  const bullState = (jobId: string) => internals(opened[0]!).queue.getJobState(jobId);
+  const bullState = (jobId: string) => internals(opened[0]!).bull.queue.getJobState(jobId);
   /** One run of BullMQ's stalled check, as the timer of any instance runs it (the guard key is dropped so it runs now). */
   const stalledCheck = async () => {
     await raw.del(`${prefix}:jobs:stalled-check`);
-    await internals(opened[0]!).fetcher.moveStalledJobsToWait();
+    await internals(opened[0]!).bull.fetcher.moveStalledJobsToWait();
   };
   /** Lease until nothing comes; the ids in hand-out order. */
   const drain = async (store: BullmqStore, workerId: string, now: number) => {
@@ -74,33 +73,39 @@ async function setup(n: number, options: Partial<BullmqStoreOptions> = {}) {
 
 type Internals = {
   redis: Redis;
-  queue: { getJobState(id: string): Promise<string>; getJobCounts(...types: string[]): Promise<Record<string, number>> };
-  fetcher: { moveStalledJobsToWait(): Promise<void> };
+  bull: {
+    queue: { getJobState(id: string): Promise<string>; getJobCounts(...types: string[]): Promise<Record<string, number>> };
+    fetcher: { moveStalledJobsToWait(): Promise<void> };
+  };
 };
 const internals = (store: BullmqStore) => store as unknown as Internals;
 
+type Command = (this: unknown, ...keysAndArgs: unknown[]) => Promise<unknown>;
+
 /**
- * Run `step` once, when `store` next runs `script`: before the script
- * (`'before'`) or after its reply arrived and before the store goes on
- * (`'after'`, i.e. between the script and the BullMQ move that follows it).
+ * Run `step` once, when `store` next runs `script` (an ioredis command on the
+ * store's own connection, wrapped there): before the script (`'before'`) or
+ * after its reply arrived and before the store goes on (`'after'`, i.e.
+ * between the script and the BullMQ move that follows it).
  */
-function hook(script: LuaScript, store: BullmqStore, when: 'before' | 'after', step: () => Promise<unknown>): void {
-  const original = script.run;
-  const target = internals(store).redis;
+function hook(script: ScriptName, store: BullmqStore, when: 'before' | 'after', step: () => Promise<unknown>): void {
+  const commands = internals(store).redis as unknown as Record<string, Command>;
+  const name = commandOf(script);
+  const original = commands[name]!;
   let fired = false;
-  script.run = async function (this: LuaScript, redis, keys, args) {
-    if (fired || redis !== target) return original.call(this, redis, keys, args);
+  commands[name] = async function (this: unknown, ...keysAndArgs: unknown[]) {
+    if (fired) return original.apply(this, keysAndArgs);
     fired = true;
     if (when === 'before') {
       await step();
-      return original.call(this, redis, keys, args);
+      return original.apply(this, keysAndArgs);
     }
-    const reply = await original.call(this, redis, keys, args);
+    const reply = await original.apply(this, keysAndArgs);
     await step();
     return reply;
   };
   unhooks.push(() => {
-    script.run = original;
+    commands[name] = original;
   });
 }
 
@@ -114,7 +119,7 @@ describe('bullmq store races: a release racing the holder\'s one-round-trip repo
     expect((await a!.lease('w', LEASE_MS, T0))?.job_id).toBe(x); // a remembers x's token for w: its reports take the fast path
     let report: unknown;
     // b gives x back (a requeue report of w, or one without worker id) ...
-    hook(RELEASE, b!, 'after', async () => {
+    hook('release', b!, 'after', async () => {
       // ... and w's completion reaches a after b's RELEASE script, before b's moveToWait(token).
       report = await a!.finishAndPoll(x, 'w', completed, T0 + 1, LEASE_MS);
     });
@@ -161,7 +166,7 @@ describe('bullmq store races: the lease sweeper\'s token-less BullMQ moves', () 
     await stalledCheck(); // any instance's timer: marks every active job as possibly stalled (w1 has not renewed since)
     let second: string | undefined;
     // a's sweeper: EXPIRE requeues x and drops its BullMQ lock; before a's moveToWait('0') leaves ...
-    hook(EXPIRE, a!, 'after', async () => {
+    hook('expire', a!, 'after', async () => {
       await stalledCheck(); // ... the next stalled check finds x without a lock and moves it to wait,
       second = (await b!.lease('w2', LEASE_MS, T0 + 2000))?.job_id; // and w2 leases it, with a new lock.
     });
@@ -186,10 +191,10 @@ describe('bullmq store races: the lease sweeper\'s token-less BullMQ moves', () 
     let go!: () => void;
     const gate = new Promise<void>((resolve) => (go = resolve));
     let polling: Promise<unknown> | undefined;
-    hook(EXPIRE, a!, 'after', async () => {
+    hook('expire', a!, 'after', async () => {
       await stalledCheck(); // x (lock dropped by EXPIRE) back to wait
       // b's poll fetches x from BullMQ (locked with b's token) and is about to run LEASE ...
-      hook(LEASE, b!, 'before', async () => {
+      hook('lease', b!, 'before', async () => {
         fetched();
         await gate;
       });
@@ -217,7 +222,7 @@ describe('bullmq store races: the lease sweeper\'s token-less BullMQ moves', () 
     await b!.lease('w2', 1000, T0);
     // Right after EXPIRE requeued x (record queued, lock dropped), a user cancels it: CANCEL and
     // BullMQ's remove succeed (no lock), so a's moveToWait('0') finds no job and throws.
-    hook(EXPIRE, a!, 'after', async () => {
+    hook('expire', a!, 'after', async () => {
       expect(await b!.cancel(x, T0 + 1500)).toBe('cancelled');
     });
     await expect(a!.expireLeases(T0 + 2000, MAX_ATTEMPTS)).resolves.toMatchObject({ requeued: expect.arrayContaining([z]) });
@@ -231,7 +236,7 @@ describe('bullmq store races: the lease sweeper\'s token-less BullMQ moves', () 
     const y = await submit('job-y');
     await b!.lease('w1', 1000, T0);
     await stalledCheck();
-    hook(EXPIRE, a!, 'after', stalledCheck);
+    hook('expire', a!, 'after', stalledCheck);
     expect(await a!.expireLeases(T0 + 2000, MAX_ATTEMPTS)).toEqual({ requeued: [x], failed: [] });
     expect(await drain(b!, 'w2', T0 + 2001)).toEqual([x, y]);
   });
@@ -278,7 +283,7 @@ describe('bullmq store races: a job BullMQ gives back while its lease is alive',
     expect(await a!.get(x)).toMatchObject({ state: 'running', worker_id: 'w1', attempts: 1 });
     await holderLockIsBack(raw, prefix, x);
     expect(await a!.finish(x, 'w1', completed, T0 + 2)).toBe('ok');
-    expect(await internals(a!).queue.getJobState(x)).toBe('completed');
+    expect(await internals(a!).bull.queue.getJobState(x)).toBe('completed');
   });
 
   it('a report that fetches it as the next job does not take it either', async () => {
@@ -290,7 +295,7 @@ describe('bullmq store races: a job BullMQ gives back while its lease is alive',
     expect(await a!.get(x)).toMatchObject({ state: 'running', worker_id: 'w1', attempts: 1 });
     await holderLockIsBack(raw, prefix, x);
     expect(await a!.finishAndPoll(x, 'w1', completed, T0 + 3, LEASE_MS)).toEqual({ result: 'ok' });
-    expect(await internals(a!).queue.getJobState(x)).toBe('completed');
+    expect(await internals(a!).bull.queue.getJobState(x)).toBe('completed');
   });
 });
 
@@ -309,13 +314,27 @@ describe('bullmq store races: late reports after a lease was lost', () => {
     expect(await bullState(x)).toBe('completed');
   });
 
-  it('safe: the old holder\'s fast report after expiry with the job still queued leaves it queued', async () => {
-    const { stores: [a, b], submit, drain } = await setup(2);
+  it('safe: the old holder\'s fast report after expiry with the job still queued is recorded and the job leaves BullMQ\'s queue', async () => {
+    const { stores: [a, b], submit, drain, bullState } = await setup(2);
     const x = await submit('job-x');
+    const y = await submit('job-y');
     await a!.lease('w1', 1000, T0);
     await b!.expireLeases(T0 + 2000, MAX_ATTEMPTS);
-    expect(await a!.finishAndPoll(x, 'w1', completed, T0 + 2001, LEASE_MS)).toEqual({ result: 'lease-lost' });
-    expect(await drain(b!, 'w2', T0 + 2002)).toEqual([x]);
+    // The last holder of a requeued job not leased again still holds it (an outage longer than the lease).
+    const report = await a!.finishAndPoll(x, 'w1', completed, T0 + 2001, LEASE_MS);
+    expect(report).toMatchObject({ result: 'ok', job: { job_id: y } });
+    expect((await b!.get(x))?.state).toBe('completed');
+    expect(await bullState(x)).not.toBe('prioritized');
+    expect(await drain(b!, 'w2', T0 + 2002)).toEqual([]);
+  });
+
+  it('safe: a report after a release is not the last holder\'s: lease-lost, the job stays queued', async () => {
+    const { stores: [a, b], submit, drain } = await setup(2);
+    const x = await submit('job-x');
+    await a!.lease('w1', LEASE_MS, T0);
+    expect(await b!.release(x, 'w1', T0 + 1)).toBe('ok');
+    expect(await a!.finishAndPoll(x, 'w1', completed, T0 + 2, LEASE_MS)).toEqual({ result: 'lease-lost' });
+    expect(await drain(b!, 'w2', T0 + 3)).toEqual([x]);
   });
 
   it('safe: the same worker re-leased on another instance reports through the instance with its stale token', async () => {
@@ -330,7 +349,7 @@ describe('bullmq store races: late reports after a lease was lost', () => {
     expect(report).toMatchObject({ result: 'ok', job: { job_id: y, worker_id: 'w1' } });
     expect(await bullState(x)).toBe('completed');
     expect(await bullState(y)).toBe('active');
-    expect(await internals(a!).queue.getJobCounts('active', 'prioritized', 'wait')).toEqual({ active: 1, prioritized: 0, wait: 0 });
+    expect(await internals(a!).bull.queue.getJobCounts('active', 'prioritized', 'wait')).toEqual({ active: 1, prioritized: 0, wait: 0 });
   });
 
   it('safe: a finish by anyone else between its FINISH and its BullMQ move, overtaken by the holder\'s fast report', async () => {
@@ -339,7 +358,7 @@ describe('bullmq store races: late reports after a lease was lost', () => {
     const y = await submit('job-y');
     await a!.lease('w', LEASE_MS, T0);
     let report: unknown;
-    hook(FINISH, b!, 'after', async () => {
+    hook('finish', b!, 'after', async () => {
       report = await a!.finishAndPoll(x, 'w', completed, T0 + 2, LEASE_MS);
     });
     expect(await b!.finish(x, undefined, { state: 'failed', reason: 'decided by the server' }, T0 + 1)).toBe('ok');
@@ -355,7 +374,7 @@ describe('bullmq store races: cancel, remove and the stalled check against a fet
     const { stores: [a, b], submit, bullState } = await setup(2);
     const x = await submit('job-x');
     const y = await submit('job-y');
-    hook(LEASE, a!, 'before', async () => {
+    hook('lease', a!, 'before', async () => {
       expect(await b!.cancel(x, T0 + 1)).toBe('cancelled');
     });
     expect((await a!.lease('w', LEASE_MS, T0 + 2))?.job_id).toBe(y);
@@ -366,7 +385,7 @@ describe('bullmq store races: cancel, remove and the stalled check against a fet
   it('safe: a remove between BullMQ\'s fetch and LEASE drops the job from BullMQ too', async () => {
     const { stores: [a, b], submit, bullState } = await setup(2);
     const x = await submit('job-x');
-    hook(LEASE, a!, 'before', async () => {
+    hook('lease', a!, 'before', async () => {
       expect(await b!.remove(x)).toBe(true);
     });
     expect(await a!.lease('w', LEASE_MS, T0 + 2)).toBeUndefined();
@@ -377,7 +396,7 @@ describe('bullmq store races: cancel, remove and the stalled check against a fet
   it('safe: stalled checks between BullMQ\'s fetch and LEASE leave the locked job alone', async () => {
     const { stores: [a, b], submit, stalledCheck, bullState } = await setup(2);
     const x = await submit('job-x');
-    hook(LEASE, a!, 'before', async () => {
+    hook('lease', a!, 'before', async () => {
       await stalledCheck();
       await stalledCheck();
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { describeQueueStore } from '../../server/src/testing/store-conformance.js';
+import { queuedJobs } from '../../server/src/testing/queued-jobs.js';
 import { BullmqStore } from '../src/bullmq-store.js';
 import { toBullmqPriority, MAX_PRIORITY, MIN_PRIORITY } from '../src/priority-mapping.js';
 import { fromBullmqId, toBullmqId } from '../src/job-ids.js';
@@ -55,7 +56,7 @@ describe('bullmq store specifics', () => {
       for (const id of ['1', '2:x']) {
         await store.submit({ job_id: id, job_title: id, job: { id }, priority: 0, added: new Date(0).toISOString() });
       }
-      expect((await store.queued()).map((j) => j.job_id)).toEqual(['1', '2:x']);
+      expect((await queuedJobs(store)).map((j) => j.job_id)).toEqual(['1', '2:x']);
       expect((await store.lease('w', 1000, 0))?.job_id).toBe('1');
       expect(await store.finish('1', 'w', { state: 'completed' }, 1)).toBe('ok');
     } finally {
@@ -77,7 +78,7 @@ describe('bullmq store specifics', () => {
       const got = leased.filter((j) => j !== undefined).map((j) => j!.job_id);
       expect(got).toHaveLength(40);
       expect(new Set(got).size).toBe(40);
-      expect(await b.queued()).toEqual([]);
+      expect(await queuedJobs(b)).toEqual([]);
       // Either instance finishes with the token the other one leased with.
       for (const id of got) expect(await (Number(id.slice(1)) % 2 ? a : b).finish(id, undefined, { state: 'completed' }, 1)).toBe('ok');
       expect((await a.list({ state: 'completed', limit: 100 })).jobs).toHaveLength(40);

@@ -110,7 +110,8 @@ export interface QueueStore {
   submit(job: NewJob): Promise<StoredJob>;
   /**
    * Hand the next queued job (highest priority, then oldest; requeued jobs
-   * first within their priority) to `workerId` under a lease until
+   * first within their priority, among themselves in an order the store
+   * chooses) to `workerId` under a lease until
    * `now + leaseMs`: state `running`, attempts + 1. Undefined when none.
    */
   lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined>;

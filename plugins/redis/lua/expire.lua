@@ -1,0 +1,39 @@
+-- One job whose lease may have ended.
+-- KEYS: record, leases, state:running, state:queued, state:failed,
+--       state:cancelled, all, the BullMQ job's lock.
+-- ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace (ms).
+-- Returns {'requeued' | 'failed' | 'cancelled' | 'skip', move token, reason}.
+-- The BullMQ lock goes with the lease, to the move token as in release.lua:
+-- the worker that lost the lease can no longer move the BullMQ job (a finish
+-- it sends along with its report fails), nor can the stalled check before
+-- the sweep's own move.
+--!include fragments/hand-over-lock.lua
+local fields = redis.call('HMGET', KEYS[1], 'state', 'lease_expires', 'attempts', 'lock_token', 'cancel_requested', 'added_ms')
+local state, expires = fields[1], tonumber(fields[2])
+if state ~= 'running' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return {'skip', '', ''}
+end
+if not expires or expires >= tonumber(ARGV[2]) then return {'skip', '', ''} end
+local attempts = tonumber(fields[3]) or 0
+local token = fields[4] or ''
+redis.call('ZREM', KEYS[2], ARGV[1])
+local moveToken = handOverLock(KEYS[8], token, ARGV[5], ARGV[6])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], 'lease_expires', 'lock_token')
+local outcome, reason, target
+if fields[5] == '1' then
+  outcome, target = 'cancelled', KEYS[6]
+  reason = 'cancel requested; lease expired after ' .. attempts .. ' attempt(s)'
+elseif attempts >= tonumber(ARGV[3]) then
+  outcome, target = 'failed', KEYS[5]
+  reason = 'lease expired ' .. attempts .. ' times (max attempts ' .. ARGV[3] .. ')'
+else
+  redis.call('HSET', KEYS[1], 'state', 'queued')
+  redis.call('ZADD', KEYS[4], fields[6] or 0, ARGV[1])
+  return {'requeued', moveToken, ''}
+end
+redis.call('HSET', KEYS[1], 'state', outcome, 'reason', reason, 'finished_at', ARGV[4])
+redis.call('ZADD', target, ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
+return {outcome, moveToken, reason}

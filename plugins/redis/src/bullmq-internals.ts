@@ -1,0 +1,228 @@
+import { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUE_NAME } from './store-keys.js';
+
+/*
+ * The one door to BullMQ: the only file that imports it, and so the only
+ * place that knows what the store relies on beyond BullMQ's documented
+ * manual-fetching API (Queue.add/remove, Worker.getNextJob,
+ * Job.moveToCompleted/moveToFailed/moveToWait/extendLock,
+ * startStalledCheckTimer): how BullMQ names keys (its job lock, the
+ * prioritized set, the active list), Job handles made without a fetch, the
+ * reply of a move that fetches the next job, the worker's lock duration, and
+ * the one-round-trip completion of `fastComplete` (the backend's
+ * moveToCompletedArgs/execCommand/client and the socket's cork).
+ * test/bullmq-internals.test.ts fails when an upgrade changes any of it.
+ */
+
+/** Name of every BullMQ job (BullMQ wants one; ours are told apart by id). */
+const JOB_NAME = 'sisyphus-job';
+/** BullMQ keeps finished jobs: our history is in our own records, theirs stays inspectable. */
+const JOB_OPTIONS = { removeOnComplete: false, removeOnFail: false } as const;
+/** BullMQ's return value of a completed job (the result is in our record). */
+const RETURN_VALUE = 'null';
+/** What BullMQ's job lock key adds to the job's key. */
+const LOCK_SUFFIX = ':lock';
+
+/** BullMQ keys the store reads itself or hands to its scripts. */
+export interface BullmqKeys {
+  /** Sorted set of the queued jobs (BullMQ ids): score ascending, then member, is the order BullMQ hands them out. */
+  readonly prioritized: string;
+  /** List of the active jobs: a move that fetches the next job pushes it to the head. */
+  readonly active: string;
+  /** What every BullMQ job key starts with: a job's lock is `${jobPrefix}${bullmqId}${lockSuffix}`. */
+  readonly jobPrefix: string;
+  /** What a job's lock key adds to its job key. */
+  readonly lockSuffix: string;
+}
+
+/** What the one-round-trip completion takes from BullMQ's Redis backend (checked at open). */
+type FastBackend = Pick<Worker['backend'], 'moveToCompletedArgs' | 'execCommand' | 'client'>;
+
+/** The socket of a connection (a new one after each reconnect), as far as the fast path corks it. */
+type Corkable = { cork(): void; uncork(): void };
+
+/** What {@link BullmqInternals.fastComplete} did. */
+export interface FastCompletion<T> {
+  /** BullMQ completed the job (the move did not fail). */
+  completed: boolean;
+  /** The BullMQ id of the job the move fetched (locked with the same token), if any. */
+  fetchedId: string | undefined;
+  /** Error of the command sent along (null when it succeeded)... */
+  error: unknown;
+  /** ... or its reply. */
+  reply: T | undefined;
+}
+
+/** Error or value of a promise, without throwing. */
+function settle<T>(promise: Promise<T>): Promise<[unknown, T | undefined]> {
+  return promise.then(
+    (value): [unknown, T] => [null, value],
+    (error: unknown): [unknown, undefined] => [error ?? new Error('failed'), undefined],
+  );
+}
+
+/** A promise of what `call` returns, or of what it throws. */
+function attempt<T>(call: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
+/** The BullMQ id of the job a `moveToFinished` with fetchNext handed out (`[jobData, jobId, ...]`), if any. */
+function fetchedId(reply: unknown): string | undefined {
+  const id = Array.isArray(reply) ? reply[1] : undefined;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/** BullMQ's backend, when it and this connection offer all the fast path needs. */
+function fastBackendOf(redis: Redis, fetcher: Worker): FastBackend | undefined {
+  const backend = fetcher.backend as unknown as (Partial<FastBackend> & { version?: unknown }) | undefined;
+  const stream = redis.stream as Partial<Corkable> | undefined;
+  if (typeof backend?.moveToCompletedArgs !== 'function' || typeof backend.execCommand !== 'function') return undefined;
+  if (typeof (backend.client as Promise<unknown> | undefined)?.then !== 'function') return undefined;
+  // execCommand runs `NAME:VERSION`, defined by BullMQ on the connection it was given: ours.
+  if (typeof (redis as unknown as Record<string, unknown>)[`moveToFinished:${String(backend.version)}`] !== 'function') return undefined;
+  if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return undefined;
+  return backend as FastBackend;
+}
+
+/**
+ * The BullMQ queue of one prefix, and the manually fetching worker that
+ * takes jobs from it, as the store uses them. Job ids here are BullMQ's (see
+ * job-ids.ts).
+ */
+export class BullmqInternals {
+  /**
+   * Queue and fetching worker on `redis` (the Worker duplicates it for its
+   * blocking connection). Listen to {@link onError} before {@link start}.
+   */
+  static create(redis: Redis, options: { prefix: string; lockMs: number }): BullmqInternals {
+    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: options.prefix });
+    const fetcher = new Worker(QUEUE_NAME, null, {
+      connection: redis,
+      prefix: options.prefix,
+      autorun: false,
+      // The stalled check only gives a job whose lock was lost back to the queue; our own maxAttempts decides when it fails.
+      maxStalledCount: 1_000_000,
+      lockDuration: options.lockMs,
+    });
+    return new BullmqInternals(redis, queue, fetcher);
+  }
+
+  /** Wait until queue and worker are ready, check what the fast path needs, and start BullMQ's stalled check unless `stalledCheck` is false. */
+  async start(stalledCheck: boolean): Promise<void> {
+    await Promise.all([this.queue.waitUntilReady(), this.fetcher.waitUntilReady()]);
+    this.#fast = fastBackendOf(this.redis, this.fetcher);
+    // Manual fetching: the stalled check runs only when started (BullMQ's guide to manual processing).
+    if (stalledCheck) await this.fetcher.startStalledCheckTimer();
+  }
+
+  readonly keys: BullmqKeys;
+  /** How long BullMQ locks a job it hands out (the fetching worker's `lockDuration`), in ms. */
+  readonly lockMs: number;
+  #fast: FastBackend | undefined;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly queue: Queue,
+    private readonly fetcher: Worker,
+  ) {
+    this.keys = { prioritized: queue.keys['prioritized']!, active: queue.keys['active']!, jobPrefix: queue.toKey(''), lockSuffix: LOCK_SUFFIX };
+    this.lockMs = fetcher.opts.lockDuration!;
+  }
+
+  /** Whether {@link fastComplete} is available: this BullMQ offers what it takes (checked at open). */
+  fastPathAvailable(): boolean {
+    return this.#fast !== undefined;
+  }
+
+  /** BullMQ's lock key of job `bullmqId` (its job key plus `:lock`, as BullMQ's scripts name it). */
+  lockKey(bullmqId: string): string {
+    return `${this.keys.jobPrefix}${bullmqId}${LOCK_SUFFIX}`;
+  }
+
+  /** Call `listener` with the errors of BullMQ's queue and worker. */
+  onError(listener: (error: Error) => void): void {
+    this.queue.on('error', listener);
+    this.fetcher.on('error', listener);
+  }
+
+  /** Queue job `bullmqId` (holding `data`, for BullMQ dashboards) at BullMQ priority `priority`. */
+  async add(bullmqId: string, data: Record<string, unknown>, priority: number): Promise<void> {
+    await this.queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId: bullmqId, priority });
+  }
+
+  /** Forget job `bullmqId` (BullMQ refuses while it is locked). */
+  async remove(bullmqId: string): Promise<void> {
+    await this.queue.remove(bullmqId);
+  }
+
+  /** The next job, locked with `token` for {@link lockMs}: its BullMQ id, or undefined when none is waiting. */
+  async fetchNext(token: string): Promise<string | undefined> {
+    return (await this.fetcher.getNextJob(token, { block: false }))?.id || undefined;
+  }
+
+  /**
+   * A handle on BullMQ job `bullmqId` for lock and move calls (no round
+   * trip). It belongs to the fetching worker, as BullMQ's own handles do:
+   * a move that fetches the next job locks it for the worker's `lockDuration`.
+   */
+  private job(bullmqId: string): Job {
+    return new Job(this.fetcher, JOB_NAME, {}, JOB_OPTIONS, bullmqId);
+  }
+
+  /** Lock job `bullmqId` (held with `token`) for `ms` from now. */
+  async extendLock(bullmqId: string, token: string, ms: number): Promise<void> {
+    await this.job(bullmqId).extendLock(token, ms);
+  }
+
+  /** Give job `bullmqId` (held with `token`) back to the head of its priority. */
+  async moveToWait(bullmqId: string, token: string): Promise<void> {
+    await this.job(bullmqId).moveToWait(token);
+  }
+
+  /** Complete job `bullmqId` (held with `token`); with `fetchNext`, the BullMQ id of the job fetched in the same call, locked with the same token. */
+  async complete(bullmqId: string, token: string, fetchNext: boolean): Promise<string | undefined> {
+    return fetchedId(await this.job(bullmqId).moveToCompleted(null, token, fetchNext));
+  }
+
+  /** Fail job `bullmqId` (held with `token`) with `reason`; `fetchNext` as in {@link complete}. */
+  async fail(bullmqId: string, token: string, reason: string, fetchNext: boolean): Promise<string | undefined> {
+    return fetchedId(await this.job(bullmqId).moveToFailed(new Error(reason), token, fetchNext));
+  }
+
+  /**
+   * {@link complete} with `fetchNext`, and `then()` right behind it in the
+   * same write: one round trip for both. `then` must send its one command
+   * before it returns (an ioredis call on the store's connection does), so
+   * that Redis runs it after the move and sees the job the move fetched.
+   * Undefined (and nothing sent) when {@link fastPathAvailable} is false.
+   */
+  async fastComplete<T>(bullmqId: string, token: string, then: () => Promise<T>): Promise<FastCompletion<T> | undefined> {
+    const backend = this.#fast;
+    if (!backend) return undefined;
+    const client = await backend.client;
+    // The arguments read only the job's id and options: no need for a whole BullMQ Job.
+    const moveArgs = backend.moveToCompletedArgs({ id: bullmqId, opts: JOB_OPTIONS } as unknown as Job, RETURN_VALUE, false, token, true);
+    // Both leave in one write: the socket (of this connection, new after a reconnect) is corked until the end of this tick.
+    const stream = this.redis.stream as Partial<Corkable> | undefined;
+    stream?.cork?.();
+    // Sent first (the script must see the job the move fetched): the call itself, not in a later microtask.
+    const moving = settle(attempt(() => backend.execCommand(client, 'moveToFinished', moveArgs) as Promise<unknown>));
+    const sending = settle(attempt(then));
+    process.nextTick(() => stream?.uncork?.());
+    const [[moveError, moved], [error, reply]] = await Promise.all([moving, sending]);
+    // A negative number is BullMQ's refusal (lock lost, job not active...).
+    const completed = !moveError && (typeof moved !== 'number' || moved >= 0);
+    return { completed, fetchedId: completed ? fetchedId(moved) : undefined, error, reply };
+  }
+
+  /** Stop the worker (and its stalled check) and the queue; the connection stays open. */
+  async close(): Promise<void> {
+    await this.fetcher.close();
+    await this.queue.close();
+  }
+}

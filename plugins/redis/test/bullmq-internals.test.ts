@@ -1,0 +1,187 @@
+/**
+ * The guard of bullmq-internals.ts: what the Redis store takes from BullMQ
+ * beyond its documented API, checked against the installed BullMQ. A BullMQ
+ * upgrade that renames a key, changes the lock, the reply of a fetching move
+ * or the backend's internals fails here, instead of silently turning the
+ * one-round-trip report off (the store would still work, only slower).
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BullmqInternals } from '../src/bullmq-internals.js';
+import { BullmqStore } from '../src/bullmq-store.js';
+import { commandOf, defineScripts } from '../src/lua-scripts.js';
+import { deleteKeys } from '../../../test/support/redis-keys.js';
+
+const URL = 'redis://127.0.0.1:6379/0';
+const T0 = Date.UTC(2030, 0, 1);
+const LEASE_MS = 60_000;
+const LOCK_MS = 60_000;
+
+const prefixes = new Set<string>();
+const cleanups: Array<() => Promise<unknown>> = [];
+
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+  for (const prefix of prefixes) await deleteKeys(URL, prefix);
+  prefixes.clear();
+});
+
+const freshPrefix = () => {
+  const prefix = `sis-internals-${randomUUID()}`;
+  prefixes.add(prefix);
+  return prefix;
+};
+
+/** A connection of our own, with BullMQ's queue and fetching worker on it (stalled check off: nothing runs in the background). */
+async function openInternals() {
+  const prefix = freshPrefix();
+  const redis = new Redis(URL, { maxRetriesPerRequest: null });
+  defineScripts(redis);
+  const bull = BullmqInternals.create(redis, { prefix, lockMs: LOCK_MS });
+  cleanups.push(async () => {
+    await bull.close();
+    await redis.quit();
+  });
+  await bull.start(false);
+  return { prefix, redis, bull };
+}
+
+type StoreInternals = { redis: Redis; bull: BullmqInternals };
+const internals = (store: BullmqStore) => store as unknown as StoreInternals;
+
+describe('BullMQ internals the Redis store relies on', () => {
+  it('only bullmq-internals.ts imports BullMQ', () => {
+    const dir = new globalThis.URL('../src/', import.meta.url);
+    const importers = readdirSync(dir)
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => /from ['"]bullmq['"]/.test(readFileSync(new globalThis.URL(file, dir), 'utf8')));
+    expect(importers).toEqual(['bullmq-internals.ts']);
+  });
+
+  it('the installed BullMQ offers everything the one-round-trip report takes', async () => {
+    const { bull } = await openInternals();
+    expect(bull.fastPathAvailable()).toBe(true);
+  });
+
+  it('key names, the lock of a fetched job and its duration are as the store assumes', async () => {
+    const { redis, bull } = await openInternals();
+    await bull.add('job-b', { job_id: 'job-b' }, 20);
+    await bull.add('job-a', { job_id: 'job-a' }, 10);
+    // The prioritized set is the queue, in BullMQ's hand-out order.
+    expect(await redis.zrange(bull.keys.prioritized, 0, -1)).toEqual(['job-a', 'job-b']);
+    // A job's key is jobPrefix + id.
+    expect(JSON.parse((await redis.hget(`${bull.keys.jobPrefix}job-a`, 'data'))!)).toEqual({ job_id: 'job-a' });
+    const token = randomUUID();
+    expect(await bull.fetchNext(token)).toBe('job-a');
+    // The fetch locked it with our token, for the worker's lockDuration, under lockKey().
+    expect(bull.lockKey('job-a')).toBe(`${bull.keys.jobPrefix}job-a${bull.keys.lockSuffix}`);
+    expect(await redis.get(bull.lockKey('job-a'))).toBe(token);
+    expect(bull.lockMs).toBe(LOCK_MS);
+    const ttl = await redis.pttl(bull.lockKey('job-a'));
+    expect(ttl).toBeGreaterThan(LOCK_MS - 5_000);
+    expect(ttl).toBeLessThanOrEqual(LOCK_MS);
+    expect(await redis.lrange(bull.keys.active, 0, -1)).toEqual(['job-a']);
+    // extendLock and moveToWait with the token work on a handle made without a fetch.
+    await bull.extendLock('job-a', token, 2 * LOCK_MS);
+    expect(await redis.pttl(bull.lockKey('job-a'))).toBeGreaterThan(LOCK_MS);
+    await bull.moveToWait('job-a', token);
+    expect(await redis.zrange(bull.keys.prioritized, 0, -1)).toEqual(['job-a', 'job-b']);
+  });
+
+  it('a move that fetches the next job reports its id and puts it, locked with the same token, at the head of active', async () => {
+    const { redis, bull } = await openInternals();
+    for (const id of ['job-1', 'job-2', 'job-3']) await bull.add(id, {}, 1);
+    const token = randomUUID();
+    expect(await bull.fetchNext(token)).toBe('job-1');
+    expect(await bull.complete('job-1', token, true)).toBe('job-2');
+    expect(await redis.lindex(bull.keys.active, 0)).toBe('job-2');
+    expect(await redis.get(bull.lockKey('job-2'))).toBe(token);
+    expect(await bull.fail('job-2', token, 'no', true)).toBe('job-3');
+    expect(await bull.complete('job-3', token, true)).toBeUndefined(); // nothing left
+  });
+
+  it('fastComplete sends the move and the command after it in one write; Redis runs them in that order', async () => {
+    const { redis, bull } = await openInternals();
+    for (const id of ['job-1', 'job-2']) await bull.add(id, {}, 1);
+    const token = randomUUID();
+    expect(await bull.fetchNext(token)).toBe('job-1');
+    const socket = redis.stream;
+    const writes: number[] = [];
+    const write = socket.write;
+    socket.write = function (this: typeof socket, ...args: unknown[]) {
+      writes.push(socket.writableCorked);
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof socket.write;
+    try {
+      // The head of active as Redis sees it right after the move: the job the move fetched.
+      const done = await bull.fastComplete('job-1', token, () => redis.lindex(bull.keys.active, 0));
+      expect(done).toEqual({ completed: true, fetchedId: 'job-2', error: null, reply: 'job-2' });
+    } finally {
+      socket.write = write;
+    }
+    expect(writes.length).toBe(2);
+    expect(writes.every((corked) => corked > 0), 'both commands written while the socket is corked').toBe(true);
+    expect(await redis.zscore(`${bull.keys.jobPrefix}completed`, 'job-1')).not.toBeNull();
+  });
+
+  it('a holder\'s finishAndPoll goes the one-round-trip way: two commands on the store\'s connection, in one write', async () => {
+    const prefix = freshPrefix();
+    const store = await BullmqStore.open({ connection: URL, prefix, stalledCheck: false, leaseMs: LEASE_MS });
+    cleanups.push(() => store.close());
+    const { redis } = internals(store);
+    let n = 0;
+    const submit = (id: string) => store.submit({ job_id: id, job_title: id, job: {}, priority: 0, added: new Date(T0 + ++n).toISOString() });
+    for (const id of ['job-1', 'job-2', 'job-3']) await submit(id);
+    const completed = { state: 'completed', result: { ok: true } } as const;
+    expect((await store.lease('w', LEASE_MS, T0))?.job_id).toBe('job-1');
+    // A first report: the scripts are known to this connection from here on (EVALSHA, not EVAL).
+    expect(await store.finishAndPoll('job-1', 'w', completed, T0 + 1, LEASE_MS)).toMatchObject({ result: 'ok', job: { job_id: 'job-2' } });
+
+    // Every command of the store's connection, as Redis saw it, between two markers.
+    const monitor = await new Redis(URL).monitor();
+    cleanups.push(async () => monitor.disconnect());
+    const source = `${redis.stream.localAddress}:${redis.stream.localPort}`;
+    const seen: string[][] = [];
+    const markers = new Map<string, () => void>();
+    monitor.on('monitor', (_time: string, args: string[], from: string) => {
+      if (from !== source) return;
+      if (args[0]?.toLowerCase() === 'echo' && markers.has(args[1]!)) markers.get(args[1]!)!();
+      else seen.push(args);
+    });
+    const mark = async () => {
+      const text = randomUUID();
+      const heard = new Promise<void>((resolve) => markers.set(text, resolve));
+      await redis.echo(text);
+      await heard;
+    };
+    await mark();
+    const socket = redis.stream;
+    const writes: number[] = [];
+    const write = socket.write;
+    socket.write = function (this: typeof socket, ...args: unknown[]) {
+      writes.push(socket.writableCorked);
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof socket.write;
+    let report: unknown;
+    try {
+      report = await store.finishAndPoll('job-2', 'w', completed, T0 + 2, LEASE_MS);
+    } finally {
+      socket.write = write;
+    }
+    await mark();
+
+    expect(report).toMatchObject({ result: 'ok', job: { job_id: 'job-3', worker_id: 'w', state: 'running' } });
+    // BullMQ's moveToFinished (completing job-2, fetching job-3), then our finish-lease-head (leasing job-3): nothing else.
+    const scripts = (redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet;
+    const nameOf = (sha: string | undefined) => Object.entries(scripts).find(([, script]) => script.sha === sha)?.[0];
+    expect(seen.map((args) => [args[0]!.toLowerCase(), nameOf(args[1])])).toEqual([
+      ['evalsha', expect.stringMatching(/^moveToFinished:/)],
+      ['evalsha', commandOf('finish-lease-head')],
+    ]);
+    expect(writes.length).toBe(2);
+    expect(writes.every((corked) => corked > 0), 'both commands written while the socket is corked').toBe(true);
+    expect(await store.get('job-2')).toMatchObject({ state: 'completed' });
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * The `.lua` files and their loading: `--!include` (nested, once per
+ * script, a clear error for a missing file), every script compiling in
+ * Redis, and each shared fragment written once and included verbatim.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { commandOf, defineScripts, loadLua, runScript, SCRIPT_KEYS, type ScriptName } from '../src/lua-scripts.js';
+
+const LUA = new URL('../lua/', import.meta.url);
+const names = Object.keys(SCRIPT_KEYS) as ScriptName[];
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A folder of Lua files (name -> text), as the `dir` of loadLua. */
+function luaDir(files: Record<string, string>): URL {
+  const dir = mkdtempSync(join(tmpdir(), 'sis-lua-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return pathToFileURL(`${dir}/`);
+}
+
+describe('loadLua', () => {
+  it('replaces an include line by the file, nested, each file once per script', () => {
+    const dir = luaDir({
+      'main.lua': '--!include lib/a.lua\n--!include lib/b.lua\nreturn a() + b()\n',
+      'lib/a.lua': '--!include lib/c.lua\nlocal function a() return c() end\n',
+      'lib/b.lua': '--!include lib/c.lua\nlocal function b() return c() * 2 end\n',
+      'lib/c.lua': 'local function c() return 1 end\n',
+    });
+    expect(loadLua('main.lua', dir)).toBe(
+      [
+        'local function c() return 1 end',
+        'local function a() return c() end',
+        '-- (lib/c.lua: included above)',
+        'local function b() return c() * 2 end',
+        'return a() + b()',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('leaves lines that only look like includes alone, and includes a file that includes itself once', () => {
+    const dir = luaDir({
+      'main.lua': '-- --!include nothing.lua\n  --!include indented.lua\n--!include self.lua\nreturn x\n',
+      'self.lua': '--!include self.lua\nlocal x = 1\n',
+    });
+    expect(loadLua('main.lua', dir)).toBe('-- --!include nothing.lua\n  --!include indented.lua\n-- (self.lua: included above)\nlocal x = 1\nreturn x\n');
+  });
+
+  it('names the missing file and who included it', () => {
+    const dir = luaDir({ 'main.lua': '--!include lib/gone.lua\nreturn 1\n' });
+    expect(() => loadLua('main.lua', dir)).toThrow('cannot read Lua file lib/gone.lua (included by main.lua)');
+    expect(() => loadLua('nope.lua', dir)).toThrow('cannot read Lua file nope.lua');
+  });
+});
+
+describe('the store\'s scripts', () => {
+  it('every .lua script is registered (and every registered one exists)', () => {
+    const files = readdirSync(LUA).filter((f) => f.endsWith('.lua')).map((f) => f.slice(0, -'.lua'.length));
+    expect(files.sort()).toEqual([...names].sort());
+  });
+
+  it('each script compiles in Redis, with no include left and each fragment in it once', async () => {
+    const redis = new Redis('redis://127.0.0.1:6379/0');
+    try {
+      for (const name of names) {
+        const source = loadLua(`${name}.lua`);
+        expect(source, name).not.toMatch(/^--!include/m);
+        for (const fn of source.match(/^local function \w+/gm) ?? []) expect(source.split(fn).length - 1, `${name}: ${fn}`).toBe(1);
+        expect(await redis.script('LOAD', source), name).toMatch(/^[0-9a-f]{40}$/);
+      }
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('a shared fragment is written once, and is verbatim in every script that uses it', () => {
+    const fragments = readdirSync(new URL('fragments/', LUA));
+    expect(fragments.sort()).toEqual(['finish-record.lua', 'gate-check.lua', 'hand-over-lock.lua', 'holder-check.lua', 'lease-record.lua']);
+    const users: Record<string, ScriptName[]> = {
+      'holder-check.lua': ['finish', 'finish-lease-head', 'release'],
+      'gate-check.lua': ['gate', 'finish', 'finish-lease-head'],
+      'hand-over-lock.lua': ['release', 'expire'],
+      'lease-record.lua': ['lease', 'finish-lease-head'],
+      'finish-record.lua': ['finish', 'finish-lease-head'],
+    };
+    for (const [fragment, scripts] of Object.entries(users)) {
+      // The fragment's own lines (its includes aside) appear as they are in each user.
+      const body = readFileSync(new URL(`fragments/${fragment}`, LUA), 'utf8').replace(/^--!include .*\n/gm, '').trimEnd();
+      const using = names.filter((name) => loadLua(`${name}.lua`).includes(body));
+      expect(using.sort(), fragment).toEqual([...scripts].sort());
+    }
+  });
+
+  it('are ioredis commands on the connection, in pipelines too, and reloaded after SCRIPT FLUSH', async () => {
+    const redis = new Redis('redis://127.0.0.1:6379/0');
+    const key = `sis-lua-test-${process.pid}-${Date.now()}`;
+    try {
+      defineScripts(redis);
+      expect(typeof (redis as unknown as Record<string, unknown>)[commandOf('gate')]).toBe('function');
+      await redis.hset(`${key}:q`, 'disabled', 'true');
+      expect(await runScript(redis, 'gate', [`${key}:q`, `${key}:w`], ['1'])).toBe('queue');
+      await redis.script('FLUSH');
+      expect(await runScript(redis, 'gate', [`${key}:x`, `${key}:w`], ['1'])).toBe('');
+      const pipeline = redis.pipeline() as unknown as Record<string, (...args: string[]) => unknown> & { exec(): Promise<unknown> };
+      pipeline[commandOf('gate')]!(`${key}:q`, `${key}:w`, '0');
+      pipeline[commandOf('gate')]!(`${key}:x`, `${key}:w`, '0');
+      expect(await pipeline.exec()).toEqual([
+        [null, 'queue'],
+        [null, ''],
+      ]);
+      expect(() => runScript(redis, 'gate', [`${key}:q`], ['1'])).toThrow('script gate takes 2 keys, not 1');
+    } finally {
+      await redis.del(`${key}:q`);
+      await redis.quit();
+    }
+  });
+});

@@ -45,6 +45,17 @@ async function until(what: string, check: () => Promise<boolean>, ms = 20_000): 
 }
 
 describe('server on the Redis store', () => {
+  it('ten concurrent submits of one job_id through two instances: one 200, nine 409 SIS_JOB_EXISTS, the job queued once', async () => {
+    const prefix = `sis-test-${randomUUID()}`;
+    prefixes.push(prefix);
+    const [a, b] = [await server(REDIS, prefix), await server(REDIS, prefix)];
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => call((i % 2 ? a : b).url, 'POST', '/queue', { ...job('dup'), job_id: 'same-id' })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, ...Array(9).fill(409)]);
+    expect(answers.filter((r) => r.status === 409).every((r) => r.json.code === 'SIS_JOB_EXISTS')).toBe(true);
+    const queue = (await call(b.url, 'GET', '/queue')).json;
+    expect([queue.entries, queue.queue.map((j: { job_id: string }) => j.job_id)]).toEqual([1, ['same-id']]);
+  });
+
   it('two instances on one Redis serve one queue: no job twice, history and workers agree', async () => {
     const prefix = `sis-test-${randomUUID()}`;
     prefixes.push(prefix);

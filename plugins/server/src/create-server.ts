@@ -123,9 +123,11 @@ export async function createServer(
   registerDataRoutes(app, context);
   registerStatusRoutes(app, context);
 
-  // Whatever this server changes, `GET /queue` reads again (polls invalidate it themselves).
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS' && reply.statusCode < 400) context.listing.invalidate();
+  // Whatever this server changes in the queue, `GET /queue` reads again (polls and the sweep invalidate it themselves).
+  // (Before the answer leaves: a caller that lists the queue right after its answer sees the change.)
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.routeOptions.config?.changesQueue && reply.statusCode < 400) context.listing.invalidate();
+    return payload;
   });
 
   const sweeper = new LeaseSweeper(store, {

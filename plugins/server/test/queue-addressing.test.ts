@@ -157,6 +157,29 @@ describe('GET /queue', () => {
     expect((await call('GET', '/queue')).json.attributes.disabled).toBe(true);
   });
 
+  it('is read from the store once for callers at the same time, and again only after the queue changed (not after a heartbeat)', async () => {
+    const { server, call } = await listening();
+    const store = server.context.store;
+    let reads = 0;
+    const read = store.queuedDocuments.bind(store);
+    store.queuedDocuments = (options) => {
+      reads += 1;
+      return read(options);
+    };
+    for (let i = 0; i < 600; i++) await call('POST', '/queue', job()); // three pages of the listing's reads
+    const four = await Promise.all([1, 2, 3, 4].map(() => call('GET', '/queue')));
+    expect(four.map((r) => r.json.entries)).toEqual([600, 600, 600, 600]);
+    expect(four.every((r) => r.text === four[0]!.text)).toBe(true);
+    expect(reads).toBe(3);
+    await call('POST', '/workers/w', beat({ status: 'in_progress', job_id: 'x' }));
+    await call('PATCH', '/workers/w', { disabled: false });
+    await call('GET', '/queue');
+    expect(reads).toBe(3);
+    await call('POST', '/queue', job());
+    expect((await call('GET', '/queue')).json.entries).toBe(601);
+    expect(reads).toBe(6);
+  });
+
   it('bad paging input is a 400 naming the field, and a foreign cursor is SIS_BAD_CURSOR', async () => {
     const { call } = await listening();
     for (const q of ['limit=0', 'limit=1001', 'limit=abc', 'limit=']) {

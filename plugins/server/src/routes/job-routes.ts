@@ -54,7 +54,7 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
     return jobView(job);
   });
 
-  app.delete('/jobs/:id', { config: { access: ['submitter'] }, schema: { tags: ['jobs'], summary: 'Remove a queued job (running ones: POST /jobs/{id}/cancel)', params: JobIdParams } }, async (request, reply) => {
+  app.delete('/jobs/:id', { config: { access: ['submitter'], changesQueue: true }, schema: { tags: ['jobs'], summary: 'Remove a queued job (running ones: POST /jobs/{id}/cancel)', params: JobIdParams } }, async (request, reply) => {
     const { id } = request.params;
     if (await store.remove(id)) return reply.code(204).send();
     const job = await store.get(id);
@@ -65,7 +65,8 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
   app.patch(
     '/jobs/:id/completed',
     {
-      config: { access: ['worker'] },
+      // A report may put the job back (requeue), take a requeued one out (its last holder), or lease the next.
+      config: { access: ['worker'], changesQueue: true },
       schema: {
         tags: ['jobs'],
         summary:
@@ -93,7 +94,7 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
     },
   );
 
-  app.post('/jobs/:id/cancel', { config: { access: ['submitter'] }, schema: { tags: ['jobs'], summary: 'Cancel: a queued job is removed from the queue, a running one is aborted by its worker', params: JobIdParams } }, async (request) => {
+  app.post('/jobs/:id/cancel', { config: { access: ['submitter'], changesQueue: true }, schema: { tags: ['jobs'], summary: 'Cancel: a queued job is removed from the queue, a running one is aborted by its worker', params: JobIdParams } }, async (request) => {
     const { id } = request.params;
     const result = await store.cancel(id, ctx.now());
     if (result === 'not-found') throw jobNotFound(id);

@@ -5,6 +5,7 @@ import { SubmissionError, prepareSubmission } from '../job-submission.js';
 import { jobDocument } from '../queue/job-document.js';
 import { safeJson } from '../json-escape.js';
 import { AttributesBody, PollQuery, QueueQuery, SubmissionBody } from './route-schemas.js';
+import { queueBody } from './queue-listing.js';
 
 /** The 404 message of an unanswered poll, by what blocked it. */
 const BLOCKED_MESSAGE = { queue: 'the queue is disabled', worker: 'this worker is disabled', none: 'the queue is empty' } as const;
@@ -28,15 +29,15 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
       const q = request.query;
       const limit = q.limit ?? (q.cursor !== undefined ? 1000 : undefined);
       const [queue, attributes] = await Promise.all([limit === undefined ? listing.whole() : listing.page(limit, q.cursor), store.queueAttributes()]);
-      const next = 'next' in queue && queue.next ? `,"next":${JSON.stringify(queue.next)}` : '';
-      return reply.type('application/json; charset=utf-8').send(`{"queue":${queue.json},"entries":${queue.entries},"attributes":${safeJson(attributes)}${next}}`);
+      const body = queueBody(queue, safeJson(attributes));
+      return reply.type('application/json; charset=utf-8').header('content-length', body.length).send(body.stream);
     },
   );
 
   app.post(
     '/queue',
     {
-      config: { access: ['submitter'] },
+      config: { access: ['submitter'], changesQueue: true },
       schema: {
         tags: ['queue'],
         summary: 'Submit a job: {job_title | job_name, tasks, priority?, job_id?}; answers {job_id}. 400 names every problem with its path; 409 when the job_id exists',
@@ -57,7 +58,7 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
     },
   );
 
-  app.delete('/queue', { schema: { tags: ['queue'], summary: 'Clear the queue and its job records' } }, async (_request, reply) => {
+  app.delete('/queue', { config: { changesQueue: true }, schema: { tags: ['queue'], summary: 'Clear the queue and its job records' } }, async (_request, reply) => {
     await store.clear();
     return reply.code(204).send();
   });

@@ -363,14 +363,17 @@ export class SqliteStore implements QueueStore {
   /** Up to `limit` + 1 queued rows (`columns`) after the cursor, in queue order. */
   #queuedRows(columns: string, limit: number, cursor: string | undefined): JobRow[] {
     const after = cursor ? decodeCursor(cursor, 'q', QUEUE_CURSOR) : undefined;
-    return (
-      after
-        ? this.stmt(
-            `SELECT ${columns} FROM jobs WHERE state = 'queued' AND (priority < ? OR (priority = ? AND seq > ?))
-             ORDER BY priority DESC, seq ASC LIMIT ?`,
-          ).all(after.p, after.p, after.s, limit + 1)
-        : this.stmt(`SELECT ${columns} FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT ?`).all(limit + 1)
-    ) as JobRow[];
+    if (!after) return this.stmt(`SELECT ${columns} FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT ?`).all(limit + 1) as JobRow[];
+    // The rest of the cursor's priority, then the lower ones: two index seeks (the index orders priority
+    // DESC and seq ASC, which no single range condition can follow), however deep the page.
+    const same = this.stmt(
+      `SELECT ${columns} FROM jobs WHERE state = 'queued' AND priority = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
+    ).all(after.p, after.s, limit + 1) as JobRow[];
+    if (same.length > limit) return same;
+    const lower = this.stmt(
+      `SELECT ${columns} FROM jobs WHERE state = 'queued' AND priority < ? ORDER BY priority DESC, seq ASC LIMIT ?`,
+    ).all(after.p, limit + 1 - same.length) as JobRow[];
+    return [...same, ...lower];
   }
 
   async list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage> {
@@ -390,8 +393,9 @@ export class SqliteStore implements QueueStore {
         params.push(state);
       }
       if (after) {
-        where.push(`(${NEWEST_KEY}, job_id) < (?, ?)`);
-        params.push(after.k, after.id);
+        // Spelled out (not a row value) so that SQLite seeks the index to the cursor instead of walking every newer row.
+        where.push(`${NEWEST_KEY} <= ? AND (${NEWEST_KEY} < ? OR job_id < ?)`);
+        params.push(after.k, after.k, after.id);
       }
       const sql =
         `SELECT *, ${NEWEST_KEY} AS sort_key FROM jobs` +

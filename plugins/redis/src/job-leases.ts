@@ -113,13 +113,18 @@ export class JobLeases {
   async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
     const { redis, keys: k, bull, lockGraceMs } = this.ctx;
     const bullmqId = toBullmqId(jobId);
-    const token = (await runScript(redis, 'renew', [k.job(jobId), k.leases, bull.lockKey(bullmqId)], [
+    const token = (await runScript(redis, 'renew', [k.job(jobId), k.leases, bull.lockKey(bullmqId), k.state('queued'), k.state('running')], [
       jobId,
       workerId,
       now + leaseMs,
       leaseMs + lockGraceMs,
     ])) as string | null;
     if (token === null) return false;
+    if (token === '~requeued') {
+      // Its last holder took it back: out of BullMQ's queue (a poll that fetched it meanwhile meets a live lease and leaves it).
+      await bull.remove(bullmqId).catch(() => undefined);
+      return true;
+    }
     // The lease is ours whatever BullMQ says; a lock BullMQ lost already is left to its stalled check.
     if (token !== '') await bull.extendLock(bullmqId, token, leaseMs + lockGraceMs);
     return true;

@@ -49,7 +49,7 @@ export const SCRIPT_KEYS = {
   gate: 2,
   submit: 3,
   lease: 6,
-  renew: 3,
+  renew: 5,
   finish: 8,
   'finish-lease-head': 10,
   release: 5,

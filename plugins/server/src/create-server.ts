@@ -125,9 +125,9 @@ export async function createServer(
 
   // Whatever this server changes in the queue, `GET /queue` reads again (polls and the sweep invalidate it themselves).
   // (Before the answer leaves: a caller that lists the queue right after its answer sees the change.)
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.routeOptions.config?.changesQueue && reply.statusCode < 400) context.listing.invalidate();
-    return payload;
+    done(null, payload);
   });
 
   const sweeper = new LeaseSweeper(store, {

@@ -98,6 +98,28 @@ describe('every accepted job and worker can be addressed', () => {
   });
 });
 
+describe('a worker that was away (frozen, suspended, cut off) longer than its lease', () => {
+  it('gets its requeued job back with its next heartbeat (not told to cancel it) unless another worker took it; its report is recorded', async () => {
+    const clock = { now: 1_800_000_000_000 };
+    const { server, call } = await listening({ leaseSeconds: 3 }, () => clock.now);
+    const [a, b] = [(await call('POST', '/queue', job())).json.job_id, (await call('POST', '/queue', job())).json.job_id];
+    expect((await call('GET', '/queue/poll?worker_id=w1')).json.job_id).toBe(a);
+    expect((await call('GET', '/queue/poll?worker_id=w2')).json.job_id).toBe(b);
+    clock.now += 10_000; // both leases ran out, and the grace period after start too
+    await server.sweeper.tick();
+    expect((await call('GET', '/queue')).json.entries).toBe(2);
+    // w1 comes back first: its heartbeat takes its job back.
+    const hb = await call('POST', '/workers/w1', beat({ status: 'in_progress', job_id: a }));
+    expect(hb.json.cancel).toEqual([]);
+    expect((await call('GET', `/jobs/${a}`)).json).toMatchObject({ state: 'running', worker_id: 'w1', attempts: 1 });
+    // b went to w3 before w2 came back: w2 is told to abort it.
+    expect((await call('GET', '/queue/poll?worker_id=w3')).json.job_id).toBe(b);
+    expect((await call('POST', '/workers/w2', beat({ status: 'in_progress', job_id: b }))).json.cancel).toEqual([b]);
+    expect((await call('PATCH', `/jobs/${a}/completed`, { failed: false, info: { worker_id: 'w1' } })).json).toEqual({ job_id: a, state: 'completed' });
+    expect((await call('PATCH', `/jobs/${b}/completed`, { failed: true, info: { worker_id: 'w2', cancelled: true } })).status).toBe(409);
+  });
+});
+
 describe('GET /workers shows live workers, as the original did', () => {
   it('a disabled worker that went offline is left out; ?offline=1 lists it with online: false and last_seen', async () => {
     const clock = { now: 1_800_000_000_000 };

@@ -125,7 +125,10 @@ export interface QueueStore {
    * Extend the lease of running job `jobId` held by `workerId`. A job leased
    * to no one in particular (`worker_id` unset, e.g. polled by an original
    * client) is adopted by the first worker that renews it. False when the
-   * job is not running or held by another worker.
+   * job is not running or held by another worker. The last holder of a job
+   * that was requeued (its lease ran out) and not leased again still holds
+   * it: its renewal takes the job back (running again under the new lease,
+   * out of the queue; attempts unchanged).
    */
   renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean>;
   /**

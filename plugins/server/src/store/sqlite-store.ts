@@ -243,10 +243,13 @@ export class SqliteStore implements QueueStore {
   }
 
   async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
+    // A requeued job not leased again is still its last holder's: its renewal takes it back (running again).
     const { changes } = this.stmt(
-      `UPDATE jobs SET lease_expires = ?, worker_id = COALESCE(worker_id, ?)
-       WHERE job_id = ? AND state = 'running' AND (worker_id IS NULL OR worker_id = ?)`,
-    ).run(now + leaseMs, workerId === '' ? null : workerId, jobId, workerId);
+      `UPDATE jobs SET lease_expires = ?, worker_id = COALESCE(worker_id, ?), state = 'running'
+       WHERE job_id = ? AND (
+         (state = 'running' AND (worker_id IS NULL OR worker_id = ?))
+         OR (state = 'queued' AND worker_id = ? AND ? <> ''))`,
+    ).run(now + leaseMs, workerId === '' ? null : workerId, jobId, workerId, workerId, workerId);
     return changes > 0;
   }
 

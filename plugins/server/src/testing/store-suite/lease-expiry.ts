@@ -148,15 +148,35 @@ export function describeLeaseExpiry(fixture: StoreFixture): void {
       expect(await store.renew(randomUUID(), 'w1', LEASE, T0)).toBe(false);
     });
 
-    it('refuses the old holder after its lease expired and the job was requeued', async () => {
-      const [id] = await submit(1);
+    it('gives a requeued job not leased again back to its last holder when it renews (a worker that was away, still running it)', async () => {
+      const [id, other] = await submit(2);
       await store.lease('w1', LEASE, T0);
       await store.expireLeases(T0 + LEASE + 1, MAX_ATTEMPTS);
-      expect(await store.renew(id!, 'w1', LEASE, T0 + LEASE + 2)).toBe(false);
       expect((await getJob(id!)).state).toBe('queued');
+      expect(await store.renew(id!, 'w2', LEASE, T0 + LEASE + 2)).toBe(false);
+      expect(await store.renew(id!, 'w1', LEASE, T0 + LEASE + 2)).toBe(true);
+      expect(await getJob(id!)).toMatchObject({ state: 'running', worker_id: 'w1', attempts: 1, lease_expires: T0 + 2 * LEASE + 2 });
+      expect(await queuedIds()).toEqual([other]);
+      // Nobody else gets it, it expires again like any lease, and its holder finishes it.
+      expect((await store.lease('w2', LEASE, T0 + LEASE + 3))?.job_id).toBe(other);
+      expect(await store.lease('w2', LEASE, T0 + LEASE + 3)).toBeUndefined();
+      expect(await store.finish(id!, 'w1', { state: 'completed' }, T0 + LEASE + 4)).toBe('ok');
+      expect((await getJob(id!)).state).toBe('completed');
+    });
+
+    it('refuses the old holder after its lease expired and the job was leased again, or given back', async () => {
+      const [id, second] = await submit(2);
+      await store.lease('w1', LEASE, T0);
+      await store.expireLeases(T0 + LEASE + 1, MAX_ATTEMPTS);
       await store.lease('w2', LEASE, T0 + LEASE + 3);
       expect(await store.renew(id!, 'w1', LEASE, T0 + LEASE + 4)).toBe(false);
       expect(await store.renew(id!, 'w2', LEASE, T0 + LEASE + 4)).toBe(true);
+      expect((await getJob(id!)).worker_id).toBe('w2');
+      // Given back by its worker (release): nobody's, so no renewal takes it.
+      expect((await store.lease('w3', LEASE, T0 + LEASE + 5))?.job_id).toBe(second);
+      expect(await store.release(second!, 'w3', T0 + LEASE + 6)).toBe('ok');
+      expect(await store.renew(second!, 'w3', LEASE, T0 + LEASE + 7)).toBe(false);
+      expect((await getJob(second!)).state).toBe('queued');
     });
   });
 

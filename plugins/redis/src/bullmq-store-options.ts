@@ -28,4 +28,13 @@ export interface BullmqStoreOptions {
   log?: (level: 'warn' | 'info', message: string) => void;
   /** Start BullMQ's stalled-job check on this instance (default true). */
   stalledCheck?: boolean;
+  /**
+   * Fail calls at once while Redis is away, and never send a call again
+   * after a reconnect (default false: ioredis queues them and resends the
+   * unanswered ones). For callers that time out and retry on their own,
+   * such as the direct transport: a resent report or poll would otherwise
+   * run after its caller gave up (a job leased to a worker that never hears
+   * of it).
+   */
+  failFast?: boolean;
 }

@@ -47,7 +47,11 @@ export type { BullmqStoreOptions } from './bullmq-store-options.js';
 export class BullmqStore implements QueueStore {
   /** Connect to Redis and open the store under `prefix`. */
   static async open(options: BullmqStoreOptions): Promise<BullmqStore> {
-    const common = { maxRetriesPerRequest: null, lazyConnect: true } as const;
+    const common = {
+      maxRetriesPerRequest: null,
+      lazyConnect: true,
+      ...(options.failFast ? { enableOfflineQueue: false, autoResendUnfulfilledCommands: false } : {}),
+    } as const;
     const redis =
       typeof options.connection === 'string' ? new Redis(options.connection, common) : new Redis({ ...options.connection, ...common });
     // Heard from the start (ioredis prints every unheard error); the store reports outages once it is open.

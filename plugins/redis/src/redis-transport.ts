@@ -102,6 +102,8 @@ export class RedisTransport implements Transport {
         prefix: this.#options.prefix,
         leaseMs: this.#leaseMs,
         stalledCheck: maintenance,
+        // A call that timed out here is retried by the worker: Redis must never run it later on its own.
+        failFast: true,
         log: (level, text) => logger?.[level](`redis transport: ${text}`),
       });
       this.#store = opening;
@@ -161,11 +163,20 @@ export class RedisTransport implements Transport {
     this.#inFlight.add(entry!);
     this.#watch();
     try {
-      return await Promise.race([this.#open().then(body), timeout]);
+      return await Promise.race([
+        this.#open().then((store) => {
+          const away = store.unavailable();
+          if (away) throw new TransportError(`${what}: ${away}`);
+          return body(store);
+        }),
+        timeout,
+      ]);
     } catch (error) {
       if (this.#closed.signal.aborted) throw new TransportError(`${what}: the transport is closed`, { retryable: false, cause: error });
       if (error instanceof TransportError) throw error;
-      throw new TransportError(`${what}: ${message(error)}`, { cause: error });
+      // ioredis' words for a connection that is gone (calls fail at once rather than wait: see failFast).
+      const text = /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET/.test(message(error)) ? 'Redis is unreachable; retrying' : message(error);
+      throw new TransportError(`${what}: ${text}`, { cause: error });
     } finally {
       this.#inFlight.delete(entry!);
     }

@@ -50,7 +50,8 @@ export class StoreChannels {
   /** The connection that listens on both channels (made on first use). */
   #subscribe(): void {
     if (this.#subscriber || this.#closed) return;
-    const subscriber = this.redis.duplicate({ lazyConnect: false });
+    // Queues its subscribe until connected (the store's own connection may fail fast), and subscribes again after a reconnect.
+    const subscriber = this.redis.duplicate({ lazyConnect: false, enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
     subscriber.on('error', () => undefined); // the main connection reports outages
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.keys.cancelChannel) for (const listener of this.#cancelListeners) listener(message);

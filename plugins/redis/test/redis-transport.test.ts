@@ -261,10 +261,9 @@ describe('redis transport specifics', () => {
     const error = await transport.next(signal, { workerId: 'w1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).retryable).toBe(true);
-    // The call waits for Redis (ioredis queues it) until the watchdog ends it: the timeout plus at most a tick.
-    expect((error as TransportError).message).toBe('poll: no answer from Redis within 1 s');
-    expect(Date.now() - asked).toBeGreaterThanOrEqual(990);
-    expect(Date.now() - asked).toBeLessThan(5000);
+    // The call fails at once (it is not queued, so Redis never runs it after the worker gave up on it).
+    expect((error as TransportError).message).toMatch(/^poll: (the Redis store is \w+; try again shortly|Redis is unreachable; retrying)$/);
+    expect(Date.now() - asked).toBeLessThan(900);
     await startRedis();
     // ioredis reconnects by itself (its retry delay grows to 2 s): the calls work again.
     await waitFor('transport back', () => transport.next(signal, { workerId: 'w1' }).then(() => true, () => false), 15_000);

@@ -39,7 +39,8 @@ export interface ReportOutcome {
  *   asked for (reason `cancelled`), else `failed`.
  * The holder rules are the store's (see `QueueStore.finish`). Throws a
  * {@link StoreError}: `SIS_JOB_NOT_FOUND` for an unknown job,
- * `SIS_LEASE_LOST` when another worker holds it or it finished already.
+ * `SIS_LEASE_LOST` when another worker holds it or it finished already
+ * (unless with this very report: a report sent again is accepted).
  */
 export async function reportJob(store: QueueStore, jobId: string, report: JobReport, options: ReportOptions): Promise<ReportOutcome> {
   const { failed, info } = report;
@@ -56,11 +57,25 @@ export async function reportJob(store: QueueStore, jobId: string, report: JobRep
   const ended: JobOutcome = { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) };
   if (options.next && workerId) {
     const { result, job: next } = await store.finishAndPoll(jobId, workerId, ended, now, options.leaseMs);
+    if (result !== 'ok' && (await recordedAlready(store, jobId, workerId, ended))) return { state };
     refuse(result, jobId, workerId);
     return next ? { state, next } : { state };
   }
-  refuse(await store.finish(jobId, workerId, ended, now), jobId, workerId);
+  const result = await store.finish(jobId, workerId, ended, now);
+  if (result !== 'ok' && (await recordedAlready(store, jobId, workerId, ended))) return { state };
+  refuse(result, jobId, workerId);
   return { state };
+}
+
+/**
+ * Is this very report recorded already? A worker whose first attempt went
+ * through but whose answer was lost (a network cut, a timeout) sends it
+ * again: that is accepted (and changes nothing), not refused as a lost lease.
+ */
+async function recordedAlready(store: QueueStore, jobId: string, workerId: string | undefined, ended: JobOutcome): Promise<boolean> {
+  if (workerId === undefined) return false;
+  const job = await store.get(jobId);
+  return job?.state === ended.state && job.worker_id === workerId && job.result !== undefined && JSON.stringify(job.result) === JSON.stringify(ended.result);
 }
 
 /** Throw the {@link StoreError} of a finish or release that did not go through. */

@@ -154,9 +154,26 @@ export function describeErrorCodes(fixture: StoreFixture): void {
       expect(await reportJob(store, a!, done, options('w1', T0 + 1))).toEqual({ state: 'completed' });
       const first = await getJob(a!);
       for (const report of [done, failed, requeue]) {
-        for (const workerId of ['w1', undefined]) await expectStoreError(reportJob(store, a!, report, options(workerId, T0 + 2)), 'SIS_LEASE_LOST');
+        for (const workerId of ['w1', undefined]) {
+          if (report === done && workerId === 'w1') continue; // the very same report again: see below
+          await expectStoreError(reportJob(store, a!, report, options(workerId, T0 + 2)), 'SIS_LEASE_LOST');
+        }
       }
       expect(await store.get(a!)).toEqual(first);
+    });
+
+    it('the same report sent again by its worker (its answer was lost) is accepted and changes nothing', async () => {
+      const [a, b] = await submit(2);
+      await store.lease('w1', LEASE, T0);
+      expect(await reportJob(store, a!, done, options('w1', T0 + 1))).toEqual({ state: 'completed' });
+      const first = await getJob(a!);
+      expect(await reportJob(store, a!, done, options('w1', T0 + 2))).toEqual({ state: 'completed' });
+      expect(await reportJob(store, a!, done, { ...options('w1', T0 + 3), next: true })).toEqual({ state: 'completed' });
+      expect(await store.get(a!)).toEqual(first);
+      expect(await queuedIds()).toEqual([b]); // the resent report with next leased nothing
+      // Another worker's copy of it, or a different report, is still refused.
+      await expectStoreError(reportJob(store, a!, done, options('w2', T0 + 4)), 'SIS_LEASE_LOST');
+      await expectStoreError(reportJob(store, a!, { failed: false, info: { ...done.info, runtime: 99 } }, options('w1', T0 + 4)), 'SIS_LEASE_LOST');
     });
 
     it("the last holder's report of a requeued job not leased again is accepted: completed, gone from the queue", async () => {

@@ -85,7 +85,7 @@ const COMPILE_AFTER = 3;
 const checkers = new WeakMap<object, { uses: number; check?: (value: unknown) => boolean }>();
 
 /** Is `value` valid for `schema`? Compiled once the schema is in steady use (a worker checks every job). */
-function isValid(schema: TSchema, value: unknown): boolean {
+export function isValid(schema: TSchema, value: unknown): boolean {
   let entry = checkers.get(schema);
   if (!entry) checkers.set(schema, (entry = { uses: 0 }));
   if (!entry.check && ++entry.uses >= COMPILE_AFTER) {

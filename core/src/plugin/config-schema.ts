@@ -100,7 +100,7 @@ export const WorkerConfigSchema = Type.Object(
                   Type.Optional(
                     Type.Object(
                       {
-                        maxAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: `Delete ${state} jobs that finished more than this many days ago.` })),
+                        maxAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 365_000, description: `Delete ${state} jobs that finished more than this many days ago.` })),
                         maxCount: Type.Optional(Type.Integer({ minimum: 0, description: `Keep at most this many of the newest ${state} jobs.` })),
                       },
                       { additionalProperties: false },

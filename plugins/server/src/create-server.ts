@@ -54,9 +54,11 @@ export async function createServer(
     logger: resolved.logger ?? false,
     bodyLimit: resolved.bodyLimit,
     forceCloseConnections: true,
-    // Every id the queue accepts is routable: ids are at most QUEUE_ID_MAX_LENGTH unreserved characters;
-    // room for ids of original workers with characters a URL percent-encodes (3 each).
-    maxParamLength: 3 * QUEUE_ID_MAX_LENGTH,
+    routerOptions: {
+      // Every id the queue accepts is routable: ids are at most QUEUE_ID_MAX_LENGTH unreserved characters;
+      // room for ids of original workers with characters a URL percent-encodes (3 each).
+      maxParamLength: 3 * QUEUE_ID_MAX_LENGTH,
+    },
   });
   // Params, query strings and bodies are checked against the routes' TypeBox schemas (routes/route-schemas.ts).
   app.setValidatorCompiler(routeValidatorCompiler);
@@ -104,6 +106,8 @@ export async function createServer(
     openapi: {
       info: { title: 'Sisyphus API', version, description: 'The original Sisyphus API plus leases, history, cancel, priority, long-poll and auth' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      // With tokens, every route but the public ones takes a bearer token (Swagger UI's "Authorize" then sends it).
+      ...(resolved.tokens.length ? { security: [{ bearer: [] }] } : {}),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/doc', uiConfig: { docExpansion: 'list' } });

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { parseJob, renderTemplate, schemaProblems, type ModuleRegistry, type SchemaProblem } from '@sisyphus/core';
+import { isSchemaValid, parseJob, renderTemplate, schemaProblems, type ModuleRegistry, type SchemaProblem } from '@sisyphus/core';
 import type { NewJob } from './store/queue-store.js';
+import { MAX_PROBLEMS, listProblems } from './problem-list.js';
 
 /** A submission that cannot be queued: every problem with its JSON path. */
 export class SubmissionError extends Error {
-  constructor(readonly problems: SchemaProblem[]) {
-    super(problems.map((p) => (p.path ? `${p.path} ${p.message}` : p.message)).join('; '));
+  /** The first {@link MAX_PROBLEMS} problems. */
+  readonly problems: SchemaProblem[];
+  /** `moreTasks`: tasks with problems not looked into (the answer was full already). */
+  constructor(problems: SchemaProblem[], moreTasks = 0) {
+    const listed = listProblems(problems);
+    super(`${listed.text}${moreTasks ? `; ... and ${moreTasks} more task${moreTasks === 1 ? '' : 's'} with problems` : ''}`);
+    this.problems = listed.problems;
   }
 }
 
@@ -33,8 +39,14 @@ export function prepareSubmission(body: unknown, registry: ModuleRegistry | unde
     throw new SubmissionError(problemsOf(error));
   }
   const problems: SchemaProblem[] = [];
+  // Tasks with problems once the answer is full are counted, not described.
+  let badTasks = 0;
   job.tasks.forEach((task, i) => {
     const entry = registry?.get(task.module);
+    if (problems.length >= MAX_PROBLEMS) {
+      if ((!entry && registry && !acceptUnknown) || (entry && !isSchemaValid(entry.module.schema, task.data))) badTasks += 1;
+      return;
+    }
     if (!entry) {
       if (registry && !acceptUnknown) {
         problems.push({ path: `tasks[${i}].module`, message: `"${task.module}" is not an available module (available: ${registry.names().join(', ')})` });
@@ -43,7 +55,7 @@ export function prepareSubmission(body: unknown, registry: ModuleRegistry | unde
     }
     problems.push(...schemaProblems(entry.module.schema, task.data, `tasks[${i}].data`));
   });
-  if (problems.length) throw new SubmissionError(problems);
+  if (problems.length) throw new SubmissionError(problems, badTasks);
   const jobId = job.job_id ?? randomUUID();
   const added = now.toISOString();
   const { priority, ...rest } = job;

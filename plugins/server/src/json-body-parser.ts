@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
 
 /** Deepest nesting of objects and arrays accepted in a JSON body (`{}` and `[]` are one level). */
 export const MAX_JSON_DEPTH = 64;
@@ -24,21 +25,34 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+/** A body that is not JSON we accept: 400 with what is wrong. */
+function badBody(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 400 });
+}
+
 /**
  * Replace fastify's JSON parser by one that first refuses bodies nested deeper
  * than {@link MAX_JSON_DEPTH} (400: deep documents overflow the stack where
- * they are stored), then parses with fastify's own parser (secure-json-parse,
- * `__proto__` and `constructor.prototype` refused).
+ * they are stored), then parses with secure-json-parse as fastify does
+ * (`__proto__` and `constructor.prototype` refused), saying which of the two
+ * it was: malformed JSON, or a forbidden key.
  */
 export function registerJsonBodyParser(app: FastifyInstance, bodyLimit: number): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
     const text = body as string;
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       done(Object.assign(new Error(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
       return;
     }
-    parse(request, text, done);
+    let value: unknown;
+    try {
+      value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    } catch (error) {
+      const message = (error as Error).message;
+      done(badBody(/forbidden prototype property/.test(message) ? `request body has a forbidden key (__proto__ or constructor.prototype): ${message}` : `malformed JSON: ${message}`), undefined);
+      return;
+    }
+    done(null, value);
   });
 }

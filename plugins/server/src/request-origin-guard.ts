@@ -33,6 +33,9 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** A `Host` header as RFC 9110 has it: a name or IPv4 address, or an IPv6 address in brackets, and an optional port. */
+const HOST_SYNTAX = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(:\d{1,5})?$/;
+
 /** `"evil.example:5000"`, cut short: a header named in a message. */
 function shown(value: string): string {
   return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}...` : value);
@@ -64,6 +67,9 @@ export function registerOriginGuard(app: FastifyInstance, options: OriginGuardOp
   const origins = new Set(options.corsOrigins);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const host = header(request, 'host');
+    if (host !== undefined && !HOST_SYNTAX.test(host)) {
+      return reply.code(400).send({ message: `malformed Host header ${shown(host)}: a host name or IP address, and a port` });
+    }
     if (checkHost && host !== undefined) {
       const name = hostName(host);
       if (!isLoopbackHost(name) && !hosts.has(name)) {

@@ -1,4 +1,5 @@
-import { formatProblems, schemaProblems, type SchemaProblem } from '@sisyphus/core';
+import { schemaProblems, type SchemaProblem } from '@sisyphus/core';
+import { listProblems } from './problem-list.js';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -7,8 +8,12 @@ import { Value } from 'typebox/value';
 /** A request that failed its route's schema: every problem with its path (`body.failed`, `querystring.limit`). */
 export class RequestSchemaError extends Error {
   readonly statusCode = 400;
-  constructor(readonly problems: SchemaProblem[]) {
-    super(`invalid request: ${formatProblems(problems)}`);
+  /** The first `MAX_PROBLEMS` problems. */
+  readonly problems: SchemaProblem[];
+  constructor(problems: SchemaProblem[]) {
+    const listed = listProblems(problems);
+    super(`invalid request: ${listed.text}`);
+    this.problems = listed.problems;
   }
 }
 

@@ -96,6 +96,8 @@ function checkedTokens(tokens: unknown): TokenGrant[] {
     if (typeof token !== 'string') throw new ConfigError(`tokens[${i}].token must be a string`);
     if (!token.trim()) throw new ConfigError(`tokens[${i}].token is blank`);
     if (token.trim() !== token) throw new ConfigError(`tokens[${i}].token starts or ends with whitespace; it could never match`);
+    // HTTP clients send header bytes differently beyond ASCII (curl UTF-8, fetch latin1): such a token matches some clients only.
+    if (!/^[\x21-\x7e]+$/.test(token)) throw new ConfigError(`tokens[${i}].token has characters other than printable ASCII (letters, digits, punctuation); not every client can send them`);
     if (token.length < MIN_TOKEN_LENGTH) {
       throw new ConfigError(`tokens[${i}].token is ${token.length} characters; tokens must be at least ${MIN_TOKEN_LENGTH}`);
     }
@@ -144,6 +146,9 @@ function checkedHosts(hosts: unknown): string[] {
   });
 }
 
+/** Longest `maxAgeDays` (a thousand years): the cut-off must be a time the stores can compare. */
+const MAX_RETENTION_DAYS = 365_000;
+
 /** The retention rules, checked: known states, positive numbers. */
 function checkedRetention(retention: ServerOptions['retention']): RetentionSettings {
   if (retention === undefined) return {};
@@ -156,7 +161,9 @@ function checkedRetention(retention: ServerOptions['retention']): RetentionSetti
     }
     if (typeof rule !== 'object' || rule === null) throw new ConfigError(`retention.${state} must be {maxAgeDays?, maxCount?}`);
     for (const [key, value] of Object.entries(rule as Record<string, unknown>)) {
-      if (key === 'maxAgeDays' && !(typeof value === 'number' && value > 0)) throw new ConfigError(`retention.${state}.maxAgeDays must be a number of days > 0 (got ${JSON.stringify(value)})`);
+      if (key === 'maxAgeDays' && !(typeof value === 'number' && value > 0 && value <= MAX_RETENTION_DAYS)) {
+        throw new ConfigError(`retention.${state}.maxAgeDays must be a number of days from more than 0 to ${MAX_RETENTION_DAYS} (got ${JSON.stringify(value)}); leave the state out to keep its jobs forever`);
+      }
       else if (key === 'maxCount' && !(Number.isInteger(value) && (value as number) >= 0)) throw new ConfigError(`retention.${state}.maxCount must be a whole number >= 0 (got ${JSON.stringify(value)})`);
       else if (key !== 'maxAgeDays' && key !== 'maxCount') throw new ConfigError(`retention.${state}.${key}: unknown setting; use maxAgeDays and/or maxCount`);
     }

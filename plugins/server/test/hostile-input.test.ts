@@ -158,6 +158,20 @@ const arrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 /** `{"a":{"a":...{}}}` nested `depth` levels. */
 const objects = (depth: number) => '{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
 
+describe('malformed Host headers', () => {
+  it('a Host that is not a host name or address and a port gets 400, whatever the bind', async () => {
+    const { port } = await serve();
+    for (const host of [`localhost:${port}@evil.com`, '[::1]evil', 'localhost:5000:1', 'local host', 'localhost/x']) {
+      const res = await call(port, 'GET', '/queue', { host });
+      expect(res.status, host).toBe(400);
+      expect(res.json().message, host).toMatch(/^malformed Host header/);
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LOCALHOST', 'localhost.']) {
+      expect((await call(port, 'GET', '/queue', { host })).status, host).toBe(200);
+    }
+  });
+});
+
 describe('hostile bodies: nesting depth', () => {
   it('refuses JSON nested 10,000 levels on every body route with 400, not 500', async () => {
     const { port } = await serve();
@@ -198,6 +212,9 @@ describe('hostile bodies: nesting depth', () => {
     expect(malformed.json().message).toMatch(/^malformed JSON/);
     const poisoned = await call(port, 'POST', '/data/ffmpeg/p', {}, '{"options":{},"__proto__":{"polluted":true}}');
     expect(poisoned.status).toBe(400);
+    expect(JSON.parse(poisoned.body).message).toMatch(/^request body has a forbidden key \(__proto__ or constructor\.prototype\)/);
+    const constructed = await call(port, 'POST', '/data/ffmpeg/p', {}, '{"options":{},"constructor":{"prototype":{"x":1}}}');
+    expect([constructed.status, JSON.parse(constructed.body).message]).toEqual([400, expect.stringMatching(/forbidden key/)]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((await call(port, 'POST', '/queue', {}, '')).status).toBe(400);
   });
@@ -235,6 +252,11 @@ describe('token settings refused at start', () => {
       'tokens[2].token is 5 characters; tokens must be at least 16',
     ],
     ['an unknown role', [{ token: good, role: 'root' }], 'tokens[0].role must be one of worker, submitter, admin (got "root")'],
+    [
+      'a token beyond printable ASCII (curl and fetch send it differently)',
+      [{ token: `${good}-é`, role: 'admin' }],
+      'tokens[0].token has characters other than printable ASCII (letters, digits, punctuation); not every client can send them',
+    ],
   ];
   for (const [what, tokens, message] of cases) {
     it(`${what}: createServer and startServer throw a ConfigError saying so, without the token`, async () => {

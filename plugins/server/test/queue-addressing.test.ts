@@ -241,6 +241,36 @@ describe('route schemas and store errors', () => {
     }
   });
 
+  it('a report whose info.worker_id is not a string is refused (it would skip the holder check)', async () => {
+    const { call } = await listening();
+    const id = (await call('POST', '/queue', job())).json.job_id;
+    await call('GET', '/queue/poll?worker_id=holder');
+    for (const info of [{ worker_id: 123 }, { worker_id: null }, { worker_id: ['holder'] }]) {
+      const res = await call('PATCH', `/jobs/${id}/completed`, { failed: false, info });
+      expect(res.status).toBe(400);
+      expect(res.json.problems[0].path).toBe('body.info.worker_id');
+    }
+    expect((await call('PATCH', `/jobs/${id}/completed`, { failed: false, info: { worker_id: 'holder' } })).status).toBe(200);
+  });
+
+  it('a submission with thousands of bad tasks gets a short answer: 50 problems and how many more', async () => {
+    const { call } = await listening();
+    const tasks = Array.from({ length: 3000 }, () => ({ module: 'cleanup', data: { delete: 5 } }));
+    const res = await call('POST', '/queue', { job_title: 'x', tasks });
+    expect(res.status).toBe(400);
+    expect(res.json.problems).toHaveLength(50);
+    expect(res.json.message).toMatch(/; \.\.\. and 2950 more tasks with problems$/);
+    expect(res.text.length).toBeLessThan(20_000);
+  });
+
+  it('the OpenAPI document says every route takes a bearer token when tokens are on', async () => {
+    const admin = 'admin-token-0123456789';
+    const { url } = await listening({ tokens: [{ token: admin, role: 'admin' }] });
+    const doc = await (await fetch(`${url}/doc/json`, { headers: { authorization: `Bearer ${admin}` } })).json();
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/jobs/{id}/completed'].patch.requestBody).toBeDefined();
+  });
+
   it('store refusals carry their code and status: 404 SIS_JOB_NOT_FOUND, 409 SIS_JOB_EXISTS / SIS_LEASE_LOST / SIS_JOB_STATE', async () => {
     const { call } = await listening();
     expect((await call('GET', '/jobs/nope')).json).toMatchObject({ code: 'SIS_JOB_NOT_FOUND' });
@@ -301,5 +331,29 @@ describe('retention', () => {
     await expect(createServer(openSqliteStore(':memory:'), { retention: { done: { maxCount: 1 } } as never })).rejects.toThrow(/retention\.done: not a final state/);
     await expect(createServer(openSqliteStore(':memory:'), { retention: { failed: { maxAgeDays: 0 } } })).rejects.toThrow(/retention\.failed\.maxAgeDays must be/);
     await expect(createServer(openSqliteStore(':memory:'), { retention: { failed: { maxCount: 1.5 } } })).rejects.toThrow(/retention\.failed\.maxCount must be/);
+    await expect(createServer(openSqliteStore(':memory:'), { retention: { completed: { maxAgeDays: 1e9 } } })).rejects.toThrow(/retention\.completed\.maxAgeDays must be a number of days from more than 0 to 365000/);
+  });
+
+  it('one state whose rule fails does not keep the others from being applied; a stopped retention runs no more', async () => {
+    const lines: string[] = [];
+    const { server, call } = await listening({ retention: { completed: { maxCount: 0 }, failed: { maxCount: 0 } }, log: (_l, m) => lines.push(m) });
+    const store = server.context.store;
+    for (const failed of [false, true]) {
+      const id = (await call('POST', '/queue', job())).json.job_id;
+      await call('GET', '/queue/poll?worker_id=w');
+      await call('PATCH', `/jobs/${id}/completed`, { failed, info: { worker_id: 'w' } });
+    }
+    const purge = store.purge.bind(store);
+    store.purge = async (state, rule, batch) => {
+      if (state === 'completed') throw new Error('disk I/O error');
+      return purge(state, rule, batch);
+    };
+    expect(await server.retention.run()).toBe(1);
+    expect((await call('GET', '/jobs?state=failed')).json.jobs).toEqual([]);
+    expect((await call('GET', '/jobs?state=completed')).json.jobs).toHaveLength(1);
+    expect(lines).toContain('retention of completed jobs failed (tried again in the next pass): disk I/O error');
+    await server.retention.stop();
+    store.purge = purge;
+    expect(await server.retention.run()).toBe(0);
   });
 });

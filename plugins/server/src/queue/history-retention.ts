@@ -40,6 +40,7 @@ export class HistoryRetention {
   readonly #rules: Array<[FinalState, RetentionRule]>;
   readonly #options: HistoryRetentionOptions;
   #timer: NodeJS.Timeout | undefined;
+  #first: NodeJS.Immediate | undefined;
   #stopped = false;
   #pass: Promise<number> | undefined;
 
@@ -62,19 +63,21 @@ export class HistoryRetention {
     if (!this.active || this.#timer) return;
     this.#timer = setInterval(() => void this.run(), this.#options.intervalMs ?? 60_000);
     this.#timer.unref();
-    setImmediate(() => void this.run());
+    this.#first = setImmediate(() => void this.run());
   }
 
   /** Stop, and wait for a pass in progress (it ends after its current batch). */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearImmediate(this.#first);
     this.#timer = undefined;
     await this.#pass;
   }
 
   /** One pass over every rule (a pass already running is joined); resolves to how many jobs were deleted. */
   run(): Promise<number> {
+    if (this.#stopped) return Promise.resolve(0);
     this.#pass ??= this.#run().finally(() => (this.#pass = undefined));
     return this.#pass;
   }
@@ -83,8 +86,9 @@ export class HistoryRetention {
     const batch = this.#options.batch ?? 500;
     const now = (this.#options.now ?? Date.now)();
     let total = 0;
-    try {
-      for (const [state, { maxAgeDays, maxCount }] of this.#rules) {
+    // One state's failure does not keep the others from being applied.
+    for (const [state, { maxAgeDays, maxCount }] of this.#rules) {
+      try {
         const rule: PurgeRule = {
           ...(maxAgeDays !== undefined ? { before: now - maxAgeDays * DAY_MS } : {}),
           ...(maxCount !== undefined ? { keep: maxCount } : {}),
@@ -98,9 +102,10 @@ export class HistoryRetention {
         }
         if (removed) this.#options.log?.('info', `retention: deleted ${removed} ${state} job${removed === 1 ? '' : 's'}`);
         total += removed;
+      } catch (error) {
+        if (this.#stopped) break;
+        this.#options.log?.('warn', `retention of ${state} jobs failed (tried again in the next pass): ${(error as Error).message}`);
       }
-    } catch (error) {
-      this.#options.log?.('warn', `retention pass failed (tried again in the next pass): ${(error as Error).message}`);
     }
     return total;
   }

@@ -56,7 +56,12 @@ export const AttributesBody = Type.Object(
 export const CompletionBody = Type.Object(
   {
     failed: Type.Boolean(),
-    info: Type.Optional(Type.Unknown({ description: 'The result record (start_time, end_time, runtime, worker, worker_id, version, completed, message, ...)' })),
+    info: Type.Optional(
+      Type.Object(
+        { worker_id: Type.Optional(Type.String({ maxLength: QUEUE_ID_MAX_LENGTH, description: 'The reporting worker: it must hold the lease' })) },
+        { additionalProperties: true, description: 'The result record (start_time, end_time, runtime, worker, worker_id, version, completed, message, ...)' },
+      ),
+    ),
   },
   { additionalProperties: true },
 );

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
-import { CliProcesses, alive, apiCall, ffmpegChildren, freePort, until, type CliProcess } from './support/processes.js';
+import { CliProcesses, alive, apiCall, ffmpegChildren, freePort, logLines, until, type CliProcess } from './support/processes.js';
 import { PrivateRedis } from './support/redis-server.js';
 
 // Issue 11 §1: an outage never drops a finished result. Real `sisyphus server`
@@ -66,15 +66,6 @@ function slowEncode(title: string, source: string, out: string) {
   };
 }
 
-/** A process's log lines (`ISO-TIME level message`) with their time. */
-function logLines(p: CliProcess): Array<{ at: number; message: string }> {
-  return p.err
-    .join('')
-    .split('\n')
-    .map((line) => /^(\d{4}-\d\d-\d\dT\S+Z) \w+\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ at: Date.parse(m[1]!), message: m[2]! }));
-}
 
 async function kill(p: CliProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;

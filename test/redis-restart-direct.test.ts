@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
-import { CliProcesses, alive, apiCall, encodeJob, freePort, until, type CliProcess } from './support/processes.js';
+import { CliProcesses, alive, apiCall, encodeJob, freePort, logLines, until, type CliProcess } from './support/processes.js';
 import { PrivateRedis } from './support/redis-server.js';
 
 // Workers linked to Redis directly (transport: redis) while their Redis is
@@ -35,15 +35,6 @@ type Job = { job_id: string; state: string; attempts: number; worker_id?: string
 const job = async (id: string) => (await apiCall<Job>(api, 'GET', `/jobs/${id}`)).json;
 const listed = async (state: string) => (await apiCall<{ jobs: Job[] }>(api, 'GET', `/jobs?state=${state}&limit=1000`)).json.jobs;
 
-/** A worker's log lines (`ISO-TIME level message`) with their time. */
-function logLines(p: CliProcess): Array<{ at: number; message: string }> {
-  return p.err
-    .join('')
-    .split('\n')
-    .map((line) => /^(\d{4}-\d\d-\d\dT\S+Z) \w+\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ at: Date.parse(m[1]!), message: m[2]! }));
-}
 const workerLines = () => workers.flatMap(logLines);
 const count = (text: string) => workerLines().filter((l) => l.message.includes(text)).length;
 

@@ -88,6 +88,16 @@ export interface CliProcess {
 }
 
 /** `sisyphus` processes started by a test, with their output kept for assertions. */
+/** A CLI process's log lines (`ISO-TIME level message`) with their time. */
+export function logLines(p: CliProcess): Array<{ at: number; message: string }> {
+  return p.err
+    .join('')
+    .split('\n')
+    .map((line) => /^(\d{4}-\d\d-\d\dT\S+Z) \w+\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ at: Date.parse(m[1]!), message: m[2]! }));
+}
+
 export class CliProcesses {
   readonly list: CliProcess[] = [];
 

@@ -1,6 +1,8 @@
 -- One job whose lease may have ended.
 -- KEYS: record, leases, state:running, state:queued, state:failed,
---       state:cancelled, all, the BullMQ job's lock.
+--       state:cancelled, all, the BullMQ job's lock, the lease grace key
+--       (no lease expires before the epoch ms it holds: a grace period any
+--       instance on the prefix granted holds for every instance's sweep).
 -- ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace (ms).
 -- Returns {'requeued' | 'failed' | 'cancelled' | 'skip', move token, reason}.
 -- The BullMQ lock goes with the lease, to the move token as in release.lua:
@@ -15,6 +17,7 @@ if state ~= 'running' then
   return {'skip', '', ''}
 end
 if not expires or expires >= tonumber(ARGV[2]) then return {'skip', '', ''} end
+if (tonumber(redis.call('GET', KEYS[9])) or 0) >= tonumber(ARGV[2]) then return {'skip', '', ''} end
 local attempts = tonumber(fields[3]) or 0
 local token = fields[4] or ''
 redis.call('ZREM', KEYS[2], ARGV[1])

@@ -7,7 +7,8 @@
 -- live lease back. A job whose lease ran out and that went back to the queue,
 -- not leased again since, is still its last holder's: its renewal takes it
 -- back (running again under a new lease, out of our queue index) and answers
--- '~requeued', for the caller to take it out of BullMQ's queue too.
+-- '~requeued'. Its BullMQ job stays where it is (waiting): the poll that
+-- fetches it keeps it for its holder (lease-record.lua).
 local held = redis.call('HMGET', KEYS[1], 'state', 'worker_id', 'lock_token')
 local holder, token = held[2], held[3] or ''
 if held[1] == 'queued' and ARGV[2] ~= '' and holder == ARGV[2] then

@@ -1,4 +1,4 @@
-import { Job, Queue, Worker } from 'bullmq';
+import { Job, Queue, QueueKeys, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAME } from './store-keys.js';
 
@@ -21,6 +21,14 @@ const JOB_NAME = 'sisyphus-job';
 const JOB_OPTIONS = { removeOnComplete: false, removeOnFail: false } as const;
 /** BullMQ's return value of a completed job (the result is in our record). */
 const RETURN_VALUE = 'null';
+/**
+ * The names BullMQ gives its own keys beside its jobs' (`PREFIX:jobs:wait`,
+ * `:active`, `:meta`, ...): a job whose id is one of them would be stored
+ * on that key. Read from BullMQ's own key list, so an upgrade that adds one
+ * is covered.
+ */
+export const BULLMQ_KEY_NAMES: ReadonlySet<string> = new Set(Object.keys(new QueueKeys('p').getKeys(QUEUE_NAME)));
+
 /** What BullMQ's job lock key adds to the job's key. */
 const LOCK_SUFFIX = ':lock';
 

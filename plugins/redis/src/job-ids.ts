@@ -1,13 +1,17 @@
+import { BULLMQ_KEY_NAMES } from './bullmq-internals.js';
+
 /**
- * BullMQ refuses custom job ids that look like integers or contain `:`. Our
- * job ids are free text (UUIDs by default), so an id BullMQ would refuse (or
- * one starting with the escape mark `~`) is carried as `~` + base64url.
+ * BullMQ refuses custom job ids that look like integers or contain `:`, and
+ * stores a job under `PREFIX:jobs:<id>`, beside its own keys (`wait`,
+ * `active`, `meta`, ...). Our job ids are free text (UUIDs by default), so an
+ * id BullMQ would refuse, one that names a BullMQ key, and one starting with
+ * the escape mark `~` is carried as `~` + base64url (never a key name).
  * Every other id is used as it is, so BullMQ tooling shows our ids.
  */
 const ESCAPE = '~';
 
 function bullmqAccepts(id: string): boolean {
-  return id !== '' && !id.startsWith(ESCAPE) && !id.includes(':') && `${parseInt(id, 10)}` !== id;
+  return id !== '' && !id.startsWith(ESCAPE) && !id.includes(':') && `${parseInt(id, 10)}` !== id && !BULLMQ_KEY_NAMES.has(id);
 }
 
 /** The BullMQ job id of our `job_id`. */

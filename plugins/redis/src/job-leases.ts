@@ -120,11 +120,9 @@ export class JobLeases {
       leaseMs + lockGraceMs,
     ])) as string | null;
     if (token === null) return false;
-    if (token === '~requeued') {
-      // Its last holder took it back: out of BullMQ's queue (a poll that fetched it meanwhile meets a live lease and leaves it).
-      await bull.remove(bullmqId).catch(() => undefined);
-      return true;
-    }
+    // Its last holder took it back ('~requeued'): it stays in BullMQ's queue; the next poll that fetches it meets
+    // a live lease and keeps it, locked, for its holder (see lease-record.lua), and a requeue finds it where it is.
+    if (token === '~requeued') return true;
     // The lease is ours whatever BullMQ says; a lock BullMQ lost already is left to its stalled check.
     if (token !== '') await bull.extendLock(bullmqId, token, leaseMs + lockGraceMs);
     return true;
@@ -154,7 +152,7 @@ export class JobLeases {
       const [outcome, moveToken, reason] = (await runScript(
         redis,
         'expire',
-        [k.job(jobId), k.leases, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all, bull.lockKey(toBullmqId(jobId))],
+        [k.job(jobId), k.leases, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all, bull.lockKey(toBullmqId(jobId)), k.leaseGrace],
         [jobId, now, maxAttempts, isoTime(now), randomUUID(), lockGraceMs],
       )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string];
       if (outcome !== 'skip') this.forget(jobId);

@@ -53,7 +53,7 @@ export const SCRIPT_KEYS = {
   finish: 8,
   'finish-lease-head': 10,
   release: 5,
-  expire: 8,
+  expire: 9,
   cancel: 4,
   remove: 3,
   purge: 3,

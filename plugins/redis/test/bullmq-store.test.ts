@@ -6,6 +6,7 @@ import { queuedJobs } from '../../server/src/testing/queued-jobs.js';
 import { BullmqStore } from '../src/bullmq-store.js';
 import { toBullmqPriority, MAX_PRIORITY, MIN_PRIORITY } from '../src/priority-mapping.js';
 import { fromBullmqId, toBullmqId } from '../src/job-ids.js';
+import { BULLMQ_KEY_NAMES } from '../src/bullmq-internals.js';
 import { deleteKeys } from '../../../test/support/redis-keys.js';
 
 const URL = 'redis://127.0.0.1:6379/0';
@@ -46,6 +47,47 @@ describe('bullmq store specifics', () => {
     for (const id of ['42', 'a:b', '~x', '', 'plain-id', '日本']) expect(fromBullmqId(toBullmqId(id))).toBe(id);
     expect(toBullmqId('plain-id')).toBe('plain-id');
     expect(toBullmqId('42')).not.toBe('42');
+  });
+
+  it('job ids that name BullMQ\'s own keys (wait, active, meta, ...) are carried escaped: the queue keeps working', async () => {
+    const prefix = `sis-test-${randomUUID()}`;
+    prefixes.add(prefix);
+    const store = await open(prefix);
+    try {
+      const ids = [...BULLMQ_KEY_NAMES].filter((name) => name !== '');
+      expect(ids).toEqual(expect.arrayContaining(['active', 'wait', 'meta', 'events', 'completed', 'prioritized', 'marker']));
+      for (const id of ids) {
+        expect(toBullmqId(id)).not.toBe(id);
+        await store.submit({ job_id: id, job_title: id, job: { id }, priority: 0, added: new Date(0).toISOString() });
+      }
+      expect((await queuedJobs(store)).map((j) => j.job_id)).toEqual(ids);
+      expect((await store.queuedDocuments({ limit: 1000 })).documents).toHaveLength(ids.length);
+      for (const id of ids) {
+        const leased = await store.lease('w', 60_000, 1);
+        expect(leased?.job_id).toBe(id);
+        expect(await store.finish(id, 'w', { state: 'completed' }, 2)).toBe('ok');
+      }
+      expect(await store.lease('w', 60_000, 3)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a grace period one instance grants holds for every instance\'s sweep on the prefix', async () => {
+    const prefix = `sis-test-${randomUUID()}`;
+    prefixes.add(prefix);
+    const [a, b] = [await open(prefix), await open(prefix)];
+    try {
+      const now = Date.now();
+      await a.submit({ job_id: 'j', job_title: 'j', job: {}, priority: 0, added: new Date(now).toISOString() });
+      await a.lease('w1', 1000, now);
+      await a.setLeaseGrace(now + 60_000);
+      expect(await b.expireLeases(now + 5000, 3)).toEqual({ requeued: [], failed: [] });
+      expect((await b.get('j'))?.state).toBe('running');
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('queues and leases jobs with ids BullMQ would refuse', async () => {

@@ -74,7 +74,7 @@ export async function createServer(
   };
 
   app.setReplySerializer((payload) => safeJson(payload));
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     // The store's refusals (job exists, not found, lease lost, bad cursor...): one status per code, the message as it is.
     if (isStoreError(error)) {
       if (error.code === 'SIS_STORE_UNAVAILABLE') void reply.header('retry-after', '2');
@@ -85,7 +85,7 @@ export async function createServer(
     const status = error.statusCode ?? 500;
     if (status >= 500) app.log.error(error);
     let message = error.message;
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body is larger than ${resolved.bodyLimit} bytes`;
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body is larger than ${request.routeOptions.bodyLimit ?? resolved.bodyLimit} bytes`;
     else if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) message = `malformed JSON: ${error.message}`;
     else if (status >= 500) message = 'internal server error';
     return reply.code(status).send({ message });

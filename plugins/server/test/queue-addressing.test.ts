@@ -253,6 +253,13 @@ describe('route schemas and store errors', () => {
     expect((await call('PATCH', `/jobs/${id}/completed`, { failed: false, info: { worker_id: 'holder' } })).status).toBe(200);
   });
 
+  it('a heartbeat over 64 KiB is refused with 413 naming the limit (every GET /workers sends the statuses back)', async () => {
+    const { call } = await listening();
+    const res = await call('POST', '/workers/w', beat({ info: 'x'.repeat(70 * 1024) }));
+    expect([res.status, res.json.message]).toEqual([413, 'request body is larger than 65536 bytes']);
+    expect((await call('POST', '/workers/w', beat({ info: 'x'.repeat(60 * 1024) }))).status).toBe(200);
+  });
+
   it('a submission with thousands of bad tasks gets a short answer: 50 problems and how many more', async () => {
     const { call } = await listening();
     const tasks = Array.from({ length: 3000 }, () => ({ module: 'cleanup', data: { delete: 5 } }));

@@ -10,8 +10,11 @@
 -- Returns 1 and the record (HGETALL) when leased; 0 and its state ('' when
 -- gone) when it is not leasable; 2 and 'running' when it runs under a live
 -- lease: BullMQ gave it back because its lock ran out (a renewal after an
--- outage longer than lease and grace), but it is still its holder's, so the
--- lock goes back to the holder's token and nobody else gets the job.
+-- outage longer than lease and grace), or it is a requeued job its last holder
+-- took back (renew.lua), but it is still its holder's, so nobody else gets
+-- the job: the lock goes back to the holder's token, or, when the lease has
+-- none (taken back), the fetch's token becomes the lease's (the job is then
+-- active and locked in BullMQ, as a leased job is).
 local function leaseRecord(lease)
   local record, id = lease.record, lease.id
   local fields = redis.call('HMGET', record, 'state', 'lease_expires', 'attempts', 'added_ms', 'lock_token')
@@ -21,7 +24,12 @@ local function leaseRecord(lease)
     local expires = tonumber(fields[2])
     if expires and (expires >= tonumber(lease.now) or (tonumber(redis.call('GET', lease.grace)) or 0) >= tonumber(lease.now)) then
       local holderToken = fields[5]
-      if holderToken and holderToken ~= '' then redis.call('SET', lease.lockKey, holderToken, 'PX', lease.lockMs) end
+      if holderToken and holderToken ~= '' then
+        redis.call('SET', lease.lockKey, holderToken, 'PX', lease.lockMs)
+      else
+        redis.call('HSET', record, 'lock_token', lease.token)
+        redis.call('SET', lease.lockKey, lease.token, 'PX', lease.lockMs)
+      end
       return 2, 'running'
     end
   end

@@ -5,6 +5,9 @@ import type { WorkerRecord } from '../store/queue-store.js';
 import { recordHeartbeat } from '../queue/worker-heartbeat.js';
 import { AttributesBody, HeartbeatBody, WorkerIdParams, WorkersQuery } from './route-schemas.js';
 
+/** Largest heartbeat body (bytes): statuses are kept and listed by every `GET /workers`. */
+export const HEARTBEAT_BODY_LIMIT = 64 * 1024;
+
 /** A worker as the original API shows it: last heartbeat + `worker_id` + `attributes`. */
 export function workerView(record: WorkerRecord): Record<string, unknown> {
   return { ...record.status, worker_id: record.worker_id, attributes: record.attributes };
@@ -48,6 +51,8 @@ export function registerWorkerRoutes(server: FastifyInstance, ctx: ServerContext
     '/workers/:id',
     {
       config: { access: ['worker'] },
+      // A heartbeat is a few hundred bytes; every GET /workers sends them all back.
+      bodyLimit: HEARTBEAT_BODY_LIMIT,
       schema: {
         tags: ['workers'],
         summary: 'Heartbeat {status, hostname, version, online_at, job_id?, ...}. Renews the lease of job_id; the reply lists jobs to abort in cancel',

@@ -164,6 +164,25 @@ export function describeLeaseExpiry(fixture: StoreFixture): void {
       expect((await getJob(id!)).state).toBe('completed');
     });
 
+    it('a job taken back by its last holder and requeued again (the holder died, or gave it back) is handed out again', async () => {
+      const [id] = await submit(1);
+      await store.lease('w1', LEASE, T0);
+      await store.expireLeases(T0 + LEASE + 1, MAX_ATTEMPTS);
+      expect(await store.renew(id!, 'w1', LEASE, T0 + LEASE + 2)).toBe(true);
+      // Nobody else gets it while its holder has it.
+      expect(await store.lease('w2', LEASE, T0 + LEASE + 3)).toBeUndefined();
+      // Its holder goes away for good: the sweep requeues it, and the next poll takes it.
+      expect(await store.expireLeases(T0 + 2 * LEASE + 3, MAX_ATTEMPTS)).toEqual({ requeued: [id], failed: [] });
+      expect(await store.lease('w2', LEASE, T0 + 2 * LEASE + 4)).toMatchObject({ job_id: id, worker_id: 'w2', attempts: 2 });
+      // Taken back again and given back by its worker: queued, and handed out again.
+      await store.expireLeases(T0 + 3 * LEASE + 5, MAX_ATTEMPTS);
+      expect(await store.renew(id!, 'w2', LEASE, T0 + 3 * LEASE + 6)).toBe(true);
+      expect(await store.release(id!, 'w2', T0 + 3 * LEASE + 7)).toBe('ok');
+      expect(await store.lease('w3', LEASE, T0 + 3 * LEASE + 8)).toMatchObject({ job_id: id, worker_id: 'w3' });
+      expect(await store.finish(id!, 'w3', { state: 'completed' }, T0 + 3 * LEASE + 9)).toBe('ok');
+      expect(await store.lease('w4', LEASE, T0 + 3 * LEASE + 10)).toBeUndefined();
+    });
+
     it('refuses the old holder after its lease expired and the job was leased again, or given back', async () => {
       const [id, second] = await submit(2);
       await store.lease('w1', LEASE, T0);

@@ -18,10 +18,22 @@
 //          (cursor half-way down the queue);
 //       3. `GET /jobs?state=completed&limit=50`, alternately the first page and
 //          a deep one (cursor half-way down the completed history);
+//       4. `GET /queue` (whole queue) "with churn": meanwhile a churner submits
+//          one job (`POST /queue`) and deletes one queued job (`DELETE /jobs/{id}`,
+//          from half-way down the queue) every BENCH_CHURN_MS through the same
+//          server, so every listing the server sends may have to be read again
+//          (it re-reads after a change, at most every four read lengths once a
+//          read takes over 50 ms; 1-3 only measure its cached listing); the
+//          queue length stays the same;
 //     each poller makes BENCH_CALLS calls per listing, one every
 //     BENCH_PHASE_MS / BENCH_CALLS ms (back to back when a call takes longer);
-//   - the server's own event-loop stalls meanwhile (perf_hooks in the child),
-//     which tell a slow server from a busy machine;
+//   - the server's own event-loop stalls meanwhile (perf_hooks in the child;
+//     they include time the OS did not run it: on a busy machine, see the next),
+//     its GC pauses (PerformanceObserver 'gc': the longest one per phase, its
+//     kind, the total), its CPU use, the share of the time its main thread was
+//     runnable but waited for a CPU (/proc schedstat), who used the CPUs (this
+//     process, the heartbeats, the server, the rest), and how long a heartbeat
+//     took inside the server and in its store calls (bench/scale-server.mjs);
 //   - server RSS (VmRSS at the end, peak VmHWM) from /proc/PID/status;
 //   - the share of the CPUs other processes took meanwhile ("other load").
 // Every value is printed with its ratio to the empty store (H = 0 and the
@@ -49,14 +61,19 @@
 //   npm run bench:scale        (BENCH_STORES=sqlite,redis BENCH_HISTORY=0,100000,1000000 BENCH_QUEUED=10000,100000
 //                               BENCH_SUBMITS=300 BENCH_CALLS=10 BENCH_PHASE_MS=4000 BENCH_POLLERS=4
 //                               BENCH_WORKERS=8 BENCH_BEAT_MS=100 BENCH_IDLE_MS=2000 BENCH_QUIET_S=30
-//                               BENCH_REDIS=redis://127.0.0.1:6379/0)
+//                               BENCH_CHURN_MS=100 BENCH_REDIS=redis://127.0.0.1:6379/0)
 //   BENCH_QUICK=1 npm run bench:scale   (BENCH_HISTORY=0,20000 BENCH_QUEUED=2000,10000 BENCH_CALLS=6
 //                                        BENCH_PHASE_MS=2500 BENCH_IDLE_MS=1500 BENCH_QUIET_S=10; about 2-3 minutes)
 // BENCH_KEEP=1 keeps the SQLite files (their directory is printed).
+// BENCH_STALLS=queue,queue-churn prints, for those phases, the server's stalls over 20 ms and how much of them its
+// main thread ran, waited for a CPU, and GC covered (a 5 ms timer in the server: a little load of its own).
+// BENCH_PROFILE=queue-churn (phase names: idle, queue, queue-paged, jobs, queue-churn; comma-separated)
+// writes a CPU profile of the server over those phases (bench/scale-server.mjs; BENCH_PROFILE_DIR, else a
+// directory that is printed; BENCH_PROFILE_US sampling interval, default 200).
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +96,7 @@ const beatMs = num('BENCH_BEAT_MS', 100);
 const redisUrl = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
 const keep = process.env.BENCH_KEEP === '1';
 const quietS = num('BENCH_QUIET_S', quick ? 10 : 30);
+const churnMs = num('BENCH_CHURN_MS', 100);
 
 const TARGET = { submitRatio: 1.5, heartbeatMs: 20, jobsPageMs: 200, rssBytes: 1024 ** 3 };
 const DAY = 86_400_000;
@@ -94,6 +112,16 @@ const pct = (xs, p) => {
 const fmtN = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
 const fmtMs = (ms) => (!Number.isFinite(ms) ? '-' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const fmtMB = (bytes) => (Number.isFinite(bytes) ? (bytes / 1024 ** 2).toFixed(0) : '-');
+/** The longest GC pause of a phase, its kind, and all GC pauses of the phase (count, total). */
+const fmtGc = (gc) => (gc ? `${fmtMs(gc.max)} ms ${gc.maxKind} (${gc.count} GCs, ${fmtMs(gc.ms)} ms)` : '-');
+const fmtInside = (t) => (t?.http ? `${fmtMs(t.http.p99)} (${['heartbeat', 'renew', 'get'].map((k) => fmtMs(t[k]?.p99)).join('/')})` : '-');
+/** BENCH_STALLS: the stalls of a phase, and how much of them the server's main thread ran, waited for a CPU, and GC covered. */
+const fmtStalls = (x) => {
+  if (!x) return '-';
+  const parts = (y) => `ran ${fmtMs(y.runMs)}, waited for a CPU ${fmtMs(y.waitMs)}, GC ${fmtMs(y.gcMs)}`;
+  return `${x.n} stalls, ${fmtMs(x.ms)} ms (${parts(x)})${x.longest ? `, longest ${fmtMs(x.longest.ms)} (${parts(x.longest)})` : ''}`;
+};
+const fmtCpu = (c) => (c?.main !== undefined ? ['main', 'hb', 'server', 'rest'].map((k) => c[k].toFixed(0)).join('/') : '-');
 const rate = (n, ms) => `${fmtN(Math.round(n / (ms / 1000)))}/s`;
 const log = (...args) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
 
@@ -382,7 +410,10 @@ async function startServerChild(options) {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.send({ type: 'stop' });
-      await Promise.race([exited, sleep(15_000)]);
+      let timer;
+      // (A timer left running would keep this process alive 15 s after the last scenario.)
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+      clearTimeout(timer);
       if (child.exitCode === null) {
         child.kill('SIGKILL');
         await exited;
@@ -461,6 +492,47 @@ async function dashboards(api, pathOf) {
     }),
   );
   return { byLabel, bytes };
+}
+
+/**
+ * Until stop() is called: every `churnMs`, submit one job and delete one queued job (`victims`, queued ids
+ * from the middle of the queue; then the jobs it submitted itself), one request after the other, as a
+ * submitter tidying the queue would (the next round starts at once when one took longer). stop() waits
+ * for the round under way, so the queue ends as long as it started, and answers the counts and latencies.
+ */
+function churner(api, victims) {
+  let running = true;
+  const submitted = [];
+  const submitMs = [];
+  const deleteMs = [];
+  const errors = [];
+  const t0 = now();
+  const loop = (async () => {
+    let next = now();
+    for (let n = 0; running; n++) {
+      try {
+        let t = now();
+        const { job_id: id } = await call(api, 'POST', '/queue', jobBody(3_000_000 + n));
+        submitMs.push(now() - t);
+        submitted.push(id);
+        const victim = victims.shift() ?? submitted.shift();
+        t = now();
+        await call(api, 'DELETE', `/jobs/${encodeURIComponent(victim)}`);
+        deleteMs.push(now() - t);
+      } catch (error) {
+        if (errors.length < 5) errors.push(error.message);
+      }
+      next = Math.max(next + churnMs, now());
+      await sleep(next - now());
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { submitMs, deleteMs, errors, ms: now() - t0 };
+    },
+  };
 }
 
 /** Follow `next` from `path` (limit=1000 pages) until `depth` entries are behind; the cursor there. */
@@ -565,6 +637,8 @@ async function runScenario(storeName, serverOptions, h, q, jobsCursorCache) {
       jobsCursorCache.set(h, jobsDeep);
     }
 
+    // Queued jobs for the churner to delete, from half-way down the queue (1000 rounds; then its own).
+    const victims = (await call(api, 'GET', `/queue?limit=1000${queueDeep.cursor ? `&cursor=${encodeURIComponent(queueDeep.cursor)}` : ''}`)).queue.map((j) => j.job_id);
     // The simulated workers hold running jobs, as busy workers do: their heartbeats renew those leases
     // (leased after the cursor walks, which may take longer than a lease).
     const workers = [];
@@ -573,9 +647,22 @@ async function runScenario(storeName, serverOptions, h, q, jobsCursorCache) {
       const job = await call(api, 'GET', `/queue/poll?worker_id=${id}`);
       workers.push({ id, jobId: job.job_id });
     }
+    // Who had the CPUs in each phase: ticks of this process, the heartbeats, the server, the whole machine.
+    const cpuAt = {};
+    let current;
+    const cpuNow = () => ({ main: cpuTicks(process.pid), hb: cpuTicks(hb.pid), server: cpuTicks(server.pid), machine: machineTicks() });
     const phase = (name) => {
       hb.send({ type: 'phase', name });
       server.phase(name);
+      const at = cpuNow();
+      if (current) {
+        const from = cpuAt[current];
+        const total = (at.machine.total - from.machine.total) / cores; // ticks of one core
+        const share = (k) => ((at[k] - from[k]) / total) * 100;
+        cpuAt[current] = { main: share('main'), hb: share('hb'), server: share('server'), rest: Math.max(0, ((at.machine.busy - from.machine.busy) / total) * 100 - share('main') - share('hb') - share('server')) };
+      }
+      cpuAt[name] = at;
+      current = name;
     };
     hb.send({ type: 'start', url: api, workers, beatMs });
     phase('idle');
@@ -596,6 +683,11 @@ async function runScenario(storeName, serverOptions, h, q, jobsCursorCache) {
         ? { label: 'first', path: '/jobs?state=completed&limit=50' }
         : { label: 'deep', path: `/jobs?state=completed&limit=50&cursor=${encodeURIComponent(jobsDeep.cursor)}` },
     );
+    // Last, so that the garbage of its re-read listings does not land in the other phases.
+    phase('queue-churn');
+    const churn = churner(api, victims);
+    const churned = await dashboards(api, () => ({ label: 'whole', path: '/queue' }));
+    const churnDone = await churn.stop();
     phase('after');
     ourTicks += ours();
     const machine1 = machineTicks();
@@ -603,6 +695,7 @@ async function runScenario(storeName, serverOptions, h, q, jobsCursorCache) {
     hb.send({ type: 'stop' });
     const { phases, errors } = await beats;
     if (errors.length) throw new Error(`${label} heartbeats failed: ${errors.join('; ')}`);
+    if (churnDone.errors.length) throw new Error(`${label} churn failed: ${churnDone.errors.join('; ')}`);
     const loop = await server.loop();
     // Share of the machine's CPU that went to anything but this bench's node processes (other users, Redis).
     row.otherCpu = Math.max(0, ((machine1.busy - machine0.busy - ourTicks) / (machine1.total - machine0.total)) * 100);
@@ -616,19 +709,37 @@ async function runScenario(storeName, serverOptions, h, q, jobsCursorCache) {
     row.jobsP99 = pct([...(jobs.byLabel.first ?? []), ...(jobs.byLabel.deep ?? [])], 99);
     row.jobsFirstP99 = pct(jobs.byLabel.first ?? [], 99);
     row.jobsDeepP99 = pct(jobs.byLabel.deep ?? [], 99);
+    row.churnQueueP99 = pct(churned.byLabel.whole, 99);
+    row.churnQueueP50 = pct(churned.byLabel.whole, 50);
+    row.churnRounds = churnDone.deleteMs.length;
+    row.churnMs = churnDone.ms;
+    row.churnSubmitP99 = pct(churnDone.submitMs, 99);
+    row.churnDeleteP99 = pct(churnDone.deleteMs, 99);
     row.hbIdleP99 = pct(phases.idle ?? [], 99);
-    const during = [...(phases.queue ?? []), ...(phases['queue-paged'] ?? []), ...(phases.jobs ?? [])];
+    const during = [...(phases.queue ?? []), ...(phases['queue-paged'] ?? []), ...(phases.jobs ?? []), ...(phases['queue-churn'] ?? [])];
     row.hbP99 = pct(during, 99);
     row.hbMax = Math.max(...during);
     row.hbQueueP99 = pct(phases.queue ?? [], 99);
     row.hbPagedP99 = pct(phases['queue-paged'] ?? [], 99);
     row.hbJobsP99 = pct(phases.jobs ?? [], 99);
+    row.hbChurnP99 = pct(phases['queue-churn'] ?? [], 99);
     row.hbSamples = during.length;
     row.stallIdle = loop.idle?.max;
     row.stallQueue = loop.queue?.max;
     row.stallPaged = loop['queue-paged']?.max;
     row.stallJobs = loop.jobs?.max;
-    row.stallMax = Math.max(row.stallQueue ?? 0, row.stallPaged ?? 0, row.stallJobs ?? 0);
+    row.stallChurn = loop['queue-churn']?.max;
+    row.stallMax = Math.max(row.stallQueue ?? 0, row.stallPaged ?? 0, row.stallJobs ?? 0, row.stallChurn ?? 0);
+    const cpuShare = (l) => (l?.wallMs ? (l.cpuMs / l.wallMs) * 100 : NaN);
+    row.cpuQueue = cpuShare(loop.queue);
+    row.cpuChurn = cpuShare(loop['queue-churn']);
+    const waitShare = (l) => (l?.wallMs ? (l.mainWaitMs / l.wallMs) * 100 : NaN);
+    row.waitQueue = waitShare(loop.queue);
+    row.waitChurn = waitShare(loop['queue-churn']);
+    row.cpuBy = cpuAt;
+    row.stallsBy = { queue: loop.queue?.stalls, churn: loop['queue-churn']?.stalls };
+    row.inside = { idle: loop.idle?.heartbeats, queue: loop.queue?.heartbeats, churn: loop['queue-churn']?.heartbeats };
+    row.gc = Object.fromEntries(['idle', 'queue', 'queue-paged', 'jobs', 'queue-churn'].map((name) => [name, loop[name]?.gc]));
 
     // The leased jobs end as completed history (8 more finished jobs), so the next scenario starts clean.
     for (const w of workers) {
@@ -640,10 +751,11 @@ async function runScenario(storeName, serverOptions, h, q, jobsCursorCache) {
     if (storeName === 'redis') row.redisMem = await redisMemory();
     log(
       `${label} submit p50 ${fmtMs(row.submitP50)} p99 ${fmtMs(row.submitP99)} ms (empty server meanwhile ${fmtMs(row.refP50)} / ${fmtMs(row.refP99)})` +
-        ` | GET /queue p99 ${fmtMs(row.queueP99)} ms (${fmtMB(row.queueBytes)} MB)` +
+        ` | GET /queue p99 ${fmtMs(row.queueP99)} ms (${fmtMB(row.queueBytes)} MB), with churn ${fmtMs(row.churnQueueP99)} ms` +
         ` | paged p99 first ${fmtMs(row.pagedFirstP99)} deep ${fmtMs(row.pagedDeepP99)} ms | /jobs p99 first ${fmtMs(row.jobsFirstP99)} deep ${fmtMs(row.jobsDeepP99)} ms` +
-        ` | heartbeat p99 alone ${fmtMs(row.hbIdleP99)}, during /queue ${fmtMs(row.hbQueueP99)}, paged ${fmtMs(row.hbPagedP99)}, /jobs ${fmtMs(row.hbJobsP99)} ms (max ${fmtMs(row.hbMax)})` +
-        ` | server stalls max ${fmtMs(row.stallIdle)}/${fmtMs(row.stallQueue)}/${fmtMs(row.stallPaged)}/${fmtMs(row.stallJobs)} ms` +
+        ` | heartbeat p99 alone ${fmtMs(row.hbIdleP99)}, during /queue ${fmtMs(row.hbQueueP99)}, paged ${fmtMs(row.hbPagedP99)}, /jobs ${fmtMs(row.hbJobsP99)}, /queue with churn ${fmtMs(row.hbChurnP99)} ms (max ${fmtMs(row.hbMax)})` +
+        ` | server stalls max ${fmtMs(row.stallIdle)}/${fmtMs(row.stallQueue)}/${fmtMs(row.stallPaged)}/${fmtMs(row.stallJobs)}/${fmtMs(row.stallChurn)} ms` +
+        ` | churn ${row.churnRounds} rounds in ${(row.churnMs / 1000).toFixed(1)} s, longest GC pause with churn ${fmtGc(row.gc['queue-churn'])}` +
         ` | RSS start ${fmtMB(row.rssStart)} end ${fmtMB(row.rss)} peak ${fmtMB(row.hwm)} MB | other load ${row.otherCpu.toFixed(0)}% of ${cores} cores`,
     );
     return row;
@@ -668,6 +780,9 @@ function report(storeName, rows) {
     ['submit p99 ms', cell('submitP99')],
     ['submit/empty p50 p99', paired],
     ['GET /queue p99 ms', cell('queueP99')],
+    ['churn: GET /queue p99', cell('churnQueueP99')],
+    ['churn: heartbeat p99', cell('hbChurnP99')],
+    ['churn: stall ms', cell('stallChurn')],
     ['/queue?limit=100 p99', cell('pagedP99')],
     ['/jobs page p99 ms', cell('jobsP99')],
     ['heartbeat p99 ms', cell('hbP99')],
@@ -686,15 +801,28 @@ function report(storeName, rows) {
   }
   console.log(
     '  submit/empty: submit p50 and p99 over those of an empty server of the same kind, submits alternating in blocks of 10 (paired, same moment).\n' +
-      '  server stall: the server\'s longest event-loop stall during the listings (perf_hooks). other load: share of all CPUs used by anything\n' +
-      '  but this bench\'s node processes while the scenario ran (other users; Redis too).',
+      `  churn: the GET /queue phase again while a submit and a delete of a queued job go through the server every ${churnMs} ms.\n` +
+      '  heartbeat p99: during all four listings (churn too). server stall: the server\'s longest event-loop stall during the listings\n' +
+      '  (perf_hooks). other load: share of all CPUs used by anything but this bench\'s node processes while the scenario ran (other users; Redis too).',
   );
-  console.log('  details (p99 ms): /queue?limit=100 first/deep | /jobs first/deep | heartbeat alone/during GET /queue/paged//jobs (max, samples) | server stall max alone/GET /queue/paged//jobs');
+  console.log(
+    '  details (p99 ms): /queue?limit=100 first/deep | /jobs first/deep | heartbeat alone/during GET /queue/paged//jobs/churn (max, samples) |\n' +
+      '    server stall max alone/GET /queue/paged//jobs/churn | churn rounds (submit + delete), their p99; GET /queue p50 | longest server GC pause\n' +
+      '    (kind; GCs and their total ms) during GET /queue, and with churn | server CPU (all its threads) in % of one core, the same | share of\n' +
+      '    the time its main thread was runnable but waited for a CPU (taken by other processes or its own threads), the same |\n' +
+      `    who used the ${cores} CPUs meanwhile, in % of one core: this process (dashboards, churner), heartbeats, server, anything else (Redis, others) |\n` +
+      '    heartbeat p99 inside the server (request event to last byte written; its store calls heartbeat/renew/get), alone and the same',
+  );
   for (const r of rows) {
     console.log(
       `    H=${fmtN(r.h)} Q=${fmtN(r.q)}: ${fmtMs(r.pagedFirstP99)}/${fmtMs(r.pagedDeepP99)} | ${fmtMs(r.jobsFirstP99)}/${fmtMs(r.jobsDeepP99)} | ` +
-        `${fmtMs(r.hbIdleP99)}/${fmtMs(r.hbQueueP99)}/${fmtMs(r.hbPagedP99)}/${fmtMs(r.hbJobsP99)} (max ${fmtMs(r.hbMax)}, ${r.hbSamples}) | ` +
-        `${fmtMs(r.stallIdle)}/${fmtMs(r.stallQueue)}/${fmtMs(r.stallPaged)}/${fmtMs(r.stallJobs)} | GET /queue p50 ${fmtMs(r.queueP50)} ms, ${fmtMB(r.queueBytes)} MB; RSS at start ${fmtMB(r.rssStart)} MB; load avg ${r.load.toFixed(1)}`,
+        `${fmtMs(r.hbIdleP99)}/${fmtMs(r.hbQueueP99)}/${fmtMs(r.hbPagedP99)}/${fmtMs(r.hbJobsP99)}/${fmtMs(r.hbChurnP99)} (max ${fmtMs(r.hbMax)}, ${r.hbSamples}) | ` +
+        `${fmtMs(r.stallIdle)}/${fmtMs(r.stallQueue)}/${fmtMs(r.stallPaged)}/${fmtMs(r.stallJobs)}/${fmtMs(r.stallChurn)} | ` +
+        `churn ${r.churnRounds} rounds in ${(r.churnMs / 1000).toFixed(1)} s, submit ${fmtMs(r.churnSubmitP99)} delete ${fmtMs(r.churnDeleteP99)}; GET /queue p50 ${fmtMs(r.churnQueueP50)} ms |\n` +
+        `      GC GET /queue ${fmtGc(r.gc.queue)}, with churn ${fmtGc(r.gc['queue-churn'])} | CPU ${r.cpuQueue.toFixed(0)}%, ${r.cpuChurn.toFixed(0)}% | waiting ${r.waitQueue.toFixed(0)}%, ${r.waitChurn.toFixed(0)}% |\n` +
+        `      CPU GET /queue ${fmtCpu(r.cpuBy.queue)}, with churn ${fmtCpu(r.cpuBy['queue-churn'])} | inside alone ${fmtInside(r.inside.idle)}, GET /queue ${fmtInside(r.inside.queue)}, with churn ${fmtInside(r.inside.churn)} |\n` +
+        (r.stallsBy.queue || r.stallsBy.churn ? `      event-loop gaps over 20 ms (BENCH_STALLS, 5 ms timer): GET /queue ${fmtStalls(r.stallsBy.queue)}; with churn ${fmtStalls(r.stallsBy.churn)} |\n` : '') +
+        `      GET /queue p50 ${fmtMs(r.queueP50)} ms, ${fmtMB(r.queueBytes)} MB; RSS at start ${fmtMB(r.rssStart)} MB; load avg ${r.load.toFixed(1)}`,
     );
   }
   console.log(
@@ -709,7 +837,7 @@ function report(storeName, rows) {
       `    H=${fmtN(r.h)} Q=${fmtN(r.q)}: ` +
         [
           `submit ${mark(s50 <= TARGET.submitRatio && s99 <= TARGET.submitRatio, `(p50 ${s50.toFixed(2)}x, p99 ${s99.toFixed(2)}x)`)}`,
-          `heartbeat ${mark(r.hbP99 < TARGET.heartbeatMs, `(${fmtMs(r.hbP99)} ms${over(r.hbP99, TARGET.heartbeatMs)}; server stall max ${fmtMs(r.stallMax)} ms)`)}`,
+          `heartbeat ${mark(r.hbP99 < TARGET.heartbeatMs, `(${fmtMs(r.hbP99)} ms${over(r.hbP99, TARGET.heartbeatMs)}; GET /queue with churn alone ${fmtMs(r.hbChurnP99)} ms${over(r.hbChurnP99, TARGET.heartbeatMs)}; server stall max ${fmtMs(r.stallMax)} ms)`)}`,
           `/jobs ${mark(r.jobsP99 < TARGET.jobsPageMs, `(${fmtMs(r.jobsP99)} ms${over(r.jobsP99, TARGET.jobsPageMs)})`)}`,
           `RSS ${mark(r.hwm < TARGET.rssBytes, `(peak ${fmtMB(r.hwm)} MB)`)}`,
         ].join(', '),
@@ -728,6 +856,12 @@ process.once('SIGINT', () => {
   for (const child of children) child.kill();
 });
 
+if (process.env.BENCH_PROFILE) {
+  // The server children inherit these (bench/scale-server.mjs writes the profiles).
+  process.env.BENCH_PROFILE_DIR ??= join(tmpdir(), `sisyphus-scale-profiles-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await mkdir(process.env.BENCH_PROFILE_DIR, { recursive: true });
+  log(`CPU profiles of the server during ${process.env.BENCH_PROFILE} go to ${process.env.BENCH_PROFILE_DIR} (server-PID-PHASE.cpuprofile)`);
+}
 const t0 = now();
 const results = {};
 const failures = [];
@@ -790,5 +924,6 @@ try {
 }
 for (const [storeName, rows] of Object.entries(results)) if (rows.length) report(storeName, rows);
 for (const failure of failures) console.log(`\nscenario failed: ${failure}`);
+if (process.env.BENCH_PROFILE) console.log(`\nCPU profiles of the server: ${process.env.BENCH_PROFILE_DIR}`);
 console.log(`\ntotal ${((now() - t0) / 1000).toFixed(0)} s`);
 if (failures.length) process.exitCode = 1;

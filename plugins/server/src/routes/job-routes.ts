@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerContext } from '../server-context.js';
 import { ErrorCodes } from '@sisyphus/core';
-import type { JobState, StoredJob } from '../store/queue-store.js';
+import type { StoredJob } from '../store/queue-store.js';
 import { StoreError, jobNotFound } from '../store/store-error.js';
 import { jobDocument } from '../queue/job-document.js';
 import { reportJob } from '../queue/job-report.js';

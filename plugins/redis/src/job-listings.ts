@@ -78,10 +78,8 @@ export class JobListings {
       // The stored document is the job document (submission wrote job_id, job_title and added into it).
       if (state === 'queued' && doc !== null) documents.push(doc);
     }
-    const page: DocumentPage = { documents };
-    const last = shown[shown.length - 1];
-    if (entries.length > limit && last) page.next = encodeCursor('q', { s: last.score, id: last.id });
-    return page;
+    const next = nextCursor(entries, limit, 'q');
+    return next ? { documents, next } : { documents };
   }
 
   async queueLength(): Promise<number> {
@@ -106,10 +104,8 @@ export class JobListings {
   private async page(entries: Entry[], limit: number, mode: 'q' | 'n', jobIdOf: (member: string) => string, keep: (job: StoredJob) => boolean): Promise<JobPage> {
     const shown = entries.slice(0, limit);
     const jobs = (await this.records(shown.map((e) => jobIdOf(e.id)))).filter(keep);
-    const page: JobPage = { jobs };
-    const last = shown[shown.length - 1];
-    if (entries.length > limit && last) page.next = encodeCursor(mode, { s: last.score, id: last.id });
-    return page;
+    const next = nextCursor(entries, limit, mode);
+    return next ? { jobs, next } : { jobs };
   }
 
   async purge(state: 'completed' | 'failed' | 'cancelled', rule: PurgeRule, batch: number): Promise<number> {
@@ -129,6 +125,12 @@ export class JobListings {
     }
     return removed;
   }
+}
+
+/** The cursor after the first `limit` of `entries` (fetched with one extra), when more follow. */
+function nextCursor(entries: Entry[], limit: number, mode: 'q' | 'n'): string | undefined {
+  const last = entries[limit - 1];
+  return entries.length > limit && last ? encodeCursor(mode, { s: last.score, id: last.id }) : undefined;
 }
 
 /** A flat `WITHSCORES` reply as entries. */

@@ -21,8 +21,10 @@ export class WorkerRegistry {
 
   async heartbeat(workerId: string, status: Record<string, unknown>, now: number, expiryMs: number): Promise<WorkerRecord> {
     const beat: StoredHeartbeat = { status, last_seen: now, expires_at: now + expiryMs };
-    await this.redis.hset(this.keys.heartbeats, workerId, JSON.stringify(beat));
-    return this.worker(workerId, now);
+    // One round trip: the beat just written needs no reading back, only the attributes.
+    const replies = (await this.redis.pipeline().hset(this.keys.heartbeats, workerId, JSON.stringify(beat)).hgetall(this.keys.workerAttributes(workerId)).exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    return workerRecord(workerId, beat, attributesOf((replies[1]?.[1] ?? {}) as Record<string, string>), now);
   }
 
   async worker(workerId: string, now: number): Promise<WorkerRecord> {

@@ -51,6 +51,19 @@ async function openInternals() {
 type StoreInternals = { redis: Redis; bull: BullmqInternals };
 const internals = (store: BullmqStore) => store as unknown as StoreInternals;
 
+
+/** Record, for each write on the connection's socket, how corked the socket was; `write` is the original, to put back. */
+function recordCorkedWrites(redis: { stream: import('node:net').Socket }) {
+  const socket = redis.stream;
+  const writes: number[] = [];
+  const write = socket.write;
+  socket.write = function (this: typeof socket, ...args: unknown[]) {
+    writes.push(socket.writableCorked);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof socket.write;
+  return { socket, write, writes };
+}
+
 describe('BullMQ internals the Redis store relies on', () => {
   it('only bullmq-internals.ts imports BullMQ', () => {
     const dir = new globalThis.URL('../src/', import.meta.url);
@@ -107,13 +120,7 @@ describe('BullMQ internals the Redis store relies on', () => {
     for (const id of ['job-1', 'job-2']) await bull.add(id, {}, 1);
     const token = randomUUID();
     expect(await bull.fetchNext(token)).toBe('job-1');
-    const socket = redis.stream;
-    const writes: number[] = [];
-    const write = socket.write;
-    socket.write = function (this: typeof socket, ...args: unknown[]) {
-      writes.push(socket.writableCorked);
-      return (write as (...a: unknown[]) => boolean).apply(this, args);
-    } as typeof socket.write;
+    const { socket, write, writes } = recordCorkedWrites(redis);
     try {
       // The head of active as Redis sees it right after the move: the job the move fetched.
       const done = await bull.fastComplete('job-1', token, () => redis.lindex(bull.keys.active, 0));
@@ -157,13 +164,7 @@ describe('BullMQ internals the Redis store relies on', () => {
       await heard;
     };
     await mark();
-    const socket = redis.stream;
-    const writes: number[] = [];
-    const write = socket.write;
-    socket.write = function (this: typeof socket, ...args: unknown[]) {
-      writes.push(socket.writableCorked);
-      return (write as (...a: unknown[]) => boolean).apply(this, args);
-    } as typeof socket.write;
+    const { socket, write, writes } = recordCorkedWrites(redis);
     let report: unknown;
     try {
       report = await store.finishAndPoll('job-2', 'w', completed, T0 + 2, LEASE_MS);

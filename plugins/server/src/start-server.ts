@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, buildRegistry, loadPlugins, type ModuleRegistry } from '@sisyphus/core';
 import { createServer, type SisyphusServer } from './create-server.js';
+import { isLoopbackHost } from './request-origin-guard.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { QueueStore } from './store/queue-store.js';
@@ -79,7 +80,6 @@ async function openStore(options: StartServerOptions): Promise<{ store: QueueSto
   return { store: openSqliteStore(db), backend: { type: 'sqlite', path: db } };
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /**
  * Open the store and listen. Refuses to bind a non-loopback address with no
@@ -89,7 +89,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   const host = options.host ?? '127.0.0.1';
   // Bad tokens, origins or hosts are refused before a store is opened.
   resolveServerOptions({ ...options, bindHost: host });
-  if (!LOOPBACK.test(host) && !options.tokens?.length && !options.insecure) {
+  if (!isLoopbackHost(host) && !options.tokens?.length && !options.insecure) {
     throw new ConfigError(
       `refusing to listen on ${host} without tokens: anyone who can reach it could run jobs on your workers. Configure server.tokens, or pass --insecure`,
     );

@@ -484,12 +484,11 @@ export class SqliteStore implements QueueStore {
   // ---- workers ----
 
   private toWorker(row: WorkerRow, now: number): WorkerRecord {
+    // Expiry is decided by workerRecord, as for every store.
     const beat =
-      row.status !== null && row.expires_at !== null && row.expires_at > now
-        ? { status: JSON.parse(row.status) as Record<string, unknown>, last_seen: row.last_seen ?? 0, expires_at: row.expires_at }
-        : row.last_seen !== null
-          ? { status: {}, last_seen: row.last_seen, expires_at: row.expires_at ?? 0 }
-          : undefined;
+      row.last_seen === null
+        ? undefined
+        : { status: row.status === null ? {} : (JSON.parse(row.status) as Record<string, unknown>), last_seen: row.last_seen, expires_at: row.expires_at ?? 0 };
     return workerRecord(row.worker_id, beat, row.attributes !== null ? (JSON.parse(row.attributes) as Record<string, unknown>) : {}, now);
   }
 

@@ -2,8 +2,10 @@
 // direct Redis) transport, with a no-op module that prints when a latency
 // sample starts (`start JOB_ID EPOCH_MS`, microsecond precision) so the driver
 // can measure submit-to-start latency across processes, and `done` lines.
-import { Type, createEngine, createWorker, defineModule } from '@sisyphus/core';
-import { createHttpTransport, transportDataStore } from '@sisyphus/transport-http';
+import { Type, createEngine, defineModule } from '@sisyphus/core';
+import { createWorker } from '@sisyphus/core/worker';
+import { createHttpTransport } from '@sisyphus/transport-http';
+import { transportDataStore } from '@sisyphus/core/transport';
 import { createRedisTransport } from '@sisyphus/redis';
 import { lineWriter } from './line-writer.mjs';
 

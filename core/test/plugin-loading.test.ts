@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, rm, writeFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, ErrorCodes, buildRegistry, definePlugin, defineModule, Type, loadConfig, loadPlugins, createEngineFromConfig } from '@sisyphus/core';
+import { ConfigError, ErrorCodes, definePlugin, defineModule, Type } from '@sisyphus/core';
+import { buildRegistry, loadConfig, loadPlugins, createEngineFromConfig } from '@sisyphus/core/config';
 import { tempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { createProcessRunner, ProcessError, liveGroups } from '@sisyphus/core';
+import { createProcessRunner, ProcessError } from '@sisyphus/core';
+import { liveGroups } from '@sisyphus/core/worker';
 import { alive, waitFor } from './helpers.js';
 
 const tree = fileURLToPath(new URL('../../test/fixtures/spawn-tree.mjs', import.meta.url));

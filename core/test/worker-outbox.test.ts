@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Type, TransportError, createEngine, createFileOutbox, createWorker, defineModule, type LeasedJob, type Transport } from '@sisyphus/core';
+import { Type, createEngine, defineModule } from '@sisyphus/core';
+import { TransportError, type LeasedJob, type Transport } from '@sisyphus/core/transport';
+import { createFileOutbox, createWorker } from '@sisyphus/core/worker';
 import { tempDir, waitFor } from './helpers.js';
 
 const noop = defineModule({ name: 'noop', schema: Type.Object({}), setup: () => ({ run() {} }) });

@@ -1,3 +1,2 @@
 export { type DataStore, createMemoryDataStore, chainDataStores } from './data-store.js';
 export { createFolderDataStore } from './folder-data-store.js';
-export { transportDataStore } from './transport-data-store.js';

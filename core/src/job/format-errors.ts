@@ -1,6 +1,6 @@
 import type { TSchema } from 'typebox';
 // typebox/schema (the JSON Schema checker), not typebox/value: far less code to load at start-up.
-import { Check, Compile, Errors } from '../vendor/typebox.js';
+import { Check, Compile, Errors } from 'typebox/schema';
 
 /** One schema problem: a readable path (`output_maps[1].stream`) and what is wrong. */
 export interface SchemaProblem {

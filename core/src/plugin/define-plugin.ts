@@ -15,8 +15,6 @@ export interface PluginDefinition {
    * worker config. The module loader ignores them; `sisyphus worker` checks them.
    */
   transports?: readonly TransportFactory[];
-  /** Server queue stores (added by later plugins). Opaque to the loader. */
-  stores?: readonly unknown[];
 }
 
 /** A plugin as loaded: the definition plus the core version it was built against. */

@@ -37,14 +37,15 @@ function explorer() {
   return cosmiconfig('sisyphus', {
     searchPlaces: CONFIG_SEARCH_PLACES,
     searchStrategy: 'project',
-    // Loaded only for .ts configs: it pulls in a TypeScript runtime.
     loaders: {
       // Editors on Windows save UTF-8 with a byte-order mark; JSON.parse refuses it.
       '.json': (filepath: string, content: string) => defaultLoaders['.json'](filepath, content.replace(/^\uFEFF/, '')),
       noExt: (filepath: string, content: string) => defaultLoaders.noExt(filepath, content.replace(/^\uFEFF/, '')),
-      '.ts': async (filepath: string, content: string) => {
-        const { TypeScriptLoader } = await import('cosmiconfig-typescript-loader');
-        return TypeScriptLoader()(filepath, content);
+      // jiti strips the types itself, so a .ts config needs no TypeScript compiler in the install;
+      // loaded only for .ts configs.
+      '.ts': async (filepath: string) => {
+        const { createJiti } = await import('jiti');
+        return createJiti(import.meta.url, { moduleCache: false }).import(filepath, { default: true });
       },
     },
   });

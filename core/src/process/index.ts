@@ -1,5 +1,4 @@
 export { createProcessRunner, type ProcessRunner, type RunProcessOptions, type ProcessResult } from './process-runner.js';
 export { ProcessError, type ProcessOutcome } from './process-error.js';
-export { killAllGroups, liveGroups } from './process-groups.js';
 export { findExecutable, requireExecutable, type ExecutableLookup } from './find-executable.js';
 export { formatCommand } from './format-command.js';

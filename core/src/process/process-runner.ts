@@ -112,7 +112,7 @@ export function createProcessRunner(defaultSignal?: AbortSignal | (() => AbortSi
 
       installExitHook();
       // Imported on first use: most CLI invocations never start a process.
-      const [{ execa }, wrapper, program] = await Promise.all([import('../vendor/execa.js'), parentDeathWrapper(), findExecutable(file)]);
+      const [{ execa }, wrapper, program] = await Promise.all([import('execa'), parentDeathWrapper(), findExecutable(file)]);
       if (!program.path) {
         throw new ProcessError(`${name} could not be started (${file}): program not found`, {
           command, isCanceled: false, timedOut: false, stderrTail: [], durationMs: 0, notStarted: true,

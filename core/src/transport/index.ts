@@ -14,3 +14,4 @@ export {
 } from './transport.js';
 export { TransportError, isRetryable, type TransportErrorOptions } from './transport-error.js';
 export { completionBody, type CompletionBody } from './completion-body.js';
+export { transportDataStore } from '../data/transport-data-store.js';

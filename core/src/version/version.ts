@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+// The package reads its own package.json by name (a self-reference through `exports`),
+// so this holds wherever the bundler puts this code.
+const pkg = createRequire(import.meta.url)('@sisyphus/core/package.json') as { version: string };
 
 /** Version of this @sisyphus/core. */
 export const CORE_VERSION: string = pkg.version;

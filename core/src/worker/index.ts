@@ -16,3 +16,4 @@ export { slotWorkerIds } from './slot-worker-id.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { resolveWorkerSettings, WORKER_ENV, type WorkerSettings, type WorkerFlags } from './worker-settings.js';
 export { findTransport, createTransport, DEFAULT_TRANSPORT_PLUGINS, type FoundTransport } from './load-transport.js';
+export { killAllGroups, liveGroups } from '../process/process-groups.js';

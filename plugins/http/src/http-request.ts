@@ -1,4 +1,4 @@
-import { TransportError } from '@sisyphus/core';
+import { TransportError } from '@sisyphus/core/transport';
 import { nodeRequest, type Agents } from './node-request.js';
 
 /** An HTTP answer, body read as text. */

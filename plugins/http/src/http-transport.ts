@@ -4,14 +4,16 @@ import {
   type CompleteReply,
   type HeartbeatOptions,
   type HeartbeatReply,
-  type JobResult,
   type LeasedJob,
   type NextOptions,
   type Transport,
   type TransportCapabilities,
   type WorkerStatus,
+} from '@sisyphus/core/transport';
+import {
+  type JobResult,
 } from '@sisyphus/core';
-import { completionBody } from '@sisyphus/core';
+import { completionBody } from '@sisyphus/core/transport';
 import { createAgents } from './node-request.js';
 import { httpRequest, isOk, parseJson, statusError, type HttpAnswer, type HttpRequestInit } from './http-request.js';
 import { resolveHttpTransportOptions, type HttpTransportOptions, type ResolvedHttpTransportOptions } from './http-transport-options.js';

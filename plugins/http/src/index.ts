@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { definePlugin, type TransportFactory } from '@sisyphus/core';
+import { definePlugin } from '@sisyphus/core';
+import { type TransportFactory } from '@sisyphus/core/transport';
 import { createHttpTransport } from './http-transport.js';
 import type { HttpTransportOptions } from './http-transport-options.js';
 
@@ -14,9 +15,7 @@ export const httpTransportFactory: TransportFactory<HttpTransportOptions> = {
 
 export { HttpTransport, createHttpTransport } from './http-transport.js';
 export { resolveHttpTransportOptions, DEFAULT_API_URL, type HttpTransportOptions, type ResolvedHttpTransportOptions } from './http-transport-options.js';
-export { completionBody, type CompletionBody } from '@sisyphus/core';
 export { featuresFromConfig } from './server-features.js';
-export { transportDataStore } from '@sisyphus/core';
 
 /** The plugin: default export, loaded by `sisyphus worker` (also when no config lists it). */
 export default definePlugin({ name: '@sisyphus/transport-http', version, transports: [httpTransportFactory] });

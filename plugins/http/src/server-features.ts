@@ -1,4 +1,4 @@
-import type { TransportCapabilities } from '@sisyphus/core';
+import type { TransportCapabilities } from '@sisyphus/core/transport';
 
 /**
  * The features a server announces in `GET /status/config`:

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TransportError, type JobResult } from '@sisyphus/core';
-import httpPlugin, { completionBody, createHttpTransport, featuresFromConfig, httpTransportFactory } from '@sisyphus/transport-http';
+import { TransportError } from '@sisyphus/core/transport';
+import { type JobResult } from '@sisyphus/core';
+import httpPlugin, { createHttpTransport, featuresFromConfig, httpTransportFactory } from '@sisyphus/transport-http';
+import { completionBody } from '@sisyphus/core/transport';
 import { FakeOriginalServer } from './fake-original-server.js';
 import { onCleanup, waitFor } from './helpers.js';
 

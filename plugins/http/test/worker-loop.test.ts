@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEngine, createWorker, loadOrCreateWorkerId, transportDataStore, type SisyphusWorker, type WorkerLogEvent, type WorkerOptions } from '@sisyphus/core';
+import { createEngine } from '@sisyphus/core';
+import { createWorker, loadOrCreateWorkerId, type SisyphusWorker, type WorkerLogEvent, type WorkerOptions } from '@sisyphus/core/worker';
+import { transportDataStore } from '@sisyphus/core/transport';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { createHttpTransport } from '@sisyphus/transport-http';
 // @ts-expect-error: a plain .mjs fixture without types

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine, createWorker, type Transport } from '@sisyphus/core';
+import { createEngine } from '@sisyphus/core';
+import { createWorker } from '@sisyphus/core/worker';
+import { type Transport } from '@sisyphus/core/transport';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { createServer, openSqliteStore } from '@sisyphus/server';
 import { createHttpTransport } from '@sisyphus/transport-http';

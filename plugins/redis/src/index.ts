@@ -6,7 +6,8 @@
  * take jobs straight from that queue, without the HTTP server.
  */
 import { createRequire } from 'node:module';
-import { definePlugin, type TransportFactory } from '@sisyphus/core';
+import { definePlugin } from '@sisyphus/core';
+import { type TransportFactory } from '@sisyphus/core/transport';
 import { createRedisTransport, type RedisTransportOptions } from './redis-transport.js';
 
 export { BullmqStore, type BullmqStoreOptions } from './bullmq-store.js';

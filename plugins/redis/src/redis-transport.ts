@@ -5,13 +5,15 @@ import {
   type CompleteReply,
   type HeartbeatOptions,
   type HeartbeatReply,
-  type JobResult,
   type LeasedJob,
-  type Logger,
   type NextOptions,
   type Transport,
   type TransportCapabilities,
   type WorkerStatus,
+} from '@sisyphus/core/transport';
+import {
+  type JobResult,
+  type Logger,
 } from '@sisyphus/core';
 import { LeaseSweeper, jobDocument, recordHeartbeat, reportJob } from '@sisyphus/server/queue';
 import { isStoreError, type StoredJob } from '@sisyphus/server/store';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isSchemaValid, parseJob, renderTemplate, schemaProblems, type ModuleRegistry, type SchemaProblem } from '@sisyphus/core';
+import { isSchemaValid, parseJob, renderTemplate, schemaProblems, type SchemaProblem } from '@sisyphus/core';
+import { type ModuleRegistry } from '@sisyphus/core/config';
 import type { NewJob } from './store/queue-store.js';
 import { MAX_PROBLEMS, listProblems } from './problem-list.js';
 

@@ -1,4 +1,4 @@
-import type { ModuleRegistry } from '@sisyphus/core';
+import type { ModuleRegistry } from '@sisyphus/core/config';
 import type { PollWaiters } from './poll-waiters.js';
 import type { QueueListing } from './routes/queue-listing.js';
 import type { ResolvedServerOptions } from './server-options.js';

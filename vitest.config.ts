@@ -9,6 +9,7 @@ export default defineConfig({
       'modules/*/test/**/*.test.ts',
       'plugins/*/test/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
+      'tools/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     // Every test checks that no job modified one of its source files (see the file).

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
-import { CliProcesses, alive, apiCall, ffmpegChildren, freePort, logLines, until, type CliProcess } from './support/processes.js';
+import { CliProcesses, alive, apiCall, ffmpegChildren, freePort, logLines, outputTail, taskRuns, until, type CliProcess, type LogLine } from './support/processes.js';
 import { PrivateRedis } from './support/redis-server.js';
 
 // Issue 11 §1: an outage never drops a finished result. Real `sisyphus server`
@@ -115,7 +115,7 @@ class Rig {
     return this.cli.list.filter((p) => p.name === `worker ${id}` && p.child.exitCode === null && p.child.signalCode === null).at(-1)!;
   }
 
-  workerLines(): Array<{ at: number; message: string }> {
+  workerLines(): LogLine[] {
     return this.cli.list.filter((p) => p.name.startsWith('worker')).flatMap(logLines);
   }
 
@@ -148,7 +148,7 @@ class Rig {
   }
 
   /** The first log line of a worker (any, or the one named) that starts with `text`. */
-  lineOf(text: string, worker?: string): { at: number; message: string } | undefined {
+  lineOf(text: string, worker?: string): LogLine | undefined {
     const procs = this.cli.list.filter((p) => (worker ? p.name === `worker ${worker}` : p.name.startsWith('worker')));
     return procs.flatMap(logLines).find((l) => l.message.startsWith(text));
   }
@@ -167,7 +167,7 @@ class Rig {
     expect(j.result?.worker_id, `result.worker_id of ${id}`).toBe(holder);
     // The encode ran its full length (read at the native rate): the stored runtime is the worker's.
     expect(j.result?.runtime, `result.runtime of ${id}`).toBeGreaterThanOrEqual(ENCODE_SECONDS - 1);
-    expect(this.count(`job ${id} task 1 ffmpeg: running`), `task runs of ${id}`).toBe(1);
+    expect(taskRuns(this.workerLines(), id, 1, 'ffmpeg'), `task runs of ${id}`).toBe(1);
     expect(this.count(`job ${id} reported`), `reports of ${id}`).toBe(1);
     expect(this.count(`cannot report job ${id}`), `lost reports of ${id}`).toBe(0);
     expect(this.count(`the server cancelled job ${id}`), `cancels of ${id}`).toBe(0);
@@ -181,7 +181,7 @@ class Rig {
       ids.map((id) => this.job(id).then((j) => `${id} ${j.state} attempts=${j.attempts} worker=${j.worker_id ?? '-'} result=${JSON.stringify(j.result ?? null)}`, (e: unknown) => `${id} ? (${String(e)})`)),
     );
     const tails = this.cli.list.map(
-      (p) => `--- ${p.name} (pid ${p.child.pid}, exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.out.join('').split('\n').filter((l) => !/ffmpeg: \d+%$/.test(l)).slice(-60).join('\n')}`,
+      (p) => `--- ${p.name} (pid ${p.child.pid}, exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${outputTail(p, 60)}`,
     );
     return [...states, ...tails, extra].join('\n');
   }

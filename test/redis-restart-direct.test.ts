@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../scripts/make-sample.mjs';
-import { CliProcesses, alive, apiCall, encodeJob, freePort, logLines, until, type CliProcess } from './support/processes.js';
+import { CliProcesses, alive, apiCall, encodeJob, freePort, logLines, outputTail, taskRuns, until, type CliProcess } from './support/processes.js';
 import { PrivateRedis } from './support/redis-server.js';
 
 // Workers linked to Redis directly (transport: redis) while their Redis is
@@ -41,7 +41,7 @@ const count = (text: string) => workerLines().filter((l) => l.message.includes(t
 /** Job states and the tail of every process's output, for a failure message. */
 async function diagnostics(ids: string[]): Promise<string> {
   const states = await Promise.all(ids.map((id) => job(id).then((j) => `${id} ${j.state} attempts=${j.attempts} worker=${j.worker_id ?? '-'}`, (e: unknown) => `${id} ? (${String(e)})`)));
-  const tails = cli.list.map((p) => `--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.out.join('').split('\n').filter((l) => !/ffmpeg: \d+%$/.test(l)).slice(-80).join('\n')}`);
+  const tails = cli.list.map((p) => `--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${outputTail(p, 80)}`);
   return [...states, ...tails, `--- redis-server\n${redis?.output.join('').split('\n').slice(-30).join('\n') ?? ''}`].join('\n');
 }
 
@@ -135,7 +135,7 @@ describe('direct Redis workers across a Redis restart (kill -9, AOF replay)', ()
       expect(j.result?.completed, j.job_id).toBe(true);
       expect(WORKERS).toContain(j.result?.worker_id);
       expect(cli.startsOf(j.job_id), `starts of ${j.job_id}`).toBe(1);
-      expect(count(`job ${j.job_id} task 1 ffmpeg: running`), `task runs of ${j.job_id}`).toBe(1);
+      expect(taskRuns(workerLines(), j.job_id, 1, 'ffmpeg'), `task runs of ${j.job_id}`).toBe(1);
       expect(count(`job ${j.job_id} reported`), `reports of ${j.job_id}`).toBe(1);
       expect(existsSync(join(dir, 'out', `enc-${ids.indexOf(j.job_id)}.mkv`))).toBe(true);
     }

@@ -5,7 +5,7 @@ import { PlainReporter } from '../src/cli/reporters/plain-reporter.js';
 import { TtyReporter } from '../src/cli/reporters/tty-reporter.js';
 import { formatPercent, gauge } from '../src/cli/reporters/reporter.js';
 import { logJobs } from '../src/cli/commands/worker-command.js';
-import { createLineLogger } from '../src/cli/line-logger.js';
+import { createCliLogger } from '../src/cli/logger.js';
 import { JobProgress } from '../src/worker/job-progress.js';
 
 /** What the scripted module reports, in order, before it finishes or (with `hang`) waits to be cancelled. */
@@ -45,12 +45,26 @@ function sink(tty = false): Writable & { text: () => string } {
   return Object.assign(stream, { text: () => chunks.join('').replace(/\x1B\[[0-9;?]*[A-Za-z]|\x1B[78]/g, '') });
 }
 
+/** JSON log lines as `level job ID task N module: message` (each line must be JSON with its job and task). */
+function workerLog(text: string): string {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { level: string; jobId: string; task: number; module: string; msg: string; time: string })
+    .map((l) => {
+      expect(Date.parse(l.time)).not.toBeNaN();
+      return `${l.level} job ${l.jobId} task ${l.task} ${l.module}: ${l.msg}`;
+    })
+    .join('\n');
+}
+
 interface Seen {
   result: JobResult;
   events: ProgressEvent[];
   plain: string;
   plainErr: string;
   tty: string;
+  /** The worker's log lines (JSON), as `job ID task N module: message`. */
   worker: string;
   /** Heartbeat fields after each progress event, and at the end. */
   beats: ReturnType<JobProgress['fields']>[];
@@ -73,7 +87,7 @@ async function run(reports: Progress[], cancel = false): Promise<Seen> {
   const bars = new TtyReporter(tty as unknown as NodeJS.WriteStream, false);
   plain.attach(engine);
   bars.attach(engine);
-  logJobs(engine, createLineLogger(worker));
+  logJobs(engine, await createCliLogger({ format: 'json', stream: worker }, {}));
   const heartbeat = new JobProgress();
   const events: ProgressEvent[] = [];
   const beats: Seen['beats'] = [];
@@ -87,7 +101,7 @@ async function run(reports: Progress[], cancel = false): Promise<Seen> {
   beats.push(heartbeat.fields());
   plain.finish(result);
   bars.finish(result);
-  return { result, events, plain: out.text(), plainErr: err.text(), tty: tty.text(), worker: worker.text(), beats };
+  return { result, events, plain: out.text(), plainErr: err.text(), tty: tty.text(), worker: workerLog(worker.text()), beats };
 }
 
 describe('progress with an unknown total, and tasks that stop early', () => {
@@ -106,9 +120,9 @@ describe('progress with an unknown total, and tasks that stop early', () => {
     expect(seen.plainErr).toContain('[1/1 scripted] run cancelled at 24%');
     expect(seen.plain + seen.plainErr).not.toMatch(/100%|\b0%/);
 
-    expect(seen.worker).toContain('scripted: frame 10 | fps 5 | 1.50x (total unknown)');
-    expect(seen.worker).toContain('scripted: 24%');
-    expect(seen.worker).toContain('run cancelled at 24%');
+    expect(seen.worker).toMatch(/^info job \S+ task 1 scripted: frame 10 \| fps 5 \| 1\.50x \(total unknown\)$/m);
+    expect(seen.worker).toMatch(/^info job \S+ task 1 scripted: 24%$/m);
+    expect(seen.worker).toMatch(/^warn job \S+ task 1 scripted: run cancelled at 24%/m);
     expect(seen.worker).not.toMatch(/100%|\b0%/);
 
     // Heartbeats: no `progress` while the total is unknown (frames etc. still in info), then the real percent, kept after the cancel.
@@ -140,14 +154,14 @@ describe('progress with an unknown total, and tasks that stop early', () => {
     const err = sink();
     const worker = sink();
     new PlainReporter(out, err, false).attach(engine);
-    logJobs(engine, createLineLogger(worker));
+    logJobs(engine, await createCliLogger({ format: 'json', stream: worker }, {}));
     const result = await engine.run({ job_title: 'x', tasks: [{ module: 'scripted', data: {} }] });
     expect(result.failed).toBe(true);
     // 99.95 is not rounded up into a success.
     expect(out.text()).toContain('[1/1 scripted] 99%');
     expect(err.text()).toContain('run failed at 99%: ');
-    expect(worker.text()).toContain('run failed at 99%: ');
-    expect(out.text() + err.text() + worker.text()).not.toContain('100%');
+    expect(workerLog(worker.text())).toMatch(/^warn job \S+ task 1 scripted: run failed at 99%: disk full$/m);
+    expect(out.text() + err.text() + workerLog(worker.text())).not.toContain('100%');
   });
 
   it('a successful run with an unknown total ends at 100 only through its run end', async () => {

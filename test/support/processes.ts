@@ -87,17 +87,85 @@ export interface CliProcess {
   err: string[];
 }
 
-/** `sisyphus` processes started by a test, with their output kept for assertions. */
-/** A CLI process's log lines (`ISO-TIME level message`) with their time. */
-export function logLines(p: CliProcess): Array<{ at: number; message: string }> {
-  return p.err
-    .join('')
-    .split('\n')
-    .map((line) => /^(\d{4}-\d\d-\d\dT\S+Z) \w+\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ at: Date.parse(m[1]!), message: m[2]! }));
+/** One log line of a `sisyphus worker`/`server` process (pino's JSON line). */
+export interface LogLine {
+  /** Its time (ms since the epoch). */
+  at: number;
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** `worker`, `transport`, `server`, `store`. */
+  component?: string;
+  message: string;
+  /** The whole line as parsed (jobId, task, module, reqId...). */
+  fields: Record<string, unknown>;
 }
 
+/**
+ * A CLI process's log lines, parsed: every complete stderr line that starts
+ * with `{` must be a JSON log line with a level name, an ISO time and a
+ * message (anything else there fails the test). Lines that are not JSON
+ * (a fatal `sisyphus: ...` line, a Node warning) are not log lines and are left out.
+ */
+export function logLines(p: CliProcess): LogLine[] {
+  const text = p.err.join('');
+  // The last piece is a line still being written unless the text ends with a newline.
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  return complete
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => {
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`${p.name} wrote a log line that is not JSON: ${line}`);
+      }
+      const at = typeof parsed.time === 'string' ? Date.parse(parsed.time) : Number.NaN;
+      if (Number.isNaN(at) || typeof parsed.level !== 'string' || typeof parsed.msg !== 'string') {
+        throw new Error(`${p.name} wrote a log line without an ISO time, a level name or a message: ${line}`);
+      }
+      return {
+        at,
+        level: parsed.level as LogLine['level'],
+        ...(typeof parsed.component === 'string' ? { component: parsed.component } : {}),
+        message: parsed.msg,
+        fields: parsed,
+      };
+    });
+}
+
+/** How many times task `task` (1-based) of job `id`, a `module` task, started running, by these log lines (`running`, with its job and task). */
+export function taskRuns(lines: LogLine[], id: string, task: number, module: string): number {
+  return lines.filter((l) => l.fields.jobId === id && l.fields.task === task && l.fields.module === module && l.message === 'running').length;
+}
+
+/** `level [component] job ID task N module: message`: a log line as a person reads it. */
+export function formatLogLine(l: LogLine): string {
+  const f = l.fields;
+  const who = f.jobId !== undefined ? `job ${String(f.jobId)}${f.task !== undefined ? ` task ${String(f.task)} ${String(f.module)}` : ''}: ` : '';
+  return `${new Date(l.at).toISOString()} ${l.level} ${l.component ? `[${l.component}] ` : ''}${who}${l.message}`;
+}
+
+/**
+ * The last `n` lines a process printed, for a failed test's message: log
+ * lines made readable (progress percentages left out), anything else as printed.
+ */
+export function outputTail(p: CliProcess, n: number): string {
+  const lines = p.out
+    .join('')
+    .split('\n')
+    .flatMap((line) => {
+      if (!line.startsWith('{')) return [line];
+      try {
+        const l = logLines({ ...p, err: [`${line}\n`] })[0]!;
+        return /^\d+%$/.test(l.message) ? [] : [formatLogLine(l)];
+      } catch {
+        return [line];
+      }
+    });
+  return lines.slice(-n).join('\n');
+}
+
+/** `sisyphus` processes started by a test, with their output kept for assertions. */
 export class CliProcesses {
   readonly list: CliProcess[] = [];
 
@@ -120,14 +188,15 @@ export class CliProcesses {
   }
 
   /**
-   * How many times any worker started job `id` (its log line: `job ID "title" started`;
-   * not the other lines naming `job ID "title"`, e.g. `the server cancelled job ID "title"`).
+   * How many times any worker started job `id` (its log line: `job ID "title" started`,
+   * `[slot] job ...` with several slots; not the other lines naming `job ID "title"`,
+   * e.g. `the server cancelled job ID "title"`).
    */
   startsOf(id: string): number {
-    const line = new RegExp(`(?:^|\\s)job ${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ".*" started$`);
+    const line = new RegExp(`^(?:\\[\\S+\\] )?job ${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ".*" started$`);
     return this.list
       .filter((p) => p.name.startsWith('worker'))
-      .flatMap((p) => p.out.join('').split('\n'))
-      .filter((l) => line.test(l)).length;
+      .flatMap(logLines)
+      .filter((l) => l.component === 'worker' && line.test(l.message)).length;
   }
 }

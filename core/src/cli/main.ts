@@ -1,17 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CORE_VERSION } from '../version/version.js';
-import { SisyphusError } from '../module/errors.js';
-import { ExitCodes, isBadInput } from './exit-codes.js';
+import { ExitCodes, exitCodeForError } from './exit-codes.js';
 import { formatCliError } from './format-cli-error.js';
 import { runCommand } from './commands/run-command.js';
 import { validateCommand } from './commands/validate-command.js';
 import { modulesCommand } from './commands/modules-command.js';
+import { addNewCommand } from './commands/new-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
  * The `sisyphus` command line. Resolves with the exit code: 0 done, 1 the
- * job failed, 2 bad input or usage, 130 cancelled.
+ * job failed, 2 bad input or usage, 3 the server cannot be reached, 130 cancelled.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   let code: number = ExitCodes.OK;
@@ -53,11 +53,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('schema')
+    .argument('<kind>', 'job | config')
+    .description('print the JSON Schema of job files or config files (for editors), for the modules the config provides')
+    .option('--out <file>', 'write it to this file')
+    .option('--allow-unknown-modules', 'job: accept modules not provided here (their data is not checked)')
+    .action(async (kind: string, opts, cmd: Command) => {
+      const { schemaCommand } = await import('./commands/schema-command.js');
+      code = await schemaCommand(kind, { ...cmd.optsWithGlobals(), ...opts });
+    });
+
+  addNewCommand(program, (c) => (code = c));
+
+  program
     .command('worker')
     .description('take jobs from the server and run them until SIGTERM/SIGINT (twice: abort running jobs)')
     .option('--api <url>', 'API URL (default: $API_URL, the config, http://localhost:5000)')
     .option('--token <token>', 'bearer token (default: $SISYPHUS_TOKEN, the config)')
     .option('--concurrency <n>', 'jobs at once; each slot shows as worker ID-1, ID-2, ...')
+    .option('--log-format <format>', 'json | pretty (default: pretty on a terminal, else JSON lines; or $LOG_FORMAT)')
     .action(async (opts, cmd: Command) => {
       const { workerCommand } = await import('./commands/worker-command.js');
       code = await workerCommand({ ...cmd.optsWithGlobals(), ...opts });
@@ -72,6 +86,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--store <url>', 'sqlite (default), or redis://HOST:PORT/DB for the Redis/BullMQ store')
     .option('--store-prefix <prefix>', 'key prefix in Redis (default sisyphus): one installation per prefix')
     .option('--insecure', 'allow a non-loopback host without tokens')
+    .option('--log-format <format>', 'json | pretty (default: pretty on a terminal, else JSON lines; or $LOG_FORMAT)')
     .action(async (opts, cmd: Command) => {
       const { serverCommand } = await import('./commands/server-command.js');
       code = await serverCommand({ ...cmd.optsWithGlobals(), ...opts });
@@ -89,7 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   apiOptions(jobOptions(program.command('submit').argument('<job>', 'job file (JSON or YAML)').description('submit a job to the server and print its id')))
     .option('--priority <n>', 'higher runs first (default 0)')
-    .option('--wait', 'follow the job to its end; exit 0 done, 1 failed, 130 cancelled')
+    .option('--wait', 'follow the job to its end; exit 0 done, 1 failed, 3 server unreachable, 130 cancelled (Ctrl-C only stops following)')
     .action(async (job: string, opts, cmd: Command) => {
       const { submitCommand } = await import('./commands/submit-command.js');
       code = await submitCommand(job, await withApi(cmd, opts));
@@ -138,7 +153,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCodes.BAD_INPUT;
     }
     process.stderr.write(`${formatCliError(error, verbose)}\n`);
-    if (error instanceof SisyphusError) return isBadInput(error.code) ? ExitCodes.BAD_INPUT : ExitCodes.FAILED;
-    return ExitCodes.FAILED;
+    return exitCodeForError(error);
   }
 }

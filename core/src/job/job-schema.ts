@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import { Type } from '../vendor/typebox.js';
+import { Type } from 'typebox';
 
 /** One task: the module to load and the data handed to it unchanged. */
 export const TaskSchema = Type.Object(
@@ -12,10 +12,13 @@ export const TaskSchema = Type.Object(
 
 /**
  * A job as submitted: a title (`job_title`, or the seed's `job_name`), an
- * optional id and priority, and at least one task.
+ * optional id and priority, and at least one task. A `$schema` key (for
+ * editors) is allowed and dropped by `parseJob`.
  */
 export const JobInputSchema = Type.Object(
   {
+    // Editors read a file's schema from here ("$schema": ".../job.schema.json"); Sisyphus ignores it.
+    $schema: Type.Optional(Type.String()),
     job_title: Type.Optional(Type.String({ minLength: 1 })),
     job_name: Type.Optional(Type.String({ minLength: 1 })),
     job_id: Type.Optional(Type.String({ minLength: 1 })),

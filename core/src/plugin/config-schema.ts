@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import { Type } from '../vendor/typebox.js';
+import { Type } from 'typebox';
 
 /**
  * The worker configuration (`sisyphus.config.*`, `.sisyphusrc*`,
@@ -8,6 +8,7 @@ import { Type } from '../vendor/typebox.js';
  */
 export const WorkerConfigSchema = Type.Object(
   {
+    $schema: Type.Optional(Type.String({ description: 'The JSON Schema of this file, for editors; Sisyphus ignores it.' })),
     plugins: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         description: 'Plugin packages (npm names) or paths relative to this file. Default: the modules shipped with Sisyphus.',

@@ -3,42 +3,81 @@ import { createEngine, type CreateEngineOptions } from '../engine/create-engine.
 import type { JobPlan } from '../engine/engine.js';
 import type { JobResult } from '../engine/job-result.js';
 import type { LogEvent, ProgressEvent, TaskPhaseEvent } from '../engine/events.js';
+import { chainDataStores, createMemoryDataStore } from '../data/data-store.js';
+import type { TestFolder } from './test-folder.js';
 
 /** Options of {@link runTask} and {@link planTask}. */
 export interface TestTaskOptions extends Omit<CreateEngineOptions, 'modules' | 'plugins' | 'registry' | 'settings'> {
-  /** This module's settings. */
+  /**
+   * Run inside this folder: relative paths in the data resolve from it
+   * (`cwd`) and it is the only allowed root (`allowedRoots`), unless those
+   * options are given too. See {@link createTestFolder}.
+   */
+  folder?: TestFolder;
+  /** This module's settings, as the worker config's `settings.<module>` (checked against its settings schema). */
   settings?: Record<string, unknown>;
+  /**
+   * Server-side records of this module by name (e.g. option sets), served
+   * by the task's `dataStore`: `{ fast: { options: ['-preset', 'fast'] } }`.
+   * Asked before `dataStore` when both are given.
+   */
+  records?: Record<string, Record<string, unknown>>;
   /** Cancels the job. */
   signal?: AbortSignal;
+  /**
+   * Called with each `progress` event as it happens, e.g. to cancel the
+   * job while it runs: `{ signal: controller.signal, onProgress: () => controller.abort() }`.
+   */
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 /** What {@link runTask} returns: the result and every event, in order. */
 export interface TestTaskRun {
   result: JobResult;
+  /** Every `task:phase` event (init, validate, run, cleanup: start, then end or failed). */
   phases: TaskPhaseEvent[];
+  /** Every `progress` event. */
   progress: ProgressEvent[];
+  /** Every `log` event (the engine's and the module's). */
   logs: LogEvent[];
 }
 
 function engineFor(module: TaskModule, options: TestTaskOptions) {
-  const { settings, signal: _s, ...rest } = options;
-  return createEngine({ ...rest, modules: [module], settings: settings ? { [module.name]: settings } : {} });
+  const { settings, signal: _s, onProgress: _p, folder, records, ...rest } = options;
+  const stores = [
+    ...(records ? [createMemoryDataStore({ [module.name]: records })] : []),
+    ...(rest.dataStore ? [rest.dataStore] : []),
+  ];
+  return createEngine({
+    ...rest,
+    ...(folder ? { cwd: rest.cwd ?? folder.path, allowedRoots: rest.allowedRoots ?? [folder.path] } : {}),
+    ...(stores.length ? { dataStore: stores.length === 1 ? stores[0]! : chainDataStores(...stores) } : {}),
+    modules: [module],
+    settings: settings ? { [module.name]: settings } : {},
+  });
 }
 
 /**
  * Run one task of `module` with `data` through a real engine (full
- * lifecycle: init, validate, run, cleanup) and collect what it emitted. For
- * module authors' tests.
+ * lifecycle: init, validate, run, cleanup; real processes, real files, the
+ * path guard and output claims as on a worker) and collect what it emitted.
+ * Never throws for the task's failure: look at `result` (or call
+ * {@link assertCompleted}). Throws only for options the engine refuses
+ * (e.g. settings its settings schema rejects).
  *
  * @example
- * const { result } = await runTask(checksum, { files: ['a.bin'] });
- * expect(result.completed).toBe(true);
+ * const folder = await createTestFolder({ files: { 'a.bin': 'hello' } });
+ * const run = await runTask(checksum, { files: ['a.bin'] }, { folder, settings: { defaultAlgorithm: 'md5' } });
+ * assertCompleted(run);
  */
 export async function runTask(module: TaskModule, data: Record<string, unknown>, options: TestTaskOptions = {}): Promise<TestTaskRun> {
   const engine = engineFor(module, options);
   const run: Omit<TestTaskRun, 'result'> = { phases: [], progress: [], logs: [] };
   engine.on('task:phase', (e) => run.phases.push(e));
-  engine.on('progress', (e) => run.progress.push(e));
+  engine.on('progress', (e) => {
+    run.progress.push(e);
+    options.onProgress?.(e);
+  });
   engine.on('log', (e) => run.logs.push(e));
   const result = await engine.run(
     { job_title: `test ${module.name}`, tasks: [{ module: module.name, data }] },
@@ -47,7 +86,12 @@ export async function runTask(module: TaskModule, data: Record<string, unknown>,
   return { ...run, result };
 }
 
-/** Init and validate one task without running it; resolves with the plan or rejects with the tagged error. */
+/**
+ * Init and validate one task without running it (what `sisyphus validate`
+ * does); resolves with the plan (`plan.tasks[0].plan` holds the module's
+ * `plan()` lines) or rejects with the tagged error. Takes the options of
+ * {@link runTask}.
+ */
 export async function planTask(module: TaskModule, data: Record<string, unknown>, options: TestTaskOptions = {}): Promise<JobPlan> {
   return engineFor(module, options).validate({ job_title: `test ${module.name}`, tasks: [{ module: module.name, data }] });
 }

@@ -1,7 +1,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RunError, ValidationError, defineModule } from '@sisyphus/core';
-import { ChecksumDataSchema, ChecksumSettingsSchema, type ChecksumSettings } from './checksum-schema.js';
+import { ChecksumDataSchema, ChecksumSettingsSchema } from './checksum-schema.js';
 import { hashFile } from './hash-file.js';
 
 /**
@@ -18,8 +18,7 @@ export const checksumModule = defineModule({
   schema: ChecksumDataSchema,
   settingsSchema: ChecksumSettingsSchema,
   setup(ctx) {
-    const settings = ctx.settings as ChecksumSettings;
-    const algorithm = ctx.data.algorithm ?? settings.defaultAlgorithm ?? 'sha256';
+    const algorithm = ctx.data.algorithm ?? ctx.settings.defaultAlgorithm ?? 'sha256';
     let files: string[] = [];
     const written: string[] = [];
 

@@ -42,10 +42,20 @@ describe('sisyphus worker (CLI)', () => {
     expect(server.heartbeats(workerId)[0]!.body).toMatchObject({ status: 'startup', hostname: 'cli-host' });
     expect(server.completions()).toHaveLength(1);
     expect(server.completions()[0]!.body).toMatchObject({ failed: false, info: { completed: true, worker_id: workerId, worker: 'cli-host' } });
-    expect(output()).toContain('again to abort');
+    // Not a terminal: every line is a JSON log line (pino's), with the component that logged it.
+    const lines = output().trim().split('\n').map((line) => JSON.parse(line) as { level: string; time: string; component: string; msg: string });
+    expect(lines.every((l) => !Number.isNaN(Date.parse(l.time)) && ['worker', 'transport'].includes(l.component))).toBe(true);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'info', component: 'worker', msg: expect.stringContaining('again to abort') }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'info', component: 'worker', jobId: id, task: 1, module: 'sleeper', msg: 'running' }));
     // No allowedRoots in this config: said once, at start-up, naming the setting.
     expect(output().match(/allowedRoots is not set/g)).toHaveLength(1);
-    expect(output()).toContain(`warn  allowedRoots is not set in ${join(dir, 'sisyphus.config.json')}: jobs may read and write any path this user can; set allowedRoots to the folders jobs may use`);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        component: 'worker',
+        msg: `allowedRoots is not set in ${join(dir, 'sisyphus.config.json')}: jobs may read and write any path this user can; set allowedRoots to the folders jobs may use`,
+      }),
+    );
   });
 
   it('a second signal aborts the running job, kills its process, reports it and exits 130', async () => {

@@ -3,12 +3,14 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createRequire } from 'node:module';
-import { QUEUE_ID_MAX_LENGTH, type ModuleRegistry } from '@sisyphus/core';
+import { QUEUE_ID_MAX_LENGTH } from '@sisyphus/core';
+import { type ModuleRegistry } from '@sisyphus/core/config';
 import { RequestSchemaError, routeValidatorCompiler } from './route-validator.js';
 import { registerAuth } from './auth.js';
 import { safeJson } from './json-escape.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { registerOriginGuard } from './request-origin-guard.js';
+import { RequestLogController } from './request-log-controller.js';
 import { PollWaiters } from './poll-waiters.js';
 import { LeaseSweeper } from './queue/lease-sweeper.js';
 import { HistoryRetention } from './queue/history-retention.js';
@@ -51,7 +53,9 @@ export async function createServer(
 ): Promise<SisyphusServer> {
   const resolved = resolveServerOptions(options);
   const app = Fastify({
-    logger: resolved.logger ?? false,
+    // One logger for fastify and the server's own events; none: fastify's silent one.
+    ...(resolved.logger ? { loggerInstance: resolved.logger.child({ component: 'server' }) } : { logger: false }),
+    logController: new RequestLogController(),
     bodyLimit: resolved.bodyLimit,
     forceCloseConnections: true,
     routerOptions: {
@@ -83,7 +87,7 @@ export async function createServer(
     // A request that fails its route's schema: every problem with its path, as a submission's problems are.
     if (error instanceof RequestSchemaError) return reply.code(400).send({ message: error.message, problems: error.problems });
     const status = error.statusCode ?? 500;
-    if (status >= 500) app.log.error(error);
+    if (status >= 500) request.log.error({ err: error }, `${request.method} ${request.url}: ${error.message}`);
     let message = error.message;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body is larger than ${request.routeOptions.bodyLimit ?? resolved.bodyLimit} bytes`;
     else if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) message = `malformed JSON: ${error.message}`;
@@ -134,6 +138,8 @@ export async function createServer(
     done(null, payload);
   });
 
+  // The sweep's and the retention's lines go where fastify's go.
+  const log = (level: 'info' | 'warn' | 'error', message: string) => app.log[level](message);
   const sweeper = new LeaseSweeper(store, {
     leaseMs: resolved.leaseSeconds * 1000,
     maxAttempts: resolved.maxAttempts,
@@ -143,10 +149,10 @@ export async function createServer(
       context.listing.invalidate();
       context.waiters.wake(requeued.length);
     },
-    ...(resolved.log ? { log: resolved.log } : {}),
+    log,
   });
   sweeper.start();
-  const retention = new HistoryRetention(store, resolved.retention, { now: context.now, ...(resolved.log ? { log: resolved.log } : {}) });
+  const retention = new HistoryRetention(store, resolved.retention, { now: context.now, log });
   retention.start();
   // Jobs submitted or requeued through another instance on the same store wake this one's long-polls.
   const unsubscribe = store.onJobsAvailable?.((everyone) => (everyone ? context.waiters.wakeAll() : context.waiters.wake()));

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { ConfigError } from '@sisyphus/core';
 import { FINAL_STATES, type RetentionSettings } from './queue/history-retention.js';
 
@@ -65,15 +66,19 @@ export interface ServerOptions {
   retention?: RetentionSettings;
   /** Description of the store for `/status/config` (secrets are masked there). */
   backend?: Record<string, unknown>;
-  /** Fastify's logger option. Default false. */
-  logger?: boolean | Record<string, unknown>;
-  /** Where the server's own events go (expired leases, requeues): one line each. */
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Where the server logs: a pino logger (e.g. the application's root logger).
+   * The server logs through children: `{component: 'server'}` for its own
+   * events (expired leases, requeues, retention) and fastify's (errors;
+   * each request at `debug`, with `reqId`), `{component: 'store'}` for the
+   * store's (a Redis connection lost and back). Default: none, nothing is logged.
+   */
+  logger?: FastifyBaseLogger;
 }
 
 /** {@link ServerOptions} with every default filled in. */
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'backend' | 'logger' | 'log' | 'cors' | 'bindHost'>> &
-  Pick<ServerOptions, 'backend' | 'logger' | 'log' | 'bindHost'> & { cors: { origins: string[] } };
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'backend' | 'logger' | 'cors' | 'bindHost'>> &
+  Pick<ServerOptions, 'backend' | 'logger' | 'bindHost'> & { cors: { origins: string[] } };
 
 /** Shortest bearer token accepted. */
 export const MIN_TOKEN_LENGTH = 16;
@@ -190,7 +195,6 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     retention: checkedRetention(options.retention),
     ...(options.bindHost !== undefined ? { bindHost: options.bindHost } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    ...(options.log ? { log: options.log } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   };
 }

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, buildRegistry, loadPlugins, type ModuleRegistry } from '@sisyphus/core';
+import { ConfigError, ErrorCodes } from '@sisyphus/core';
+import { buildRegistry, loadPlugins, type ModuleRegistry } from '@sisyphus/core/config';
 import { createServer, type SisyphusServer } from './create-server.js';
 import { isLoopbackHost } from './request-origin-guard.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
@@ -60,15 +61,24 @@ async function openStore(options: StartServerOptions): Promise<{ store: QueueSto
     try {
       redis = (await import(REDIS_PACKAGE)) as RedisPackage;
     } catch (error) {
-      throw new ConfigError(`a Redis store needs the @sisyphus/redis package: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      // Not installed (or one of its dependencies is not): name the package to install.
+      const missing = /Cannot find (?:package|module) '((?:@[^/']+\/)?[^/'.][^/']*)/.exec(String((error as Error).message))?.[1];
+      if (missing) {
+        throw new ConfigError(`a Redis store (--store ${options.store.replace(/\/\/[^@/]*@/, '//***@')}) needs the ${missing} package, which is not installed: npm install ${missing}`, {
+          code: ErrorCodes.PLUGIN_NOT_FOUND,
+          cause: error,
+        });
+      }
+      throw new ConfigError(`a Redis store needs the ${REDIS_PACKAGE} package, which failed to load: ${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
     const prefix = options.storePrefix ?? 'sisyphus';
+    const storeLog = options.logger?.child({ component: 'store' });
     try {
       const store = await redis.BullmqStore.open({
         connection: options.store,
         prefix,
         leaseMs: (options.leaseSeconds ?? 30) * 1000,
-        ...(options.log ? { log: options.log } : {}),
+        ...(storeLog ? { log: (level: 'warn' | 'info', message: string) => storeLog[level](message) } : {}),
       });
       return { store, backend: { type: 'redis', url: options.store, prefix } };
     } catch (error) {

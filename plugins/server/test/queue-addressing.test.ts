@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUEUE_ID_MAX_LENGTH, buildRegistry, createEngine, createWorker, type LoadedPlugin, type Transport } from '@sisyphus/core';
+import { QUEUE_ID_MAX_LENGTH, createEngine } from '@sisyphus/core';
+import { buildRegistry, type LoadedPlugin } from '@sisyphus/core/config';
+import { createWorker } from '@sisyphus/core/worker';
+import { type Transport } from '@sisyphus/core/transport';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { createServer, type SisyphusServer, type ServerOptions } from '../src/index.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
+import { captureLog } from './log-capture.js';
 
 /*
  * The queue's addressing and listing rules over real HTTP (a server on
@@ -306,9 +310,9 @@ describe('retention', () => {
   it('deletes finished jobs past their state\'s age or count in the background; queued and running jobs stay', async () => {
     const clock = { now: 1_800_000_000_000 };
     const day = 24 * 60 * 60 * 1000;
-    const lines: string[] = [];
+    const { logger, lines } = captureLog();
     const { server, call } = await listening(
-      { retention: { completed: { maxAgeDays: 7 }, failed: { maxCount: 2 } }, log: (_l, m) => lines.push(m) },
+      { retention: { completed: { maxAgeDays: 7 }, failed: { maxCount: 2 } }, logger },
       () => clock.now,
     );
     const finish = async (failed: boolean) => {
@@ -331,7 +335,9 @@ describe('retention', () => {
     expect((await call('GET', `/jobs/${newDone}`)).json.state).toBe('completed');
     expect((await call('GET', '/jobs?state=failed')).json.jobs.map((j: { job_id: string }) => j.job_id)).toEqual([failed[3], failed[2]]);
     expect((await call('GET', `/jobs/${queued}`)).json.state).toBe('queued');
-    expect(lines).toEqual(expect.arrayContaining(['retention: deleted 1 completed job', 'retention: deleted 2 failed jobs']));
+    expect(lines.filter((l) => l.component === 'server').map((l) => `${l.level} ${l.msg}`)).toEqual(
+      expect.arrayContaining(['info retention: deleted 1 completed job', 'info retention: deleted 2 failed jobs']),
+    );
   });
 
   it('refuses a retention setting it cannot apply, naming it', async () => {
@@ -342,8 +348,8 @@ describe('retention', () => {
   });
 
   it('one state whose rule fails does not keep the others from being applied; a stopped retention runs no more', async () => {
-    const lines: string[] = [];
-    const { server, call } = await listening({ retention: { completed: { maxCount: 0 }, failed: { maxCount: 0 } }, log: (_l, m) => lines.push(m) });
+    const { logger, lines } = captureLog();
+    const { server, call } = await listening({ retention: { completed: { maxCount: 0 }, failed: { maxCount: 0 } }, logger });
     const store = server.context.store;
     for (const failed of [false, true]) {
       const id = (await call('POST', '/queue', job())).json.job_id;
@@ -358,7 +364,9 @@ describe('retention', () => {
     expect(await server.retention.run()).toBe(1);
     expect((await call('GET', '/jobs?state=failed')).json.jobs).toEqual([]);
     expect((await call('GET', '/jobs?state=completed')).json.jobs).toHaveLength(1);
-    expect(lines).toContain('retention of completed jobs failed (tried again in the next pass): disk I/O error');
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', component: 'server', msg: 'retention of completed jobs failed (tried again in the next pass): disk I/O error' }),
+    );
     await server.retention.stop();
     store.purge = purge;
     expect(await server.retention.run()).toBe(0);

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildRegistry, type LoadedPlugin } from '@sisyphus/core';
+import { buildRegistry, type LoadedPlugin } from '@sisyphus/core/config';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { createServer, type SisyphusServer, type ServerOptions } from '../src/index.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
+import { captureLog } from './log-capture.js';
 
 const servers: SisyphusServer[] = [];
 afterEach(async () => {
@@ -242,8 +243,8 @@ describe('leases', () => {
   });
 
   it('past max attempts the job fails with the reason, and the server says so in its log', async () => {
-    const lines: string[] = [];
-    const { app } = await server({ leaseSeconds: 1, maxAttempts: 2, log: (level, message) => lines.push(`${level} ${message}`) });
+    const { logger, lines } = captureLog();
+    const { app } = await server({ leaseSeconds: 1, maxAttempts: 2, logger });
     const id = (await app.inject({ method: 'POST', url: '/queue', payload: cleanupJob() })).json().job_id;
     for (const w of ['A', 'B']) {
       expect((await app.inject(`/queue/poll?worker_id=${w}`)).json().job_id).toBe(id);
@@ -253,7 +254,10 @@ describe('leases', () => {
     const job = (await app.inject(`/jobs/${id}`)).json();
     expect(job.state).toBe('failed');
     expect(job.reason).toMatch(/2/);
-    expect(lines.filter((l) => !l.startsWith('info'))).toEqual([`warn lease expired (no heartbeat from its worker): requeued ${id}`, `warn lease expired too often or while cancelling: ended ${id}`]);
+    expect(lines.filter((l) => l.level !== 'info').map((l) => `${l.level} ${l.component} ${l.msg}`)).toEqual([
+      `warn server lease expired (no heartbeat from its worker): requeued ${id}`,
+      `warn server lease expired too often or while cancelling: ended ${id}`,
+    ]);
   });
 });
 

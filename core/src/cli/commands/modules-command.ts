@@ -2,6 +2,8 @@ import type { Engine } from '../../engine/engine.js';
 import { ConfigError } from '../../module/errors.js';
 import { ErrorCodes } from '../../module/error-codes.js';
 import { ExitCodes } from '../exit-codes.js';
+import { JSON_SCHEMA_DRAFT, portableSchema, type JsonSchema } from '../../job/portable-schema.js';
+import { formatFieldTable, schemaFields } from './schema-field-table.js';
 import { engineFromOptions, type GlobalOptions } from './shared.js';
 
 /** Options of `sisyphus modules`. */
@@ -10,7 +12,18 @@ export interface ModulesCommandOptions extends GlobalOptions {
   json?: boolean;
 }
 
-/** `sisyphus modules [NAME] [--schema]`: list modules, or show one (its JSON Schema with --schema). */
+/** A module's data schema as a standalone draft-07 document (TypeBox markers dropped, refs under `definitions`). */
+function dataSchemaDocument(name: string, schema: unknown): JsonSchema {
+  const definitions: Record<string, JsonSchema> = {};
+  const root = portableSchema(schema, 'data', definitions);
+  return { $schema: JSON_SCHEMA_DRAFT, title: `${name} task data`, ...(typeof root === 'object' ? root : { not: {} }), ...(Object.keys(definitions).length ? { definitions } : {}) };
+}
+
+/**
+ * `sisyphus modules [NAME] [--schema]`: list modules, or show one: its
+ * fields as a table (path, type, required, default, description; fitted to
+ * the terminal), or its data JSON Schema with --schema.
+ */
 export async function modulesCommand(name: string | undefined, options: ModulesCommandOptions, makeEngine: (o: GlobalOptions) => Promise<Engine> = engineFromOptions): Promise<number> {
   const engine = await makeEngine(options);
   const entries = engine.modules.list();
@@ -24,9 +37,14 @@ export async function modulesCommand(name: string | undefined, options: ModulesC
     if (options.json && !options.schema) {
       process.stdout.write(`${JSON.stringify({ name, plugin: entry.plugin.name, version: entry.plugin.version, description: entry.module.description ?? '', schema: entry.module.schema, settingsSchema: entry.module.settingsSchema ?? null }, null, 2)}\n`);
     } else if (options.schema) {
-      process.stdout.write(`${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: `${name} task data`, ...entry.module.schema }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(dataSchemaDocument(name, entry.module.schema), null, 2)}\n`);
     } else {
-      process.stdout.write(`${name}  ${entry.plugin.name} ${entry.plugin.version}\n${entry.module.description ?? ''}\n`);
+      const width = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || 100;
+      let text = `${name}  ${entry.plugin.name} ${entry.plugin.version}\n${entry.module.description ?? ''}\n\nTask data (tasks[].data):\n${formatFieldTable(schemaFields(entry.module.schema), width)}`;
+      if (entry.module.settingsSchema) {
+        text += `\nSettings (settings.${name} in the config):\n${formatFieldTable(schemaFields(entry.module.settingsSchema), width)}`;
+      }
+      process.stdout.write(text);
     }
     return ExitCodes.OK;
   }

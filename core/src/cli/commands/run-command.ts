@@ -1,4 +1,5 @@
 import type { Engine } from '../../engine/engine.js';
+import type { JobInput } from '../../job/job-schema.js';
 import { killAllGroups } from '../../process/process-groups.js';
 import { exitCodeFor, ExitCodes } from '../exit-codes.js';
 import { loadJobInput, type JobInputOptions } from '../load-job-input.js';
@@ -46,7 +47,8 @@ export async function runCommand(file: string, options: RunCommandOptions, makeE
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await engine.run(doc, { signal: controller.signal, variables });
+    // A document read from a file: the engine checks it (and renders its placeholders) before anything runs.
+    const result = await engine.run(doc as JobInput, { signal: controller.signal, variables });
     reporter.finish(result);
     if (!result.completed && !result.cancelled && !options.json) {
       process.stderr.write(`sisyphus: job failed: ${result.code} ${result.module ? `${result.module} (task ${(result.task_index ?? 0) + 1}, ${result.phase}): ` : ''}${result.message}\n`);

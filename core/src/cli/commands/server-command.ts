@@ -1,12 +1,13 @@
 import { loadConfig } from '../../plugin/load-config.js';
 import { loadPlugins } from '../../plugin/load-plugins.js';
+import { missingPackageOf } from '../../plugin/import-plugin.js';
 import { buildRegistry } from '../../plugin/module-registry.js';
 import { ConfigError } from '../../module/errors.js';
 import { ErrorCodes } from '../../module/error-codes.js';
 import { ExitCodes } from '../exit-codes.js';
 import type { GlobalOptions } from './shared.js';
 import { resolve } from 'node:path';
-import { createLineLogger } from '../line-logger.js';
+import { createCliLogger } from '../logger.js';
 import type { ModuleRegistry } from '../../plugin/module-registry.js';
 
 /** The part of @sisyphus/server this command uses (the core does not depend on that package). */
@@ -24,6 +25,8 @@ export interface ServerCommandOptions extends GlobalOptions {
   store?: string;
   storePrefix?: string;
   insecure?: boolean;
+  /** `json` or `pretty` (beats `LOG_FORMAT`; default: pretty on a terminal). */
+  logFormat?: string;
 }
 
 /** A `--store-prefix` as the config's `server.storePrefix` accepts it (letters, digits, `_`, `.`, `-`). */
@@ -39,16 +42,21 @@ function checkedPrefix(prefix: string): string {
  * `@sisyphus/server` on demand (the core does not depend on it). Runs until
  * SIGINT/SIGTERM, then closes cleanly (WAL checkpointed, long-polls woken).
  */
-export async function serverCommand(options: ServerCommandOptions): Promise<number> {
+export async function serverCommand(options: ServerCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const root = await createCliLogger({ verbose: !!options.verbose, ...(options.logFormat ? { format: options.logFormat } : {}) }, env);
   const loaded = await loadConfig(options.config ? { path: options.config } : {});
   let server: ServerPackage;
   try {
     server = (await import(SERVER_PACKAGE)) as ServerPackage;
   } catch (error) {
-    throw new ConfigError(`the server needs the @sisyphus/server package: ${(error as Error).message.split('\n')[0]}`, {
-      code: ErrorCodes.PLUGIN_NOT_FOUND,
-      cause: error,
-    });
+    // Not installed (or one of its dependencies is not): name the package to install.
+    const missing = missingPackageOf(error);
+    throw new ConfigError(
+      missing
+        ? `sisyphus server needs the ${missing} package, which is not installed: npm install ${missing}`
+        : `sisyphus server needs the ${SERVER_PACKAGE} package, which failed to load: ${(error as Error).message.split('\n')[0]}`,
+      { code: ErrorCodes.PLUGIN_NOT_FOUND, cause: error },
+    );
   }
   const section = (loaded.config as { server?: Record<string, unknown> }).server ?? {};
   const registry = buildRegistry(await loadPlugins(loaded.config.plugins, loaded.dir), loaded.config.modules ? { enabled: loaded.config.modules } : {});
@@ -56,12 +64,12 @@ export async function serverCommand(options: ServerCommandOptions): Promise<numb
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new ConfigError(`--port must be a port number (got ${options.port})`, { code: ErrorCodes.USAGE });
   }
-  const logger = createLineLogger(process.stderr, !!options.verbose);
   const started = await server.startServer({
     ...(section as object),
     // Like every path in the config, a relative db is relative to the config file's folder.
     ...(typeof section.db === 'string' && section.db !== ':memory:' ? { db: resolve(loaded.dir, section.db) } : {}),
-    log: (level: 'info' | 'warn' | 'error', message: string) => logger[level](message),
+    // One logger for everything the server says (requests, leases, retention, the store); it makes its own children.
+    logger: root,
     ...(options.host ? { host: options.host } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(options.db ? { db: options.db } : {}),
@@ -70,10 +78,11 @@ export async function serverCommand(options: ServerCommandOptions): Promise<numb
     ...(options.insecure ? { insecure: true } : {}),
     registry,
   });
-  process.stderr.write(`sisyphus server listening on ${started.url} (modules: ${registry.names().join(', ') || 'none'}; OpenAPI at ${started.url}/doc)\n`);
+  const log = root.child({ component: 'server' });
+  log.info(`sisyphus server listening on ${started.url} (modules: ${registry.names().join(', ') || 'none'}; OpenAPI at ${started.url}/doc)`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      process.stderr.write(`${signal}: shutting down\n`);
+      log.info(`${signal}: shutting down`);
       resolve();
     };
     process.once('SIGINT', stop);

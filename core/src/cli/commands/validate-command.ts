@@ -1,4 +1,5 @@
 import type { Engine } from '../../engine/engine.js';
+import type { JobInput } from '../../job/job-schema.js';
 import { ExitCodes } from '../exit-codes.js';
 import { loadJobInput, type JobInputOptions } from '../load-job-input.js';
 import { engineFromOptions, type GlobalOptions } from './shared.js';
@@ -12,7 +13,8 @@ export interface ValidateCommandOptions extends GlobalOptions, JobInputOptions {
 export async function validateCommand(file: string, options: ValidateCommandOptions, makeEngine: (o: GlobalOptions) => Promise<Engine> = engineFromOptions): Promise<number> {
   const engine = await makeEngine(options);
   const { doc, variables } = await loadJobInput(file, options);
-  const plan = await engine.validate(doc, { variables });
+  // A document read from a file: the engine checks it (and renders its placeholders).
+  const plan = await engine.validate(doc as JobInput, { variables });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return ExitCodes.OK;

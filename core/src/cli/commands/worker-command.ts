@@ -14,7 +14,8 @@ import { resolveWorkerSettings } from '../../worker/worker-settings.js';
 import { createFileOutbox } from '../../worker/result-outbox.js';
 import { join } from 'node:path';
 import { ExitCodes } from '../exit-codes.js';
-import { createLineLogger } from '../line-logger.js';
+import type { Logger as PinoLogger } from 'pino';
+import { asLogger, createCliLogger } from '../logger.js';
 import { UNKNOWN_TOTAL_LOG_INTERVAL_MS, failureWord, progressDetails } from '../reporters/reporter.js';
 import type { GlobalOptions } from './shared.js';
 
@@ -26,49 +27,65 @@ export interface WorkerCommandOptions extends GlobalOptions {
   token?: string;
   /** Jobs at once (beats the config). */
   concurrency?: string;
+  /** `json` or `pretty` (beats `LOG_FORMAT`; default: pretty on a terminal). */
+  logFormat?: string;
 }
 
 /**
- * Print the engine's job events as log lines: task phases, progress every
- * 10 % (while a task's total is unknown: its frames/fps/speed every
- * `unknownEveryMs`), module logs. A run that fails or is cancelled is
- * logged with the percent it reached, never 100.
+ * Log the engine's job events through `log`, each under its job and task
+ * (`jobId`, `task` (1-based), `module`): task phases, progress every 10 %
+ * (while a task's total is unknown: its frames/fps/speed every
+ * `unknownEveryMs`), module logs (their fields under `fields`). A run that
+ * fails or is cancelled is logged with the percent it reached, never 100.
  */
-export function logJobs(engine: Engine, log: ReturnType<typeof createLineLogger>, unknownEveryMs = UNKNOWN_TOTAL_LOG_INTERVAL_MS): void {
+export function logJobs(engine: Engine, log: PinoLogger, unknownEveryMs = UNKNOWN_TOTAL_LOG_INTERVAL_MS): void {
   const steps = new Map<string, number>();
   /** Per task: last percent (undefined: unknown total) and when a line without percent was last logged. */
   const last = new Map<string, { percent?: number; unknownAt?: number }>();
+  /** Per job and per task: its child logger (bindings are serialized once, not on every line). */
+  const children = new Map<string, PinoLogger>();
+  const taskLog = (jobId: string, index: number | undefined, module: string | undefined): PinoLogger => {
+    const key = `${jobId}/${index ?? ''}/${module ?? ''}`;
+    let child = children.get(key);
+    if (!child) {
+      child = log.child({ jobId, ...(index !== undefined ? { task: index + 1 } : {}), ...(module !== undefined ? { module } : {}) });
+      children.set(key, child);
+    }
+    return child;
+  };
   engine.on('task:phase', (e) => {
-    const who = `job ${e.jobId} task ${e.index + 1} ${e.module}`;
+    const tlog = taskLog(e.jobId, e.index, e.module);
     if (e.status === 'failed') {
       const percent = e.phase === 'run' ? last.get(`${e.jobId}/${e.index}`)?.percent : undefined;
-      log.warn(`${who}: ${e.phase} ${failureWord(e.error)}${percent !== undefined ? ` at ${Math.floor(percent)}%` : ''}: ${e.error?.message ?? ''}`);
-    } else if (e.phase === 'run' && e.status === 'start') log.info(`${who}: running`);
-    else log.debug(`${who}: ${e.phase} ${e.status}`);
+      tlog.warn(`${e.phase} ${failureWord(e.error)}${percent !== undefined ? ` at ${Math.floor(percent)}%` : ''}: ${e.error?.message ?? ''}`);
+    } else if (e.phase === 'run' && e.status === 'start') tlog.info('running');
+    else tlog.debug(`${e.phase} ${e.status}`);
   });
   engine.on('progress', (p) => {
     const key = `${p.jobId}/${p.index}`;
     const state = last.get(key) ?? {};
     last.set(key, state);
     state.percent = p.percent;
-    const who = `job ${p.jobId} task ${p.index + 1} ${p.module}`;
     if (p.percent === undefined) {
       const now = Date.now();
       if (state.unknownAt !== undefined && now - state.unknownAt < unknownEveryMs) return;
       state.unknownAt = now;
       const details = progressDetails(p);
-      log.info(`${who}: ${details ? `${details} ` : ''}(total unknown)`);
+      taskLog(p.jobId, p.index, p.module).info(`${details ? `${details} ` : ''}(total unknown)`);
       return;
     }
     const step = Math.floor(p.percent / 10);
     if ((steps.get(key) ?? -1) >= step) return;
     steps.set(key, step);
-    log.info(`${who}: ${Math.floor(p.percent)}%`);
+    taskLog(p.jobId, p.index, p.module).info(`${Math.floor(p.percent)}%`);
   });
-  engine.on('log', (l) => log[l.level](`job ${l.jobId}${l.module ? ` ${l.module}` : ''}: ${l.message}`));
+  engine.on('log', (l) => {
+    const tlog = taskLog(l.jobId, l.index, l.module);
+    if (l.fields && Object.keys(l.fields).length) tlog[l.level]({ fields: l.fields }, l.message);
+    else tlog[l.level](l.message);
+  });
   engine.on('job:end', (e) => {
-    for (const key of steps.keys()) if (key.startsWith(`${e.jobId}/`)) steps.delete(key);
-    for (const key of last.keys()) if (key.startsWith(`${e.jobId}/`)) last.delete(key);
+    for (const map of [steps, last, children]) for (const key of map.keys()) if (key.startsWith(`${e.jobId}/`)) map.delete(key);
   });
 }
 
@@ -80,7 +97,8 @@ export function logJobs(engine: Engine, log: ReturnType<typeof createLineLogger>
  * again (exit 130). A third kills every process group at once and exits.
  */
 export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const log = createLineLogger(process.stderr, !!options.verbose);
+  const root = await createCliLogger({ verbose: !!options.verbose, ...(options.logFormat ? { format: options.logFormat } : {}) }, env);
+  const log = root.child({ component: 'worker' });
   const loaded = await loadConfig(options.config ? { path: options.config } : {});
   let concurrency: number | undefined;
   if (options.concurrency !== undefined) {
@@ -95,7 +113,7 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
     ...(concurrency ? { concurrency } : {}),
   });
   const found = await findTransport(settings.transport.name, await loadPlugins(loaded.config.plugins, loaded.dir));
-  const transport = await createTransport(found.factory, settings.transport.options, log);
+  const transport = await createTransport(found.factory, settings.transport.options, asLogger(root.child({ component: 'transport' })));
   const workerId = settings.id ?? (await loadOrCreateWorkerId(settings.stateDir));
   // Server data first (option sets live there); the config's local data as a fallback.
   const engine = await createEngineFromConfig(loaded, {
@@ -115,10 +133,13 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
     pollIntervalMs: settings.pollIntervalMs,
     networkRetryIntervalMs: settings.networkRetryIntervalMs,
     concurrency: settings.concurrency,
-    logger: log,
+    logger: asLogger(log),
   });
   const where = typeof settings.transport.options.apiUrl === 'string' ? ` ${settings.transport.options.apiUrl}` : '';
-  log.info(`${settings.hostname}: transport ${settings.transport.name}${where}, modules: ${engine.modules.names().join(', ') || 'none'}${loaded.filepath ? `, config ${loaded.filepath}` : ''}`);
+  const modules = engine.modules.names();
+  log.info(
+    `${settings.hostname}: transport ${settings.transport.name}${where}, modules: ${modules.join(', ') || 'none'}${loaded.filepath ? `, config ${loaded.filepath}` : ''}`,
+  );
   if (!loaded.config.allowedRoots?.length) {
     log.warn(`allowedRoots is not set${loaded.filepath ? ` in ${loaded.filepath}` : ' (no config file)'}: jobs may read and write any path this user can; set allowedRoots to the folders jobs may use`);
   }

@@ -1,4 +1,6 @@
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
+import { ConfigError, ErrorCodes } from '@sisyphus/core';
 import { normaliseAttributes, type Attributes } from './attributes.js';
 import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
 import { jobExists } from './store-error.js';
@@ -131,18 +133,38 @@ function toJob(row: JobRow): StoredJob {
 }
 
 /**
+ * better-sqlite3, loaded when a SQLite store is opened. It is an optional peer of this package: a
+ * native module that installs using only Redis (a worker on the redis transport, a Redis-backed
+ * server) would compile for nothing.
+ */
+function loadDriver(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes("'better-sqlite3'")) throw error;
+    throw new ConfigError(
+      'the embedded SQLite store needs the better-sqlite3 package, which is not installed: npm install better-sqlite3 (or keep the queue in Redis: --store redis://HOST:PORT)',
+      { code: ErrorCodes.PLUGIN_NOT_FOUND, cause: error },
+    );
+  }
+}
+
+/**
  * The embedded {@link QueueStore}: one SQLite file (or `':memory:'`) in WAL
  * mode, opened with better-sqlite3. Every state change is one transaction
  * (`BEGIN IMMEDIATE` where it reads before it writes), so several server
  * processes may share a file and `lease()` never hands a job out twice.
  */
 export class SqliteStore implements QueueStore {
-  /** The open database; exposed for diagnostics and tests, not for queries of its own. */
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
 
-  /** Open (creating and migrating when needed) the store at `path`; `':memory:'` gives a private in-memory store. */
+  /**
+   * Open (creating and migrating when needed) the store at `path`; `':memory:'` gives a private
+   * in-memory store. Throws `SIS_PLUGIN_NOT_FOUND` when better-sqlite3 is not installed.
+   */
   static open(path: string): SqliteStore {
-    return new SqliteStore(new Database(path));
+    const Driver = loadDriver();
+    return new SqliteStore(new Driver(path));
   }
 
   private constructor(db: Database.Database) {

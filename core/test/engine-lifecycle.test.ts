@@ -71,8 +71,8 @@ describe('engine lifecycle', () => {
   it('when run and cleanup both fail, the run error is reported and the cleanup error kept', async () => {
     const engine = createEngine({ modules: [probeModule] });
     const m = probeModule;
-    const failingBoth = { ...m, create: (c: Parameters<typeof m.create>[0]) => {
-      const h = m.create(c);
+    const failingBoth: typeof m = { ...m, setup: (ctx) => {
+      const h = m.setup(ctx);
       return { ...h, run: () => { throw new Error('run broke'); }, cleanup: () => { throw new Error('cleanup broke'); } };
     } };
     const engine2 = createEngine({ modules: [failingBoth] });

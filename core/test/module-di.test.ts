@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   TOKENS, Type, createEngine, defineModule, inject, injectable, ErrorCodes, InitializationError,
   type Logger, type PathGuard, type ProcessRunner, type TaskInfo, type DataStore, createMemoryDataStore,
+  isTaskModule, type TaskContext,
 } from '@sisyphus/core';
 
 const seen: Record<string, unknown> = {};
@@ -122,25 +123,83 @@ describe('module declaration and DI', () => {
     expect((error as InitializationError).describe()).toBe('SIS_INIT m (task 1, init): no ffmpeg here');
   });
 
-  it('disposes what the task container made that is disposable, once the job ends (and skips the work when nothing is)', async () => {
+  it('builds a class module a real tsyringe child container per task (classes it depends on get that task\'s services) and disposes it when the job ends', async () => {
     const events: string[] = [];
     @injectable()
+    class Helper {
+      constructor(@inject(TOKENS.TaskInfo) private readonly info: TaskInfo) {}
+      where() {
+        return `task ${this.info.index}`;
+      }
+      dispose() {
+        events.push(`dispose helper of task ${this.info.index}`);
+      }
+    }
+    @injectable()
     class DisposableTask {
+      constructor(@inject(Helper) private readonly helper: Helper) {}
       run() {
-        events.push('run');
+        events.push(`run ${this.helper.where()}`);
       }
       cleanup() {
         events.push('cleanup');
       }
       dispose() {
-        events.push('dispose');
+        events.push('dispose task');
       }
     }
     const disposable = defineModule({ name: 'disposable', schema: Type.Object({}), task: DisposableTask });
-    const plain = defineModule({ name: 'plain', schema: Type.Object({}), setup: () => ({ run: () => void events.push('plain') }) });
+    const plain = defineModule({ name: 'plain', schema: Type.Object({}), setup: (ctx) => ({ run: () => void events.push(`plain task ${ctx.task.index}`) }) });
     const engine = createEngine({ modules: [disposable, plain] });
     const result = await engine.run({ job_title: 'd', tasks: [{ module: 'disposable', data: {} }, { module: 'plain', data: {} }, { module: 'disposable', data: {} }] });
     expect(result.completed).toBe(true);
-    expect(events).toEqual(['run', 'cleanup', 'plain', 'run', 'cleanup', 'dispose', 'dispose']);
+    expect(events).toEqual([
+      'run task 0', 'cleanup', 'plain task 1', 'run task 2', 'cleanup',
+      'dispose helper of task 0', 'dispose task', 'dispose helper of task 2', 'dispose task',
+    ]);
+  });
+
+  it('gives a setup module its context directly: the same object a class module resolves as TOKENS.TaskContext', async () => {
+    const seenContexts: unknown[] = [];
+    class ContextTask {
+      static inject = [TOKENS.TaskContext, TOKENS.TaskData, TOKENS.ModuleSettings, TOKENS.Workspace];
+      constructor(ctx: TaskContext, data: unknown, settings: unknown, workspace: string) {
+        seenContexts.push(ctx);
+        expect(data).toBe(ctx.data);
+        expect(settings).toBe(ctx.settings);
+        expect(workspace).toBe(ctx.workspace);
+      }
+      run() {}
+    }
+    const byClass = defineModule({ name: 'by-class', schema: Type.Object({ n: Type.Integer() }), task: ContextTask });
+    const bySetup = defineModule({
+      name: 'by-setup',
+      schema: Type.Object({ n: Type.Integer() }),
+      settingsSchema: Type.Object({ level: Type.Integer() }),
+      setup(ctx) {
+        seenContexts.push(ctx);
+        return { run: () => void expect([ctx.data.n, ctx.settings.level, ctx.task.module]).toEqual([2, 7, 'by-setup']) };
+      },
+    });
+    const engine = createEngine({ modules: [byClass, bySetup], settings: { 'by-setup': { level: 7 } } });
+    const result = await engine.run({ job_title: 'c', tasks: [{ module: 'by-class', data: { n: 1 } }, { module: 'by-setup', data: { n: 2 } }] });
+    expect(result.completed, result.message).toBe(true);
+    expect(seenContexts.map((c) => (c as TaskContext).task.index)).toEqual([0, 1]);
+    expect(seenContexts.map((c) => Object.keys(c as object).sort())).toEqual([CONTEXT_KEYS, CONTEXT_KEYS]);
+  });
+
+  it('the module is the definition, frozen: exactly one of setup or task, recognised by isTaskModule', () => {
+    const setup = () => ({ run() {} });
+    const module = defineModule({ name: 'shape', description: 'd', schema: Type.Object({}), setup });
+    expect(module).toEqual({ kind: 'sisyphus-module', name: 'shape', description: 'd', schema: Type.Object({}), setup });
+    expect(Object.isFrozen(module)).toBe(true);
+    expect(isTaskModule(module)).toBe(true);
+    expect(isTaskModule(defineModule({ name: 'cls', schema: Type.Object({}), task: PlainTask }))).toBe(true);
+    expect(isTaskModule({ ...module, task: PlainTask })).toBe(false);
+    expect(isTaskModule({ kind: 'sisyphus-module', name: 'old', schema: {}, create: () => ({ run() {} }) })).toBe(false);
   });
 });
+
+const CONTEXT_KEYS = [
+  'activity', 'data', 'dataStore', 'jobWorkspace', 'logger', 'outputFiles', 'outputs', 'paths', 'progress', 'runner', 'settings', 'signal', 'task', 'workspace',
+];

@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { container as rootContainer, type DependencyContainer } from '../container/di.js';
-import { disposeContainer } from '../container/dispose-container.js';
+import { createTaskContainer } from '../container/task-container.js';
 import type { LogLevel, Progress } from '../container/services.js';
 import { createPathGuard, realpathLoose, type PathGuard } from '../paths/path-guard.js';
 import { createMemoryDataStore, type DataStore } from '../data/data-store.js';
 import { parseJob } from '../job/parse-job.js';
 import { renderTemplate, type TemplateVariables } from '../job/render-template.js';
-import type { Job } from '../job/job-schema.js';
+import type { Job, JobInput } from '../job/job-schema.js';
 import { formatProblems, schemaProblems } from '../job/format-errors.js';
 import { CancelledError, SisyphusError, ValidationError, tagError, type Phase } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
@@ -25,7 +25,8 @@ import type { ModuleEntry, ModuleRegistry } from '../plugin/module-registry.js';
 import { CORE_VERSION } from '../version/version.js';
 import type { EngineEvents } from './events.js';
 import type { JobResult, TaskRecord } from './job-result.js';
-import { createTaskContainer, type TaskContainer } from './task-container.js';
+import { createTaskContext, type TaskContextHolder } from './task-context.js';
+import { createHandler } from './create-handler.js';
 
 /** Settings of an {@link Engine}; see `createEngine`. */
 export interface EngineSettings {
@@ -85,7 +86,9 @@ interface Slot {
   index: number;
   entry: ModuleEntry;
   data: Record<string, unknown>;
-  container: TaskContainer;
+  task: TaskContextHolder;
+  /** The task's tsyringe child container: built for class modules only. */
+  container?: DependencyContainer;
   /** The task's own controller (fires on job cancel or task timeout), made when something asks for its signal. */
   controller?: AbortController;
   /** In cleanup: the process runner then uses a controller of its own (made on first use), as the task's may have fired. */
@@ -292,11 +295,10 @@ export class Engine extends EventEmitter<EngineEvents> {
         index, entry, data: task.data,
         record: { index, module: task.module, status: 'pending', durations: {} },
         timedOut: false,
-        container: undefined as unknown as TaskContainer,
+        task: undefined as unknown as TaskContextHolder,
       };
       const who = { index, module: task.module };
-      slot.container = createTaskContainer({
-        parent: rootContainer,
+      slot.task = createTaskContext({
         info: { index, count: job.tasks.length, module: task.module, jobId, jobTitle: job.job_title },
         data: task.data,
         settings: this.#settings.settings[task.module] ?? {},
@@ -331,7 +333,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const slot of state.slots) {
       this.#checkCancelled(state);
       await this.#phase(state, slot, 'init', () => {
-        slot.handler = slot.entry.module.create(slot.container.container);
+        slot.handler = createHandler(slot.entry.module, slot.task.context, () => (slot.container ??= createTaskContainer(rootContainer, slot.task.context)));
         return slot.handler.init?.();
       });
     }
@@ -434,7 +436,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.#log(state.jobId, 'error', `cleanup failed too: ${cleanupError.message}`, { index: slot.index, module: slot.entry.module.name });
     } finally {
       // Whatever the module did not promote is this attempt's own, unfinished: remove it.
-      const files = slot.container.outputFiles();
+      const files = slot.task.outputFiles();
       if (files) await files.settle();
     }
     if (runError) throw runError;
@@ -444,20 +446,29 @@ export class Engine extends EventEmitter<EngineEvents> {
   async #dispose(state: JobState): Promise<void> {
     for (const listener of state.detach) listener[Symbol.dispose]();
     for (const slot of state.slots) {
-      const files = slot.container.outputFiles();
+      const files = slot.task.outputFiles();
       if (files) await files.settle().catch(noop);
-      const built = slot.container.built();
-      if (built) await disposeContainer(built).catch(noop);
+      // Disposes what the container constructed that is disposable (tsyringe's own dispose).
+      if (slot.container) {
+        try {
+          await slot.container.dispose();
+        } catch {
+          // A dependency's dispose failing must not fail a job that has ended.
+        }
+      }
     }
     if (state.workspace && state.workspaceUsed) await rm(state.workspace, { recursive: true, force: true }).catch(noop);
   }
 
   /**
-   * Run a job to its end. `job` may be a raw job document (it is checked
-   * and normalised) or a parsed {@link Job}. Resolves with the result record;
+   * Run a job to its end. `job` is a job document ({@link JobInput}: a
+   * misspelled key does not compile; a task's `data` may be anything, it is
+   * its module's to check) or a parsed {@link Job}. It is always checked and
+   * normalised at run time too: a document from a file or the network may
+   * be passed as `doc as JobInput`. Resolves with the result record;
    * failures, cancels and timeouts are reported there, not thrown.
    */
-  async run(job: unknown, options: RunOptions = {}): Promise<JobResult> {
+  async run(job: JobInput, options: RunOptions = {}): Promise<JobResult> {
     const startTime = new Date();
     const started = performance.now();
     let state: JobState | undefined;
@@ -527,9 +538,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   /**
    * Resolve, init and validate every task without running any, and ask each
    * module what it would do. Throws the first error (a tagged
-   * {@link SisyphusError}); cleans up after itself either way.
+   * {@link SisyphusError}); cleans up after itself either way. `job` as
+   * for {@link Engine.run}.
    */
-  async validate(job: unknown, options: RunOptions = {}): Promise<JobPlan> {
+  async validate(job: JobInput, options: RunOptions = {}): Promise<JobPlan> {
     const parsed = parseJob(renderTemplate(job, options.variables ?? {}));
     const jobId = options.jobId ?? parsed.job_id ?? randomUUID();
     const state: JobState = { outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };

@@ -1,7 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DependencyContainer } from '../container/di.js';
-import { TOKENS } from '../container/tokens.js';
 import type { JobOutputs, Logger, LogLevel, Progress, TaskActivity, TaskContext, TaskInfo } from '../container/services.js';
 import { createProcessRunner, type ProcessRunner } from '../process/process-runner.js';
 import { formatCommand } from '../process/format-command.js';
@@ -10,9 +8,8 @@ import type { PathGuard } from '../paths/path-guard.js';
 import type { AttemptOwner } from '../files/claim-file.js';
 import { createOutputFiles, type TaskOutputFiles } from '../files/output-files.js';
 
-/** What the engine hands over to build one task's container. */
-export interface TaskContainerInput {
-  parent: DependencyContainer;
+/** What the engine hands over to build one task's context. */
+export interface TaskContextInput {
   info: TaskInfo;
   data: Record<string, unknown>;
   settings: Record<string, unknown>;
@@ -40,12 +37,10 @@ export interface TaskContainerInput {
   progress: (progress: Progress) => void;
 }
 
-/** One task's container, as the engine holds it (see {@link createTaskContainer}). */
-export interface TaskContainer {
-  /** What the module's `create` gets: resolves everything in `TOKENS`. */
-  readonly container: DependencyContainer;
-  /** The tsyringe container, if it was ever needed. */
-  built(): DependencyContainer | undefined;
+/** One task's context, as the engine holds it (see {@link createTaskContext}). */
+export interface TaskContextHolder {
+  /** What a `setup` module receives, and what a class module's container registers piece by piece. */
+  readonly context: TaskContext;
   /** The task's output files, if it ever asked for them (the engine settles them after cleanup). */
   outputFiles(): TaskOutputFiles | undefined;
 }
@@ -58,14 +53,12 @@ function tracked<T>(activity: () => Set<string>, label: string, work: Promise<T>
 }
 
 /**
- * The container of one task: a tsyringe child container with everything a
- * module may inject, each under its token in `TOKENS`. It is built on first
- * use; until then the {@link TaskContext} alone is answered directly, which
- * is all a `setup` module (`defineModule({ setup })`) asks for. Building a
- * child container and its dozen registrations costs more than a trivial
- * task itself, hundreds of times a second on a busy worker.
+ * The {@link TaskContext} of one task. Everything costly in it (process
+ * runner, path guard, workspaces, output files, the task's signal) is made
+ * on first use: most short tasks touch few of them, and a busy worker runs
+ * hundreds of tasks a second.
  */
-export function createTaskContainer(input: TaskContainerInput): TaskContainer {
+export function createTaskContext(input: TaskContextInput): TaskContextHolder {
   let path: string | undefined;
   // Made on first use: most tasks never need one, and a job should cost no file-system work for it.
   const workspace = () => {
@@ -148,56 +141,5 @@ export function createTaskContainer(input: TaskContainerInput): TaskContainer {
     },
     outputs: input.outputs,
   };
-  let real: DependencyContainer | undefined;
-  const build = (): DependencyContainer =>
-    (real ??= register(input.parent.createChildContainer(), input, {
-      logger, progress, runner: getRunner(), paths: getPaths(), workspace, jobWorkspace, files, activity: getActivity(), context,
-    }));
-  const container = new Proxy({} as DependencyContainer, {
-    get(_target, key) {
-      if (key === 'resolve' && !real) {
-        return (token: unknown) => (token === TOKENS.TaskContext ? context : build().resolve(token as never));
-      }
-      const target = build();
-      const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-    has: (_target, key) => Reflect.has(build(), key),
-  });
-  return { container, built: () => real, outputFiles: () => outputFiles };
-}
-
-/** Register a task's services in its child container `c`. */
-function register(
-  c: DependencyContainer,
-  input: TaskContainerInput,
-  made: {
-    logger: Logger;
-    progress: { report: (progress: Progress) => void };
-    runner: ProcessRunner;
-    paths: PathGuard;
-    workspace: () => string;
-    jobWorkspace: () => string;
-    files: () => TaskOutputFiles;
-    activity: TaskActivity;
-    context: TaskContext;
-  },
-): DependencyContainer {
-  const { logger, progress, runner, paths, workspace, jobWorkspace, files, activity, context } = made;
-  c.register(TOKENS.TaskData, { useValue: input.data });
-  c.register(TOKENS.TaskInfo, { useValue: input.info });
-  c.register(TOKENS.ModuleSettings, { useValue: input.settings });
-  c.register(TOKENS.Logger, { useValue: logger });
-  c.register(TOKENS.Progress, { useValue: progress });
-  c.register(TOKENS.DataStore, { useValue: input.dataStore });
-  c.register(TOKENS.ProcessRunner, { useValue: runner });
-  c.register(TOKENS.PathGuard, { useValue: paths });
-  c.register(TOKENS.Workspace, { useFactory: workspace });
-  c.register(TOKENS.JobWorkspace, { useFactory: jobWorkspace });
-  c.register(TOKENS.OutputFiles, { useFactory: files });
-  c.register(TOKENS.Activity, { useValue: activity });
-  c.register(TOKENS.AbortSignal, { useFactory: () => input.signal() });
-  c.register(TOKENS.JobOutputs, { useValue: input.outputs });
-  c.register(TOKENS.TaskContext, { useValue: context });
-  return c;
+  return { context, outputFiles: () => outputFiles };
 }

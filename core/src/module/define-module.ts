@@ -1,74 +1,67 @@
 import type { TSchema } from 'typebox';
-import type { DependencyContainer } from 'tsyringe';
-import { TOKENS } from '../container/tokens.js';
-import type { TaskContext } from '../container/services.js';
 import type {
   ClassModuleDefinition,
+  ClassTaskModule,
   SetupModuleDefinition,
-  TaskHandler,
-  TaskHandlerClass,
+  SetupTaskModule,
   TaskModule,
 } from './task-module.js';
 
 const MODULE_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
-function construct(Task: TaskHandlerClass, container: DependencyContainer): TaskHandler {
-  if (Array.isArray(Task.inject)) {
-    const args = Task.inject.map((token) => container.resolve(token)) as never[];
-    return new Task(...args);
-  }
-  return container.resolve(Task as unknown as new (...args: unknown[]) => TaskHandler);
-}
-
 /**
  * Declare a task module. Either give `task`, a handler class whose
- * constructor gets services by DI, or `setup`, a function that receives the
- * whole {@link TaskContext} and returns the handler (no decorators needed).
+ * constructor gets services by DI (the engine builds the task's tsyringe
+ * child container for it), or `setup`, a function that receives the task's
+ * whole {@link TaskContext} and returns the handler (no decorators, no
+ * container). `ctx.data` is typed from `schema` and `ctx.settings` from
+ * `settingsSchema` (a loose record without one). Returns the definition,
+ * checked and frozen: that object is the module.
  *
  * @example
  * export default defineModule({
  *   name: 'hello',
  *   schema: Type.Object({ who: Type.String() }),
- *   setup: (ctx) => ({ run: () => ctx.logger.info(`hello ${ctx.data.who}`) }),
+ *   settingsSchema: Type.Object({ greeting: Type.Optional(Type.String()) }),
+ *   setup: (ctx) => ({ run: () => ctx.logger.info(`${ctx.settings.greeting ?? 'hello'} ${ctx.data.who}`) }),
  * });
  */
-export function defineModule<S extends TSchema>(definition: ClassModuleDefinition<S>): TaskModule<S>;
-export function defineModule<S extends TSchema, Settings = Record<string, unknown>>(
-  definition: SetupModuleDefinition<S, Settings>,
-): TaskModule<S>;
-export function defineModule<S extends TSchema, Settings>(
-  definition: ClassModuleDefinition<S> | SetupModuleDefinition<S, Settings>,
-): TaskModule<S> {
+export function defineModule<S extends TSchema, SS extends TSchema | undefined = undefined>(
+  definition: ClassModuleDefinition<S, SS>,
+): ClassTaskModule<S, SS>;
+export function defineModule<S extends TSchema, SS extends TSchema | undefined = undefined>(
+  definition: SetupModuleDefinition<S, SS>,
+): SetupTaskModule<S, SS>;
+export function defineModule(definition: ClassModuleDefinition<TSchema, TSchema | undefined> | SetupModuleDefinition<TSchema, TSchema | undefined>): TaskModule {
   if (!definition || typeof definition.name !== 'string' || !MODULE_NAME.test(definition.name)) {
     throw new TypeError(`defineModule: name must be letters, digits, '.', '_' or '-' (got ${JSON.stringify(definition?.name)})`);
   }
   if (!definition.schema || typeof definition.schema !== 'object') {
     throw new TypeError(`defineModule(${definition.name}): schema must be a TypeBox schema`);
   }
-  const hasTask = 'task' in definition && typeof definition.task === 'function';
-  const hasSetup = 'setup' in definition && typeof definition.setup === 'function';
-  if (hasTask === hasSetup) {
+  if (definition.settingsSchema !== undefined && (typeof definition.settingsSchema !== 'object' || definition.settingsSchema === null)) {
+    throw new TypeError(`defineModule(${definition.name}): settingsSchema must be a TypeBox schema`);
+  }
+  const task = 'task' in definition ? definition.task : undefined;
+  const setup = 'setup' in definition ? definition.setup : undefined;
+  if ((typeof task === 'function') === (typeof setup === 'function')) {
     throw new TypeError(`defineModule(${definition.name}): give exactly one of task (a class) or setup (a function)`);
   }
-  const create = hasTask
-    ? (container: DependencyContainer) => construct((definition as ClassModuleDefinition<S>).task, container)
-    : (container: DependencyContainer) =>
-        (definition as SetupModuleDefinition<S, Settings>).setup(
-          container.resolve<TaskContext<never, Settings>>(TOKENS.TaskContext),
-        );
-  const module: TaskModule<S> = {
-    kind: 'sisyphus-module',
+  const common = {
+    kind: 'sisyphus-module' as const,
     name: definition.name,
     schema: definition.schema,
-    create,
     ...(definition.description !== undefined ? { description: definition.description } : {}),
     ...(definition.settingsSchema !== undefined ? { settingsSchema: definition.settingsSchema } : {}),
   };
-  return Object.freeze(module);
+  return Object.freeze(task ? { ...common, task } : { ...common, setup: setup! });
 }
 
-/** Is `value` a module made by {@link defineModule}? */
+/** Is `value` a module made by {@link defineModule} (marked, named, with exactly one of `setup` or `task`)? */
 export function isTaskModule(value: unknown): value is TaskModule {
-  const v = value as Partial<TaskModule> | null;
-  return typeof v === 'object' && v !== null && v.kind === 'sisyphus-module' && typeof v.name === 'string' && typeof v.create === 'function';
+  const v = value as { kind?: unknown; name?: unknown; setup?: unknown; task?: unknown } | null;
+  return (
+    typeof v === 'object' && v !== null && v.kind === 'sisyphus-module' && typeof v.name === 'string' &&
+    (typeof v.setup === 'function') !== (typeof v.task === 'function')
+  );
 }

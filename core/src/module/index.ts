@@ -15,9 +15,14 @@ export {
 export { defineModule, isTaskModule } from './define-module.js';
 export type {
   TaskModule,
+  SetupTaskModule,
+  ClassTaskModule,
   TaskHandler,
   TaskHandlerClass,
   RunOutcome,
   ClassModuleDefinition,
   SetupModuleDefinition,
+  SettingsOf,
+  ModuleData,
+  ModuleContext,
 } from './task-module.js';

@@ -1,5 +1,5 @@
 import type { Static, TSchema } from 'typebox';
-import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import type { InjectionToken } from 'tsyringe';
 import type { SisyphusError } from './errors.js';
 import type { TaskContext } from '../container/services.js';
 
@@ -49,36 +49,72 @@ export type TaskHandlerClass = (new (...args: never[]) => TaskHandler) & {
   inject?: readonly InjectionToken<unknown>[];
 };
 
-/** A task module, as the engine sees it. Build one with `defineModule`. */
-export interface TaskModule<S extends TSchema = TSchema> {
-  /** Marks the object as a module. */
-  readonly kind: 'sisyphus-module';
+/**
+ * The type of a module's settings as its code sees them: `Static` of its
+ * settings schema, or a loose record when it declares none.
+ */
+export type SettingsOf<SettingsSchema extends TSchema | undefined> = SettingsSchema extends TSchema
+  ? Static<SettingsSchema>
+  : Record<string, unknown>;
+
+/** The type of a module's task data: `Static` of its schema (e.g. `ModuleData<typeof ffmpegModule>`). */
+export type ModuleData<M extends { readonly schema: TSchema }> = Static<M['schema']>;
+
+/** The {@link TaskContext} a module with data schema `S` and settings schema `SS` receives. */
+export type ModuleContext<S extends TSchema, SS extends TSchema | undefined = undefined> = TaskContext<Static<S>, SettingsOf<SS>>;
+
+/** What every module declares, whichever way it makes its handler. */
+interface ModuleBase<S extends TSchema, SS extends TSchema | undefined> {
   /** The name jobs use in `task.module`. */
-  readonly name: string;
+  name: string;
   /** One line for `sisyphus modules`. */
-  readonly description?: string;
-  /** TypeBox schema of the task's `data`. */
-  readonly schema: S;
-  /** TypeBox schema of the module's settings in the worker config. */
-  readonly settingsSchema?: TSchema;
-  /** Make the handler for one task from the task's DI container. */
-  create(container: DependencyContainer): TaskHandler;
+  description?: string;
+  /** TypeBox schema of the task's `data`; the data type follows from it. */
+  schema: S;
+  /** TypeBox schema of the module's settings in the worker config; `ctx.settings` is typed from it. */
+  settingsSchema?: SS;
 }
 
-/** Declaring a module with a handler class (DI by decorators or `static inject`). */
-export interface ClassModuleDefinition<S extends TSchema> {
-  name: string;
-  description?: string;
-  schema: S;
-  settingsSchema?: TSchema;
+/** Declaring a module with a handler class: built from a tsyringe child container of the task (decorators or `static inject`). */
+export interface ClassModuleDefinition<S extends TSchema, SS extends TSchema | undefined = undefined> extends ModuleBase<S, SS> {
   task: TaskHandlerClass;
 }
 
-/** Declaring a module with a factory that receives the {@link TaskContext} (no decorators). */
-export interface SetupModuleDefinition<S extends TSchema, Settings> {
-  name: string;
-  description?: string;
-  schema: S;
-  settingsSchema?: TSchema;
-  setup(context: TaskContext<Static<S>, Settings>): TaskHandler;
+/** Declaring a module with a factory that receives the task's {@link TaskContext} directly (no decorators, no container). */
+export interface SetupModuleDefinition<S extends TSchema, SS extends TSchema | undefined = undefined> extends ModuleBase<S, SS> {
+  setup(context: ModuleContext<S, SS>): TaskHandler;
 }
+
+/**
+ * A module declared with `setup`: the engine calls `setup` with the task's
+ * {@link TaskContext} (no DI container is built for it).
+ */
+export interface SetupTaskModule<S extends TSchema = TSchema, SS extends TSchema | undefined = TSchema | undefined>
+  extends Readonly<SetupModuleDefinition<S, SS>> {
+  /** Marks the object as a module. */
+  readonly kind: 'sisyphus-module';
+  readonly task?: undefined;
+}
+
+/**
+ * A module declared with a handler class `task`: the engine builds the
+ * task's tsyringe child container (every `TOKENS` entry registered) and
+ * constructs the class from it.
+ */
+export interface ClassTaskModule<S extends TSchema = TSchema, SS extends TSchema | undefined = TSchema | undefined>
+  extends Readonly<ClassModuleDefinition<S, SS>> {
+  /** Marks the object as a module. */
+  readonly kind: 'sisyphus-module';
+  readonly setup?: undefined;
+}
+
+/**
+ * A task module, as the engine sees it: the frozen object `defineModule`
+ * returns, with exactly one of `setup` (a function of the
+ * {@link TaskContext}) or `task` (a handler class built by DI). `S` and `SS`
+ * keep the schemas' own types, so `Static<typeof module.schema>` is the
+ * data type.
+ */
+export type TaskModule<S extends TSchema = TSchema, SS extends TSchema | undefined = TSchema | undefined> =
+  | SetupTaskModule<S, SS>
+  | ClassTaskModule<S, SS>;

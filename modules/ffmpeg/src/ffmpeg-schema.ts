@@ -18,8 +18,12 @@ const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 const OptionValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Record(Type.String({ pattern: ParamKey }), Scalar, { additionalProperties: false })]);
 const Options = Type.Record(Type.String({ pattern: OptionKey }), OptionValue, { additionalProperties: false });
 
-/** ffmpeg's stream type letters. */
-export const Specifier = Type.Union(['v', 'V', 'a', 's', 'd', 't'].map((l) => Type.Literal(l)));
+/**
+ * ffmpeg's stream type letters. Written out literal by literal: a union
+ * built from an array (`letters.map(Type.Literal)`) is typed
+ * `TUnion<TLiteral<string>[]>`, which `Static` cannot turn into `'v' | 'a' | ...`.
+ */
+export const Specifier = Type.Union([Type.Literal('v'), Type.Literal('V'), Type.Literal('a'), Type.Literal('s'), Type.Literal('d'), Type.Literal('t')]);
 
 /** `-map SOURCE[:SPECIFIER][:STREAM][?]` */
 export const SourceMapSchema = Type.Object(

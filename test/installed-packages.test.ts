@@ -254,8 +254,9 @@ describe('installed from the tarballs, outside the repository', () => {
     await mkdir(src, { recursive: true });
     // Each README's TypeScript blocks, as a user would paste them.
     let n = 0;
-    for (const p of packed) {
-      const readme = await readFile(join(project, 'node_modules', p.name, 'README.md'), 'utf8');
+    const readmes = [{ name: 'the repository', path: join(repo, 'README.md') }, ...packed.map((p) => ({ name: p.name, path: join(project, 'node_modules', p.name, 'README.md') }))];
+    for (const p of readmes) {
+      const readme = await readFile(p.path, 'utf8');
       for (const [, code] of readme.matchAll(/```ts\n([\s\S]*?)```/g)) {
         await writeFile(join(src, `readme-${++n}.ts`), `// ${p.name} README\n${code}\nexport {};\n`);
       }
@@ -288,6 +289,8 @@ describe('installed from the tarballs, outside the repository', () => {
     await execa('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], { cwd: dir, timeout: INSTALL_MS });
     const test = await execa('npm', ['test'], { cwd: dir, reject: false });
     expect(test.exitCode, test.stdout + test.stderr).toBe(0);
+    const build = await execa('npm', ['run', 'build'], { cwd: dir, reject: false });
+    expect(build.exitCode, build.stdout + build.stderr).toBe(0);
     expect(existsSync(join(dir, 'dist', 'index.js')), 'built').toBe(true);
     // The same scaffold through the core's CLI.
     const viaCli = await inProject('npx', ['--no-install', 'sisyphus', 'new', 'module', 'sisyphus-module-other'], { reject: false });

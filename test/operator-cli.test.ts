@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer as netServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { startServer, type StartedServer } from '@sisyphus/server';
 
 // The operator commands against a real server on port 0 (auth on: a token per role).
@@ -68,8 +69,46 @@ describe('operator commands', () => {
       });
     });
     const unreachable = await execa(process.execPath, [bin, 'queue', 'ls', '--api', `http://127.0.0.1:${closedPort}`], { reject: false });
-    expect(unreachable.exitCode).toBe(1);
-    expect(unreachable.stderr.trim()).toBe(`sisyphus: SIS_RUN cannot reach the server at http://127.0.0.1:${closedPort}: ECONNREFUSED`);
+    expect(unreachable.exitCode).toBe(3);
+    expect(unreachable.stderr.trim()).toBe(`sisyphus: SIS_SERVER_UNREACHABLE cannot reach the server at http://127.0.0.1:${closedPort}: ECONNREFUSED`);
+  });
+
+  it('a server that cannot be reached exits 3 from every command that talks to it (not 1, a failed job)', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const s = netServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      });
+    });
+    const api = `http://127.0.0.1:${closedPort}`;
+    const commands = [
+      ['submit', 'job.yaml', '--var', 'title=t', '--var', 'file=/tmp/none'],
+      ['submit', 'job.yaml', '--var', 'title=t', '--var', 'file=/tmp/none', '--wait'],
+      ['jobs', 'ls'],
+      ['jobs', 'show', 'some-id'],
+      ['jobs', 'cancel', 'some-id'],
+      ['queue', 'ls'],
+      ['queue', 'pause'],
+      ['workers', 'ls'],
+      ['data', 'ls', 'ffmpeg'],
+    ];
+    const results = await Promise.all(commands.map((args) => execa(process.execPath, [bin, ...args, '--api', api], { cwd: dir, reject: false, env: { SISYPHUS_API: '', API_URL: '' } })));
+    results.forEach((r, i) => {
+      expect(r.exitCode, `${commands[i]!.join(' ')}: ${r.stderr}`).toBe(3);
+      expect(r.stderr.trim()).toBe(`sisyphus: SIS_SERVER_UNREACHABLE cannot reach the server at ${api}: ECONNREFUSED`);
+    });
+
+    // A proxy whose server is down answers 502: the same exit code.
+    const gateway = createHttpServer((_req, res) => res.writeHead(502, { 'content-type': 'text/plain' }).end('Bad Gateway'));
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    try {
+      const proxied = `http://127.0.0.1:${(gateway.address() as { port: number }).port}`;
+      const r = await execa(process.execPath, [bin, 'jobs', 'ls', '--api', proxied], { reject: false, env: { SISYPHUS_API: '', API_URL: '' } });
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr.trim()).toBe(`sisyphus: SIS_SERVER_UNREACHABLE the server at ${proxied} cannot serve now: GET /jobs: 502 Bad Gateway`);
+    } finally {
+      gateway.close();
+    }
   });
 
   it('queue pause/resume, workers disable/enable, data set/get/ls/rm', async () => {

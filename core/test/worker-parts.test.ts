@@ -1,8 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError, DEFAULT_TRANSPORT_PLUGINS, backoffDelay, checkConfig, createEngine, createWorker, definePlugin, findTransport,
-  resolveWorkerSettings, slotWorkerIds, TransportError, type LeasedJob, type JobResult, type Transport, type WorkerStatus,
+  ConfigError,
+  createEngine,
+  definePlugin,
+  type JobResult,
 } from '@sisyphus/core';
+import {
+  DEFAULT_TRANSPORT_PLUGINS,
+  backoffDelay,
+  createWorker,
+  findTransport,
+  resolveWorkerSettings,
+  slotWorkerIds,
+} from '@sisyphus/core/worker';
+import {
+  checkConfig,
+} from '@sisyphus/core/config';
+import {
+  TransportError,
+  type LeasedJob,
+  type Transport,
+  type WorkerStatus,
+} from '@sisyphus/core/transport';
 import { waitFor } from './helpers.js';
 
 describe('worker parts', () => {

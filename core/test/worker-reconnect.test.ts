@@ -2,9 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import {
-  Type, TransportError, backoffDelay, createEngine, createWorker, defineModule,
-  type LeasedJob, type Transport, type WorkerStatus,
+  Type,
+  createEngine,
+  defineModule,
 } from '@sisyphus/core';
+import {
+  TransportError,
+  type LeasedJob,
+  type Transport,
+  type WorkerStatus,
+} from '@sisyphus/core/transport';
+import {
+  backoffDelay,
+  createWorker,
+} from '@sisyphus/core/worker';
 import { OutageTracker } from '../src/worker/outage-tracker.js';
 import { sleep } from '../src/worker/sleep.js';
 import { waitFor } from './helpers.js';

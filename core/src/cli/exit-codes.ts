@@ -1,4 +1,5 @@
 import { ErrorCodes } from '../module/error-codes.js';
+import { SisyphusError } from '../module/errors.js';
 import type { JobResult } from '../engine/job-result.js';
 
 /** Exit codes of the `sisyphus` command. */
@@ -9,6 +10,11 @@ export const ExitCodes = {
   FAILED: 1,
   /** Bad input or usage: nothing ran. */
   BAD_INPUT: 2,
+  /**
+   * The job server cannot be reached (connection refused, no such host,
+   * timed out, or a 502/503/504 answer): nothing was done, try again later.
+   */
+  UNREACHABLE: 3,
   /** Cancelled (Ctrl-C). */
   CANCELLED: 130,
 } as const;
@@ -29,6 +35,13 @@ const BAD_INPUT_CODES = new Set<string>([
 export function isBadInput(code: string | undefined): boolean {
   return code !== undefined && (BAD_INPUT_CODES.has(code) || code.startsWith('SIS_PLUGIN') || code === ErrorCodes.CONFIG_INVALID ||
     code === ErrorCodes.NOT_A_PLUGIN || code === ErrorCodes.DUPLICATE_MODULE || code === ErrorCodes.SETTINGS_INVALID);
+}
+
+/** The exit code for an error that ended a command: 3 server unreachable, 2 bad input, else 1. */
+export function exitCodeForError(error: unknown): number {
+  if (!(error instanceof SisyphusError)) return ExitCodes.FAILED;
+  if (error.code === ErrorCodes.SERVER_UNREACHABLE) return ExitCodes.UNREACHABLE;
+  return isBadInput(error.code) ? ExitCodes.BAD_INPUT : ExitCodes.FAILED;
 }
 
 /** The exit code for a finished job. */

@@ -1,2 +1,2 @@
 export { main } from './main.js';
-export { ExitCodes, exitCodeFor } from './exit-codes.js';
+export { ExitCodes, exitCodeFor, exitCodeForError } from './exit-codes.js';

@@ -59,6 +59,8 @@ export const ErrorCodes = {
   STORE_UNAVAILABLE: 'SIS_STORE_UNAVAILABLE',
   /** Bad command-line usage. */
   USAGE: 'SIS_USAGE',
+  /** An operator command cannot reach the job server (refused, no such host, timed out, or a gateway/503 answer): exit 3. */
+  SERVER_UNREACHABLE: 'SIS_SERVER_UNREACHABLE',
 } as const;
 
 /** One of the stable error code strings in {@link ErrorCodes}. */

@@ -60,6 +60,24 @@ export async function resolvePluginEntry(spec: string, fromDir: string): Promise
   }
 }
 
+/** The npm package a bare specifier belongs to: `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
+export function packageNameOf(spec: string): string {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/**
+ * The package whose absence made an import fail (Node's `Cannot find
+ * package 'X' imported from ...`, or `Cannot find module 'X'`), or
+ * undefined when the import failed for another reason (or a file is missing).
+ */
+export function missingPackageOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
+  const name = /Cannot find (?:package|module) '([^']+)'/.exec(String((error as Error).message))?.[1];
+  return name && !isPathSpec(name) && !name.startsWith('file:') ? packageNameOf(name) : undefined;
+}
+
 /**
  * Import the plugin named by `spec` (an npm package name resolved from
  * `fromDir`, or a path relative to it) and return its default export.
@@ -69,7 +87,7 @@ export async function resolvePluginEntry(spec: string, fromDir: string): Promise
 export async function importPlugin(spec: string, fromDir: string): Promise<LoadedPlugin> {
   const entry = await resolvePluginEntry(spec, fromDir);
   if (!entry) {
-    const hint = isPathSpec(spec) ? `no such file or folder: ${resolve(fromDir, spec)}` : `is it installed? (npm install ${spec})`;
+    const hint = isPathSpec(spec) ? `no such file or folder: ${resolve(fromDir, spec)}` : `is it installed? (npm install ${packageNameOf(spec)})`;
     throw new ConfigError(`plugin "${spec}" not found from ${fromDir}: ${hint}`, { code: ErrorCodes.PLUGIN_NOT_FOUND });
   }
   let loaded: Record<string, unknown>;
@@ -77,6 +95,12 @@ export async function importPlugin(spec: string, fromDir: string): Promise<Loade
     loaded = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   } catch (error) {
     const missingFile = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(entry);
+    // A dependency of the plugin is not installed: say which package to install.
+    const missing = missingFile ? undefined : missingPackageOf(error);
+    if (missing) {
+      // Not PLUGIN_NOT_FOUND: the plugin is there (a shipped one must not be skipped as "not installed").
+      throw new ConfigError(`plugin "${spec}" needs the ${missing} package, which is not installed: npm install ${missing}`, { code: ErrorCodes.CONFIG_INVALID, cause: error });
+    }
     throw new ConfigError(`plugin "${spec}" failed to load from ${entry}: ${(error as Error).message.split('\n')[0]}`, {
       code: missingFile ? ErrorCodes.PLUGIN_NOT_FOUND : ErrorCodes.CONFIG_INVALID,
       cause: error,

@@ -10,10 +10,11 @@ export type {
   WorkerNetworkEvent,
   WorkerLogEvent,
 } from './worker-events.js';
-export { loadOrCreateWorkerId, defaultStateDir, WORKER_ID_FILE } from './worker-id.js';
+export { claimWorkerId, loadOrCreateWorkerId, defaultStateDir, WORKER_ID_FILE, MAX_WORKER_INSTANCES, type ClaimedWorkerId } from './worker-id.js';
+export { PROGRESS_HEARTBEAT_MS } from './worker-slot.js';
 export { createFileOutbox, type ResultOutbox, type KeptResult } from './result-outbox.js';
 export { slotWorkerIds } from './slot-worker-id.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { resolveWorkerSettings, WORKER_ENV, type WorkerSettings, type WorkerFlags } from './worker-settings.js';
-export { findTransport, createTransport, DEFAULT_TRANSPORT_PLUGINS, type FoundTransport } from './load-transport.js';
+export { findTransport, createTransport, DEFAULT_TRANSPORT_PLUGINS, TRANSPORT_PACKAGES, type FoundTransport } from './load-transport.js';
 export { killAllGroups, liveGroups } from '../process/process-groups.js';

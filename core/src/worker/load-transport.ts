@@ -12,6 +12,9 @@ import { isTransportFactory, type Transport, type TransportFactory } from '../tr
 /** Transport packages shipped with Sisyphus, tried when no loaded plugin provides the configured transport. */
 export const DEFAULT_TRANSPORT_PLUGINS: readonly string[] = ['@sisyphus/transport-http', '@sisyphus/redis'];
 
+/** The package that provides each shipped transport: named in the error when it is not installed. */
+export const TRANSPORT_PACKAGES: Readonly<Record<string, string>> = { http: '@sisyphus/transport-http', redis: '@sisyphus/redis' };
+
 const here = dirname(fileURLToPath(import.meta.url));
 
 function transportsOf(loaded: readonly LoadedPlugin[]): Array<{ factory: TransportFactory; source: string }> {
@@ -69,9 +72,13 @@ export async function findTransport(name: string, plugins: readonly LoadedPlugin
     throw new ConfigError(`transport "${name}" is provided by two plugins: ${matches.map((m) => m.source).join(' and ')}; list only one`, { code: ErrorCodes.DUPLICATE_MODULE });
   }
   if (!distinct.length) {
+    const pkg = Object.hasOwn(TRANSPORT_PACKAGES, name) ? TRANSPORT_PACKAGES[name] : undefined;
+    if (pkg && !tried.some((p) => p.source === pkg) && !all.some((p) => p.source === pkg)) {
+      throw new ConfigError(`transport "${name}" needs the ${pkg} package, which is not installed: npm install ${pkg}`, { code: ErrorCodes.PLUGIN_NOT_FOUND });
+    }
     const available = [...new Set(transportsOf([...all, ...tried]).map((t) => t.factory.name))];
     throw new ConfigError(
-      `no plugin provides transport "${name}" (available: ${available.join(', ') || 'none'}); add its package to plugins`,
+      `no plugin provides transport "${name}" (available: ${available.join(', ') || 'none'}); install the package that provides it and list it in plugins`,
       { code: ErrorCodes.PLUGIN_NOT_FOUND },
     );
   }

@@ -3,6 +3,7 @@ import type { LogLevel } from '../container/services.js';
 import type { Engine } from '../engine/engine.js';
 import type { ProgressEvent, TaskPhaseEvent } from '../engine/events.js';
 import type { JobResult } from '../engine/job-result.js';
+import type { JobInput } from '../job/job-schema.js';
 import { isRetryable } from '../transport/transport-error.js';
 import type { LeasedJob, Transport, WorkerStatus } from '../transport/transport.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -11,6 +12,13 @@ import type { OutageTracker } from './outage-tracker.js';
 import { sleep } from './sleep.js';
 import type { WorkerEvents } from './worker-events.js';
 import type { ResultOutbox } from './result-outbox.js';
+
+/**
+ * While a job reports progress, its slot heartbeats at least this often
+ * (milliseconds), whatever the heartbeat interval: `submit --wait`, `workers
+ * ls` and dashboards show progress about live, not a sample per interval.
+ */
+export const PROGRESS_HEARTBEAT_MS = 1000;
 
 /** What every slot of one worker shares (built by `createWorker`). */
 export interface SlotContext {
@@ -107,9 +115,22 @@ export class WorkerSlot {
     if (event.jobId === this.jobId) this.#running!.progress.onPhase(event);
   }
 
-  /** See {@link WorkerSlot.onPhase}. */
+  /** See {@link WorkerSlot.onPhase}. Progress reaches the server within {@link PROGRESS_HEARTBEAT_MS}, not at the next regular heartbeat. */
   onProgress(event: ProgressEvent): void {
-    if (event.jobId === this.jobId) this.#running!.progress.onProgress(event);
+    if (event.jobId !== this.jobId) return;
+    this.#running!.progress.onProgress(event);
+    this.#beatForProgress();
+  }
+
+  #lastBeatAt = 0;
+  /** A heartbeat at most {@link PROGRESS_HEARTBEAT_MS} after the last one while progress comes in (people follow it live). */
+  #beatForProgress(): void {
+    if (this.#soon || !this.#timer || this.heartbeatIntervalMs <= PROGRESS_HEARTBEAT_MS) return;
+    const wait = Math.max(0, this.#lastBeatAt + PROGRESS_HEARTBEAT_MS - Date.now());
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      void this.beat();
+    }, wait);
   }
 
   /** Abort the running job (its processes are killed); false when `jobId` is not running here. */
@@ -153,6 +174,7 @@ export class WorkerSlot {
 
   async #sendHeartbeat(): Promise<void> {
     if (this.ctx.endSignal.aborted) return;
+    this.#lastBeatAt = Date.now();
     const status = this.status();
     try {
       const reply = await this.ctx.transport.heartbeat(status, { workerId: this.id, signal: this.ctx.endSignal });
@@ -257,7 +279,8 @@ export class WorkerSlot {
     const started = new Date();
     let result: JobResult;
     try {
-      result = await this.ctx.engine.run(leased.job, { signal: running.controller.signal, jobId });
+      // The job as the transport delivered it: the engine checks it before anything runs.
+      result = await this.ctx.engine.run(leased.job as JobInput, { signal: running.controller.signal, jobId });
     } catch (error) {
       // The engine reports failures in its result; a throw is a bug, but the worker carries on.
       result = {

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '@sisyphus/core';
-import { buildRegistry, loadPlugins, type ModuleRegistry } from '@sisyphus/core/config';
+import { buildRegistry, loadPlugins, missingPackageOf, type ModuleRegistry } from '@sisyphus/core/config';
 import { createServer, type SisyphusServer } from './create-server.js';
 import { isLoopbackHost } from './request-origin-guard.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
@@ -62,7 +62,7 @@ async function openStore(options: StartServerOptions): Promise<{ store: QueueSto
       redis = (await import(REDIS_PACKAGE)) as RedisPackage;
     } catch (error) {
       // Not installed (or one of its dependencies is not): name the package to install.
-      const missing = /Cannot find (?:package|module) '((?:@[^/']+\/)?[^/'.][^/']*)/.exec(String((error as Error).message))?.[1];
+      const missing = missingPackageOf(error);
       if (missing) {
         throw new ConfigError(`a Redis store (--store ${options.store.replace(/\/\/[^@/]*@/, '//***@')}) needs the ${missing} package, which is not installed: npm install ${missing}`, {
           code: ErrorCodes.PLUGIN_NOT_FOUND,

@@ -3,6 +3,7 @@ import { apiRequest, type ApiOptions } from '../api-client.js';
 import { ExitCodes } from '../exit-codes.js';
 import { usage } from '../usage-error.js';
 import { readDocument } from '../../job/load-job-file.js';
+import { jobsTable, type ListedJob } from '../jobs-table.js';
 
 const print = (value: unknown, json?: boolean) =>
   process.stdout.write(`${typeof value === 'string' && !json ? value : JSON.stringify(value, null, 2)}\n`);
@@ -47,8 +48,8 @@ export async function jobsCommand(action: string, id: string | undefined, option
       const params = new URLSearchParams();
       if (options.state) params.set('state', options.state);
       if (options.limit) params.set('limit', options.limit);
-      const page = await apiRequest<{ jobs: JobRow[] }>(options, 'GET', `/jobs${params.size ? `?${params}` : ''}`);
-      print(options.json ? page : jobTable(page.jobs), options.json);
+      const page = await apiRequest<{ jobs: ListedJob[] }>(options, 'GET', `/jobs${params.size ? `?${params}` : ''}`);
+      print(options.json ? page : jobsTable(page.jobs), options.json);
       return ExitCodes.OK;
     }
     case 'show':

@@ -1,30 +1,36 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseJob } from '../../job/parse-job.js';
 import { renderTemplate } from '../../job/render-template.js';
-import { apiRequest, type ApiOptions } from '../api-client.js';
+import { ApiError, apiRequest, apiTarget, type ApiOptions } from '../api-client.js';
 import { ExitCodes } from '../exit-codes.js';
 import { usage } from '../usage-error.js';
 import { loadJobInput, type JobInputOptions } from '../load-job-input.js';
+import { PlainJobWatch, TtyJobWatch, endLine, failureReason, workerName, type JobWatch, type WatchedJob } from '../reporters/job-watch.js';
 
 /** Options of `sisyphus submit`. */
 export interface SubmitOptions extends ApiOptions, JobInputOptions {
   priority?: string;
   wait?: boolean;
   json?: boolean;
-}
-
-interface JobView {
-  job_id: string;
-  job_title: string;
-  state: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-  result?: { message?: string; module?: string };
-  reason?: string;
+  /** The config file given with `--config` (repeated in the cancel hint). */
+  config?: string;
 }
 
 /**
+ * Milliseconds between two looks at a followed job. A running job's worker
+ * heartbeats about once a second while progress comes in (see the worker's
+ * `PROGRESS_HEARTBEAT_MS`), so the bar lags the encoder by about a second.
+ */
+export const FOLLOW_POLL_MS = 500;
+/** How long `--wait` keeps trying while the server cannot be reached, before it exits 3. */
+export const FOLLOW_UNREACHABLE_MS = 60_000;
+
+/**
  * `sisyphus submit JOB`: render the job locally (every placeholder filled),
- * submit it and print its id. With `--wait`, follow it to the end: exit 0
- * when it completed, 1 when it failed, 130 when it was cancelled.
+ * submit it and print its id. With `--wait`, follow it to the end (see
+ * {@link followJob}): exit 0 when it completed, 1 when it failed, 130 when
+ * it was cancelled (or Ctrl-C stopped the following), 3 when the server
+ * cannot be reached.
  */
 export async function submitCommand(file: string, options: SubmitOptions): Promise<number> {
   const { doc, variables } = await loadJobInput(file, options);
@@ -37,25 +43,77 @@ export async function submitCommand(file: string, options: SubmitOptions): Promi
   const { job_id: id } = await apiRequest<{ job_id: string }>(options, 'POST', '/queue', job);
   process.stdout.write(options.json ? `${JSON.stringify({ job_id: id })}\n` : `${id}\n`);
   if (!options.wait) return ExitCodes.OK;
+  return followJob(id, options);
+}
 
-  let last = '';
-  for (;;) {
-    const view = await apiRequest<JobView>(options, 'GET', `/jobs/${encodeURIComponent(id)}`);
-    let line: string = view.state;
-    if (view.state === 'running') {
-      const { workers } = await apiRequest<{ workers: Array<{ worker_id: string; job_id?: string; task?: string; progress?: number }> }>(options, 'GET', '/workers');
-      const w = workers.find((x) => x.job_id === id);
-      if (w) line = `running on ${w.worker_id}${w.task ? `: ${w.task}` : ''}${w.progress !== undefined ? ` ${Math.round(w.progress)}%` : ''}`;
+/** The command that cancels job `id` on the same server (the token is left out: it is a secret). */
+export function cancelHint(id: string, options: SubmitOptions): string {
+  // A URL from the environment is there for the next command too; one from --api or the config is repeated.
+  const api = options.api ? apiTarget(options).base : undefined;
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return ['sisyphus', 'jobs', 'cancel', id, ...(api ? ['--api', api] : []), ...(options.config ? ['--config', options.config] : [])].map(quote).join(' ');
+}
+
+/**
+ * Follow job `id` until it ends, showing live progress on stderr (a bar on a
+ * terminal, plain lines otherwise) with the worker's host name. Ctrl-C
+ * stops following, not the job: it says so, prints the command that cancels
+ * the job and resolves 130. While the server cannot be reached it keeps
+ * trying for {@link FOLLOW_UNREACHABLE_MS}, then gives up (exit 3).
+ */
+export async function followJob(id: string, options: SubmitOptions): Promise<number> {
+  const stderr = process.stderr;
+  const watch: JobWatch = stderr.isTTY ? new TtyJobWatch(stderr) : new PlainJobWatch(stderr);
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  let view: WatchedJob | undefined;
+  let unreachableSince: number | undefined;
+  try {
+    for (;;) {
+      try {
+        view = await apiRequest<WatchedJob>(options, 'GET', `/jobs/${encodeURIComponent(id)}`, undefined, { signal: interrupt.signal });
+        if (unreachableSince !== undefined) watch.note(`sisyphus: the server answers again`);
+        unreachableSince = undefined;
+      } catch (error) {
+        if (interrupt.signal.aborted) break;
+        if (!(error instanceof ApiError && error.unreachable)) throw error;
+        const now = Date.now();
+        if (unreachableSince === undefined) watch.note(`sisyphus: ${error.message}; trying again for ${FOLLOW_UNREACHABLE_MS / 1000} s (the job is not affected)`);
+        unreachableSince ??= now;
+        if (now - unreachableSince >= FOLLOW_UNREACHABLE_MS) {
+          watch.stop();
+          throw new ApiError(`${error.message}; gave up following job ${id} after ${FOLLOW_UNREACHABLE_MS / 1000} s (it may still run: sisyphus jobs show ${id})`, error.status, error.body);
+        }
+        await delay(1000, undefined, { signal: interrupt.signal }).catch(() => undefined);
+        if (interrupt.signal.aborted) break;
+        continue;
+      }
+      watch.update(view);
+      if (view.state === 'completed' || view.state === 'failed' || view.state === 'cancelled') {
+        watch.stop();
+        return finished(view, options);
+      }
+      await delay(FOLLOW_POLL_MS, undefined, { signal: interrupt.signal }).catch(() => undefined);
+      if (interrupt.signal.aborted) break;
     }
-    if (line !== last) process.stderr.write(`${view.job_title}: ${line}\n`);
-    last = line;
-    if (options.json && ['completed', 'failed', 'cancelled'].includes(view.state)) process.stdout.write(`${JSON.stringify(view)}\n`);
-    if (view.state === 'completed') return ExitCodes.OK;
-    if (view.state === 'cancelled') return ExitCodes.CANCELLED;
-    if (view.state === 'failed') {
-      process.stderr.write(`sisyphus: job failed: ${view.result?.module ? `${view.result.module}: ` : ''}${view.result?.message ?? view.reason ?? 'no reason given'}\n`);
-      return ExitCodes.FAILED;
-    }
-    await delay(500);
+  } finally {
+    process.off('SIGINT', onSignal);
+    watch.stop();
   }
+  // Ctrl-C: the job is the server's; only the following stops.
+  const where = view?.state === 'running' ? `it keeps running on ${view.worker_hostname ?? view.worker_id ?? 'its worker'}` : view?.state === 'queued' || !view ? 'it stays queued on the server' : `it is ${view.state}`;
+  stderr.write(`\nsisyphus: stopped following job ${id}; ${where}. To cancel it: ${cancelHint(id, options)}\n`);
+  return ExitCodes.CANCELLED;
+}
+
+function finished(view: WatchedJob, options: SubmitOptions): number {
+  if (options.json) process.stdout.write(`${JSON.stringify(view)}\n`);
+  if (view.state === 'failed') {
+    const host = workerName(view);
+    process.stderr.write(`sisyphus: job failed${host ? ` on ${host}` : ''}: ${failureReason(view) ?? 'no reason given'}\n`);
+    return ExitCodes.FAILED;
+  }
+  process.stderr.write(`${endLine(view)}\n`);
+  return view.state === 'completed' ? ExitCodes.OK : ExitCodes.CANCELLED;
 }

@@ -5,17 +5,19 @@ import { ErrorCodes } from '@sisyphus/core';
 import type { StoredJob } from '../store/queue-store.js';
 import { StoreError, jobNotFound } from '../store/store-error.js';
 import { jobDocument } from '../queue/job-document.js';
+import { jobWorkerFields, type JobWorkerFields } from './job-worker.js';
 import { reportJob } from '../queue/job-report.js';
 import { CompletedQuery, CompletionBody, JobIdParams, JobsQuery } from './route-schemas.js';
 
-/** A job with its state and, once finished, its result record. */
-export function jobView(job: StoredJob): Record<string, unknown> {
+/** A job with its state and, once finished, its result record; `worker` adds its worker's host and live progress (see `jobWorkerFields`). */
+export function jobView(job: StoredJob, worker: JobWorkerFields = {}): Record<string, unknown> {
   return {
     ...jobDocument(job),
     state: job.state,
     priority: job.priority,
     attempts: job.attempts,
     ...(job.worker_id !== undefined ? { worker_id: job.worker_id } : {}),
+    ...worker,
     ...(job.started_at !== undefined ? { started_at: job.started_at } : {}),
     ...(job.finished_at !== undefined ? { finished_at: job.finished_at } : {}),
     ...(job.result !== undefined ? { result: job.result } : {}),
@@ -43,15 +45,16 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
       const q = request.query;
       const limit = q.limit ?? 50;
       const page = await store.list({ limit, ...(q.state ? { state: q.state } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
-      return { jobs: page.jobs.map(jobView), ...(page.next ? { next: page.next } : {}) };
+      const workers = await jobWorkerFields(store, page.jobs, ctx.now());
+      return { jobs: page.jobs.map((job, i) => jobView(job, workers[i])), ...(page.next ? { next: page.next } : {}) };
     },
   );
 
-  app.get('/jobs/:id', { config: { access: ['submitter', 'worker'] }, schema: { tags: ['jobs'], summary: 'A job in any state, with its result once finished', params: JobIdParams } }, async (request) => {
+  app.get('/jobs/:id', { config: { access: ['submitter', 'worker'] }, schema: { tags: ['jobs'], summary: 'A job in any state, with its result once finished; worker_hostname, and while it runs live: {task, progress, info, at} from its worker\'s last heartbeat', params: JobIdParams } }, async (request) => {
     const { id } = request.params;
     const job = await store.get(id);
     if (!job) throw jobNotFound(id);
-    return jobView(job);
+    return jobView(job, (await jobWorkerFields(store, [job], ctx.now()))[0]);
   });
 
   app.delete('/jobs/:id', { config: { access: ['submitter'], changesQueue: true }, schema: { tags: ['jobs'], summary: 'Remove a queued job (running ones: POST /jobs/{id}/cancel)', params: JobIdParams } }, async (request, reply) => {

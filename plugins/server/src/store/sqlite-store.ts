@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { ConfigError, ErrorCodes } from '@sisyphus/core';
+import { missingPackageOf } from '@sisyphus/core/config';
 import { normaliseAttributes, type Attributes } from './attributes.js';
 import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
 import { jobExists } from './store-error.js';
@@ -141,7 +142,7 @@ function loadDriver(): typeof Database {
   try {
     return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes("'better-sqlite3'")) throw error;
+    if (missingPackageOf(error) !== 'better-sqlite3') throw error;
     throw new ConfigError(
       'the embedded SQLite store needs the better-sqlite3 package, which is not installed: npm install better-sqlite3 (or keep the queue in Redis: --store redis://HOST:PORT)',
       { code: ErrorCodes.PLUGIN_NOT_FOUND, cause: error },

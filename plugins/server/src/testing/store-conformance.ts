@@ -4,6 +4,7 @@ import { describeCancel } from './store-suite/cancel.js';
 import { describeErrorCodes } from './store-suite/error-codes.js';
 import { describeFinish } from './store-suite/finish.js';
 import { describeFinishAndPoll } from './store-suite/finish-and-poll.js';
+import { describeHistoryFields } from './store-suite/history-fields.js';
 import { describeLeaseExpiry } from './store-suite/lease-expiry.js';
 import { describeLeaseOrder } from './store-suite/lease-order.js';
 import { describeList } from './store-suite/list.js';
@@ -66,6 +67,7 @@ export function describeQueueStore(
     describeFinish(fixture);
     describeCancel(fixture);
     describeList(fixture);
+    describeHistoryFields(fixture);
     describeQueuedDocuments(fixture);
     describeRemoveAndClear(fixture);
     describePurge(fixture);

@@ -130,6 +130,11 @@ describe('sisyphus new module', () => {
     const again = await execa(process.execPath, [SISYPHUS, 'new', 'module', 'x', '--dir', 'thumbs'], { cwd, reject: false });
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toMatch(/^create-sisyphus-module: .*thumbs already exists and is not empty/);
+    // A NAME that looks like an option stays a NAME (the scaffold gets it after --), so it is refused, not obeyed.
+    const flag = await execa(process.execPath, [SISYPHUS, 'new', 'module', '--', '--help'], { cwd, reject: false });
+    expect(flag.exitCode).toBe(2);
+    expect(flag.stdout).not.toMatch(/usage/i);
+    expect(flag.stderr).toMatch(/^create-sisyphus-module: .*"--help"/);
   });
 
   it('says how to get the scaffold when it is not installed, and refuses unknown kinds', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, rm, writeFile, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,24 @@ describe('plugin loading: startup errors name the culprit', () => {
     expect(loaded.filepath).toBe(join(d, name));
     const engine = await createEngineFromConfig(loaded);
     expect(engine.modules.names()).toEqual(['alpha', 'echo']);
+  });
+});
+
+describe('a .ts config', () => {
+  it("leaves nothing in the temp folder: jiti's file cache there is shared between users (secrets readable, code plantable)", async () => {
+    const d = await fixtureDir();
+    await writeFile(join(d, 'sisyphus.config.ts'), 'const token: string = "TOPSECRET-admin-token-123456";\nexport default { plugins: ["./a.mjs"], api: { token } };');
+    const tmp = await tempDir();
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const loaded = await loadConfig({ cwd: d });
+      expect((loaded.config as { api?: { token?: string } }).api?.token).toBe('TOPSECRET-admin-token-123456');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(await readdir(tmp, { recursive: true })).toEqual([]);
   });
 });
 

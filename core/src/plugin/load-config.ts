@@ -45,7 +45,9 @@ function explorer() {
       // loaded only for .ts configs.
       '.ts': async (filepath: string) => {
         const { createJiti } = await import('jiti');
-        return createJiti(import.meta.url, { moduleCache: false }).import(filepath, { default: true });
+        // No file cache: jiti's is a shared folder under the temp dir (another user could read a
+        // config's secrets there, or plant code this process would run).
+        return createJiti(import.meta.url, { moduleCache: false, fsCache: false }).import(filepath, { default: true });
       },
     },
   });

@@ -15,3 +15,4 @@ export {
 export { TransportError, isRetryable, type TransportErrorOptions } from './transport-error.js';
 export { completionBody, type CompletionBody } from './completion-body.js';
 export { transportDataStore } from '../data/transport-data-store.js';
+export { redactUrl } from './redact-url.js';

@@ -1,5 +1,6 @@
 import { ConfigError, ErrorCodes, type Logger } from '@sisyphus/core';
 import type { RedisOptions } from 'ioredis';
+import { redactUrl } from '@sisyphus/core/transport';
 
 /** Options of `createRedisTransport` (the worker config's `transport.options` for `transport: redis`). */
 export type RedisTransportOptions = {
@@ -53,7 +54,7 @@ export function resolveRedisTransportOptions(options: RedisTransportOptions): Re
   }
   const { connection, prefix } = options;
   if (typeof connection === 'string') {
-    if (!/^rediss?:\/\/[^/]/i.test(connection)) throw bad('connection', `must be a redis:// or rediss:// URL (got ${JSON.stringify(connection)})`);
+    if (!/^rediss?:\/\/[^/]/i.test(connection)) throw bad('connection', `must be a redis:// or rediss:// URL (got ${JSON.stringify(redactUrl(connection))})`);
   } else if (typeof connection !== 'object' || connection === null || Array.isArray(connection)) {
     throw bad('connection', 'is required (a redis:// URL or ioredis options)');
   }

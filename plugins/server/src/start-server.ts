@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '@sisyphus/core';
 import { buildRegistry, loadPlugins, missingPackageOf, type ModuleRegistry } from '@sisyphus/core/config';
+import { redactUrl } from '@sisyphus/core/transport';
 import { createServer, type SisyphusServer } from './create-server.js';
 import { isLoopbackHost } from './request-origin-guard.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
@@ -64,7 +65,7 @@ async function openStore(options: StartServerOptions): Promise<{ store: QueueSto
       // Not installed (or one of its dependencies is not): name the package to install.
       const missing = missingPackageOf(error);
       if (missing) {
-        throw new ConfigError(`a Redis store (--store ${options.store.replace(/\/\/[^@/]*@/, '//***@')}) needs the ${missing} package, which is not installed: npm install ${missing}`, {
+        throw new ConfigError(`a Redis store (--store ${redactUrl(options.store)}) needs the ${missing} package, which is not installed: npm install ${missing}`, {
           code: ErrorCodes.PLUGIN_NOT_FOUND,
           cause: error,
         });
@@ -82,7 +83,7 @@ async function openStore(options: StartServerOptions): Promise<{ store: QueueSto
       });
       return { store, backend: { type: 'redis', url: options.store, prefix } };
     } catch (error) {
-      throw new ConfigError(`cannot connect to Redis at ${options.store.replace(/\/\/[^@/]*@/, '//****@')}: ${(error as Error).message}`, { cause: error });
+      throw new ConfigError(`cannot connect to Redis at ${redactUrl(options.store)}: ${redactUrl((error as Error).message)}`, { cause: error });
     }
   }
   const db = options.db === ':memory:' ? ':memory:' : resolve(options.db ?? defaultDbPath());

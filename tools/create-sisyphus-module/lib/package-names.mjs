@@ -4,6 +4,12 @@ import { ScaffoldError } from './scaffold-error.mjs';
 /** What the core's `defineModule` accepts as a module name. */
 const MODULE_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
+/** npm's own pattern for package names (scope and name start with neither `.` nor `_`). */
+const NPM_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+
+/** Names that cannot be a package's folder. */
+const RESERVED_FOLDERS = new Set(['node_modules', 'favicon.ico']);
+
 /** Throw a one-line {@link ScaffoldError} unless `name` is a valid name for a new npm package. */
 export function checkPackageName(name) {
   if (typeof name !== 'string' || name === '') throw new ScaffoldError('NAME is missing: give the npm package name, e.g. sisyphus-module-thumbnails');
@@ -12,6 +18,11 @@ export function checkPackageName(name) {
     const reasons = [...(verdict.errors ?? []), ...(verdict.warnings ?? [])];
     throw new ScaffoldError(`NAME ${JSON.stringify(name)} is not a valid npm package name: ${reasons.join('; ')}`);
   }
+  // The validator lets some scoped names through that npm's registry refuses (`@../x`), and a scope
+  // hides a reserved name from it (`@x/node_modules` would write the package into ./node_modules).
+  if (!NPM_NAME.test(name)) throw new ScaffoldError(`NAME ${JSON.stringify(name)} is not a valid npm package name: a scope and a name start with a letter, digit, '-' or '~'`);
+  const folder = name.replace(/^@[^/]+\//, '');
+  if (RESERVED_FOLDERS.has(folder)) throw new ScaffoldError(`NAME ${JSON.stringify(name)} is not a valid npm package name: ${folder} is a reserved name`);
 }
 
 /**

@@ -2,6 +2,7 @@
 // made builds, passes its own tests and runs a job against this repository's
 // core (its node_modules linked in: no network). The packed-tarball install of a
 // generated package is test/installed-packages.test.ts.
+import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -73,8 +74,8 @@ describe('createModulePackage', () => {
     const tsconfig = await readJson<{ compilerOptions: Record<string, unknown>; extends?: string }>(join(made.dir, 'tsconfig.json'));
     expect(tsconfig.extends).toBeUndefined();
     expect(tsconfig.compilerOptions).toMatchObject({ module: 'NodeNext', strict: true, outDir: 'dist', declaration: true });
-    expect(await readFile(join(made.dir, 'sisyphus.config.yaml'), 'utf8')).toMatch(/plugins:\n {2}- sisyphus-module-thumbs\n/);
-    expect(await readFile(join(made.dir, 'jobs/sample.yaml'), 'utf8')).toContain('- module: thumbs\n');
+    expect(await readFile(join(made.dir, 'sisyphus.config.yaml'), 'utf8')).toMatch(/plugins:\n {2}- "sisyphus-module-thumbs"\n/);
+    expect(await readFile(join(made.dir, 'jobs/sample.yaml'), 'utf8')).toContain('- module: "thumbs"\n');
     expect(await readFile(join(made.dir, 'test/thumbs.test.ts'), 'utf8')).toContain("from '@sisyphus/core/testing'");
     expect(await readFile(join(made.dir, 'src/module.ts'), 'utf8')).toContain('export const thumbsModule = defineModule({');
   });
@@ -104,6 +105,16 @@ describe('createModulePackage', () => {
     expect(custom.files).toContain('test/3d.test.ts');
     expect(await readFile(join(custom.dir, 'src/module.ts'), 'utf8')).toContain("export const m3dModule = defineModule({\n  name: '3d',");
     expect((await readJson<{ devDependencies: Record<string, string> }>(join(custom.dir, 'package.json'))).devDependencies['@sisyphus/core']).toBe('file:/x.tgz');
+
+    // Names YAML would read as numbers, booleans or null stay strings in the config and the sample job.
+    for (const name of ['0x10', '123', 'true', 'null']) {
+      const made = await createModulePackage(parent, name);
+      const config = parseYaml(await readFile(join(made.dir, 'sisyphus.config.yaml'), 'utf8')) as { plugins: unknown[]; settings: Record<string, unknown> };
+      expect(config.plugins, name).toEqual([name]);
+      expect(Object.keys(config.settings), name).toEqual([made.moduleName]);
+      const job = parseYaml(await readFile(join(made.dir, 'jobs/sample.yaml'), 'utf8')) as { tasks: Array<{ module: unknown }> };
+      expect(job.tasks[0]!.module, name).toBe(made.moduleName);
+    }
   });
 
   it('refuses bad package names, bad module names and a folder in the way, with one-line errors', async () => {
@@ -114,6 +125,8 @@ describe('createModulePackage', () => {
       ['.hidden', 'name cannot start with a period'],
       ['http', 'http is a core module name'],
       ['node_modules', 'node_modules is not a valid package name'],
+      ['@../x', 'a scope and a name start with a letter, digit'],
+      ['@x/node_modules', 'node_modules is a reserved name'],
     ]) {
       const error = await createModulePackage(parent, name!).catch((e: unknown) => e);
       expect(error, name).toBeInstanceOf(ScaffoldError);

@@ -52,7 +52,8 @@ export async function newCommand(kind: string, name: string, options: NewCommand
     process.stderr.write(`sisyphus new module: ${SCAFFOLD_PACKAGE} is not installed here; run: npm create sisyphus-module@latest ${name}\n`);
     return ExitCodes.FAILED;
   }
-  const args = [bin, name, ...(options.module !== undefined ? ['--module', options.module] : []), ...(options.dir !== undefined ? ['--dir', options.dir] : [])];
+  // NAME after `--`: a name that looks like an option (`--help`) stays a name.
+  const args = [bin, ...(options.module !== undefined ? ['--module', options.module] : []), ...(options.dir !== undefined ? ['--dir', options.dir] : []), '--', name];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   return new Promise((done, fail) => {
     child.once('error', fail);

@@ -1,10 +1,11 @@
+import { redactUrl } from '@sisyphus/core/transport';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../server-context.js';
 import { humanDuration } from '../human-duration.js';
 
 /** Replace secrets (passwords in URLs, tokens, keys) with `********`. */
 export function maskSecrets(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1********@');
+  if (typeof value === 'string') return redactUrl(value);
   if (Array.isArray(value)) return value.map(maskSecrets);
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(

@@ -48,13 +48,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const p of [...cli.list].reverse()) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      const exited = new Promise((r) => p.child.once('exit', r));
-      p.child.kill('SIGKILL');
-      await exited;
-    }
-  }
+  await cli.killAll();
   await deleteKeys(REDIS, prefix);
   if (dir) await rm(dir, { recursive: true, force: true });
 });

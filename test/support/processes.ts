@@ -187,6 +187,16 @@ export class CliProcesses {
     return entry;
   }
 
+  /** SIGKILL every process still running, newest first, and wait until each has exited. */
+  async killAll(): Promise<void> {
+    for (const p of [...this.list].reverse()) {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
+      const exited = new Promise((r) => p.child.once('exit', r));
+      p.child.kill('SIGKILL');
+      await exited;
+    }
+  }
+
   /**
    * How many times any worker started job `id` (its log line: `job ID "title" started`,
    * `[slot] job ...` with several slots; not the other lines naming `job ID "title"`,

@@ -10,7 +10,17 @@ export type {
   WorkerNetworkEvent,
   WorkerLogEvent,
 } from './worker-events.js';
-export { claimWorkerId, loadOrCreateWorkerId, defaultStateDir, WORKER_ID_FILE, MAX_WORKER_INSTANCES, type ClaimedWorkerId } from './worker-id.js';
+export {
+  claimWorkerId,
+  loadOrCreateWorkerId,
+  defaultStateDir,
+  WORKER_ID_FILE,
+  MAX_WORKER_INSTANCES,
+  LOCK_REFRESH_MS,
+  LOCK_STALE_MS,
+  type ClaimedWorkerId,
+  type ClaimWorkerIdOptions,
+} from './worker-id.js';
 export { PROGRESS_HEARTBEAT_MS } from './worker-slot.js';
 export { createFileOutbox, type ResultOutbox, type KeptResult } from './result-outbox.js';
 export { slotWorkerIds } from './slot-worker-id.js';

@@ -114,7 +114,7 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
   });
   const found = await findTransport(settings.transport.name, await loadPlugins(loaded.config.plugins, loaded.dir));
   const transport = await createTransport(found.factory, settings.transport.options, asLogger(root.child({ component: 'transport' })));
-  const workerId = settings.id ?? (await loadOrCreateWorkerId(settings.stateDir));
+  const workerId = settings.id ?? (await loadOrCreateWorkerId(settings.stateDir, { logger: asLogger(log) }));
   // Server data first (option sets live there); the config's local data as a fallback.
   const engine = await createEngineFromConfig(loaded, {
     plugins: found.plugins,

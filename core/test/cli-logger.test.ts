@@ -66,4 +66,34 @@ describe('the CLI logger (pino)', () => {
     (await createCliLogger({ stream: forcedPretty }, { LOG_FORMAT: 'pretty' })).info('y');
     expect(forcedPretty.text()).toMatch(/^\[[\d:.]+\] INFO: y\n$/);
   });
+
+  it('pretty lines cannot be forged: newlines and escapes in titles, module names, fields and stacks are shown escaped', async () => {
+    const tty = sink(true);
+    const root = await createCliLogger({ stream: tty, format: 'pretty' }, {});
+    const worker = root.child({ component: 'worker' });
+    worker.info('job title "t\n[worker] FAKE TITLE"');
+    worker.child({ jobId: 'j1', task: 1, module: 'ff\u001b[31mRED\u001b]0;owned\u0007' }).info('started\r[worker] overwritten');
+    worker.warn({ file: 'a\u009b2Jb\u202ec' }, 'field');
+    worker.error({ err: new Error('boom\u001b[2K\r[worker] forged') }, 'failed');
+    // Colours are pino-pretty's own; strip them, then no control character but the line ends may remain.
+    // eslint-disable-next-line no-control-regex
+    const text = tty.text().replace(/\x1B\[[0-9;]*m/g, '');
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^\[[\d:.]+\] INFO: \[worker\] job title "t\\x0a\[worker\] FAKE TITLE"$/);
+    expect(lines[1]).toMatch(/^\[[\d:.]+\] INFO: \[worker\] job j1 task 1 ff\\x1b\[31mRED\\x1b\]0;owned\\x07: started\\x0d\[worker\] overwritten$/);
+    expect(lines[2]).toMatch(/^\[[\d:.]+\] WARN: \[worker\] field .*a\\x9b2Jb\\u202ec/);
+    // Every line that looks like an entry is one the program wrote: four entries, the stack indented under the last.
+    expect(lines.filter((l) => /^\[\d\d:/.test(l))).toHaveLength(4);
+    expect(text).toContain('boom\\x1b[2K\\x0d[worker] forged');
+
+    // JSON lines are left as they are: JSON escapes control characters itself, and the values stay exact.
+    const json = sink();
+    const log = await createCliLogger({ stream: json }, {});
+    log.child({ jobId: 'j1', module: 'm\u001b[31m' }).info('t\n[worker] FAKE TITLE');
+    const [line] = parsed(json.text());
+    expect(line).toMatchObject({ msg: 't\n[worker] FAKE TITLE', module: 'm\u001b[31m' });
+    expect(json.text().trim().split('\n')).toHaveLength(1);
+  });
 });

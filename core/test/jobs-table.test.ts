@@ -29,4 +29,24 @@ describe('jobs ls table', () => {
     ]);
     expect(jobsTable([], now)).toBe('(none)');
   });
+
+  it('escapes what submitters and workers put in titles, host names and reasons; clamps progress', () => {
+    const t = new Date(2026, 5, 15, 9, 0, 0).toISOString();
+    const table = jobsTable(
+      [
+        { job_id: 'a', job_title: 'EVIL\u001b[31mRED\u001b]0;owned-title\u0007', state: 'running', worker_id: 'W1', worker_hostname: 'h\u001b[2K\rEVILHOST', added: t, live: { progress: 250 } },
+        { job_id: 'b', job_title: 'bidi \u202eexe.fdp', state: 'running', worker_id: 'W2', added: t, live: { progress: -4 } },
+        { job_id: 'c', job_title: 'x', state: 'failed', worker_id: 'W3', added: t, result: { module: 'm\u009b2J', message: 'boom\r[ok] all fine\nmore', worker: 'w\u0085' } },
+      ],
+      now,
+    );
+    // eslint-disable-next-line no-control-regex
+    expect(table).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(table.split('\n')).toEqual([
+      'ID  STATE         SUBMITTED  STARTED  FINISHED  WORKER                TITLE                                  REASON',
+      'a   running 100%  09:00:00   -        -         h\\x1b[2K\\x0dEVILHOST  EVIL\\x1b[31mRED\\x1b]0;owned-title\\x07',
+      'b   running 0%    09:00:00   -        -         W2                    bidi \\u202eexe.fdp',
+      'c   failed        09:00:00   -        -         w\\x85                 x                                      m\\x9b2J: boom\\x0d[ok] all fine',
+    ]);
+  });
 });

@@ -12,7 +12,9 @@ export const ExitCodes = {
   BAD_INPUT: 2,
   /**
    * The job server cannot be reached (connection refused, no such host,
-   * timed out, or a 502/503/504 answer): nothing was done, try again later.
+   * timed out, or a 502/503/504 answer). After a refused connection or an
+   * unknown host nothing was sent; after a timeout or a gateway's answer the
+   * request may have arrived (the message says so and names the job id).
    */
   UNREACHABLE: 3,
   /** Cancelled (Ctrl-C). */

@@ -1,4 +1,5 @@
-import { failureReason, workerName, type WatchedJob } from './reporters/job-watch.js';
+import { failureReason, jobTitle, workerName, type WatchedJob } from './reporters/job-watch.js';
+import { printable, shownPercent } from './printable.js';
 
 /** A job of `GET /jobs` as `jobs ls` shows it. */
 export type ListedJob = WatchedJob & { added?: string; priority?: number };
@@ -19,17 +20,19 @@ export function compactTime(iso: string | undefined, now: Date = new Date()): st
   return t.getFullYear() === now.getFullYear() ? `${md} ${hm}` : `${t.getFullYear()}-${md} ${hm}`;
 }
 
-/** `running 42%` for a running job with progress, else the state. */
+/** `running 42%` for a running job with progress (clamped to 0-100: the worker reports it), else the state. */
 function stateCell(job: ListedJob): string {
-  const state = job.state ?? 'queued';
-  const percent = job.live?.progress;
+  const state = printable(job.state ?? 'queued');
+  const percent = shownPercent(job.live?.progress);
   return state === 'running' && percent !== undefined ? `${state} ${Math.floor(percent)}%` : state;
 }
 
 /**
  * The `jobs ls` table: id, state, submitted/started/finished (local,
  * compact), the worker's host (else its id), the title, and for failed jobs
- * the one-line reason. One line per job, columns aligned.
+ * the one-line reason. One line per job, columns aligned. Every cell from
+ * the server is {@link printable}: titles, host names and reasons come from
+ * submitters and workers, and reach the operator's terminal.
  */
 export function jobsTable(jobs: readonly ListedJob[], now: Date = new Date()): string {
   if (!jobs.length) return '(none)';
@@ -38,13 +41,13 @@ export function jobsTable(jobs: readonly ListedJob[], now: Date = new Date()): s
   if (anyFailed) header.push('REASON');
   const rows = jobs.map((j) => {
     const row = [
-      j.job_id,
+      printable(j.job_id),
       stateCell(j),
       compactTime(j.added, now),
       compactTime(j.started_at, now),
       compactTime(j.finished_at, now),
       (j.state !== 'queued' && workerName(j)) || '-',
-      j.job_title.replace(/\s+/g, ' '),
+      jobTitle({ job_id: j.job_id, job_title: typeof j.job_title === 'string' ? j.job_title.replace(/\s+/g, ' ') : j.job_title }),
     ];
     if (anyFailed) row.push(j.state === 'failed' ? (failureReason(j) ?? '-') : '');
     return row;

@@ -2,6 +2,7 @@ import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { Logger, LogLevel } from '../container/services.js';
 import { ConfigError } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
+import { printable } from './printable.js';
 
 /** How log lines look: one JSON object per line, or pino-pretty's coloured lines. */
 export type LogFormat = 'json' | 'pretty';
@@ -23,7 +24,13 @@ export interface CliLoggerOptions {
 /** Fields pino-pretty does not print as such: the message line shows them (see `prettyMessage`) or they are noise on a terminal. */
 const PRETTY_HIDDEN = 'pid,hostname,component,jobId,task,module';
 
-/** `[worker] job 7 task 1 ffmpeg: 40%`: a pretty line's message with the fields JSON keeps apart. */
+/**
+ * `[worker] job 7 task 1 ffmpeg: 40%`: a pretty line's message with the
+ * fields JSON keeps apart. The whole line is {@link printable}: messages
+ * quote job titles, module names and program output, and a newline or an
+ * escape sequence in them must not forge a line or recolour the terminal
+ * (JSON lines escape them already).
+ */
 function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
   const component = typeof log.component === 'string' ? `[${log.component}] ` : '';
   let who = '';
@@ -33,7 +40,29 @@ function prettyMessage(log: Record<string, unknown>, messageKey: string): string
     if (log.module !== undefined) who += ` ${String(log.module)}`;
     who += ': ';
   }
-  return `${component}${who}${String(log[messageKey] ?? '')}`;
+  return printable(`${component}${who}${String(log[messageKey] ?? '')}`);
+}
+
+/** A value of a log line with every string {@link printable}; a `stack` keeps its line breaks (pino-pretty indents each line under the entry). */
+function printableValue(value: unknown, key?: string): unknown {
+  if (typeof value === 'string') return key === 'stack' ? value.split('\n').map((line) => printable(line)).join('\n') : printable(value);
+  if (Array.isArray(value)) return value.map((v) => printableValue(v));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k), printableValue(v, k)]));
+  return value;
+}
+
+/**
+ * A JSON log line with every string field {@link printable}, for the pretty
+ * output only: pino-pretty prints an error's stack and some characters of
+ * other fields (C1 controls, bidi overrides) raw. JSON lines stay as they
+ * are (JSON escapes control characters itself).
+ */
+function printableLogLine(line: string): string {
+  try {
+    return `${JSON.stringify(printableValue(JSON.parse(line)))}\n`;
+  } catch {
+    return printable(line.replace(/\n$/, '')) + '\n';
+  }
 }
 
 function choose<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T | undefined {
@@ -81,6 +110,7 @@ export async function createCliLogger(options: CliLoggerOptions = {}, env: NodeJ
       timestamp: pino.stdTimeFunctions.isoTime,
       // Level names, not pino's numbers: a line reads the same in a journal and in jq.
       formatters: { level: (label) => ({ level: label }) },
+      ...(format === 'pretty' ? { hooks: { streamWrite: printableLogLine } } : {}),
     },
     destination,
   );

@@ -4,15 +4,17 @@ import { ExitCodes } from '../exit-codes.js';
 import { usage } from '../usage-error.js';
 import { readDocument } from '../../job/load-job-file.js';
 import { jobsTable, type ListedJob } from '../jobs-table.js';
+import { printable, printableJson, shownPercent } from '../printable.js';
 
+// Strings are the CLI's own lines (server text in them made printable where it is put in); JSON keeps no raw C1 or bidi character.
 const print = (value: unknown, json?: boolean) =>
-  process.stdout.write(`${typeof value === 'string' && !json ? value : JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${typeof value === 'string' && !json ? value : printableJson(JSON.stringify(value, null, 2))}\n`);
 
 interface JobRow { job_id: string; job_title: string; state?: string; priority?: number; attempts?: number; worker_id?: string; added?: string }
 
 function jobTable(jobs: JobRow[]): string {
   if (!jobs.length) return '(none)';
-  return jobs.map((j) => `${j.job_id}  ${(j.state ?? 'queued').padEnd(9)}  ${j.job_title}${j.worker_id && j.state && j.state !== 'queued' ? `  [${j.worker_id}]` : ''}`).join('\n');
+  return jobs.map((j) => `${printable(j.job_id)}  ${printable(j.state ?? 'queued').padEnd(9)}  ${printable(j.job_title)}${j.worker_id && j.state && j.state !== 'queued' ? `  [${printable(j.worker_id)}]` : ''}`).join('\n');
 }
 
 /** `sisyphus queue [ls|pause|resume|clear]` */
@@ -76,7 +78,7 @@ export async function workersCommand(action: string, id: string | undefined, opt
       else {
         print(
           r.workers
-            .map((w) => `${w.worker_id}  ${String(w.hostname ?? '?').padEnd(16)} ${String(w.online === false ? 'offline' : (w.status ?? '?')).padEnd(11)}${w.attributes.disabled ? ' disabled' : ''}${w.job_title ? `  ${w.job_title}` : ''}${w.progress !== undefined ? ` ${Math.round(Number(w.progress))}%` : ''}`)
+            .map((w) => `${printable(w.worker_id)}  ${printable(String(w.hostname ?? '?')).padEnd(16)} ${printable(String(w.online === false ? 'offline' : (w.status ?? '?'))).padEnd(11)}${w.attributes.disabled ? ' disabled' : ''}${w.job_title ? `  ${printable(w.job_title)}` : ''}${shownPercent(Number(w.progress)) !== undefined ? ` ${Math.round(shownPercent(Number(w.progress))!)}%` : ''}`)
             .join('\n'),
         );
       }

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { UNKNOWN_TOTAL_LOG_INTERVAL_MS, formatDuration, formatPercent, gauge, progressDetails } from './reporter.js';
+import { printable, shownPercent } from '../printable.js';
 
 /** A job as `GET /jobs/{id}` shows it to `submit --wait` (the fields used here). */
 export interface WatchedJob {
@@ -19,16 +20,32 @@ export interface WatchedJob {
   cancel_requested?: boolean;
 }
 
-/** Where a job runs (ran): the worker's host name (from the server, else the worker's own result record), else its id. */
+/**
+ * Where a job runs (ran): the worker's host name (from the server, else the
+ * worker's own result record), else its id; {@link printable} (a worker
+ * reports its host name itself).
+ */
 export function workerName(job: Pick<WatchedJob, 'worker_hostname' | 'worker_id' | 'result'>): string | undefined {
-  return job.worker_hostname ?? job.result?.worker ?? job.worker_id;
+  return printable(job.worker_hostname ?? job.result?.worker ?? job.worker_id);
 }
 
-/** The one-line reason a job failed (or was cancelled): `module: first line of the message`, else the server's reason. */
+/** The first line of a text that may not be a string (it comes from a worker's report), trimmed. */
+const firstLine = (text: unknown) => (typeof text === 'string' ? text.split('\n')[0]!.trim() : undefined);
+
+/**
+ * The one-line reason a job failed (or was cancelled): `module: first line
+ * of the message`, else the server's reason; {@link printable} (the
+ * message and module come from the worker's report).
+ */
 export function failureReason(job: Pick<WatchedJob, 'result' | 'reason'>): string | undefined {
-  const message = job.result?.message?.split('\n')[0]?.trim();
-  if (message) return job.result?.module ? `${job.result.module}: ${message}` : message;
-  return job.reason?.split('\n')[0]?.trim() || undefined;
+  const message = firstLine(job.result?.message);
+  if (message) return printable(job.result?.module ? `${job.result.module}: ${message}` : message);
+  return printable(firstLine(job.reason) || undefined);
+}
+
+/** A job's title as the CLI prints it: {@link printable} (the submitter chose it). */
+export function jobTitle(job: Pick<WatchedJob, 'job_title' | 'job_id'>): string {
+  return printable(job.job_title ?? job.job_id);
 }
 
 const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
@@ -41,7 +58,9 @@ export function liveDetails(info: Record<string, unknown> | undefined): string {
   const totalFrames = num(info.total_frames);
   const fps = num(info.fps);
   const speed = num(info.speed);
-  const eta = num(info.eta);
+  // A worker's estimate is not trusted: a negative one is no estimate.
+  const rawEta = num(info.eta);
+  const eta = rawEta !== undefined && rawEta >= 0 ? rawEta : undefined;
   if (frames !== undefined) fields.frames = frames;
   if (totalFrames !== undefined) fields.totalFrames = totalFrames;
   if (fps !== undefined) fields.fps = fps;
@@ -65,9 +84,9 @@ function stateLine(job: WatchedJob): string {
     case 'queued':
       return job.attempts ? `queued again (attempt ${job.attempts} ended without a result), waiting for a worker` : 'queued, waiting for a worker';
     case 'running':
-      return `running${host ? ` on ${host}` : ''}${job.live?.task ? `: ${job.live.task}` : ''}${job.cancel_requested ? ' (cancel requested)' : ''}`;
+      return `running${host ? ` on ${host}` : ''}${job.live?.task ? `: ${printable(job.live.task)}` : ''}${job.cancel_requested ? ' (cancel requested)' : ''}`;
     default:
-      return job.state;
+      return printable(job.state);
   }
 }
 
@@ -91,7 +110,7 @@ export class TtyJobWatch implements JobWatch {
   }
 
   update(job: WatchedJob): void {
-    const percent = job.state === 'running' ? job.live?.progress : job.state === 'completed' ? 100 : undefined;
+    const percent = job.state === 'running' ? shownPercent(job.live?.progress) : job.state === 'completed' ? 100 : undefined;
     // The marker of an unknown total moves once per new heartbeat, not per redraw.
     if (job.live?.at !== this.#lastAt) {
       this.#lastAt = job.live?.at;
@@ -147,22 +166,23 @@ export class PlainJobWatch implements JobWatch {
       this.#last = line;
       this.#step = -1;
       this.#unknownAt = -Infinity;
-      this.stream.write(`${job.job_title}: ${line}\n`);
+      this.stream.write(`${jobTitle(job)}: ${line}\n`);
     }
     if (job.state !== 'running' || !job.live) return;
     const details = liveDetails(job.live.info);
-    const percent = job.live.progress;
+    const percent = shownPercent(job.live.progress);
+    const task = printable(job.live.task) ?? 'running';
     if (percent === undefined) {
       const now = Date.now();
       if (!details || now - this.#unknownAt < this.unknownEveryMs) return;
       this.#unknownAt = now;
-      this.stream.write(`${job.job_title}: ${job.live.task ?? 'running'} ${details} (total unknown)\n`);
+      this.stream.write(`${jobTitle(job)}: ${task} ${details} (total unknown)\n`);
       return;
     }
     const step = Math.floor(percent / 10);
     if (step <= this.#step) return;
     this.#step = step;
-    this.stream.write(`${job.job_title}: ${job.live.task ?? 'running'} ${formatPercent(percent)}${details ? ` (${details})` : ''}\n`);
+    this.stream.write(`${jobTitle(job)}: ${task} ${formatPercent(percent)}${details ? ` (${details})` : ''}\n`);
   }
 
   note(message: string): void {
@@ -178,7 +198,8 @@ export function endLine(job: WatchedJob): string {
   const on = host ? ` on ${host}` : '';
   const runtime = num(job.result?.runtime);
   const took = runtime !== undefined ? ` in ${formatDuration(runtime)}` : '';
-  if (job.state === 'completed') return `${job.job_title}: done${took}${on}`;
-  if (job.state === 'cancelled') return `${job.job_title}: cancelled${on}${failureReason(job) ? `: ${failureReason(job)}` : ''}`;
-  return `${job.job_title}: failed${on}: ${failureReason(job) ?? 'no reason given'}`;
+  const title = jobTitle(job);
+  if (job.state === 'completed') return `${title}: done${took}${on}`;
+  if (job.state === 'cancelled') return `${title}: cancelled${on}${failureReason(job) ? `: ${failureReason(job)}` : ''}`;
+  return `${title}: failed${on}: ${failureReason(job) ?? 'no reason given'}`;
 }

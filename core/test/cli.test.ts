@@ -183,3 +183,13 @@ describe('sisyphus CLI', () => {
     expect(existsSync(pidsFile)).toBe(true);
   });
 });
+
+describe('npx sisyphus in the clone', () => {
+  it('runs the built CLI through the bin npm linked at install (a source file, linked before the first build)', async () => {
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const version = await execa('npx', ['--no-install', 'sisyphus', '--version'], { cwd: repo });
+    expect(version.stdout.trim()).toBe(JSON.parse(await readFile(join(repo, 'core/package.json'), 'utf8')).version);
+    const modules = await execa('npx', ['--no-install', 'sisyphus', 'modules'], { cwd: join(repo, 'docs') });
+    expect(modules.stdout).toMatch(/^ffmpeg\s+@sisyphus\/module-ffmpeg/m);
+  });
+});

@@ -22,7 +22,8 @@ const stale = [];
 async function sweep(folder) {
   for (const entry of await readdir(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
-    if (generated.includes(path)) continue;
+    // The build's own record (tsBuildInfoFile), kept for the next build; `files` leaves it out.
+    if (generated.includes(path) || entry.name === '.tsbuildinfo') continue;
     if (entry.isDirectory()) await sweep(path);
     else if (!existsSync(sourceOf(path))) stale.push(path);
   }

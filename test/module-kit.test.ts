@@ -141,7 +141,7 @@ describe('sisyphus new module', () => {
     expect(findScaffold([cwd])).toBeUndefined();
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      expect(await newCommand('module', 'sisyphus-module-x', {}, [cwd])).toBe(1);
+      expect(await newCommand('module', 'sisyphus-module-x', {}, [cwd])).toBe(2);
       expect(stderr).toHaveBeenCalledWith(
         'sisyphus new module: create-sisyphus-module is not installed here; run: npm create sisyphus-module@latest sisyphus-module-x\n',
       );

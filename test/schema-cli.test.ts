@@ -32,10 +32,10 @@ function sisyphus(args: string[], cwd: string, env: Record<string, string> = {})
   return execa(process.execPath, [bin, ...args], { cwd, reject: false, env: { NO_COLOR: '1', ...env } });
 }
 
-// Strict Ajv (unknown keywords or formats, keyword/type mismatches are errors); strictRequired
-// is off because it does not see the parent's properties from the job's anyOf [{required: [job_title]}, {required: [job_name]}].
+// Ajv in its strictest mode (unknown keywords or formats, keyword/type mismatches and `required`
+// naming undeclared properties are errors), as an editor or a CI check might run it.
 function compile(schema: unknown): ValidateFunction {
-  return new Ajv({ strict: true, strictRequired: false, allErrors: true }).compile(schema as object);
+  return new Ajv({ strict: true, strictRequired: true, allErrors: true }).compile(schema as object);
 }
 
 function errorsOf(validate: ValidateFunction, value: unknown): ErrorObject[] {

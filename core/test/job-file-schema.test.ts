@@ -6,10 +6,9 @@ import { buildJobFileSchema } from '../src/job/job-file-schema.js';
 import { buildConfigFileSchema } from '../src/plugin/config-file-schema.js';
 import { formatFieldTable, schemaFields, wrapText } from '../src/cli/commands/schema-field-table.js';
 
-// Strict Ajv: unknown keywords, unknown formats and type/keyword mismatches are errors.
-// strictRequired is off: it does not see that `required` in the job's
-// anyOf [{required: [job_title]}, {required: [job_name]}] names properties the parent defines.
-const ajv = () => new Ajv({ strict: true, strictRequired: false, allErrors: true });
+// Ajv in its strictest mode: unknown keywords, unknown formats, type/keyword mismatches and
+// `required` naming undeclared properties are errors.
+const ajv = () => new Ajv({ strict: true, strictRequired: true, allErrors: true });
 
 const encode = {
   name: 'encode',

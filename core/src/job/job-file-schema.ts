@@ -181,7 +181,8 @@ export function buildJobFileSchema(modules: Iterable<SchemaModule>, options: Job
   props.priority = { ...props.priority, description: 'Higher runs first (default 0).' };
   props.added = { ...props.added, description: 'The submission time, set by a server.' };
   props.tasks = { ...props.tasks, items: { $ref: '#/definitions/task' }, description: 'The tasks, run in order.' };
-  job.anyOf = [{ required: ['job_title'] }, { required: ['job_name'] }];
+  // Each branch names its property too, so that Ajv's strict mode (strictRequired) accepts the schema.
+  job.anyOf = [{ properties: { job_title: true }, required: ['job_title'] }, { properties: { job_name: true }, required: ['job_name'] }];
 
   const taskProps = task.properties as Record<string, Node>;
   const known: Node = names.length ? { type: 'string', enum: names } : { not: true };

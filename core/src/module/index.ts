@@ -8,7 +8,6 @@ export {
   CancelledError,
   JobError,
   ConfigError,
-  tagError,
   type Phase,
   type SisyphusErrorOptions,
 } from './errors.js';

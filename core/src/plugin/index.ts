@@ -6,3 +6,5 @@ export { loadConfig, checkConfig, CONFIG_SEARCH_PLACES, type LoadedConfig } from
 export { WorkerConfigSchema, type WorkerConfig } from './config-schema.js';
 export { createEngineFromConfig, dataStoreFromConfig } from './engine-from-config.js';
 export { buildConfigFileSchema, type SettingsModule } from './config-file-schema.js';
+export { buildJobFileSchema, moduleDefinitionKey, type JobFileSchemaOptions, type SchemaModule } from '../job/job-file-schema.js';
+export { portableSchema, JSON_SCHEMA_DRAFT, type JsonSchema } from '../job/portable-schema.js';

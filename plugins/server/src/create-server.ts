@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createRequire } from 'node:module';
-import { QUEUE_ID_MAX_LENGTH } from '@sisyphus/core';
+import { QUEUE_ID_MAX_LENGTH } from '@sisyphus/core/transport';
 import { type ModuleRegistry } from '@sisyphus/core/config';
 import { RequestSchemaError, routeValidatorCompiler } from './route-validator.js';
 import { registerAuth } from './auth.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUEUE_ID_MAX_LENGTH, createEngine } from '@sisyphus/core';
+import { createEngine } from '@sisyphus/core';
+import { QUEUE_ID_MAX_LENGTH } from '@sisyphus/core/transport';
 import { buildRegistry, type LoadedPlugin } from '@sisyphus/core/config';
 import { createWorker } from '@sisyphus/core/worker';
 import { type Transport } from '@sisyphus/core/transport';

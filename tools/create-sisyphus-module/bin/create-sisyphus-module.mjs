@@ -41,7 +41,7 @@ try {
     const where = relative(process.cwd(), made.dir) || '.';
     process.stdout.write(
       `Created ${made.packageName} (module "${made.moduleName}") in ${where}\n\n` +
-        `Next:\n  cd ${where}\n  npm install\n  npm test\n  npx sisyphus run jobs/sample.yaml --var input=README.md\n`,
+        `Next:\n  cd ${where}\n  npm install\n  npm test\n  npx sisyphus run jobs/sample.yaml --var input=jobs/sample.yaml\n`,
     );
   }
 } catch (error) {

@@ -37,6 +37,7 @@ function packageJson(packageName, moduleName, devDependencies) {
       test: 'tsc -p test && vitest run',
       prepack: 'npm run build',
     },
+    dependencies: { typebox: VERSIONS.typebox },
     peerDependencies: { '@sisyphus/core': `^${VERSIONS.core}` },
     devDependencies: {
       '@sisyphus/core': `^${VERSIONS.core}`,
@@ -46,6 +47,7 @@ function packageJson(packageName, moduleName, devDependencies) {
       ...devDependencies,
     },
     engines: { node: VERSIONS.node },
+    devEngines: { runtime: { name: 'node', version: VERSIONS.devNode, onFail: 'warn' } },
   };
 }
 

@@ -36,8 +36,14 @@ export function moduleNameFor(packageName) {
   return stripped || bare;
 }
 
+/** Module names the shipped packages use (and the original Sisyphus's, coming): a worker refuses two modules with one name. */
+const SHIPPED_MODULES = new Set(['ffmpeg', 'mkvmerge', 'cleanup', 'mkvextract', 'handbrake']);
+
 /** Throw a one-line {@link ScaffoldError} unless `name` is a valid module name. */
 export function checkModuleName(name) {
+  if (SHIPPED_MODULES.has(name)) {
+    throw new ScaffoldError(`module name "${name}" is taken by a shipped module (@sisyphus/module-${name}): a worker refuses two modules with one name; choose another with --module`);
+  }
   if (!MODULE_NAME.test(name)) {
     throw new ScaffoldError(`module name ${JSON.stringify(name)} is not valid: use letters, digits, '.', '_' or '-', starting with a letter or digit (set it with --module)`);
   }

@@ -81,7 +81,10 @@ describe('createModulePackage', () => {
   });
 
   it('depends on the core version of this repository and on the tools it builds with', async () => {
-    expect(VERSIONS.core).toBe((await readJson<{ version: string }>(join(repo, 'core/package.json'))).version);
+    const core = await readJson<{ version: string; dependencies: Record<string, string> }>(join(repo, 'core/package.json'));
+    expect(VERSIONS.core).toBe(core.version);
+    // TypeBox at the core's own range (the generated package's declarations name its types).
+    expect(VERSIONS.typebox).toBe(core.dependencies.typebox);
     for (const [name, range] of [['typescript', VERSIONS.typescript], ['vitest', VERSIONS.vitest], ['@types/node', VERSIONS.typesNode]] as const) {
       const { version } = await readJson<{ version: string }>(join(repo, 'node_modules', name, 'package.json'));
       expect(satisfies(version, range), `${name} ${version} satisfies ${range}`).toBe(true);
@@ -134,6 +137,7 @@ describe('createModulePackage', () => {
       expect((error as Error).message).not.toContain('\n');
     }
     await expect(createModulePackage(parent, 'sisyphus-module-x', { moduleName: '-x' })).rejects.toThrow('module name "-x" is not valid');
+    await expect(createModulePackage(parent, 'sisyphus-module-cleanup')).rejects.toThrow('module name "cleanup" is taken by a shipped module');
     await mkdir(join(parent, 'busy'));
     await writeFile(join(parent, 'busy', 'keep.txt'), 'mine');
     await expect(createModulePackage(parent, 'busy')).rejects.toThrow(`${join(parent, 'busy')} already exists and is not empty`);
@@ -187,13 +191,14 @@ describe('a generated package', () => {
       'index.d.ts', 'index.js', 'module.d.ts', 'module.js', 'schema.d.ts', 'schema.js',
     ]);
 
-    // The config next to it loads the package by its name; the job compresses README.md.
+    // The config next to it loads the package by its name; the job compresses the file the README names.
     const modules = await inPackage('@sisyphus/core/bin/sisyphus.js', ['modules']);
     expect(modules.stdout).toMatch(/^shout +sisyphus-module-shout 0\.1\.0/m);
-    const job = await inPackage('@sisyphus/core/bin/sisyphus.js', ['run', 'jobs/sample.yaml', '--var', 'input=README.md']);
+    const job = await inPackage('@sisyphus/core/bin/sisyphus.js', ['run', 'jobs/sample.yaml', '--var', 'input=jobs/sample.yaml']);
     expect(job.exitCode, job.stdout + job.stderr).toBe(0);
-    const readme = await readFile(join(made.dir, 'README.md'), 'utf8');
-    expect(gunzipSync(await readFile(join(made.dir, 'README.md.gz'))).toString()).toBe(readme);
+    const sample = await readFile(join(made.dir, 'jobs/sample.yaml'), 'utf8');
+    expect(gunzipSync(await readFile(join(made.dir, 'jobs/sample.yaml.gz'))).toString()).toBe(sample);
+    expect(await readFile(join(made.dir, 'README.md'), 'utf8')).toContain('--var input=jobs/sample.yaml');
     const outside = await inPackage('@sisyphus/core/bin/sisyphus.js', ['run', 'jobs/sample.yaml', '--var', `input=${join(repo, 'README.md')}`]);
     expect(outside.exitCode).toBe(2);
     expect(outside.stderr).toContain('SIS_PATH_NOT_ALLOWED');

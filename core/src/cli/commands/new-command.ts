@@ -42,7 +42,7 @@ export function findScaffold(searchFrom: readonly string[] = [process.cwd(), imp
  * `sisyphus new module NAME [--module M] [--dir D]`: run the installed
  * `create-sisyphus-module` (a child process, argv array, its output shown
  * as is) and resolve with its exit code. When it is not installed, say how
- * to get it (`npm create sisyphus-module@latest NAME`) and resolve with 1:
+ * to get it (`npm create sisyphus-module@latest NAME`) and resolve with 2:
  * the CLI never installs anything from the network by itself.
  */
 export async function newCommand(kind: string, name: string, options: NewCommandOptions = {}, searchFrom?: readonly string[]): Promise<number> {
@@ -50,7 +50,7 @@ export async function newCommand(kind: string, name: string, options: NewCommand
   const bin = findScaffold(searchFrom);
   if (!bin) {
     process.stderr.write(`sisyphus new module: ${SCAFFOLD_PACKAGE} is not installed here; run: npm create sisyphus-module@latest ${name}\n`);
-    return ExitCodes.FAILED;
+    return ExitCodes.BAD_INPUT;
   }
   // NAME after `--`: a name that looks like an option (`--help`) stays a name.
   const args = [bin, ...(options.module !== undefined ? ['--module', options.module] : []), ...(options.dir !== undefined ? ['--dir', options.dir] : []), '--', name];

@@ -122,7 +122,7 @@ export async function followJob(id: string, options: SubmitOptions): Promise<num
         unreachableSince ??= now;
         if (now - unreachableSince >= FOLLOW_UNREACHABLE_MS) {
           watch.stop();
-          throw new ApiError(`${error.message}; gave up following job ${id} after ${FOLLOW_UNREACHABLE_MS / 1000} s (it may still run: sisyphus jobs show ${id})`, error.status, error.body);
+          throw new ApiError(`${error.message}; gave up following job ${id} after ${FOLLOW_UNREACHABLE_MS / 1000} s (it may still run: ${commandHint(['jobs', 'show', id], options)})`, error.status, error.body);
         }
         await delay(1000, undefined, { signal: interrupt.signal }).catch(() => undefined);
         if (interrupt.signal.aborted) break;

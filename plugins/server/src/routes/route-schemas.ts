@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { QUEUE_ID_MAX_LENGTH } from '@sisyphus/core';
+import { QUEUE_ID_MAX_LENGTH } from '@sisyphus/core/transport';
 import { MAX_PAGE_SIZE } from '../store/list-paging.js';
 
 /*

@@ -76,7 +76,7 @@ describe('plugin loading: startup errors name the culprit', () => {
   it('plugin built for another core major version', async () => {
     const e = await loadError(await fixtureDir(), ['./old.mjs']);
     expect(e.code).toBe(ErrorCodes.PLUGIN_INCOMPATIBLE);
-    expect(e.message).toMatch(/^plugin plugin-old \(\.\/old\.mjs\) was built for @sisyphus\/core 9\.1\.0, but this is 0\.\d+\.\d+: rebuild it against core 0\.x$/);
+    expect(e.message).toMatch(/^plugin plugin-old \(\.\/old\.mjs\) was built for @sisyphus\/core 9\.1\.0, but this is 0\.\d+\.\d+: rebuild it against core 0\.\d+\.x$/);
   });
 
   it('an enabled module nobody provides, and a bad config field', async () => {
@@ -141,6 +141,15 @@ describe('a .ts config', () => {
       else process.env.TMPDIR = saved;
     }
     expect(await readdir(tmp, { recursive: true })).toEqual([]);
+  });
+
+  it('with a syntax error: one line naming the file, line and column', async () => {
+    const d = await fixtureDir();
+    await writeFile(join(d, 'sisyphus.config.ts'), 'export default {\n  plugins: [\n');
+    const error = await loadConfig({ cwd: d }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(new RegExp(`^cannot load configuration: ${join(d, 'sisyphus.config.ts')}:3:0: .*Unexpected token`));
+    expect((error as Error).message).not.toContain('\n');
   });
 });
 

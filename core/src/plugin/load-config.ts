@@ -82,9 +82,10 @@ export async function loadConfig(options: { path?: string; cwd?: string } = {}):
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    // cosmiconfig puts the file on the first line and the reason on the next: one line, with both.
+    // cosmiconfig puts the file on the first line and the reason on the next; jiti the reason first
+    // and `FILE:LINE:COLUMN` next: one line, with both.
     const lines = String((error as Error).message).split('\n').map((l) => l.trim()).filter(Boolean);
-    const reason = lines.length > 1 && lines[0]!.endsWith(':') ? `${lines[0]} ${lines[1]}` : lines[0];
+    const reason = lines.length > 1 && lines[0]!.endsWith(':') ? `${lines[0]} ${lines[1]}` : lines.length > 1 && /:\d+:\d+$/.test(lines[1]!) ? `${lines[1]}: ${lines[0]}` : lines[0];
     throw new ConfigError(`cannot load configuration: ${reason}`, { cause: error, code: ErrorCodes.CONFIG_INVALID });
   }
   if (!result) return { dir: cwd, config: {} };

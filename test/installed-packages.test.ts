@@ -13,6 +13,7 @@ import { execa, type Options } from 'execa';
 import { builtinModules } from 'node:module';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import semver from 'semver';
+import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -144,10 +145,10 @@ describe('the tarballs', () => {
     const files = packed.find((x) => x.name === m.name)!.files.map((f) => f.path).filter((f) => /\.(m?js|d\.ts)$/.test(f) && !f.startsWith('templates/'));
     const undeclared = new Set<string>();
     for (const f of files) {
-      const text = readFileSync(join(repo, folder, f), 'utf8');
-      for (const [, spec] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"./][^'"]*)['"]/gm)) {
-        if (spec!.startsWith('node:') || builtinModules.includes(spec!)) continue;
-        const pkg = spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!;
+      // TypeScript's own scan of a file's imports (static, dynamic, require, and `import("x")` types).
+      for (const { fileName: spec } of ts.preProcessFile(readFileSync(join(repo, folder, f), 'utf8'), true, true).importedFiles) {
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
         if (!declared.has(pkg)) undeclared.add(`${pkg} (${f})`);
       }
     }
@@ -310,7 +311,9 @@ describe('installed from the tarballs, outside the repository', () => {
     for (const doc of readdirSync(join(repo, 'docs')).filter((f) => f.endsWith('.md'))) {
       const text = await readFile(join(repo, 'docs', doc), 'utf8');
       for (const [, code] of text.matchAll(/```ts\n([\s\S]*?)```/g)) {
-        if (/^\s*(\/\/[^\n]*\n\s*)*import /.test(code!)) await writeFile(join(src, `docs-${++n}.ts`), `// docs/${doc}\n${code}\nexport {};\n`);
+        const imports = ts.preProcessFile(code!, true, true).importedFiles.map((i) => i.fileName);
+        const whole = /^\s*(\/\/[^\n]*\n\s*)*import /.test(code!) && imports.every((i) => /^(@sisyphus\/|node:|typebox)/.test(i));
+        if (whole) await writeFile(join(src, `docs-${++n}.ts`), `// docs/${doc}\n${code}\nexport {};\n`);
       }
     }
     expect(n, 'README snippets found').toBeGreaterThan(2);

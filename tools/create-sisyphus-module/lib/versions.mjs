@@ -12,7 +12,7 @@ export const VERSIONS = Object.freeze({
   typescript: '^5.9.3',
   vitest: '~4.1.0',
   typesNode: '^20.11.0',
-  node: '>=20.11',
+  node: '^20.11.0 || >=22.0.0',
   // vitest's vite needs 20.19 to develop the package (its users need only `node`).
   devNode: '>=20.19',
 });

@@ -61,7 +61,7 @@ describe('createModulePackage', () => {
       scripts: { build: 'tsc', test: 'tsc -p test && vitest run', prepack: 'npm run build' },
       peerDependencies: { '@sisyphus/core': '^0.1.0' },
       devDependencies: { '@sisyphus/core': '^0.1.0', typescript: '^5.9.3', vitest: '~4.1.0', '@types/node': '^20.11.0' },
-      engines: { node: '>=20.11' },
+      engines: { node: '^20.11.0 || >=22.0.0' },
     });
 
     // Nothing points into this repository, and every placeholder was filled.

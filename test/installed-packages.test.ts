@@ -102,7 +102,7 @@ describe('the tarballs', () => {
   it.each(folders)('%s: metadata a registry user relies on', (folder) => {
     const m = manifest(folder);
     expect(m.private, 'private').toBeFalsy();
-    expect(m.engines?.node, 'engines.node').toMatch(/^>=20/);
+    expect(m.engines?.node, 'engines.node').toBe('^20.11.0 || >=22.0.0');
     expect(m.repository?.url, 'repository.url').toMatch(/^git\+https:\/\//);
     expect(m.repository?.directory, 'repository.directory').toBe(folder);
     // A package with a build builds it when packed; the scaffold is plain JavaScript (no build).

@@ -158,7 +158,7 @@ describe('output claims', () => {
     await writeFile(claim.path, 'new');
     await writeFile(target, 'someone else');
     const error = await rejection(claim.promote());
-    expect(error.message).toBe(`output_file: ${target} appeared meanwhile and overwrite is false; the result is kept as ${claim.path}`);
+    expect(error.message).toBe(`output_file: ${target} appeared while the task ran (it did not exist when this attempt claimed it; someone else wrote it since), and overwrite is false; the result is kept as ${claim.path}`);
     expect(await readFile(target, 'utf8')).toBe('someone else');
     expect(await readFile(claim.path, 'utf8')).toBe('new');
     expect(claim.state).toBe('kept');

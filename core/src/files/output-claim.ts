@@ -35,7 +35,13 @@ export type OutputKind = 'file' | 'folder' | 'sequence' | 'segments';
 export interface ClaimOptions {
   /** The data field that names the target, for messages (`output_file`, `move[0].destination`). */
   field: string;
-  /** Replace an existing target. When false, a target that exists at promotion fails the task and the attempt's files are kept. Default false. */
+  /**
+   * Replace an existing target. Default false: a target that exists already
+   * is refused by `claim` (before the tool runs; nothing is created); one
+   * that appears while the task runs (someone else wrote it) is never
+   * replaced: the promotion fails the task and the attempt's result is kept,
+   * the message says where.
+   */
   overwrite?: boolean;
   /** Default `file`. */
   kind?: OutputKind;
@@ -179,9 +185,12 @@ export class OutputClaim {
    * attempt's, that something was written (regular, non-empty files unless
    * `allowEmpty`), runs `verify`, flushes to disk and renames into the
    * target's folder (the playlist-named file of a segment set last, so a
-   * reader never sees it before its segments). Without `overwrite`, an
-   * existing target fails the task and the attempt's files are kept (state
-   * `kept`). Resolves with the final paths.
+   * reader never sees it before its segments). Without `overwrite`, a file
+   * in the way (someone else wrote it while the task ran: `claim` refused
+   * one that existed before) fails the task and the attempt's result is kept
+   * in its folder, on purpose, the message naming it (state `kept`). Any
+   * other refusal leaves the claim open, so the engine discards it. Resolves
+   * with the final paths.
    */
   async promote(verify?: VerifyOutput): Promise<string[]> {
     if (this.#state !== 'open') throw new Error(`OutputClaim.promote: claim on ${this.target} is ${this.#state}`);
@@ -203,7 +212,7 @@ export class OutputClaim {
     if (!this.#options.overwrite) {
       const present = [];
       for (const m of moves) if (await lstat(m.to).then(() => true, () => false)) present.push(m.to);
-      if (present.length) return this.#keep(`${present.length === 1 ? present[0] : `${present.length} files (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''})`} appeared meanwhile and overwrite is false`);
+      if (present.length) return this.#keep(this.#inTheWay(present));
     }
     await this.assertHeld();
     const done: Array<{ from: string; to: string }> = [];
@@ -215,7 +224,7 @@ export class OutputClaim {
     } catch (error) {
       // Put back what was moved, so the set lands together or not at all.
       for (const m of done.reverse()) await rename(m.to, m.from).catch(() => undefined);
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return this.#keep(`${(error as { path?: string }).path ?? this.target} appeared meanwhile and overwrite is false`);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return this.#keep(this.#inTheWay([(error as { path?: string }).path ?? this.target]));
       throw outputError(`${this.field}: cannot move the result into place at ${this.target}: ${describeErrno(error)}`, ErrorCodes.RUN, this.field, { path: this.target }, error);
     }
     await fsyncPath(dir, true);
@@ -235,7 +244,12 @@ export class OutputClaim {
     if (this.#state !== 'open') throw new Error(`OutputClaim.adopt: claim on ${this.target} is ${this.#state}`);
     await this.assertHeld();
     await this.#refuseInputs([this.target]);
-    await this.#place(source, this.target);
+    try {
+      await this.#place(source, this.target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      throw outputError(`${this.field}: ${this.#inTheWay([this.target])}; ${source} was not moved`, ErrorCodes.RUN, this.field, { path: this.target }, error);
+    }
     await fsyncPath(dirname(this.target), true);
     this.#state = 'promoted';
     await this.#finish();
@@ -255,6 +269,20 @@ export class OutputClaim {
         throw outputError(`${this.field}: the result would replace ${to}, which is ${hit.path === to ? 'one' : `the same file as ${hit.path}, one`} of this task's inputs; nothing was promoted`, ErrorCodes.RUN, this.field, { path: to });
       }
     }
+  }
+
+  /**
+   * Why files in the way of a promotion without overwrite are there, truthfully:
+   * the target did not exist when it was claimed (`claim` refuses that), so it
+   * appeared while the task ran; other files of a set were not looked at then.
+   */
+  #inTheWay(present: readonly string[]): string {
+    const appeared = this.kind === 'sequence' ? [] : present.filter((p) => p === this.target);
+    const other = present.filter((p) => !appeared.includes(p));
+    const parts: string[] = [];
+    if (appeared.length) parts.push(`${this.target} appeared while the task ran (it did not exist when this attempt claimed it; someone else wrote it since)`);
+    if (other.length) parts.push(`${other.length === 1 ? `${other[0]} exists` : `${other.length} files exist (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', ...' : ''})`}`);
+    return `${parts.join(' and ')}, and overwrite is false`;
   }
 
   /** Rename into place; without overwrite through link() so an existing file is never replaced. */
@@ -345,6 +373,12 @@ export async function isSpecialTarget(path: string): Promise<boolean> {
 /** Claim `target` for `owner`: see `OutputFiles.claim`. */
 export async function claimOutput(target: string, options: ClaimOptions, owner: AttemptOwner, protect?: ProtectedFiles): Promise<OutputClaim> {
   if (await isSpecialTarget(target)) return new OutputClaim({ target, options, attempt: owner.attempt });
+  // Without overwrite, a target that exists now is refused before the tool runs, with nothing
+  // created; one that appears later is someone else's, found (and never replaced) at promotion.
+  // A sequence's target is a pattern, not a file: the module checks its numbered files itself.
+  if (!options.overwrite && (options.kind ?? 'file') !== 'sequence' && (await lstat(target).then(() => true, () => false))) {
+    throw outputError(`${options.field}: ${target} exists and overwrite is false; nothing was written`, ErrorCodes.RUN, options.field, { path: target });
+  }
   const dir = dirname(target);
   if (options.createParents) {
     await mkdir(dir, { recursive: true }).catch(async (error: unknown) => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ValidationError } from '../module/errors.js';
 import type { AttemptOwner } from './claim-file.js';
@@ -9,6 +9,14 @@ import { OutputClaim, claimOutput, isSpecialTarget, type ClaimOptions, type Prot
 export interface CheckTargetOptions {
   /** The task creates missing parent folders at run time (cleanup): check the nearest folder that exists instead. */
   createParents?: boolean;
+  /**
+   * The `overwrite` the run will claim with. `false`: a target that exists
+   * already is refused now (a ValidationError naming `field`), before any
+   * task of the job runs. Left out: existence is not checked here (a module
+   * that always replaces its output); `claim` refuses an existing target
+   * without `overwrite` in any case, before the tool runs.
+   */
+  overwrite?: boolean;
 }
 
 /**
@@ -26,15 +34,20 @@ export interface OutputFiles {
    * and accept a new file of exactly `target`'s name: a probe folder is made
    * there and removed, so a read-only share, missing permission, a name too
    * long or with characters the file system refuses are found before any
-   * task runs. Throws a ValidationError naming `field` and the cause.
+   * task runs. With `overwrite: false` (pass the value `claim` will get),
+   * a target that exists already is refused too. Throws a ValidationError
+   * naming `field` and the cause.
    */
   check(target: string, field: string, options?: CheckTargetOptions): Promise<void>;
   /**
    * For `run`: claim `target` for this attempt. Another job's live attempt
    * holding it is a RunError `SIS_OUTPUT_CLAIMED` naming the file and the
    * job; an earlier attempt of the same job, a holder whose process is gone
-   * or a claim not refreshed for 90 s is taken over. A null output or special
-   * file comes back `direct` (written in place, nothing to promote).
+   * or a claim not refreshed for 90 s is taken over. Without `overwrite`, a
+   * target that exists already is a RunError (`SIS_RUN`, "exists and
+   * overwrite is false") here, before the tool runs, and nothing is created.
+   * A null output or special file comes back `direct` (written in place,
+   * nothing to promote).
    */
   claim(target: string, options: ClaimOptions): Promise<OutputClaim>;
 }
@@ -51,8 +64,12 @@ export interface TaskOutputFiles extends OutputFiles {
  */
 export async function checkOutputTarget(target: string, field: string, options: CheckTargetOptions = {}): Promise<void> {
   if (await isSpecialTarget(target)) return;
-  if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+  const existing = await lstat(target).catch(() => undefined);
+  if (existing && (await stat(target).catch(() => undefined))?.isDirectory()) {
     throw new ValidationError(`${field}: ${target} is a folder; name a file`, { details: { field, path: target } });
+  }
+  if (existing && options.overwrite === false) {
+    throw new ValidationError(`${field}: ${target} exists and overwrite is false`, { details: { field, path: target } });
   }
   const dir = dirname(target);
   const st = await stat(dir).catch((error: NodeJS.ErrnoException) => error);

@@ -1,4 +1,5 @@
-import { CORE_VERSION } from '../version/version.js';
+import { container } from '../container/di.js';
+import { CORE_LOCATION, CORE_VERSION } from '../version/version.js';
 import type { TaskModule } from '../module/task-module.js';
 import type { TransportFactory } from '../transport/transport.js';
 
@@ -22,12 +23,32 @@ export interface Plugin extends PluginDefinition {
   readonly kind: 'sisyphus-plugin';
   /** Version of @sisyphus/core that `definePlugin` came from. */
   readonly coreVersion: string;
+  /**
+   * Folder of the copy of @sisyphus/core that `definePlugin` came from (absent
+   * in plugins made by cores before 0.1). Another folder than the running
+   * core's means two copies of the core are loaded.
+   */
+  readonly coreLocation?: string;
   readonly modules: readonly TaskModule[];
 }
 
 /**
+ * Key (registered, so every copy of the core reads it) under which
+ * `definePlugin` keeps the DI container root of its copy of the core: a
+ * decorated class (`@injectable()`) is known only to that copy's tsyringe.
+ */
+export const PLUGIN_DI_KEY: unique symbol = Symbol.for('sisyphus:plugin-di');
+
+/** The DI root of the core copy that made `plugin` (undefined for plugins of older cores). */
+export function pluginDi(plugin: Plugin): unknown {
+  return (plugin as unknown as Record<symbol, unknown>)[PLUGIN_DI_KEY];
+}
+
+/**
  * Declare a plugin; its package default-exports the result. The core version
- * is stamped in, so a plugin built for another core major is refused at load.
+ * and which copy of the core it is are stamped in, so a plugin built for an
+ * incompatible core (another major; during 0.x another minor), or whose
+ * decorated class modules cannot work with the running copy, is refused at load.
  *
  * @example
  * export default definePlugin({ name: 'sisyphus-module-checksum', version: '1.0.0', modules: [checksum] });
@@ -39,12 +60,16 @@ export function definePlugin(definition: PluginDefinition): Plugin {
   if (typeof definition.version !== 'string' || definition.version === '') {
     throw new TypeError(`definePlugin(${definition.name}): version is required`);
   }
-  return Object.freeze({
+  const plugin = {
     ...definition,
     modules: definition.modules ?? [],
     kind: 'sisyphus-plugin' as const,
     coreVersion: CORE_VERSION,
-  });
+    coreLocation: CORE_LOCATION,
+  };
+  // Not enumerable: a plugin printed or spread stays a plain definition.
+  Object.defineProperty(plugin, PLUGIN_DI_KEY, { value: container, enumerable: false });
+  return Object.freeze(plugin);
 }
 
 /** Is `value` a plugin made by {@link definePlugin} (of any core version)? */

@@ -2,8 +2,9 @@ import { ConfigError } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 import { isTaskModule } from '../module/define-module.js';
 import type { TaskModule } from '../module/task-module.js';
-import { CORE_VERSION, majorOf } from '../version/version.js';
-import { isPlugin, type Plugin } from './define-plugin.js';
+import { container } from '../container/di.js';
+import { CORE_LOCATION, CORE_VERSION, compatibleRange, coreVersionsCompatible } from '../version/version.js';
+import { isPlugin, pluginDi, type Plugin } from './define-plugin.js';
 
 /** A module and the plugin it came from. */
 export interface ModuleEntry {
@@ -41,19 +42,48 @@ export interface LoadedPlugin {
   source: string;
 }
 
-/** Refuse a plugin built for another core major version. */
+/**
+ * The class modules of `plugin` resolved by decorators (`@injectable()`),
+ * not by a `static inject` list: tsyringe knows such a class only in the
+ * copy of the core (of tsyringe) its decorators came from.
+ */
+function decoratedClassModules(plugin: Plugin): string[] {
+  return plugin.modules.filter((m) => isTaskModule(m) && typeof m.task === 'function' && !Array.isArray(m.task.inject)).map((m) => m.name);
+}
+
+/**
+ * Refuse a plugin that cannot work with this core: built for an
+ * incompatible version (caret rules: the same major, during 0.x the same
+ * minor, for 0.0.x the same patch), or defined with another copy of
+ * @sisyphus/core (another DI container) while it has decorated class
+ * modules, which that copy alone can construct. Setup modules and classes
+ * with `static inject` work across copies and are accepted.
+ */
 export function checkPluginCompatible(plugin: Plugin, source: string): void {
-  if (majorOf(plugin.coreVersion) !== majorOf(CORE_VERSION)) {
+  if (!coreVersionsCompatible(plugin.coreVersion, CORE_VERSION)) {
     throw new ConfigError(
-      `plugin ${plugin.name} (${source}) was built for @sisyphus/core ${plugin.coreVersion}, but this is ${CORE_VERSION}: rebuild it against core ${majorOf(CORE_VERSION)}.x`,
+      `plugin ${plugin.name} (${source}) was built for @sisyphus/core ${plugin.coreVersion}, but this is ${CORE_VERSION}: rebuild it against core ${compatibleRange(CORE_VERSION)}`,
       { code: ErrorCodes.PLUGIN_INCOMPATIBLE },
     );
   }
+  const di = pluginDi(plugin);
+  if (di === undefined || di === container) return;
+  const decorated = decoratedClassModules(plugin);
+  if (!decorated.length) return;
+  const names = decorated.map((n) => `"${n}"`).join(', ');
+  throw new ConfigError(
+    `plugin ${plugin.name} (${source}) was defined with another copy of @sisyphus/core (${plugin.coreLocation ?? 'unknown location'}) than the one running (${CORE_LOCATION}); ` +
+      `its class module${decorated.length === 1 ? '' : 's'} ${names} use${decorated.length === 1 ? 's' : ''} decorators (@injectable/@inject), which only the copy that made them can construct. ` +
+      `Fix: install the plugin into the worker's project (npm install <the plugin's folder or package>) so it resolves the same @sisyphus/core, or run npm dedupe; ` +
+      `or list the constructor's tokens in \`static inject = [TOKENS...]\` instead of decorators`,
+    { code: ErrorCodes.PLUGIN_INCOMPATIBLE },
+  );
 }
 
 /**
  * Build a registry from loaded plugins (and loose modules for embedding).
- * Startup errors name the culprit: not a plugin, another core major, two
+ * Startup errors name the culprit: not a plugin, an incompatible core
+ * (version, or another copy with decorated class modules), two
  * plugins with one module name (both named), an enabled name nobody provides.
  */
 export function buildRegistry(

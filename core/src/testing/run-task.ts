@@ -1,4 +1,5 @@
-import type { TaskModule } from '../module/task-module.js';
+import type { TSchema } from 'typebox';
+import type { ModuleData, SettingsOf, TaskModule } from '../module/task-module.js';
 import { createEngine, type CreateEngineOptions } from '../engine/create-engine.js';
 import type { JobPlan } from '../engine/engine.js';
 import type { JobResult } from '../engine/job-result.js';
@@ -6,16 +7,29 @@ import type { LogEvent, ProgressEvent, TaskPhaseEvent } from '../engine/events.j
 import { chainDataStores, createMemoryDataStore } from '../data/data-store.js';
 import type { TestFolder } from './test-folder.js';
 
-/** Options of {@link runTask} and {@link planTask}. */
-export interface TestTaskOptions extends Omit<CreateEngineOptions, 'modules' | 'plugins' | 'registry' | 'settings'> {
+type SettingsSchemaOf<M> = M extends { readonly settingsSchema?: infer SS } ? Extract<SS, TSchema> : never;
+
+/**
+ * The settings of module `M` as a worker config gives them: `Static` of its
+ * `settingsSchema`, or a loose record when it declares none
+ * (`ModuleSettingsOf<typeof myModule>`).
+ */
+export type ModuleSettingsOf<M extends TaskModule> = [SettingsSchemaOf<M>] extends [never] ? Record<string, unknown> : SettingsOf<SettingsSchemaOf<M>>;
+
+/**
+ * Options of {@link runTask} and {@link planTask}. `Settings` is the type of
+ * the module's settings (`ModuleSettingsOf<typeof myModule>`, which
+ * `runTask` infers from the module).
+ */
+export interface TestTaskOptions<Settings = Record<string, unknown>> extends Omit<CreateEngineOptions, 'modules' | 'plugins' | 'registry' | 'settings'> {
   /**
    * Run inside this folder: relative paths in the data resolve from it
    * (`cwd`) and it is the only allowed root (`allowedRoots`), unless those
    * options are given too. See {@link createTestFolder}.
    */
   folder?: TestFolder;
-  /** This module's settings, as the worker config's `settings.<module>` (checked against its settings schema). */
-  settings?: Record<string, unknown>;
+  /** This module's settings, as the worker config's `settings.<module>` (typed from, and checked against, its settings schema). */
+  settings?: Settings;
   /**
    * Server-side records of this module by name (e.g. option sets), served
    * by the task's `dataStore`: `{ fast: { options: ['-preset', 'fast'] } }`.
@@ -42,7 +56,7 @@ export interface TestTaskRun {
   logs: LogEvent[];
 }
 
-function engineFor(module: TaskModule, options: TestTaskOptions) {
+function engineFor(module: TaskModule, options: TestTaskOptions<unknown>) {
   const { settings, signal: _s, onProgress: _p, folder, records, ...rest } = options;
   const stores = [
     ...(records ? [createMemoryDataStore({ [module.name]: records })] : []),
@@ -53,7 +67,7 @@ function engineFor(module: TaskModule, options: TestTaskOptions) {
     ...(folder ? { cwd: rest.cwd ?? folder.path, allowedRoots: rest.allowedRoots ?? [folder.path] } : {}),
     ...(stores.length ? { dataStore: stores.length === 1 ? stores[0]! : chainDataStores(...stores) } : {}),
     modules: [module],
-    settings: settings ? { [module.name]: settings } : {},
+    settings: settings ? { [module.name]: settings as Record<string, unknown> } : {},
   });
 }
 
@@ -65,12 +79,17 @@ function engineFor(module: TaskModule, options: TestTaskOptions) {
  * {@link assertCompleted}). Throws only for options the engine refuses
  * (e.g. settings its settings schema rejects).
  *
+ * `data` is typed from the module's schema and `options.settings` from its
+ * settings schema, so a misspelled field or a value outside a literal union
+ * does not compile; to test how the module refuses bad data, mark the line
+ * with `// @ts-expect-error`.
+ *
  * @example
  * const folder = await createTestFolder({ files: { 'a.bin': 'hello' } });
  * const run = await runTask(checksum, { files: ['a.bin'] }, { folder, settings: { defaultAlgorithm: 'md5' } });
  * assertCompleted(run);
  */
-export async function runTask(module: TaskModule, data: Record<string, unknown>, options: TestTaskOptions = {}): Promise<TestTaskRun> {
+export async function runTask<M extends TaskModule>(module: M, data: ModuleData<M>, options: TestTaskOptions<ModuleSettingsOf<M>> = {}): Promise<TestTaskRun> {
   const engine = engineFor(module, options);
   const run: Omit<TestTaskRun, 'result'> = { phases: [], progress: [], logs: [] };
   engine.on('task:phase', (e) => run.phases.push(e));
@@ -92,6 +111,6 @@ export async function runTask(module: TaskModule, data: Record<string, unknown>,
  * `plan()` lines) or rejects with the tagged error. Takes the options of
  * {@link runTask}.
  */
-export async function planTask(module: TaskModule, data: Record<string, unknown>, options: TestTaskOptions = {}): Promise<JobPlan> {
+export async function planTask<M extends TaskModule>(module: M, data: ModuleData<M>, options: TestTaskOptions<ModuleSettingsOf<M>> = {}): Promise<JobPlan> {
   return engineFor(module, options).validate({ job_title: `test ${module.name}`, tasks: [{ module: module.name, data }] });
 }

@@ -91,7 +91,11 @@ export class TestFolder {
    * Files the engine's output handling left behind: claim files, attempt
    * folders, probe folders and job workspaces (names starting with
    * `.sisyphus-claim-`, `.sisyphus-tmp-`, `.sisyphus-probe-`, or
-   * `sisyphus-job-`). Empty after every run, failed, cancelled or not.
+   * `sisyphus-job-`). Empty after every run, failed, cancelled or refused
+   * (an output that exists without `overwrite` is refused before the tool
+   * runs, leaving nothing). The one exception, on purpose: a result whose
+   * target someone else wrote while the task ran is kept in its
+   * `.sisyphus-tmp-*` folder, and the task's message names it.
    */
   async leftovers(): Promise<string[]> {
     return (await this.list()).filter((rel) => rel.split('/').some((part) => RESERVED_NAME.test(part)));

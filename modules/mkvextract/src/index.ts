@@ -1,0 +1,26 @@
+import { createRequire } from 'node:module';
+import { defineModule, definePlugin } from '@sisyphus/core';
+import { MkvextractDataSchema, MkvextractSettingsSchema } from './mkvextract-schema.js';
+import { MkvextractTask } from './mkvextract-task.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** The `mkvextract` task module. */
+export const mkvextractModule = defineModule({
+  name: 'mkvextract',
+  description: 'Extract tracks, attachments, chapters, tags, timestamps and cues from a Matroska file with mkvextract',
+  schema: MkvextractDataSchema,
+  settingsSchema: MkvextractSettingsSchema,
+  task: MkvextractTask,
+});
+
+export * from './mkvextract-schema.js';
+export { buildMkvextractArgs } from './build-args.js';
+export { parseGuiLine, type GuiLine } from './gui-output.js';
+export { identifySource, describeTracks, describeAttachments, type SourceInfo, type SourceTrack, type SourceAttachment } from './identify.js';
+export { listExtractions, resolveExtractions, selectTrack, type Extraction, type ExtractMode, type ResolvedExtraction } from './select.js';
+export { verifyExtraction } from './verify-output.js';
+export { MkvextractTask } from './mkvextract-task.js';
+
+/** The plugin: default export. */
+export default definePlugin({ name: '@sisyphus/module-mkvextract', version, modules: [mkvextractModule] });

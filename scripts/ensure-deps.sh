@@ -4,7 +4,8 @@
 #   - Debian packages every run needs: ffmpeg (with ffprobe), mkvtoolnix,
 #     util-linux (setpriv: encodes die with their worker);
 #   - with --for-tests (npm test, the benchmarks): also redis-server, started
-#     on 127.0.0.1:6379 when nothing answers there (only the tests use Redis);
+#     on 127.0.0.1:6379 when nothing answers there (only the tests use Redis),
+#     and handbrake-cli (HandBrakeCLI, for the handbrake module's tests);
 #   - the npm dependencies, only when package-lock.json changed since the last
 #     install;
 #   - the build.
@@ -38,6 +39,7 @@ command -v mkvmerge >/dev/null 2>&1 || missing+=(mkvtoolnix)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 if $for_tests; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v HandBrakeCLI >/dev/null 2>&1 || missing+=(handbrake-cli)
 fi
 if ((${#missing[@]})); then
   sudo=""

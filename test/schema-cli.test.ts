@@ -99,7 +99,7 @@ describe('sisyphus schema job', () => {
     const unknown = await seedJob();
     unknown.tasks[2].module = 'cleanpu';
     expect(errorsOf(validate, unknown)).toContainEqual(
-      expect.objectContaining({ instancePath: '/tasks/2/module', keyword: 'enum', params: { allowedValues: ['cleanup', 'ffmpeg', 'mkvmerge'] } }),
+      expect.objectContaining({ instancePath: '/tasks/2/module', keyword: 'enum', params: { allowedValues: ['cleanup', 'ffmpeg', 'handbrake', 'mkvextract', 'mkvmerge'] } }),
     );
   });
 

@@ -10,6 +10,8 @@ export const DEFAULT_PLUGINS: readonly string[] = [
   '@sisyphus/module-cleanup',
   '@sisyphus/module-ffmpeg',
   '@sisyphus/module-mkvmerge',
+  '@sisyphus/module-mkvextract',
+  '@sisyphus/module-handbrake',
 ];
 
 const coreDir = dirname(fileURLToPath(import.meta.url));

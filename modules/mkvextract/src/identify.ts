@@ -1,4 +1,5 @@
-import { RunError, type ProcessRunner } from '@sisyphus/core';
+import type { ProcessRunner } from '@sisyphus/core';
+import { readIdentification } from '@sisyphus/module-mkvmerge';
 
 /** A track of the source as `mkvmerge -J` reports it. */
 export interface SourceTrack {
@@ -34,16 +35,6 @@ export interface SourceInfo {
   container?: string;
 }
 
-interface Identification {
-  container?: { recognized?: boolean; supported?: boolean; type?: string };
-  tracks?: Array<{ id: number; type: string; codec?: string; properties?: { codec_id?: string; language?: string; language_ietf?: string } }>;
-  attachments?: Array<{ id: number; file_name?: string; size?: number; content_type?: string }>;
-  chapters?: Array<{ num_entries?: number }>;
-  global_tags?: Array<{ num_entries?: number }>;
-  track_tags?: Array<{ num_entries?: number }>;
-  errors?: string[];
-}
-
 const entries = (list?: Array<{ num_entries?: number }>) => (list ?? []).reduce((n, e) => n + (e.num_entries ?? 0), 0);
 
 /**
@@ -52,16 +43,7 @@ const entries = (list?: Array<{ num_entries?: number }>) => (list ?? []).reduce(
  * `recognized` only: a file that is not Matroska gives `container` as what it is.
  */
 export async function identifySource(runner: ProcessRunner, mkvmerge: string, file: string): Promise<SourceInfo> {
-  const lines: string[] = [];
-  await runner.run(mkvmerge, ['-J', file], { onStdoutLine: (l) => lines.push(l), okExitCodes: [0, 1, 2] });
-  let doc: Identification;
-  try {
-    doc = JSON.parse(lines.join('\n')) as Identification;
-  } catch (error) {
-    throw new RunError(`mkvmerge -J ${file}: unreadable answer`, { cause: error });
-  }
-  if (doc.errors?.length) throw new RunError(`mkvmerge cannot read ${file}: ${doc.errors.map((e) => e.trim()).join('; ')}`);
-  if (!doc.container?.recognized) throw new RunError(`mkvmerge cannot read ${file}: not a recognised media file`);
+  const doc = await readIdentification(runner, mkvmerge, file);
   const tracks = (doc.tracks ?? []).map((t) => ({
     id: t.id,
     type: t.type,
@@ -81,7 +63,7 @@ export async function identifySource(runner: ProcessRunner, mkvmerge: string, fi
     attachments,
     chapters: entries(doc.chapters),
     tags: entries(doc.global_tags) + entries(doc.track_tags),
-    ...(doc.container.type ? { container: doc.container.type } : {}),
+    ...(doc.container?.type ? { container: doc.container.type } : {}),
   };
 }
 

@@ -16,7 +16,6 @@ export const mkvextractModule = defineModule({
 
 export * from './mkvextract-schema.js';
 export { buildMkvextractArgs } from './build-args.js';
-export { parseGuiLine, type GuiLine } from './gui-output.js';
 export { identifySource, describeTracks, describeAttachments, type SourceInfo, type SourceTrack, type SourceAttachment } from './identify.js';
 export { listExtractions, resolveExtractions, selectTrack, type Extraction, type ExtractMode, type ResolvedExtraction } from './select.js';
 export { verifyExtraction } from './verify-output.js';

@@ -21,7 +21,7 @@ import {
   type TaskHandler,
 } from '@sisyphus/core';
 import { buildMkvextractArgs } from './build-args.js';
-import { parseGuiLine } from './gui-output.js';
+import { parseGuiLine } from '@sisyphus/module-mkvmerge';
 import { identifySource, type SourceInfo } from './identify.js';
 import type { MkvextractData, MkvextractSettings } from './mkvextract-schema.js';
 import { listExtractions, resolveExtractions, type Extraction, type ResolvedExtraction } from './select.js';

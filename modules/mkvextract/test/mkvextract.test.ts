@@ -8,11 +8,11 @@ import { Check } from 'typebox/schema';
 import { ErrorCodes, createEngine } from '@sisyphus/core';
 import { planTask, runTask } from '@sisyphus/core/testing';
 import cleanupPlugin from '@sisyphus/module-cleanup';
+import { parseGuiLine } from '@sisyphus/module-mkvmerge';
 import {
   MkvextractDataSchema,
   buildMkvextractArgs,
   mkvextractModule,
-  parseGuiLine,
   type MkvextractData,
   type ResolvedExtraction,
 } from '@sisyphus/module-mkvextract';

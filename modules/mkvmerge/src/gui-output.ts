@@ -1,14 +1,14 @@
-/** What mkvmerge said in `--gui-mode`. */
+/** What an MKVToolNix tool (mkvmerge, mkvextract) said in `--gui-mode`. */
 export interface GuiLine {
   kind: 'progress' | 'warning' | 'error' | 'other';
   percent?: number;
   text: string;
 }
 
-/** Parse one line of `mkvmerge --gui-mode` output (`#GUI#progress 42%`, `#GUI#warning ...`, `#GUI#error ...`). */
+/** Parse one line of `mkvmerge`/`mkvextract` `--gui-mode` output (`#GUI#progress 42%`, `#GUI#warning ...`, `#GUI#error ...`). */
 export function parseGuiLine(line: string): GuiLine {
-  const progress = /^#GUI#progress\s+(\d+)%/.exec(line);
-  if (progress) return { kind: 'progress', percent: Number(progress[1]), text: line };
+  const progress = /^#GUI#progress\s+(\d+(?:\.\d+)?)%/.exec(line);
+  if (progress) return { kind: 'progress', percent: Math.min(100, Number(progress[1])), text: line };
   const message = /^#GUI#(warning|error)\s+(.*)$/.exec(line);
   if (message) return { kind: message[1] as 'warning' | 'error', text: message[2]!.trim() };
   const plain = /^(Warning|Error):\s+(.*)$/.exec(line);

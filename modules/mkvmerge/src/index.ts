@@ -37,7 +37,7 @@ export {
 } from './mkvmerge-option-table.js';
 export { detectMimeType } from './mime-type.js';
 export { parseGuiLine, type GuiLine } from './gui-output.js';
-export { identify, describeTracks } from './identify.js';
+export { identify, identifyFile, readIdentification, describeTracks, type Identification, type Identified } from './identify.js';
 export { MkvmergeTask } from './mkvmerge-task.js';
 
 /** The plugin: default export. */

@@ -383,7 +383,13 @@ export const PROTOCOLS: ReadonlySet<string> = new Set([
 const DEVICE = 'a capture/playback device';
 const INDIRECT = 'opens further inputs named inside it or in its options';
 
-/** Demuxers refused for `-f` on an input (and for movie's format_name). */
+/**
+ * Demuxers refused for `-f` on an input, and for what a source is probed as
+ * (libavformat picks a demuxer by content: a playlist named `x.mkv` is read
+ * as one): devices, network inputs, scripts, and formats that open further
+ * files named inside them. The handbrake module refuses the same set (HandBrake
+ * reads files with the same libavformat).
+ */
 export const REFUSED_INPUT_FORMATS: ReadonlyMap<string, string> = new Map([
   ...['alsa', 'android_camera', 'avfoundation', 'bktr', 'decklink', 'dshow', 'dv1394', 'fbdev', 'gdigrab', 'iec61883', 'jack', 'kmsgrab', 'libcdio', 'libdc1394', 'openal', 'oss', 'pulse', 'sndio', 'v4l2', 'video4linux2', 'vfwcap', 'x11grab', 'xcbgrab'].map(
     (name) => [name, DEVICE] as [string, string],
@@ -394,6 +400,7 @@ export const REFUSED_INPUT_FORMATS: ReadonlyMap<string, string> = new Map([
   ['applehttp', INDIRECT],
   ['dash', INDIRECT],
   ['imf', INDIRECT],
+  ['webm_dash_manifest', INDIRECT],
   ['sdp', 'opens network streams described in it'],
   ['rtp', 'a network input'],
   ['rtsp', 'a network input'],

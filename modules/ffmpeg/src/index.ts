@@ -15,6 +15,7 @@ export const ffmpegModule = defineModule({
 });
 
 export * from './ffmpeg-schema.js';
+export { REFUSED_INPUT_FORMATS } from './ffmpeg-option-table.js';
 export {
   buildFfmpegArgs,
   checkOptionValue,

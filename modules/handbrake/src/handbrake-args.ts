@@ -8,6 +8,12 @@ export interface HandbrakeFileReference {
   /** The path as the job wrote it (relative paths are relative to the worker's workdir). */
   value: string;
   access: 'read' | 'write' | 'read+write';
+  /**
+   * Files the encoder makes from this path by adding these suffixes (x264's
+   * and x265's `stats`: `PATH.temp`, `PATH.mbtree.temp`..., written and then
+   * renamed over `PATH`, `PATH.mbtree`...): each is checked like an output.
+   */
+  derived?: readonly string[];
 }
 
 /** What {@link reviewHandbrakeData} found out about the job's data. */
@@ -70,6 +76,15 @@ const ENCOPTS_FILES: Record<string, HandbrakeFileReference['access']> = {
   zonefile: 'read',
   qpfile: 'read',
 };
+/**
+ * What x264 and x265 write beside `stats` in a first pass: the statistics
+ * under `.temp`, x264's macroblock-tree data (`.mbtree`) and x265's cutree
+ * data (`.cutree`) under `.temp` too; each `.temp` is renamed over the name
+ * without it when the pass ends (x264 `encoder/ratecontrol.c`, x265
+ * `encoder/ratecontrol.cpp`). A symlink at any of them would be written
+ * through and then renamed into place.
+ */
+export const STATS_DERIVED: readonly string[] = ['.temp', '.mbtree', '.mbtree.temp', '.cutree', '.cutree.temp'];
 /** Encoder option keys that load code: refused. */
 const ENCOPTS_REFUSED: Record<string, string> = { 'opencl-clbin': 'loads a compiled OpenCL program' };
 /** `scaling-list` values that are not files. */
@@ -117,7 +132,7 @@ export function reviewHandbrakeData(data: HandbrakeData): HandbrakeReview {
     if (typeof value === 'string' && /[:=]/.test(value)) fail(`${field}: a value cannot contain ":" or "=" (HandBrakeCLI splits --encopts on them)`);
     if (typeof value === 'string' && !value.trim()) fail(`${field} needs a value (null for an option without one)`);
     const access = ENCOPTS_FILES[key];
-    if (access && typeof value === 'string' && !(key === 'scaling-list' && SCALING_LIST_WORDS.has(value))) files.push({ field, value, access });
+    if (access && typeof value === 'string' && !(key === 'scaling-list' && SCALING_LIST_WORDS.has(value))) files.push({ field, value, access, ...(key === 'stats' ? { derived: STATS_DERIVED } : {}) });
     else if (access && value !== null && typeof value !== 'string') fail(`${field} names a file: give a path`);
     // The safety net: any other value that looks like a path is a path.
     else if (!access && typeof value === 'string' && isAbsoluteOrParent(value)) files.push({ field, value, access: 'read+write' });

@@ -24,7 +24,7 @@ import {
 import { buildHandbrakeArgs, reviewHandbrakeData, type HandbrakeReview, type ResolvedFiles } from './handbrake-args.js';
 import type { HandbrakeData, HandbrakeSettings } from './handbrake-schema.js';
 import { HANDBRAKE_ERRORS, HandbrakeOutputReader, handbrakeReason, progressFrom, workDoneError } from './json-output.js';
-import { describeStreams, probe, type Probed } from './probe.js';
+import { describeStreams, probe, refuseIndirectSource, refuseTextSource, type Probed } from './probe.js';
 import { expectedSeconds, verifyEncode } from './verify-output.js';
 
 const exists = (path: string) => lstat(path).then(() => true, () => false);
@@ -94,7 +94,10 @@ export class HandbrakeTask implements TaskHandler {
     }
     // A source that exists already is checked now: a track it lacks is found before any task runs.
     const source = await this.#probeSource('validate');
-    if (source) this.#checkTracks(source, ValidationError);
+    if (source) {
+      this.#checkTracks(source, ValidationError);
+      this.#checkStart(source, ValidationError);
+    }
     await this.files.check(this.#output, 'output_file');
   }
 
@@ -122,6 +125,8 @@ export class HandbrakeTask implements TaskHandler {
     const writes: Input[] = [];
     for (const ref of this.#review.files) {
       const path = ref.access === 'write' ? await this.paths.check(ref.value, ref.field) : await read(ref.value, ref.field);
+      // A written file that is a FIFO or device would hang the encoder (read ones are refused in read()).
+      if (ref.access === 'write') await refuseSpecialFile(path, ref.field, phase);
       if (ref.access !== 'read') writes.push({ path, given: ref.value, field: ref.field });
       // HandBrakeCLI splits --srt-file and --ssa-file on commas.
       if (/_file\[\d+\]$/.test(ref.field) && path.includes(',')) throw new E(`${ref.field}: the real path ${path} holds a comma, which HandBrakeCLI would split`);
@@ -130,6 +135,17 @@ export class HandbrakeTask implements TaskHandler {
     const output = await this.paths.check(this.data.output_file, 'output_file');
     const same = await findSameFile(output, inputs);
     if (same) throw new E(`output_file ${this.paths.resolve(this.data.output_file)} is the same file as ${same.field} (${this.paths.resolve(same.given)})`, { details: { field: 'output_file' } });
+    // What the encoder writes beside a file it is given (x264/x265 `stats`): beside its real path, each like an output.
+    for (const ref of this.#review.files) {
+      for (const suffix of ref.derived ?? []) {
+        const field = `${ref.field} (${suffix})`;
+        const path = `${files[ref.field]!}${suffix}`;
+        const st = await lstat(path).catch(() => undefined);
+        if (st?.isSymbolicLink()) throw new E(`${field}: ${path} is a symlink; the encoder writes ${basename(path)} beside ${basename(files[ref.field]!)} (through a symlink, then renamed over it), so it must be a plain file or absent`, { details: { field, path } });
+        if (st && !st.isFile()) throw new E(`${field}: ${path} is not a regular file; the encoder writes it beside ${basename(files[ref.field]!)}`, { details: { field, path } });
+        writes.push({ path: await this.paths.check(path, field), given: `${ref.value}${suffix}`, field });
+      }
+    }
     for (const w of writes) {
       const hit = await findSameFile(w.path, inputs.filter((i) => i.field !== w.field));
       if (hit) throw new E(`${w.field} names ${w.path}, which is the same file as ${hit.field}; an input is never written`);
@@ -164,18 +180,45 @@ export class HandbrakeTask implements TaskHandler {
     await walk(dir);
   }
 
-  /** ffprobe of the source when it is a file that exists; undefined otherwise (a disc folder, or a file only HandBrake reads). */
+  /**
+   * ffprobe of the source when it is a file that exists; undefined otherwise
+   * (a disc folder, or a file only HandBrake reads). A file read as a
+   * playlist, list or other multi-file format (HLS, DASH, concat...) is
+   * refused, and so is a text file ffprobe cannot read: HandBrake would
+   * open the files named inside it, wherever they are.
+   */
   async #probeSource(phase: 'validate' | 'run'): Promise<Probed | undefined> {
-    const st = await stat(this.#files.source!).catch(() => undefined);
+    const path = this.#files.source!;
+    const st = await stat(path).catch(() => undefined);
     if (!st?.isFile()) return undefined;
+    let probed: Probed;
     try {
-      return await probe(this.runner, this.#ffprobe, this.#files.source!);
+      probed = await probe(this.runner, this.#ffprobe, path);
     } catch (error) {
       if (error instanceof ProcessError && (error.isCanceled || error.timedOut)) throw error;
+      await refuseTextSource(path, 'source', phase);
       // A disc image is read by HandBrake, not by ffprobe: HandBrake has the last word (and its reason, when it has none).
-      this.logger.info(`source: ffprobe cannot read ${this.#files.source} (${phase}); HandBrakeCLI will scan it`);
+      this.logger.info(`source: ffprobe cannot read ${path} (${phase}); HandBrakeCLI will scan it`);
       return undefined;
     }
+    refuseIndirectSource(probed, 'source', path, phase);
+    return probed;
+  }
+
+  /**
+   * `start_at` at or past the end of a source of known length: HandBrake
+   * would encode nothing, write a container without frames and exit 0.
+   */
+  #checkStart(source: Probed, E: typeof ValidationError | typeof RunError): void {
+    const { unit, start } = this.#review.range;
+    if (!unit || start === undefined) return;
+    const total = source.seconds ?? source.streams.find((s) => s.type === 'video')?.seconds;
+    if (total === undefined) return;
+    const at = unit === 'frames' ? (source.fps ? start / source.fps : undefined) : unit === 'pts' ? start / 90_000 : start;
+    if (at === undefined || at < total) return;
+    throw new E(`source_options.start_at.${unit} (${start}${unit === 'seconds' ? ' s' : ''}) is at or past the end of the source (${this.#files.source}, ${+total.toFixed(3)} s): nothing would be encoded`, {
+      details: { field: `source_options.start_at.${unit}` },
+    });
   }
 
   /** Track numbers the options name must exist in the source (HandBrake skips a missing one with a warning and exits 0). */
@@ -217,9 +260,18 @@ export class HandbrakeTask implements TaskHandler {
 
   async run(): Promise<void> {
     await this.#checkPaths('run');
+    // Validate's check again: the output may have become a FIFO or device since (HandBrake would write into it and hang).
+    if (await isSpecialTarget(this.#output)) throw new RunError(`output_file: ${this.#output} is not a regular file (any more); HandBrakeCLI writes a file, which is checked before it is put in place`, { details: { field: 'output_file' } });
     const source = await this.#probeSource('run');
-    if (source) this.#checkTracks(source, RunError);
+    if (source) {
+      this.#checkTracks(source, RunError);
+      this.#checkStart(source, RunError);
+    }
     const claim = await this.files.claim(this.#output, { field: 'output_file', overwrite: true });
+    if (claim.direct) {
+      await claim.discard();
+      throw new RunError(`output_file: ${this.#output} is not a regular file; HandBrakeCLI writes a file, which is checked before it is put in place`, { details: { field: 'output_file' } });
+    }
     if (claim.superseded) this.logger.warn(`took over the claim on ${this.#output}: ${claim.superseded.reason}`);
     const argv = this.#argv(claim.path);
     this.logger.debug(formatCommand(argv));
@@ -239,8 +291,12 @@ export class HandbrakeTask implements TaskHandler {
       if (p) this.progress.report(p);
       doneError = workDoneError(item.block) ?? doneError;
     };
+    // `mux: track 0, 0 frames, 0 bytes, ...`: what HandBrake put in each output track (track 0 is the video).
+    const muxed = new Map<number, string>();
     const onStderrLine = (line: string) => {
       keep(line);
+      const mux = /\bmux: track (\d+), (\d+) frames\b.*/.exec(line);
+      if (mux) muxed.set(Number(mux[1]), mux[0]);
       if (/^Warning:/.test(line)) this.logger.warn(line);
     };
     try {
@@ -256,6 +312,9 @@ export class HandbrakeTask implements TaskHandler {
     // HandBrakeCLI exits 0 when it stops before encoding (an option it refuses, a title it lacks).
     const written = await stat(claim.path).catch(() => undefined);
     if (!written?.size) throw this.#failure(`HandBrakeCLI exited 0 but wrote ${written ? 'an empty file' : 'nothing'}`, tail, { exitCode: 0 });
+    // A container without frames (start_at past the end of a source of unknown length, say): HandBrake's own count is the reason.
+    const video = muxed.get(0);
+    if (video && /, 0 frames\b/.test(video)) throw this.#failure(`HandBrakeCLI exited 0 but wrote no video frames (${written.size} bytes)`, tail, { exitCode: 0, also: [video] });
 
     const expected = { ...this.#review.expect, ...(source?.fps ? { fps: source.fps } : {}) };
     const seconds = expectedSeconds(this.#review.range, source);
@@ -265,8 +324,8 @@ export class HandbrakeTask implements TaskHandler {
   }
 
   /** A RunError with HandBrake's own reason (the telling lines it printed last) and the last 20 lines in `details`. */
-  #failure(what: string, tail: readonly string[], extra: { cause?: unknown; exitCode?: number }): RunError {
-    const reason = handbrakeReason(tail);
+  #failure(what: string, tail: readonly string[], extra: { cause?: unknown; exitCode?: number; also?: string[] }): RunError {
+    const reason = extra.also ?? handbrakeReason(tail);
     const lines = tail.slice(-20);
     for (const line of lines) this.logger.error(line);
     return new RunError(`${what}: ${reason.join('; ') || 'no message'}`, {

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { copyFile, link, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { ErrorCodes } from '@sisyphus/core';
+import { ErrorCodes, createEngine } from '@sisyphus/core';
 import { createTestFolder, phaseTrail, planTask, runTask, type TestFolder } from '@sisyphus/core/testing';
 import { handbrakeModule, type HandbrakeData } from '@sisyphus/module-handbrake';
 // @ts-ignore -- plain ESM script without type declarations
@@ -147,15 +148,6 @@ describe('handbrake module: encodes with real HandBrakeCLI', () => {
     expect(await folder.leftovers()).toEqual([]);
   });
 
-  it('HandBrakeCLI exiting 0 with a file that holds no video is not promoted', async () => {
-    // Starting past the end: HandBrakeCLI writes a container without frames and exits 0.
-    const run = await runTask(handbrakeModule, { source: 'sample.mkv', output_file: 'encoded.mkv', video_options: { ...FAST }, source_options: { start_at: { seconds: 100 } } }, { folder });
-    expect(run.result.code).toBe(ErrorCodes.OUTPUT_UNVERIFIED);
-    expect(run.result.message).toMatch(/^output_file: the encode \(encoded\.mkv\) cannot be read back: .*; not promoted$/);
-    expect(await folder.list()).toEqual(['sample.mkv']);
-    expect(await folder.leftovers()).toEqual([]);
-  });
-
   it('a track the source does not have is found at validate', async () => {
     const run = await runTask(handbrakeModule, { source: 'sample.mkv', output_file: 'encoded.mkv', audio_options: { audio: [1, 7] } }, { folder });
     expect(run.result.code).toBe(ErrorCodes.VALIDATION);
@@ -234,4 +226,97 @@ describe('handbrake module: files stay inside the allowed roots', () => {
   it('a source that does not exist (and that no earlier task writes) is found at validate', async () => {
     await expect(planTask(handbrakeModule, { source: 'missing.mkv', output_file: 'e.mkv' }, { folder })).rejects.toThrow(`source: ${folder.path}/missing.mkv does not exist`);
   });
+});
+
+/**
+ * Run one handbrake task through a real engine, calling `beforeRun` (sync)
+ * between validate and run: what an earlier task of the job (or anyone)
+ * could do to the files in between.
+ */
+async function runSwapping(data: HandbrakeData, beforeRun: () => void): Promise<{ code?: string; message?: string; completed: boolean; phases: string[] }> {
+  const engine = createEngine({ modules: [handbrakeModule], cwd: folder.path, allowedRoots: [folder.path] });
+  const phases: string[] = [];
+  engine.on('task:phase', (e) => {
+    phases.push(`${e.phase}:${e.status}`);
+    if (e.phase === 'run' && e.status === 'start') beforeRun();
+  });
+  const result = await engine.run({ job_title: 'swap', tasks: [{ module: 'handbrake', data }] });
+  return { ...(result.code ? { code: result.code } : {}), ...(result.message ? { message: result.message } : {}), completed: result.completed, phases };
+}
+
+describe('handbrake module: what changes or hides behind a name', () => {
+  let outside = '';
+  beforeEach(async () => {
+    outside = await mkdtemp(join(tmpdir(), 'sis-handbrake-outside-'));
+  });
+  afterEach(async () => {
+    await rm(outside, { recursive: true, force: true });
+  });
+  const playlist = (segment: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n${segment}\n#EXT-X-ENDLIST\n`;
+
+  it('a source that is an HLS playlist (whatever its name) is refused at validate, and at run', async () => {
+    await copyFile(join(samples, 'sample.mkv'), join(outside, 'secret.mkv'));
+    await writeFile(folder.resolve('innocent.mkv'), playlist(join(outside, 'secret.mkv')));
+    await expect(planTask(handbrakeModule, { source: 'innocent.mkv', output_file: 'e.mkv', video_options: { ...FAST } }, { folder })).rejects.toMatchObject({
+      code: ErrorCodes.VALIDATION,
+      message: expect.stringContaining(`source: ${folder.path}/innocent.mkv is read as "hls", which opens further`),
+    });
+    // A playlist ffprobe cannot read (its segment is missing) is still one to HandBrake: refused as text.
+    await writeFile(folder.resolve('broken.mkv'), playlist(join(outside, 'missing.ts')));
+    await expect(planTask(handbrakeModule, { source: 'broken.mkv', output_file: 'e.mkv' }, { folder })).rejects.toThrow(/^source: .*broken\.mkv is a playlist or list ffprobe cannot read/);
+    // Swapped in after validate: refused before HandBrake starts.
+    const run = await runSwapping({ source: 'sample.mkv', output_file: 'e.mkv', video_options: { ...FAST } }, () => {
+      writeFileSync(folder.resolve('sample.mkv'), playlist(join(outside, 'secret.mkv')));
+    });
+    expect(run.code).toBe(ErrorCodes.RUN);
+    expect(run.message).toContain('is read as "hls"');
+    expect(await folder.list()).toEqual(['broken.mkv', 'innocent.mkv', 'sample.mkv']);
+    // The source was replaced on purpose: clear the suite's source guard record of it.
+    rmSync(process.env.SISYPHUS_SOURCE_GUARD!, { force: true });
+  });
+
+  it('files x264 derives from encopts.stats are checked like outputs: no symlink (in or out of the roots), no special file, not an input', async () => {
+    await folder.mkdir('out');
+    await writeFile(join(outside, 'victim'), 'keep me');
+    await writeFile(folder.resolve('out/st'), ''); // read+write: it must exist, like any file an option reads
+    const data: HandbrakeData = { source: 'sample.mkv', output_file: 'out/e.mkv', video_options: { ...FAST, encopts: { pass: 1, stats: 'out/st' } } };
+    await symlink(join(outside, 'victim'), folder.resolve('out/st.temp'));
+    await expect(planTask(handbrakeModule, data, { folder })).rejects.toThrow(`video_options.encopts.stats (.temp): ${folder.path}/out/st.temp is a symlink`);
+    await rm(folder.resolve('out/st.temp'));
+    await symlink(folder.resolve('sample.mkv'), folder.resolve('out/st.mbtree.temp'));
+    await expect(planTask(handbrakeModule, data, { folder })).rejects.toThrow('video_options.encopts.stats (.mbtree.temp)');
+    await rm(folder.resolve('out/st.mbtree.temp'));
+    execFileSync('mkfifo', [folder.resolve('out/st.cutree')]);
+    await expect(planTask(handbrakeModule, data, { folder })).rejects.toThrow(`video_options.encopts.stats (.cutree): ${folder.path}/out/st.cutree is not a regular file`);
+    await rm(folder.resolve('out/st.cutree'));
+    await link(folder.resolve('sample.mkv'), folder.resolve('out/st.mbtree'));
+    await expect(planTask(handbrakeModule, data, { folder })).rejects.toThrow(/video_options\.encopts\.stats \(\.mbtree\) names .* which is the same file as source/);
+    await rm(folder.resolve('out/st.mbtree'));
+    // The symlink planted after validate: refused at run, the victim untouched.
+    const run = await runSwapping(data, () => symlinkSync(join(outside, 'victim'), folder.resolve('out/st.temp')));
+    expect(run.message).toContain('video_options.encopts.stats (.temp)');
+    expect(run.code).toBe(ErrorCodes.RUN);
+    expect(readFileSync(join(outside, 'victim'), 'utf8')).toBe('keep me');
+  });
+
+  it('an output that became a FIFO after validate is refused before HandBrake starts', async () => {
+    const run = await runSwapping({ source: 'sample.mkv', output_file: 'e.mkv', video_options: { ...FAST } }, () => execFileSync('mkfifo', [folder.resolve('e.mkv')]));
+    expect(run.code).toBe(ErrorCodes.RUN);
+    expect(run.message).toBe(`output_file: ${folder.path}/e.mkv is not a regular file (any more); HandBrakeCLI writes a file, which is checked before it is put in place`);
+    expect(handbrakesMentioning(folder.path)).toEqual([]);
+  }, 30_000);
+
+  it('start_at past the end: refused at validate when the length is known, HandBrake\'s own count at run when not', async () => {
+    const run = await runTask(handbrakeModule, { source: 'sample.mkv', output_file: 'encoded.mkv', video_options: { ...FAST }, source_options: { start_at: { seconds: 2.021 } } }, { folder });
+    expect(run.result.message).toBe(`source_options.start_at.seconds (2.021 s) is at or past the end of the source (${folder.path}/sample.mkv, 2.021 s): nothing would be encoded`);
+    expect(run.result.code).toBe(ErrorCodes.VALIDATION);
+    await expect(planTask(handbrakeModule, { source: 'sample.mkv', output_file: 'e.mkv', source_options: { start_at: { frames: 49 } } }, { folder })).rejects.toThrow('source_options.start_at.frames (49)');
+    // A raw H.264 stream has no duration ffprobe knows: HandBrake writes a container without frames and exits 0.
+    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=d=1:s=160x120:r=24', '-c:v', 'libx264', '-f', 'h264', folder.resolve('raw.h264')]);
+    const raw = await runTask(handbrakeModule, { source: 'raw.h264', output_file: 'encoded.mkv', video_options: { ...FAST }, source_options: { start_at: { seconds: 100 } } }, { folder });
+    expect(raw.result.code).toBe(ErrorCodes.RUN);
+    expect(raw.result.message).toMatch(/^HandBrakeCLI exited 0 but wrote no video frames \(\d+ bytes\): mux: track 0, 0 frames, 0 bytes/);
+    expect(await folder.list()).toEqual(['raw.h264', 'sample.mkv']);
+    expect(await folder.leftovers()).toEqual([]);
+  }, 60_000);
 });

@@ -17,7 +17,7 @@ export const mkvextractModule = defineModule({
 export * from './mkvextract-schema.js';
 export { buildMkvextractArgs } from './build-args.js';
 export { identifySource, describeTracks, describeAttachments, type SourceInfo, type SourceTrack, type SourceAttachment } from './identify.js';
-export { listExtractions, resolveExtractions, selectTrack, type Extraction, type ExtractMode, type ResolvedExtraction } from './select.js';
+export { checkExtractionData, listExtractions, resolveExtractions, selectTrack, type Extraction, type ExtractMode, type ResolvedExtraction } from './select.js';
 export { verifyExtraction } from './verify-output.js';
 export { MkvextractTask } from './mkvextract-task.js';
 

@@ -30,7 +30,7 @@ export const MkvextractTrackFileSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Data of the `mkvextract` task (the original Sisyphus shape). At least one of the extraction fields must name something. */
+/** Data of the `mkvextract` task (the original Sisyphus shape). At least one of the extraction fields must name something (a non-empty list, or chapters or tags). */
 export const MkvextractDataSchema = Type.Object(
   {
     source: Type.String({ minLength: 1, description: 'The Matroska file to extract from' }),
@@ -41,8 +41,17 @@ export const MkvextractDataSchema = Type.Object(
     timestamps: Type.Optional(Type.Array(MkvextractTrackFileSchema, { description: 'Timestamps (v2 format) of tracks' })),
     cues: Type.Optional(Type.Array(MkvextractTrackFileSchema, { description: 'Cues of tracks' })),
   },
-  // The original's `minProperties: 2` (source plus one more) is checked by validate, with a message that says what is missing.
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // The original's `minProperties: 2` (source plus one more), and more: something must be named,
+    // so `source` alone or only empty lists are refused where the job is submitted, not on a worker.
+    // Each branch names its property too, so that Ajv's strict mode (strictRequired) accepts the schema.
+    minProperties: 2,
+    anyOf: [
+      ...(['tracks', 'attachments', 'timestamps', 'cues'] as const).map((k) => ({ properties: { [k]: { type: 'array', minItems: 1 } }, required: [k] })),
+      ...(['chapters', 'tags'] as const).map((k) => ({ properties: { [k]: true }, required: [k] })),
+    ],
+  },
 );
 
 /** Settings of the module in the worker config (`settings.mkvextract`). */

@@ -5,12 +5,14 @@ import {
   RunError,
   TOKENS,
   ValidationError,
-  findSameFile,
+  fileIdentity,
   formatCommand,
   inject,
   injectable,
+  isSpecialTarget,
   refuseSpecialFile,
   requireExecutable,
+  sameIdentity,
   type JobOutputs,
   type Logger,
   type OutputClaim,
@@ -24,7 +26,7 @@ import { buildMkvextractArgs } from './build-args.js';
 import { parseGuiLine } from '@sisyphus/module-mkvmerge';
 import { identifySource, type SourceInfo } from './identify.js';
 import type { MkvextractData, MkvextractSettings } from './mkvextract-schema.js';
-import { listExtractions, resolveExtractions, type Extraction, type ResolvedExtraction } from './select.js';
+import { checkExtractionData, resolveExtractions, type Extraction, type ResolvedExtraction } from './select.js';
 import { verifyExtraction } from './verify-output.js';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -38,15 +40,19 @@ interface Output extends Extraction {
 }
 
 /**
- * The `mkvextract` task (the original Sisyphus data shape). Validate: the
- * source and every output inside the allowed roots, no output the source
- * or another output (by real identity), each output's folder writable;
- * when the source exists, `mkvmerge -J` finds what every entry selects
- * (a track by id, type and language, an attachment, chapters, tags).
- * Run: identify again (an earlier task may have just written the source),
- * claim every output, extract everything in one mkvextract run into the
- * attempt's private paths with progress, check each file and only when
- * all are good rename them into place.
+ * The `mkvextract` task (the original Sisyphus data shape). Validate, cheap
+ * checks first: the data alone (something to extract, no line break in an
+ * `ID:FILE` name, no entry written twice); the source inside the allowed
+ * roots; when it exists, `mkvmerge -J` finds what every entry selects (a
+ * track by id, type and language, an attachment, chapters, tags; no more
+ * entries in a mode than the source has items); then every output inside
+ * the allowed roots, not the source or another output (by real identity),
+ * a regular file or new (never a FIFO, device or socket), its folder
+ * writable. Run: the same checks again (an earlier task may have just
+ * written the source), claim every output (one that comes back `direct`,
+ * i.e. became special, is refused before mkvextract starts), extract
+ * everything in one mkvextract run into the attempt's private paths with
+ * progress, check each file and only when all are good rename them into place.
  */
 @injectable()
 export class MkvextractTask implements TaskHandler {
@@ -74,17 +80,18 @@ export class MkvextractTask implements TaskHandler {
   }
 
   async validate(): Promise<void> {
-    if (!listExtractions(this.data).length) {
-      const empty = ['tracks', 'attachments', 'timestamps', 'cues'].filter((k) => k in this.data);
-      throw new ValidationError(`nothing to extract: name at least one of tracks, attachments, chapters, tags, timestamps, cues${empty.length ? ` (${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty)` : ''}`);
-    }
-    await this.#checkPaths('validate');
+    // Cheap first: the data alone, then the source and what it holds; only then one file check per output.
+    const list = checkExtractionData(this.data, ValidationError);
+    await this.#checkSource('validate');
     if (!(await exists(this.#source))) {
-      if (this.earlier.producedEarlier(this.#source) || this.earlier.producedEarlier(this.paths.resolve(this.data.source))) return this.#checkTargets();
-      throw new ValidationError(`source: ${this.paths.resolve(this.data.source)} does not exist (and no earlier task of the job writes it)`, { details: { field: 'source' } });
+      if (!this.earlier.producedEarlier(this.#source) && !this.earlier.producedEarlier(this.paths.resolve(this.data.source))) {
+        throw new ValidationError(`source: ${this.paths.resolve(this.data.source)} does not exist (and no earlier task of the job writes it)`, { details: { field: 'source' } });
+      }
+    } else {
+      const info = await this.#identify(ValidationError);
+      this.#resolved = resolveExtractions(this.data, list, info, ValidationError);
     }
-    const info = await this.#identify(ValidationError);
-    this.#resolved = resolveExtractions(this.data, this.#outputs, info, ValidationError);
+    await this.#checkOutputs(list, 'validate');
     await this.#checkTargets();
   }
 
@@ -101,27 +108,42 @@ export class MkvextractTask implements TaskHandler {
     }
   }
 
+  /** Check the source against the allowed roots and keep its real path. */
+  async #checkSource(phase: 'validate' | 'run'): Promise<void> {
+    this.#source = await this.paths.check(this.data.source, 'source');
+    await refuseSpecialFile(this.#source, 'source', phase);
+  }
+
   /**
-   * Check the source and every output against the allowed roots and keep
-   * their real paths; no output may be the source or another output (same
-   * real path, or same device + inode). Run at validate and again right
-   * before the extraction: a folder swapped for a symlink in between is caught.
+   * Check every output against the allowed roots and keep their real paths;
+   * no output may be the source or another output (same real path, or same
+   * device + inode: each output is looked up once in an index of both, so
+   * the check is linear in the outputs), nor a FIFO, device or socket
+   * (mkvextract would block on it or write into it with nothing checked).
+   * Run at validate and again right before the extraction: a folder swapped
+   * for a symlink, or a file for a FIFO, in between is caught.
    */
-  async #checkPaths(phase: 'validate' | 'run'): Promise<void> {
+  async #checkOutputs(list: readonly Extraction[], phase: 'validate' | 'run'): Promise<void> {
     const E = phase === 'validate' ? ValidationError : RunError;
-    const source = await this.paths.check(this.data.source, 'source');
-    await refuseSpecialFile(source, 'source', phase);
+    const source = await fileIdentity(this.#source);
+    const byPath = new Map<string, Output>();
+    const byInode = new Map<string, Output>();
     const outputs: Output[] = [];
-    for (const x of listExtractions(this.data)) {
+    for (const x of list) {
       const path = await this.paths.check(x.given, x.field);
-      if (await findSameFile(path, [{ path: source }])) {
+      const id = await fileIdentity(path);
+      if (sameIdentity(id, source)) {
         throw new E(`${x.field}: ${this.paths.resolve(x.given)} is the same file as source (${this.paths.resolve(this.data.source)}); the source is never written`, { details: { field: x.field } });
       }
-      const twice = await findSameFile(path, outputs);
+      const inode = id.ino === undefined ? undefined : `${id.dev}:${id.ino}`;
+      const twice = byPath.get(id.realPath) ?? (inode === undefined ? undefined : byInode.get(inode));
       if (twice) throw new E(`${x.field}: ${this.paths.resolve(x.given)} is the same file as ${twice.field}; each output needs its own file`, { details: { field: x.field } });
-      outputs.push({ ...x, path });
+      if (await isSpecialTarget(path)) throw notRegular(x.field, path, E);
+      const out = { ...x, path };
+      byPath.set(id.realPath, out);
+      if (inode !== undefined) byInode.set(inode, out);
+      outputs.push(out);
     }
-    this.#source = source;
     this.#outputs = outputs;
   }
 
@@ -152,14 +174,18 @@ export class MkvextractTask implements TaskHandler {
   }
 
   async run(): Promise<void> {
-    await this.#checkPaths('run');
+    const list = checkExtractionData(this.data, RunError);
+    await this.#checkSource('run');
+    await this.#checkOutputs(list, 'run');
     const info = await this.#identify(RunError);
-    const resolved = resolveExtractions(this.data, this.#outputs, info, RunError);
+    const resolved = resolveExtractions(this.data, list, info, RunError);
     const claims: OutputClaim[] = [];
     for (const out of this.#outputs) {
       const claim = await this.files.claim(out.path, { field: out.field, overwrite: true });
-      if (claim.superseded) this.logger.warn(`took over the claim on ${out.path}: ${claim.superseded.reason}`);
       claims.push(claim);
+      // Became special after the check: written in place it would hang mkvextract or lose the data unchecked.
+      if (claim.direct) throw notRegular(out.field, out.path, RunError);
+      if (claim.superseded) this.logger.warn(`took over the claim on ${out.path}: ${claim.superseded.reason}`);
     }
     const args = buildMkvextractArgs(this.#source, resolved, claims.map((c) => c.path));
     this.logger.debug(formatCommand([this.#mkvextract, ...args]));
@@ -194,6 +220,11 @@ export class MkvextractTask implements TaskHandler {
     for (const claim of claims) await claim.promote();
     this.progress.report({ percent: 100 });
   }
+}
+
+/** An output that is a FIFO, device or socket: refused, as every module refuses a special target it must check. */
+function notRegular(field: string, path: string, E: typeof ValidationError | typeof RunError): Error {
+  return new E(`${field}: ${path} is not a regular file; mkvextract writes each output to a file of its own, which is checked before it is put in place`, { details: { field, path } });
 }
 
 /** `cues[1]: ` when mkvextract's message names a track only one entry extracts cues or timestamps of. */

@@ -16,6 +16,8 @@ export interface Extraction {
   given: string;
   /** The id as given (tracks: a track id or an ordinal). */
   id?: number;
+  /** The entry's index in its list (`tracks[1]` -> 1). */
+  index?: number;
 }
 
 /** An extraction with what it selects in the source. */
@@ -30,7 +32,7 @@ export interface ResolvedExtraction extends Extraction {
 export function listExtractions(data: MkvextractData): Extraction[] {
   const list: Extraction[] = [];
   const idFiles = (mode: ExtractMode, items?: ReadonlyArray<{ id: number; filename: string }>) => {
-    for (const [i, item] of (items ?? []).entries()) list.push({ mode, entry: `${mode}[${i}]`, field: `${mode}[${i}].filename`, given: item.filename, id: item.id });
+    for (const [i, item] of (items ?? []).entries()) list.push({ mode, entry: `${mode}[${i}]`, field: `${mode}[${i}].filename`, given: item.filename, id: item.id, index: i });
   };
   idFiles('tracks', data.tracks);
   idFiles('attachments', data.attachments);
@@ -38,6 +40,41 @@ export function listExtractions(data: MkvextractData): Extraction[] {
   if (data.tags !== undefined) list.push({ mode: 'tags', entry: 'tags', field: 'tags', given: data.tags });
   idFiles('timestamps', data.timestamps);
   idFiles('cues', data.cues);
+  return list;
+}
+
+/** The modes whose outputs mkvextract takes as `ID:FILE` (it reads up to a line break there). */
+export const ID_FILE_MODES: readonly ExtractMode[] = ['tracks', 'attachments', 'timestamps', 'cues'];
+
+/**
+ * What the data alone can tell, before any file is looked at (each check
+ * linear in the entries): something to extract, no line break in an
+ * `ID:FILE` name (mkvextract refuses `\n` there and drops a trailing one,
+ * so the file would land elsewhere; `\r` goes with it), and no two entries
+ * of one mode written alike (the same id, type and language select the same
+ * item). Errors of class `E` name the entry.
+ */
+export function checkExtractionData(data: MkvextractData, E: typeof ValidationError | typeof RunError): Extraction[] {
+  const list = listExtractions(data);
+  if (!list.length) {
+    const empty = ['tracks', 'attachments', 'timestamps', 'cues'].filter((k) => k in data);
+    throw new E(`nothing to extract: name at least one of tracks, attachments, chapters, tags, timestamps, cues${empty.length ? ` (${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty)` : ''}`);
+  }
+  const seen = new Map<string, string>();
+  for (const x of list) {
+    if (!ID_FILE_MODES.includes(x.mode)) continue;
+    if (/[\r\n]/.test(x.given)) {
+      throw new E(`${x.field}: ${JSON.stringify(x.given)} holds a line break, which mkvextract cannot take in a file name of ${x.mode} (ID:FILE); name the file without one`, { details: { field: x.field } });
+    }
+    const track = x.mode === 'tracks' ? data.tracks![x.index!]! : undefined;
+    const key = JSON.stringify([x.mode, x.id, track?.track_type ?? null, track?.language ?? null]);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const what = x.mode === 'attachments' ? 'attachment' : 'track';
+      throw new E(`${x.entry} selects the same ${what} as ${first} (mkvextract writes each ${what} once per mode)`, { details: { field: x.entry } });
+    }
+    seen.set(key, x.entry);
+  }
   return list;
 }
 
@@ -78,6 +115,19 @@ export function selectTrack(entry: MkvextractTrack, field: string, source: Sourc
  * entry.
  */
 export function resolveExtractions(data: MkvextractData, list: readonly Extraction[], source: SourceInfo, E: typeof ValidationError | typeof RunError): ResolvedExtraction[] {
+  // More entries in a mode than the source has items: some item would be written twice. Said
+  // before anything is selected, so a list of thousands is refused at once.
+  const has: Record<ExtractMode, [number, string]> = {
+    tracks: [source.tracks.length, 'track'], attachments: [source.attachments.length, 'attachment'], timestamps: [source.tracks.length, 'track'],
+    cues: [source.tracks.length, 'track'], chapters: [1, ''], tags: [1, ''],
+  };
+  for (const mode of ['tracks', 'attachments', 'timestamps', 'cues'] as const) {
+    const n = list.filter((x) => x.mode === mode).length;
+    const [max, what] = has[mode];
+    if (n > max) {
+      throw new E(`${mode}: ${n} entries, but the source has ${max === 0 ? 'no' : `only ${max}`} ${what}${max === 1 ? '' : 's'} (mkvextract writes each ${what} once per mode)`, { details: { field: mode } });
+    }
+  }
   const taken = new Map<string, string>();
   const once = (mode: ExtractMode, id: number, entry: string, what: string) => {
     const key = `${mode}:${id}`;
@@ -86,7 +136,7 @@ export function resolveExtractions(data: MkvextractData, list: readonly Extracti
     taken.set(key, entry);
   };
   return list.map((x): ResolvedExtraction => {
-    const index = Number(/\[(\d+)\]/.exec(x.entry)?.[1] ?? -1);
+    const index = x.index ?? Number(/\[(\d+)\]/.exec(x.entry)?.[1] ?? -1);
     switch (x.mode) {
       case 'tracks': {
         const track = selectTrack(data.tracks![index]!, x.entry, source, E);

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Check } from 'typebox/schema';
-import { ErrorCodes, createEngine } from '@sisyphus/core';
+import { ErrorCodes, ValidationError, createEngine } from '@sisyphus/core';
 import { planTask, runTask } from '@sisyphus/core/testing';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { parseGuiLine } from '@sisyphus/module-mkvmerge';
 import {
   MkvextractDataSchema,
   buildMkvextractArgs,
+  checkExtractionData,
   mkvextractModule,
   type MkvextractData,
   type ResolvedExtraction,
@@ -184,8 +185,11 @@ describe('mkvextract: clear errors, nothing left behind', () => {
   });
 
   it('nothing to extract, outputs outside the allowed roots, misspelt keys and a missing source are refused', async () => {
-    await refused({ source, tracks: [], cues: [] }, 'nothing to extract: name at least one of tracks, attachments, chapters, tags, timestamps, cues (tracks, cues are empty)');
-    await refused({ source }, 'nothing to extract: name at least one of tracks, attachments, chapters, tags, timestamps, cues');
+    // The schema refuses these (where a job is submitted, too); validate says the same in words when called without it.
+    await refused({ source, tracks: [], cues: [] }, 'does not match any allowed form');
+    await refused({ source }, /^must have at least one of source, tracks, attachments, chapters, tags, timestamps, cues; does not match any allowed form$/);
+    expect(() => checkExtractionData({ source, tracks: [], cues: [] }, ValidationError)).toThrow('nothing to extract: name at least one of tracks, attachments, chapters, tags, timestamps, cues (tracks, cues are empty)');
+    expect(() => checkExtractionData({ source }, ValidationError)).toThrow(/^nothing to extract: name at least one of tracks, attachments, chapters, tags, timestamps, cues$/);
     const elsewhere = await mkdtemp(join(tmpdir(), 'sis-mkvextract-elsewhere-'));
     try {
       await refused({ source, chapters: join(elsewhere, 'ch.xml') }, /^chapters .* outside the allowed roots/, undefined, ErrorCodes.PATH_NOT_ALLOWED);
@@ -198,6 +202,70 @@ describe('mkvextract: clear errors, nothing left behind', () => {
     // @ts-expect-error mkvmerge's type names are full words
     await refused({ source, tracks: [{ id: 0, track_type: 'a', filename: 'a.aac' }] }, /tracks\[0\]\.track_type/);
     await refused({ source: join(dir, 'src', 'missing.mkv'), chapters: 'ch.xml' }, `source: ${join(dir, 'src', 'missing.mkv')} does not exist (and no earlier task of the job writes it)`);
+  });
+
+  it('a FIFO (or a symlink to one) as an output is refused at validate, before mkvextract could block on it', async () => {
+    const d = await out();
+    await execa('mkfifo', [join(d, 'fifo')]);
+    await symlink(join(d, 'fifo'), join(d, 'to-fifo'));
+    const why = 'is not a regular file; mkvextract writes each output to a file of its own, which is checked before it is put in place';
+    await refused({ source, tracks: [{ id: 1, filename: 'fifo' }] }, `tracks[0].filename: ${join(d, 'fifo')} ${why}`, d);
+    await refused({ source, chapters: 'fifo' }, `chapters: ${join(d, 'fifo')} ${why}`, d);
+    await refused({ source, tags: 'ok.xml', cues: [{ id: 0, filename: 'to-fifo' }] }, new RegExp(`^cues\\[0\\]\\.filename: .*fifo ${why}$`), d);
+    expect((await lstat(join(d, 'fifo'))).isFIFO()).toBe(true);
+  }, 30_000);
+
+  it('an output that becomes a FIFO after validate is refused at run, before mkvextract starts', async () => {
+    const d = await out();
+    // mkvmerge as the task calls it: the second call (the run's identification) first turns the
+    // chapters target into a FIFO, after the run's own path checks.
+    const count = join(d, '.count');
+    const wrapper = join(d, '.mkvmerge-then-fifo.sh');
+    await writeFile(wrapper, `#!/bin/sh\necho x >> '${count}'\n[ "$(wc -l < '${count}')" -eq 2 ] && mkfifo '${join(d, 'ch.xml')}'\nexec mkvmerge "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const r = await runTask(mkvextractModule, { source, tracks: [{ id: 3, filename: 'subs.srt' }], chapters: 'ch.xml' }, { cwd: d, allowedRoots: [dir], settings: { mkvmerge: wrapper } });
+    expect(r.result.code, r.result.message).toBe(ErrorCodes.RUN);
+    expect(r.result.message).toBe(`chapters: ${join(d, 'ch.xml')} is not a regular file; mkvextract writes each output to a file of its own, which is checked before it is put in place`);
+    expect(r.progress.some((p) => p.percent === 100)).toBe(false);
+    expect(await listing(d)).toEqual(['.count', '.mkvmerge-then-fifo.sh', 'ch.xml']);
+  }, 30_000);
+
+  it('thousands of entries are refused at once: the same selection twice, more entries than the source has items', async () => {
+    // Every entry selects the same track, each into its own file: found in the data, before any file check.
+    const same = Array.from({ length: 3000 }, (_, i) => ({ id: 0, track_type: 'audio' as const, filename: `h${i}.opus` }));
+    await refused({ source, tracks: same }, 'tracks[1] selects the same track as tracks[0] (mkvextract writes each track once per mode)');
+    // All different, but the source has 4 tracks and 1 attachment.
+    const tracks = Array.from({ length: 3000 }, (_, i) => ({ id: i, filename: `t${i}.bin` }));
+    await refused({ source, tracks }, 'tracks: 3000 entries, but the source has only 4 tracks (mkvextract writes each track once per mode)');
+    await refused({ source, attachments: [{ id: 1, filename: 'a.ttf' }, { id: 2, filename: 'b.ttf' }] }, 'attachments: 2 entries, but the source has only 1 attachment (mkvextract writes each attachment once per mode)');
+    await refused({ source: plain, cues: [{ id: 0, filename: 'c.txt' }], attachments: [{ id: 1, filename: 'a.ttf' }] }, 'attachments: 1 entries, but the source has no attachments (mkvextract writes each attachment once per mode)');
+  }, 30_000);
+
+  it('a thousand distinct outputs of a source an earlier task writes are checked in linear time, then refused at run', async () => {
+    const d = await out();
+    const engine = createEngine({ plugins: [cleanupPlugin], modules: [mkvextractModule], cwd: d, allowedRoots: [dir] });
+    const job = {
+      job_title: 'copy then extract too much',
+      tasks: [
+        { module: 'cleanup', data: { copy: [{ source, destination: join(d, 'copy.mkv') }] } },
+        { module: 'mkvextract', data: { source: 'copy.mkv', timestamps: Array.from({ length: 1000 }, (_, i) => ({ id: i, filename: `ts${i}.txt` })) } },
+      ],
+    };
+    const planned = await engine.validate(job);
+    expect(planned.tasks[1]!.plan).toHaveLength(2);
+    const r = await engine.run(job);
+    expect(r.code).toBe(ErrorCodes.RUN);
+    expect(r.message).toBe('timestamps: 1000 entries, but the source has only 4 tracks (mkvextract writes each track once per mode)');
+    expect(await listing(d)).toEqual(['copy.mkv']);
+  }, 30_000);
+
+  it('a line break in the file name of an ID:FILE entry is refused at validate, naming the entry', async () => {
+    const why = (field: string, name: string, mode: string) => `${field}: ${JSON.stringify(name)} holds a line break, which mkvextract cannot take in a file name of ${mode} (ID:FILE); name the file without one`;
+    await refused({ source, tracks: [{ id: 3, filename: 's.srt' }, { id: 1, filename: 'a\nb.opus' }] }, why('tracks[1].filename', 'a\nb.opus', 'tracks'));
+    await refused({ source, tracks: [{ id: 3, filename: 's.srt\n' }] }, why('tracks[0].filename', 's.srt\n', 'tracks'));
+    await refused({ source, attachments: [{ id: 1, filename: 'f\r\n.ttf' }] }, why('attachments[0].filename', 'f\r\n.ttf', 'attachments'));
+    await refused({ source, timestamps: [{ id: 0, filename: 't\r.txt' }] }, why('timestamps[0].filename', 't\r.txt', 'timestamps'));
+    await refused({ source, chapters: 'ch.xml', cues: [{ id: 0, filename: '\nc.txt' }] }, why('cues[0].filename', '\nc.txt', 'cues'));
   });
 
   it('a failure at run leaves no file, not even the outputs that were extracted fine', async () => {
@@ -290,13 +358,15 @@ describe('mkvextract: the original data shape', () => {
     },
     { name: 'the docs tracks example', original: true, ours: true, data: { source: 's.mkv', tracks: [{ id: 0, track_type: 'subtitles', language: 'jpn', filename: 'subtitles.ass' }] } },
     { name: 'the docs task skeleton', original: true, ours: false, why: 'items without id/filename: the original worker failed at run', data: { source: '', tracks: [{}], attachments: [{}], chapters: '', tags: '', timestamps: [{}], cues: [{}] } },
-    { name: 'source only', original: false, ours: true, why: 'its minProperties is checked at validate: "nothing to extract: ..."', data: { source: 'a.mkv' } },
+    { name: 'source only', original: false, ours: false, data: { source: 'a.mkv' } },
     { name: 'no source', original: false, ours: false, data: { chapters: 'c.xml', tags: 't.xml' } },
     { name: 'an unknown top-level key', original: false, ours: false, data: { source: 'a.mkv', chapters: 'c.xml', output: 'x' } },
     { name: 'an item without filename', original: true, ours: false, why: 'the original worker failed at run', data: { source: 'a.mkv', tracks: [{ id: 0 }] } },
     { name: 'a numeric language', original: true, ours: false, why: 'matched no track: the original failed at run', data: { source: 'a.mkv', tracks: [{ id: 0, filename: 'x', language: 5 }] } },
     { name: 'a misspelt item key', original: true, ours: false, why: 'refused: it would silently pick another track', data: { source: 'a.mkv', tracks: [{ id: 0, filename: 'x', langauge: 'jpn' }] } },
-    { name: 'an empty tracks list', original: true, ours: true, why: 'schema-valid; validate refuses a task that extracts nothing', data: { source: 'a.mkv', tracks: [] } },
+    { name: 'an empty tracks list', original: true, ours: false, why: 'nothing to extract: refused where the job is submitted, not on a worker', data: { source: 'a.mkv', tracks: [] } },
+    { name: 'empty lists beside chapters', original: true, ours: true, data: { source: 'a.mkv', tracks: [], cues: [], chapters: 'c.xml' } },
+    { name: 'only empty lists and a misspelt key', original: false, ours: false, data: { source: 'a.mkv', tracks: [], chapter: 'c.xml' } },
   ];
   for (const s of samples) {
     it(`${s.name}: the original schema says ${s.original ? 'valid' : 'invalid'}, ours ${s.ours ? 'valid' : 'invalid'}${s.why ? ` (${s.why})` : ''}`, () => {

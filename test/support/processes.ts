@@ -33,6 +33,22 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Pids of running (not zombie) processes whose command line mentions both `program` and `needle`. */
+export function processesMentioning(program: string, needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (cmd.includes(program) && cmd.includes(needle) && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
 /** Pids of running ffmpeg processes whose parent is `pid`. */
 export function ffmpegChildren(pid: number): number[] {
   return readdirSync('/proc')

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { copyFile, chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { processesMentioning } from '../../../test/support/processes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,21 +45,6 @@ async function streamsOf(file: string) {
   return (JSON.parse(stdout).streams as Array<{ codec_type: string; codec_name: string; tags?: { language?: string } }>).map((s) => `${s.codec_type}:${s.codec_name}:${s.tags?.language ?? ''}`);
 }
 
-/** Pids of running ffmpeg processes whose command line mentions `needle`. */
-function ffmpegsMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (cmd.includes('ffmpeg') && cmd.includes(needle) && state !== 'Z') pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 describe('ffmpeg module', () => {
   it('encodes with option sets laid over map options, reports progress, renames into place', async () => {
@@ -169,13 +154,13 @@ describe('ffmpeg module', () => {
       { dataStore, signal: controller.signal },
     );
     const poll = setInterval(() => {
-      if (ffmpegsMentioning(`${out}/.sisyphus-tmp-`).length && ++seen === 2) controller.abort();
+      if (processesMentioning('ffmpeg', `${out}/.sisyphus-tmp-`).length && ++seen === 2) controller.abort();
     }, 100);
     const { result } = await running;
     clearInterval(poll);
     expect(seen).toBeGreaterThanOrEqual(2);
     expect(result.cancelled).toBe(true);
-    expect(ffmpegsMentioning(out)).toEqual([]);
+    expect(processesMentioning('ffmpeg', out)).toEqual([]);
     expect(await readdir(out)).toEqual(['long.mkv']);
   }, 60_000);
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { copyFile, link, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { processesMentioning } from '../../../test/support/processes.js';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,21 +46,6 @@ const seconds = (s: Stream) => {
   return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : Number.NaN;
 };
 
-/** Pids of running HandBrakeCLI processes whose command line mentions `needle`. */
-function handbrakesMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (cmd.includes('HandBrakeCLI') && cmd.includes(needle) && state !== 'Z') pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 const FAST = { encoder: 'x264', encoder_preset: 'ultrafast', quality: 40 } as const;
 
@@ -172,7 +158,7 @@ describe('handbrake module: encodes with real HandBrakeCLI', () => {
         signal: controller.signal,
         onProgress: (p) => {
           if (p.percent === undefined || controller.signal.aborted) return;
-          running = handbrakesMentioning(folder.path);
+          running = processesMentioning('HandBrakeCLI', folder.path);
           controller.abort();
         },
       },
@@ -180,7 +166,7 @@ describe('handbrake module: encodes with real HandBrakeCLI', () => {
     expect(running.length).toBeGreaterThan(0);
     expect(run.result.cancelled).toBe(true);
     expect(run.progress.at(-1)!.percent).toBeLessThan(100);
-    expect(handbrakesMentioning(folder.path)).toEqual([]);
+    expect(processesMentioning('HandBrakeCLI', folder.path)).toEqual([]);
     expect(await folder.list()).toEqual(['long.mkv', 'sample.mkv']);
   }, 120_000);
 
@@ -303,7 +289,7 @@ describe('handbrake module: what changes or hides behind a name', () => {
     const run = await runSwapping({ source: 'sample.mkv', output_file: 'e.mkv', video_options: { ...FAST } }, () => execFileSync('mkfifo', [folder.resolve('e.mkv')]));
     expect(run.code).toBe(ErrorCodes.RUN);
     expect(run.message).toBe(`output_file: ${folder.path}/e.mkv is not a regular file (any more); HandBrakeCLI writes a file, which is checked before it is put in place`);
-    expect(handbrakesMentioning(folder.path)).toEqual([]);
+    expect(processesMentioning('HandBrakeCLI', folder.path)).toEqual([]);
   }, 30_000);
 
   it('start_at past the end: refused at validate when the length is known, HandBrake\'s own count at run when not', async () => {

@@ -77,23 +77,17 @@ export function describeStreams(streams: readonly ProbedStream[], type: string):
 }
 
 /**
- * Demuxers that make the reader open other files than the one named: a
- * playlist or list (HLS, DASH, concat, IMF), a session description or
- * network input, a script: the ffmpeg module's `REFUSED_INPUT_FORMATS`, one
- * rule for both (HandBrake opens a file with the same libavformat, which
- * picks the demuxer by content, so a playlist named `x.mkv` is read as one).
- */
-export const INDIRECT_SOURCE_FORMATS: ReadonlyMap<string, string> = REFUSED_INPUT_FORMATS;
-
-/**
- * Refuse a source ffprobe read with a demuxer that opens other files (see
- * {@link INDIRECT_SOURCE_FORMATS}); also image2 with a `%` in the file name,
+ * Refuse a source ffprobe read with a demuxer that opens other files, a
+ * network input or a script: the ffmpeg module's `REFUSED_INPUT_FORMATS`, one
+ * rule for both (HandBrake opens a file with the same libavformat, which picks
+ * the demuxer by content, so a playlist named `x.mkv` is read as one); also
+ * image2 with a `%` in the file name,
  * which reads a numbered sequence of files beside it.
  */
 export function refuseIndirectSource(probed: Probed, field: string, path: string, phase: 'validate' | 'run'): void {
   const names = (probed.formatName ?? '').split(',');
-  const refused = names.find((name) => INDIRECT_SOURCE_FORMATS.has(name));
-  const why = refused ? INDIRECT_SOURCE_FORMATS.get(refused)! : names.includes('image2') && path.includes('%') ? 'reads a numbered sequence of files by its name pattern' : undefined;
+  const refused = names.find((name) => REFUSED_INPUT_FORMATS.has(name));
+  const why = refused ? REFUSED_INPUT_FORMATS.get(refused)! : names.includes('image2') && path.includes('%') ? 'reads a numbered sequence of files by its name pattern' : undefined;
   if (!why) return;
   const E = phase === 'validate' ? ValidationError : RunError;
   throw new E(`${field}: ${path} is read as "${refused ?? 'image2'}", which ${why}; only a single media file, a disc image or a DVD/Blu-ray folder is a source`, {

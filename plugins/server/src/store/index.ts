@@ -5,8 +5,9 @@
  */
 export type {
   QueueStore, StoredJob, NewJob, JobState, JobOutcome, WorkerRecord, FinishResult, CancelResult, JobPage, PollResult, FinishAndPollResult,
-  DocumentPage, PurgeRule,
+  DocumentPage, PurgeRule, JobFilter, JobCounts, PriorityResult, NewQueueEvent, QueueEvent, EventRead, QueueEventLog,
 } from './queue-store.js';
+export { EVENT_LOG_KEEP } from './queue-store.js';
 export { compareWorkers } from './worker-order.js';
 export { StoreError, STORE_ERROR_STATUS, isStoreError, jobExists, jobNotFound, type StoreErrorCode } from './store-error.js';
 export { MAX_PAGE_SIZE, pageSize, encodeCursor, decodeCursor, type CursorFields } from './list-paging.js';

@@ -27,6 +27,10 @@ export interface StoredJob {
   reason?: string;
   /** A cancel was asked for while the job was running. */
   cancel_requested?: boolean;
+  /** This job is a retry of that (failed or cancelled) job (see {@link QueueStore.retry}). */
+  retry_of?: string;
+  /** This (failed or cancelled) job was retried as that job; it cannot be retried again. */
+  retried_as?: string;
 }
 
 /** A new job to queue. */
@@ -36,6 +40,8 @@ export interface NewJob {
   job: Record<string, unknown>;
   priority: number;
   added: string;
+  /** Set by {@link QueueStore.retry} only. */
+  retry_of?: string;
 }
 
 /** How a running job ended, as reported by its worker (or decided by the server). */
@@ -90,6 +96,39 @@ export interface PurgeRule {
   /** Keep only this many of the newest (by finish time); delete the rest. */
   keep?: number;
 }
+
+/**
+ * What {@link QueueStore.list} selects. Every field narrows the listing;
+ * paging cursors are only valid with the filter they were made for (another
+ * filter may answer `SIS_BAD_CURSOR`).
+ */
+export interface JobFilter {
+  /** One state. */
+  state?: JobState;
+  /** Case-insensitive substring of `job_title` (plain text, no wildcards: `%` and `_` match themselves). */
+  title?: string;
+  /** Jobs held (or last held) by this worker id: exact match of `worker_id`. */
+  workerId?: string;
+  /**
+   * Time range in epoch ms on the job's listing time: `finished_at` for
+   * finished jobs, else `added`. `since` inclusive, `until` exclusive.
+   */
+  since?: number;
+  until?: number;
+}
+
+/** Jobs per state, as {@link QueueStore.counts} answers them. */
+export interface JobCounts {
+  queued: number;
+  running: number;
+  /** Finished jobs of each final state whose `finished_at` is at or after `finishedSince`. */
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** Result of {@link QueueStore.setPriority}. */
+export type PriorityResult = 'ok' | 'not-found' | 'not-queued';
 
 /** One page of {@link QueueStore.list}. */
 export interface JobPage {
@@ -169,7 +208,26 @@ export interface QueueStore {
    * pages of at most `MAX_PAGE_SIZE`. A `SIS_BAD_CURSOR` {@link StoreError}
    * for a cursor this listing did not make.
    */
-  list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage>;
+  list(options: JobFilter & { limit: number; cursor?: string }): Promise<JobPage>;
+  /**
+   * How many jobs are queued and running now, and how many finished in each
+   * final state at or after epoch ms `finishedSince` (the dashboard's "last
+   * hour"). Must stay fast (indexes, counters) with 100,000 jobs in history.
+   */
+  counts(finishedSince: number): Promise<JobCounts>;
+  /**
+   * Change a queued job's priority; it moves to its place among jobs of the
+   * new priority by its original submission order (FIFO within a priority).
+   */
+  setPriority(jobId: string, priority: number): Promise<PriorityResult>;
+  /**
+   * Atomically queue `job` (which carries `retry_of: jobId`) as a new attempt
+   * of failed or cancelled job `jobId`, and mark `jobId` as `retried_as`
+   * the new id. `StoreError`s: `SIS_JOB_NOT_FOUND`; `SIS_JOB_STATE` when
+   * `jobId` is not failed or cancelled, or was retried already (the message
+   * names the retry); `SIS_JOB_EXISTS` when `job.job_id` is taken.
+   */
+  retry(jobId: string, job: NewJob & { retry_of: string }): Promise<StoredJob>;
   /**
    * A page of queued jobs' documents in queue order, as JSON text the store
    * keeps (nothing is decoded or encoded again): what `GET /queue` serves.
@@ -208,6 +266,13 @@ export interface QueueStore {
   deleteData(module: string, name: string): Promise<boolean>;
   listData(module: string): Promise<string[]>;
 
+  /**
+   * The store's event log: what changed in the queue, in order, shared by
+   * every process on the store (server instances on one Redis, direct
+   * workers). `GET /events` serves it; `withQueueEvents` appends to it.
+   */
+  readonly events: QueueEventLog;
+
   /** Release the connection / file. */
   close(): Promise<void>;
 
@@ -240,3 +305,56 @@ export interface QueueStore {
    */
   onJobsAvailable?(listener: (everyone: boolean) => void): () => void;
 }
+
+/** An event to append to a {@link QueueEventLog}: `type` (e.g. `job.completed`) plus a JSON-able payload. */
+export interface NewQueueEvent {
+  type: string;
+  /** Epoch ms. */
+  at: number;
+  data: Record<string, unknown>;
+}
+
+/** An event as the log hands it back, with its id. */
+export interface QueueEvent extends NewQueueEvent {
+  /**
+   * Opaque, unique in the log, increasing in log order; printable ASCII
+   * without spaces or line breaks (it becomes the SSE `id:`).
+   */
+  id: string;
+}
+
+/** Result of {@link QueueEventLog.read}. */
+export interface EventRead {
+  /** Events after the given id, oldest first, at most `limit`. */
+  events: QueueEvent[];
+  /**
+   * The given id is not in the log (trimmed away, from another log, or not an
+   * id at all): events may have been missed; the reader must load the state
+   * afresh. `events` then starts at the oldest event kept.
+   */
+  reset: boolean;
+}
+
+/**
+ * An append-only, bounded log of queue events shared by every process on
+ * the store. Appends must be cheap (a heartbeat appends one); the log keeps
+ * at least the newest {@link EVENT_LOG_KEEP} events (older ones are trimmed)
+ * and survives a restart of the server (a file, Redis).
+ */
+export interface QueueEventLog {
+  /** Append events in order; returns their ids. */
+  append(events: readonly NewQueueEvent[]): Promise<string[]>;
+  /** Events after `after` (exclusive; `undefined`: from the oldest kept). See {@link EventRead}. */
+  read(after: string | undefined, limit: number): Promise<EventRead>;
+  /** Id of the newest event, undefined when the log is empty. */
+  last(): Promise<string | undefined>;
+  /**
+   * Call `listener` soon (within about 100 ms) after events were appended by
+   * any process on the store; calls may be coalesced. Returns the
+   * unsubscribe function. Listening stops with `close()`.
+   */
+  onAppend(listener: () => void): () => void;
+}
+
+/** How many of the newest events a {@link QueueEventLog} keeps at least. */
+export const EVENT_LOG_KEEP = 10_000;

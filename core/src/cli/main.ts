@@ -116,9 +116,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = await queueCommand(action, await withApi(cmd, opts));
     });
 
-  apiOptions(program.command('jobs').argument('[action]', 'ls | show | cancel', 'ls').argument('[id]', 'job id').description('list, show or cancel jobs'))
-    .option('--state <state>', 'queued | running | completed | failed | cancelled')
-    .option('--limit <n>', 'at most this many (default 50)')
+  apiOptions(program.command('jobs').argument('[action]', 'ls | show | cancel | retry', 'ls').argument('[id]', 'job id').description('list, show, cancel or retry jobs'))
+    .option('--state <state>', 'queued | running | completed | failed | cancelled (retry --all: failed or cancelled, default failed)')
+    .option('--title <text>', 'only jobs whose title contains this (any case)')
+    .option('--worker <id>', 'only jobs run by this worker id')
+    .option('--since <time>', 'only jobs finished (or, unfinished, added) at or after this ISO time')
+    .option('--until <time>', 'only jobs finished (or added) before this ISO time')
+    .option('--all', 'retry: every failed job the filters select (not retried yet), instead of one id')
+    .option('--limit <n>', 'at most this many (ls: default 50; retry --all: default 1000)')
     .action(async (action: string, id: string | undefined, opts, cmd: Command) => {
       const { jobsCommand } = await import('./commands/admin-commands.js');
       code = await jobsCommand(action, id, await withApi(cmd, opts));

@@ -25,8 +25,18 @@ export async function readDocument(file: string): Promise<unknown> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
     throw new JobError(`${file}: cannot read: ${why}`, { code: ErrorCodes.JOB_FILE, cause: error });
   }
-  const ext = extname(file).toLowerCase();
-  if (ext === '.yaml' || ext === '.yml') refuseBarePlaceholders(file, text);
+  return parseDocument(text, file, extname(file).toLowerCase());
+}
+
+/**
+ * Parse a job (or variables) document's text: JSON for `.json`, YAML for
+ * `.yaml`/`.yml`, else JSON and then YAML (YAML is a superset of JSON).
+ * `name` names the text in messages (a file, or a form field). A
+ * {@link JobError} `SIS_JOB_FILE` with the parser's first line otherwise;
+ * a YAML value starting with an unquoted `{{` is refused with its line.
+ */
+export async function parseDocument(text: string, name: string, ext = ''): Promise<unknown> {
+  if (ext !== '.json') refuseBarePlaceholders(name, text, ext === '.yaml' || ext === '.yml');
   const asJson = () => JSON.parse(text) as unknown;
   // yaml is loaded only for YAML files: it is many modules, and start-up time counts.
   const asYaml = async () => (await import('yaml')).parse(text, { prettyErrors: true }) as unknown;
@@ -40,7 +50,7 @@ export async function readDocument(file: string): Promise<unknown> {
     }
   } catch (error) {
     const first = String((error as Error).message).split('\n')[0];
-    throw new JobError(`${file}: not valid ${ext === '.json' ? 'JSON' : ext ? 'YAML' : 'JSON or YAML'}: ${first}`, {
+    throw new JobError(`${name}: not valid ${ext === '.json' ? 'JSON' : ext ? 'YAML' : 'JSON or YAML'}: ${first}`, {
       code: ErrorCodes.JOB_FILE,
       cause: error,
     });
@@ -52,7 +62,16 @@ export async function readDocument(file: string): Promise<unknown> {
  * `overwrite: {{ ow }}` parses as a nested object and fails later with a
  * confusing "must be a boolean". Say what to write instead, with the line.
  */
-function refuseBarePlaceholders(file: string, text: string): void {
+function refuseBarePlaceholders(file: string, text: string, yaml: boolean): void {
+  // Text that parses as JSON is JSON (placeholders there are quoted strings); only YAML is checked.
+  if (!yaml) {
+    try {
+      JSON.parse(text);
+      return;
+    } catch {
+      // YAML, then
+    }
+  }
   const lines = text.split(/\r?\n/);
   for (const [i, line] of lines.entries()) {
     const m = /^(\s*(?:-\s+)?(?:[^\s#'"{][^#'"]*?:\s+)?|\s*-\s+)(\{\{[^}]*\}\})/.exec(line);

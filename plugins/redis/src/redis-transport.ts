@@ -15,7 +15,7 @@ import {
   type JobResult,
   type Logger,
 } from '@sisyphus/core';
-import { LeaseSweeper, jobDocument, recordHeartbeat, reportJob } from '@sisyphus/server/queue';
+import { LeaseSweeper, jobDocument, recordHeartbeat, reportJob, withQueueEvents, type EventedQueueStore } from '@sisyphus/server/queue';
 import { isStoreError, type StoredJob } from '@sisyphus/server/store';
 import { BullmqStore } from './bullmq-store.js';
 import { resolveRedisTransportOptions, type RedisTransportOptions, type ResolvedRedisTransportOptions } from './redis-transport-options.js';
@@ -76,6 +76,8 @@ export class RedisTransport implements Transport {
   readonly #timeoutMs: number;
   readonly #closed = new AbortController();
   #store: Promise<BullmqStore> | undefined;
+  /** The opened store with its changes appended to the shared event log (what servers' `GET /events` serve). */
+  #evented: EventedQueueStore | undefined;
   /** Idle `next()` calls waiting for a job, woken by the store's pub/sub. */
   readonly #waiting = new Set<() => void>();
   /** The worker's {@link onCancel} listeners. */
@@ -114,6 +116,7 @@ export class RedisTransport implements Transport {
           // Closed while opening: do not leave the connection behind.
           if (this.#closed.signal.aborted) return void store.close().catch(() => undefined);
           logger?.info(`redis transport: connected (prefix ${this.#options.prefix})`);
+          this.#evented = this.#eventedOf(store);
           store.onJobsAvailable((everyone) => this.#wake(everyone));
           store.onCancelRequested((jobId) => this.#cancelListeners.forEach((listener) => listener(jobId)));
           if (maintenance) this.#startSweeper(store);
@@ -124,6 +127,17 @@ export class RedisTransport implements Transport {
       );
     }
     return this.#store;
+  }
+
+  /** `store` appending its changes to the event log: the direct worker's jobs show in every server's events. */
+  #eventedOf(store: BullmqStore): EventedQueueStore {
+    if (this.#evented?.inner !== store) {
+      this.#evented = withQueueEvents(store, {
+        heartbeatRefreshMs: Math.max(1000, this.#expiryMs / 3),
+        onError: (error) => this.#options.logger?.warn(`redis transport: an event could not be appended: ${message(error)}`),
+      });
+    }
+    return this.#evented;
   }
 
   /** Wake one idle `next()` (or all of them). */
@@ -137,7 +151,7 @@ export class RedisTransport implements Transport {
   /** Requeue jobs whose lease ran out, as the servers do (see `maintenance`), with the same sweep and grace periods. */
   #startSweeper(store: BullmqStore): void {
     const logger = this.#options.logger;
-    this.#sweeper = new LeaseSweeper(store, {
+    this.#sweeper = new LeaseSweeper(this.#eventedOf(store), {
       leaseMs: this.#leaseMs,
       maxAttempts: this.#options.maxAttempts,
       intervalMs: this.#options.sweepIntervalMs,
@@ -153,7 +167,7 @@ export class RedisTransport implements Transport {
    * rather than a timer per call, which a busy worker would set and clear
    * thousands of times a second.
    */
-  async #call<T>(what: string, body: (store: BullmqStore) => Promise<T>): Promise<T> {
+  async #call<T>(what: string, body: (store: EventedQueueStore) => Promise<T>): Promise<T> {
     if (this.#closed.signal.aborted) throw new TransportError(`${what}: the transport is closed`, { retryable: false });
     let entry: { deadline: number; fail: () => void } | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -169,7 +183,7 @@ export class RedisTransport implements Transport {
         this.#open().then((store) => {
           const away = store.unavailable();
           if (away) throw new TransportError(`${what}: ${away}`);
-          return body(store);
+          return body(this.#eventedOf(store));
         }),
         timeout,
       ]);
@@ -311,7 +325,9 @@ export class RedisTransport implements Transport {
     this.#store = undefined;
     if (!opening) return;
     const store = await opening.catch(() => undefined);
-    await store?.close().catch(() => undefined);
+    // The evented store appends what is pending, then closes the store.
+    await (store ? this.#eventedOf(store) : undefined)?.close().catch(() => undefined);
+    this.#evented = undefined;
   }
 }
 

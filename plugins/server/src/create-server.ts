@@ -24,6 +24,12 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerWorkerRoutes } from './routes/worker-routes.js';
 import { registerDataRoutes } from './routes/data-routes.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
+import { registerEventRoutes } from './routes/event-routes.js';
+import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerTemplateRoutes } from './routes/template-routes.js';
+import { registerDashboardRoutes } from './routes/dashboard-routes.js';
+import { withQueueEvents } from './queue/evented-store.js';
+import { EventHub } from './event-hub.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -44,10 +50,12 @@ export interface SisyphusServer {
  * original shapes (CORS for the configured origins, 404 on an empty poll,
  * attributes on demand, `&<>` escaped in JSON), plus leases, history, cancel,
  * priority, long-poll, bearer-token roles, a Host/Origin guard against hostile
- * browser pages, and OpenAPI at `/doc`. Call `app.listen()` to serve.
+ * browser pages, OpenAPI at `/doc`, the queue's events at `/events` (every
+ * change is appended to the store's event log, see `withQueueEvents`) and the
+ * web dashboard at `/ui/`. Call `app.listen()` to serve.
  */
 export async function createServer(
-  store: QueueStore,
+  rawStore: QueueStore,
   options: ServerOptions = {},
   extras: { registry?: ModuleRegistry; now?: () => number } = {},
 ): Promise<SisyphusServer> {
@@ -66,8 +74,15 @@ export async function createServer(
   });
   // Params, query strings and bodies are checked against the routes' TypeBox schemas (routes/route-schemas.ts).
   app.setValidatorCompiler(routeValidatorCompiler);
+  // Every change this server makes to the store is also an event in the store's log (GET /events serves it).
+  const store = withQueueEvents(rawStore, {
+    heartbeatRefreshMs: Math.max(1000, (resolved.clientExpirySeconds * 1000) / 3),
+    onError: (error) => app.log.warn(`an event could not be appended to the store's log: ${(error as Error).message}`),
+  });
+  const hub = new EventHub(store.events, { onError: (error) => app.log.warn(`reading the store's event log: ${(error as Error).message}`) });
   const context: ServerContext = {
     store,
+    hub,
     options: resolved,
     waiters: new PollWaiters(),
     listing: new QueueListing(store),
@@ -130,6 +145,10 @@ export async function createServer(
   registerWorkerRoutes(app, context);
   registerDataRoutes(app, context);
   registerStatusRoutes(app, context);
+  registerEventRoutes(app, context);
+  registerAuthRoutes(app, context);
+  registerTemplateRoutes(app, context);
+  await registerDashboardRoutes(app);
 
   // Whatever this server changes in the queue, `GET /queue` reads again (polls and the sweep invalidate it themselves).
   // (Before the answer leaves: a caller that lists the queue right after its answer sees the change.)
@@ -166,6 +185,7 @@ export async function createServer(
       sweeper.stop();
       await retention.stop();
       unsubscribe?.();
+      hub.stop();
       context.waiters.wakeAll();
       await app.close();
       await store.close();

@@ -1,5 +1,6 @@
 import type { ModuleRegistry } from '@sisyphus/core/config';
 import type { PollWaiters } from './poll-waiters.js';
+import type { EventHub } from './event-hub.js';
 import type { QueueListing } from './routes/queue-listing.js';
 import type { ResolvedServerOptions } from './server-options.js';
 import type { QueueStore } from './store/queue-store.js';
@@ -9,6 +10,8 @@ export interface ServerContext {
   store: QueueStore;
   options: ResolvedServerOptions;
   waiters: PollWaiters;
+  /** This server's reader of the store's event log, fanning it out to `GET /events` listeners. */
+  hub: EventHub;
   /** `GET /queue`'s listing; invalidated whenever this server changes the queue. */
   listing: QueueListing;
   registry?: ModuleRegistry;

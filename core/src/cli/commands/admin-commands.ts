@@ -39,15 +39,34 @@ export async function queueCommand(action: string, options: ApiOptions & { json?
   }
 }
 
-/** `sisyphus jobs [ls|show ID|cancel ID]` */
-export async function jobsCommand(action: string, id: string | undefined, options: ApiOptions & { json?: boolean; state?: string; limit?: string }): Promise<number> {
+/** Options of `sisyphus jobs`: the listing's filters, and `--all` for a bulk retry. */
+export interface JobsOptions extends ApiOptions {
+  json?: boolean;
+  state?: string;
+  limit?: string;
+  title?: string;
+  worker?: string;
+  since?: string;
+  until?: string;
+  all?: boolean;
+}
+
+/** The history filters given on the command line, as `GET /jobs` and `POST /jobs/retry` name them. */
+function filters(options: JobsOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ['title', 'worker', 'since', 'until'] as const) if (options[key] !== undefined) out[key] = options[key];
+  return out;
+}
+
+/** `sisyphus jobs [ls|show ID|cancel ID|retry ID|retry --all]` */
+export async function jobsCommand(action: string, id: string | undefined, options: JobsOptions): Promise<number> {
   const need = () => {
     if (!id) throw usage(`jobs ${action} needs a job id`);
     return encodeURIComponent(id);
   };
   switch (action) {
     case 'ls': {
-      const params = new URLSearchParams();
+      const params = new URLSearchParams(filters(options));
       if (options.state) params.set('state', options.state);
       if (options.limit) params.set('limit', options.limit);
       const page = await apiRequest<{ jobs: ListedJob[] }>(options, 'GET', `/jobs${params.size ? `?${params}` : ''}`);
@@ -62,8 +81,32 @@ export async function jobsCommand(action: string, id: string | undefined, option
       print(r.status === 'cancelled' ? 'cancelled (removed from the queue)' : 'cancel requested (its worker stops it)');
       return ExitCodes.OK;
     }
+    case 'retry': {
+      if (options.all) {
+        if (id) throw usage('jobs retry takes a job id or --all with filters, not both');
+        const state = options.state ?? 'failed';
+        if (state !== 'failed' && state !== 'cancelled') throw usage(`jobs retry --all: --state must be failed or cancelled (got ${state})`);
+        const limit = options.limit !== undefined ? Number(options.limit) : undefined;
+        if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw usage(`--limit must be a whole number from 1 (got ${options.limit})`);
+        const r = await apiRequest<{ retried: Array<{ job_id: string; retry_of: string }>; count: number; skipped: number }>(options, 'POST', '/jobs/retry', {
+          state,
+          ...filters(options),
+          ...(limit !== undefined ? { limit } : {}),
+        });
+        if (options.json) print(r, true);
+        else {
+          const lines = r.retried.map((x) => `${printable(x.retry_of)} -> ${printable(x.job_id)}`);
+          const skipped = r.skipped ? `; ${r.skipped} retried already (skipped)` : '';
+          print(`${r.count} ${state} job${r.count === 1 ? '' : 's'} retried${skipped}${lines.length ? `\n${lines.join('\n')}` : ''}`);
+        }
+        return ExitCodes.OK;
+      }
+      const r = await apiRequest<{ job_id: string; retry_of: string }>(options, 'POST', `/jobs/${need()}/retry`);
+      print(options.json ? r : `retried as ${printable(r.job_id)}`, options.json);
+      return ExitCodes.OK;
+    }
     default:
-      throw usage(`unknown jobs action "${action}" (ls, show, cancel)`);
+      throw usage(`unknown jobs action "${action}" (ls, show, cancel, retry)`);
   }
 }
 

@@ -8,6 +8,7 @@ import { usage } from '../usage-error.js';
 import { loadJobInput, type JobInputOptions } from '../load-job-input.js';
 import { PlainJobWatch, TtyJobWatch, endLine, failureReason, workerName, type JobWatch, type WatchedJob } from '../reporters/job-watch.js';
 import { printable, printableJson } from '../printable.js';
+import { openJobEventStream } from '../job-event-stream.js';
 
 /** Options of `sisyphus submit`. */
 export interface SubmitOptions extends ApiOptions, JobInputOptions {
@@ -85,14 +86,192 @@ export function cancelHint(id: string, options: SubmitOptions): string {
   return commandHint(['jobs', 'cancel', id], options);
 }
 
+/** Where following a job stands, shared by the event and the polling follower. */
+interface Following {
+  id: string;
+  options: SubmitOptions;
+  watch: JobWatch;
+  signal: AbortSignal;
+  /** The job as last seen. */
+  view?: WatchedJob;
+  /** Epoch ms since when the server cannot be reached. */
+  unreachableSince?: number;
+}
+
+/** How following ended: an exit code, Ctrl-C, or (events only) a server without `GET /events`. */
+type FollowEnd = number | 'interrupted' | 'unsupported';
+
+const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * Look the job up once (`GET /jobs/{id}`): the view, or the exit code when
+ * it was removed; undefined when the server cannot be reached (noted, and
+ * given up with exit 3 after {@link FOLLOW_UNREACHABLE_MS}).
+ */
+async function lookUp(f: Following): Promise<WatchedJob | number | undefined> {
+  try {
+    const view = await apiRequest<WatchedJob>(f.options, 'GET', `/jobs/${encodeURIComponent(f.id)}`, undefined, { signal: f.signal });
+    reachable(f);
+    f.view = view;
+    return view;
+  } catch (error) {
+    if (f.signal.aborted) return undefined;
+    if (error instanceof ApiError && error.status === 404) return removed(f);
+    if (!(error instanceof ApiError && error.unreachable)) throw error;
+    unreachable(f, error.message, error);
+    return undefined;
+  }
+}
+
+/** The server answers again. */
+function reachable(f: Following): void {
+  if (f.unreachableSince !== undefined) f.watch.note(`sisyphus: the server answers again`);
+  f.unreachableSince = undefined;
+}
+
+/** The server cannot be reached: say so once; after {@link FOLLOW_UNREACHABLE_MS}, give up (exit 3). */
+function unreachable(f: Following, message: string, error?: ApiError): void {
+  const now = Date.now();
+  if (f.unreachableSince === undefined) f.watch.note(`sisyphus: ${message}; trying again for ${FOLLOW_UNREACHABLE_MS / 1000} s (the job is not affected)`);
+  f.unreachableSince ??= now;
+  if (now - f.unreachableSince >= FOLLOW_UNREACHABLE_MS) {
+    f.watch.stop();
+    throw new ApiError(
+      `${message}; gave up following job ${f.id} after ${FOLLOW_UNREACHABLE_MS / 1000} s (it may still run: ${commandHint(['jobs', 'show', f.id], f.options)})`,
+      error?.status ?? 0,
+      error?.body,
+    );
+  }
+}
+
+/** The job was removed from the server while followed: it did not complete (exit 1). */
+function removed(f: Following): number {
+  f.watch.stop();
+  const view = f.view;
+  const last = view ? `; it was last seen ${view.state === 'running' && workerName(view) ? `running on ${workerName(view)}` : printable(view.state)}` : '';
+  process.stderr.write(`sisyphus: job ${f.id} was removed from the server while being followed; it did not complete${last}\n`);
+  return ExitCodes.FAILED;
+}
+
+/**
+ * Follow through the server's event stream (`GET /events`): the job is
+ * looked up when the stream (re)connects, on its own state changes and on a
+ * `reset`; its worker's heartbeats move the progress in between, as they
+ * arrive. 'unsupported' when the server has no event stream (an original
+ * Sisyphus server).
+ */
+async function followByEvents(f: Following): Promise<FollowEnd> {
+  let lookUpNeeded = false;
+  let refused: { status: number; message: string } | undefined;
+  // Whether the stream is up: a dropped one counts as the server being away until it reconnects.
+  let connected = false;
+  let wake: () => void = () => undefined;
+  const poke = () => wake();
+  const close = openJobEventStream(f.options, {
+    onOpen: () => {
+      connected = true;
+      lookUpNeeded = true;
+      poke();
+    },
+    onEvent: (type, data) => {
+      if (type === 'reset') lookUpNeeded = true;
+      else if (type === 'worker.heartbeat') {
+        const worker = data.worker as { status?: Record<string, unknown>; last_seen?: string } | undefined;
+        const status = worker?.status;
+        if (!status || status.job_id !== f.id || f.view?.state !== 'running' || status.status === 'idle') return;
+        f.view = {
+          ...f.view,
+          ...(typeof status.hostname === 'string' ? { worker_hostname: status.hostname } : {}),
+          live: {
+            ...(typeof status.task === 'string' ? { task: status.task } : {}),
+            ...(typeof status.progress === 'number' ? { progress: status.progress } : {}),
+            ...(status.info && typeof status.info === 'object' ? { info: status.info as Record<string, unknown> } : {}),
+            ...(worker?.last_seen ? { at: worker.last_seen } : {}),
+          },
+        };
+        f.watch.update(f.view);
+        return;
+      } else if ((data.job as { job_id?: unknown } | undefined)?.job_id === f.id) lookUpNeeded = true;
+      else return;
+      poke();
+    },
+    onDisconnect: (message) => {
+      connected = false;
+      unreachableNote(message);
+    },
+    onRefused: (status, message) => {
+      refused = { status, message };
+      poke();
+    },
+  });
+  let failure: unknown;
+  const unreachableNote = (message: string) => {
+    try {
+      unreachable(f, `the event stream of ${printable(apiTarget(f.options).base)} broke (${printable(message)})`);
+    } catch (error) {
+      failure = error;
+    }
+    poke();
+  };
+  try {
+    // The first look needs no stream: a job that ended already ends here.
+    lookUpNeeded = true;
+    for (;;) {
+      if (f.signal.aborted) return 'interrupted';
+      if (failure) throw failure;
+      if (refused) {
+        if (refused.status === 404 || refused.status === 405) return 'unsupported';
+        throw new ApiError(`GET /events: ${refused.status} ${printable(refused.message)}`, refused.status, undefined);
+      }
+      if (lookUpNeeded || !connected) {
+        lookUpNeeded = false;
+        const view = await lookUp(f);
+        if (typeof view === 'number') return view;
+        if (view) {
+          f.watch.update(view);
+          if (FINAL_STATES.has(view.state)) return finished(view, f.options);
+        }
+      }
+      // Sleep until something happens; while the server is away, look again every second (and give up in time).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, f.unreachableSince !== undefined || !connected ? 1000 : 30_000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        f.signal.addEventListener('abort', wake, { once: true });
+      });
+      if (f.unreachableSince !== undefined) lookUpNeeded = true;
+    }
+  } finally {
+    close();
+  }
+}
+
+/** Follow by asking `GET /jobs/{id}` every {@link FOLLOW_POLL_MS} (servers without an event stream). */
+async function followByPolling(f: Following): Promise<FollowEnd> {
+  for (;;) {
+    const view = await lookUp(f);
+    if (f.signal.aborted) return 'interrupted';
+    if (typeof view === 'number') return view;
+    if (view) {
+      f.watch.update(view);
+      if (FINAL_STATES.has(view.state)) return finished(view, f.options);
+    }
+    await delay(view ? FOLLOW_POLL_MS : 1000, undefined, { signal: f.signal }).catch(() => undefined);
+    if (f.signal.aborted) return 'interrupted';
+  }
+}
+
 /**
  * Follow job `id` until it ends, showing live progress on stderr (a bar on a
- * terminal, plain lines otherwise) with the worker's host name. Ctrl-C
- * stops following, not the job: it says so, prints the command that cancels
- * the job and resolves 130. While the server cannot be reached it keeps
- * trying for {@link FOLLOW_UNREACHABLE_MS}, then gives up (exit 3). A job
- * removed from the server meanwhile (404) did not complete: it says so and
- * resolves 1.
+ * terminal, plain lines otherwise) with the worker's host name, from the
+ * server's event stream (`GET /events`; an original server without one is
+ * asked every {@link FOLLOW_POLL_MS}). Ctrl-C stops following, not the
+ * job: it says so, prints the command that cancels the job and resolves
+ * 130. While the server cannot be reached it keeps trying for
+ * {@link FOLLOW_UNREACHABLE_MS}, then gives up (exit 3). A job removed from
+ * the server meanwhile (404) did not complete: it says so and resolves 1.
  */
 export async function followJob(id: string, options: SubmitOptions): Promise<number> {
   const stderr = process.stderr;
@@ -100,47 +279,17 @@ export async function followJob(id: string, options: SubmitOptions): Promise<num
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal);
-  let view: WatchedJob | undefined;
-  let unreachableSince: number | undefined;
+  const f: Following = { id, options, watch, signal: interrupt.signal };
   try {
-    for (;;) {
-      try {
-        view = await apiRequest<WatchedJob>(options, 'GET', `/jobs/${encodeURIComponent(id)}`, undefined, { signal: interrupt.signal });
-        if (unreachableSince !== undefined) watch.note(`sisyphus: the server answers again`);
-        unreachableSince = undefined;
-      } catch (error) {
-        if (interrupt.signal.aborted) break;
-        if (error instanceof ApiError && error.status === 404) {
-          watch.stop();
-          const last = view ? `; it was last seen ${view.state === 'running' && workerName(view) ? `running on ${workerName(view)}` : printable(view.state)}` : '';
-          stderr.write(`sisyphus: job ${id} was removed from the server while being followed; it did not complete${last}\n`);
-          return ExitCodes.FAILED;
-        }
-        if (!(error instanceof ApiError && error.unreachable)) throw error;
-        const now = Date.now();
-        if (unreachableSince === undefined) watch.note(`sisyphus: ${error.message}; trying again for ${FOLLOW_UNREACHABLE_MS / 1000} s (the job is not affected)`);
-        unreachableSince ??= now;
-        if (now - unreachableSince >= FOLLOW_UNREACHABLE_MS) {
-          watch.stop();
-          throw new ApiError(`${error.message}; gave up following job ${id} after ${FOLLOW_UNREACHABLE_MS / 1000} s (it may still run: ${commandHint(['jobs', 'show', id], options)})`, error.status, error.body);
-        }
-        await delay(1000, undefined, { signal: interrupt.signal }).catch(() => undefined);
-        if (interrupt.signal.aborted) break;
-        continue;
-      }
-      watch.update(view);
-      if (view.state === 'completed' || view.state === 'failed' || view.state === 'cancelled') {
-        watch.stop();
-        return finished(view, options);
-      }
-      await delay(FOLLOW_POLL_MS, undefined, { signal: interrupt.signal }).catch(() => undefined);
-      if (interrupt.signal.aborted) break;
-    }
+    let end = await followByEvents(f);
+    if (end === 'unsupported') end = await followByPolling(f);
+    if (typeof end === 'number') return end;
   } finally {
     process.off('SIGINT', onSignal);
     watch.stop();
   }
   // Ctrl-C: the job is the server's; only the following stops.
+  const view = f.view;
   const where = view?.state === 'running' ? `it keeps running on ${workerName(view) ?? 'its worker'}` : view?.state === 'queued' || !view ? 'it stays queued on the server' : `it is ${printable(view.state)}`;
   stderr.write(`\nsisyphus: stopped following job ${id}; ${where}. To cancel it: ${cancelHint(id, options)}\n`);
   return ExitCodes.CANCELLED;

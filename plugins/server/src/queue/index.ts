@@ -8,3 +8,6 @@ export { reportJob, type JobReport, type ReportOptions, type ReportOutcome } fro
 export { recordHeartbeat, type HeartbeatOptions } from './worker-heartbeat.js';
 export { LeaseSweeper, type LeaseSweeperOptions } from './lease-sweeper.js';
 export { HistoryRetention, FINAL_STATES, type FinalState, type RetentionRule, type RetentionSettings, type HistoryRetentionOptions } from './history-retention.js';
+export { EventedQueueStore, withQueueEvents, type QueueEventsOptions } from './evented-store.js';
+export { QUEUE_EVENT_TYPES, jobSummary, type QueueEventType, type JobSummary } from './queue-events.js';
+export { retryJob, retryAll, type Retried, type RetryAllOutcome } from './job-retry.js';

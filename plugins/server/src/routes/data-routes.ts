@@ -8,6 +8,15 @@ export function registerDataRoutes(server: FastifyInstance, ctx: ServerContext):
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = ctx;
 
+  app.get(
+    '/data',
+    { config: { access: ['worker', 'submitter'] }, schema: { tags: ['data'], summary: 'The modules this server knows, each with the names of its data records: {modules: [{module, names}]}' } },
+    async () => {
+      const modules = ctx.registry?.names() ?? [];
+      return { modules: await Promise.all(modules.map(async (module) => ({ module, names: await store.listData(module) }))) };
+    },
+  );
+
   app.get('/data/:module', { config: { access: ['worker', 'submitter'] }, schema: { tags: ['data'], summary: 'Names of the data records of a module', params: DataModuleParams } }, async (request) => {
     const { module } = request.params;
     return { module, names: await store.listData(module) };

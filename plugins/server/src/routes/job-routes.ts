@@ -7,7 +7,9 @@ import { StoreError, jobNotFound } from '../store/store-error.js';
 import { jobDocument } from '../queue/job-document.js';
 import { jobWorkerFields, type JobWorkerFields } from './job-worker.js';
 import { reportJob } from '../queue/job-report.js';
-import { CompletedQuery, CompletionBody, JobIdParams, JobsQuery } from './route-schemas.js';
+import { CompletedQuery, CompletionBody, JobIdParams, JobPatchBody, JobsQuery, RetryAllBody } from './route-schemas.js';
+import { historyFilter } from './history-filter.js';
+import { retryJob, retryAll } from '../queue/job-retry.js';
 
 /** A job with its state and, once finished, its result record; `worker` adds its worker's host and live progress (see `jobWorkerFields`). */
 export function jobView(job: StoredJob, worker: JobWorkerFields = {}): Record<string, unknown> {
@@ -23,6 +25,8 @@ export function jobView(job: StoredJob, worker: JobWorkerFields = {}): Record<st
     ...(job.result !== undefined ? { result: job.result } : {}),
     ...(job.reason !== undefined ? { reason: job.reason } : {}),
     ...(job.cancel_requested ? { cancel_requested: true } : {}),
+    ...(job.retry_of !== undefined ? { retry_of: job.retry_of } : {}),
+    ...(job.retried_as !== undefined ? { retried_as: job.retried_as } : {}),
   };
 }
 
@@ -37,14 +41,15 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
       config: { access: ['submitter'] },
       schema: {
         tags: ['jobs'],
-        summary: 'Jobs in any state, newest first (queued: in queue order); ?state=&limit=&cursor=',
+        summary:
+          'Jobs in any state, newest first (queued: in queue order); ?state=&title= (case-insensitive part)&worker= (worker id)&since=&until= (ISO times on finished_at, else added)&limit=&cursor=',
         querystring: JobsQuery,
       },
     },
     async (request) => {
       const q = request.query;
       const limit = q.limit ?? 50;
-      const page = await store.list({ limit, ...(q.state ? { state: q.state } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
+      const page = await store.list({ limit, ...historyFilter(q), ...(q.cursor ? { cursor: q.cursor } : {}) });
       const workers = await jobWorkerFields(store, page.jobs, ctx.now());
       return { jobs: page.jobs.map((job, i) => jobView(job, workers[i])), ...(page.next ? { next: page.next } : {}) };
     },
@@ -56,6 +61,59 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
     if (!job) throw jobNotFound(id);
     return jobView(job, (await jobWorkerFields(store, [job], ctx.now()))[0]);
   });
+
+  app.patch(
+    '/jobs/:id',
+    {
+      config: { access: ['submitter'], changesQueue: true },
+      schema: { tags: ['jobs'], summary: 'Change a queued job: {priority}; answers the job. 409 when it is not queued', params: JobIdParams, body: JobPatchBody },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const result = await store.setPriority(id, request.body.priority);
+      if (result === 'not-found') throw jobNotFound(id);
+      const job = await store.get(id);
+      if (!job) throw jobNotFound(id);
+      if (result === 'not-queued') throw new StoreError(ErrorCodes.JOB_STATE, `job ${id} is ${job.state}; only a queued job's priority can change`);
+      return jobView(job);
+    },
+  );
+
+  app.post(
+    '/jobs/:id/retry',
+    {
+      config: { access: ['submitter'], changesQueue: true },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Queue a failed or cancelled job again as a new job (same document, retry_of: this id); answers 201 {job_id, retry_of}. 409 when it is not failed/cancelled or was retried already',
+        params: JobIdParams,
+      },
+    },
+    async (request, reply) => {
+      const retried = await retryJob(store, request.params.id, new Date(ctx.now()));
+      ctx.waiters.wake();
+      return reply.code(201).send(retried);
+    },
+  );
+
+  app.post(
+    '/jobs/retry',
+    {
+      config: { access: ['submitter'], changesQueue: true },
+      schema: {
+        tags: ['jobs'],
+        summary:
+          'Retry every failed (state: cancelled: every cancelled) job the filter selects (title, worker, since, until), up to limit (default 1000), oldest last; jobs retried already are skipped. Answers {retried: [{job_id, retry_of}], count, skipped}',
+        body: RetryAllBody,
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const outcome = await retryAll(store, { ...historyFilter(body), state: body.state ?? 'failed' }, body.limit ?? 1000, new Date(ctx.now()));
+      if (outcome.count) ctx.waiters.wakeAll();
+      return outcome;
+    },
+  );
 
   app.delete('/jobs/:id', { config: { access: ['submitter'], changesQueue: true }, schema: { tags: ['jobs'], summary: 'Remove a queued job (running ones: POST /jobs/{id}/cancel)', params: JobIdParams } }, async (request, reply) => {
     const { id } = request.params;

@@ -27,10 +27,49 @@ const Cursor = Type.String({ minLength: 1, maxLength: 4096, description: 'The `n
 
 export const QueueQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) });
 
+/** A final state a retry may start from. */
+const RetryState = Type.Union([Type.Literal('failed'), Type.Literal('cancelled')]);
+const JobStateName = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')]);
+/** An ISO 8601 time (or epoch ms as digits) in a filter. */
+const FilterTime = Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 time (e.g. 2026-11-30T10:00:00Z) or epoch milliseconds' });
+
+/** The history filters of `GET /jobs` and `POST /jobs/retry`. */
+const FilterFields = {
+  title: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Case-insensitive part of the title' })),
+  worker: Type.Optional(Type.String({ minLength: 1, maxLength: QUEUE_ID_MAX_LENGTH, description: 'Worker id that ran (or runs) the job' })),
+  since: Type.Optional(FilterTime),
+  until: Type.Optional(FilterTime),
+};
+
 export const JobsQuery = Type.Object({
-  state: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')])),
+  state: Type.Optional(JobStateName),
+  ...FilterFields,
   limit: Type.Optional(Limit),
   cursor: Type.Optional(Cursor),
+});
+
+/** `POST /jobs/retry`: retry every failed (or cancelled) job the filter selects, up to `limit`. */
+export const RetryAllBody = Type.Object(
+  { state: Type.Optional(RetryState), ...FilterFields, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Most jobs retried in one call (default 1000)' })) },
+  { additionalProperties: false },
+);
+
+/** `PATCH /jobs/{id}`: what may change on a queued job. */
+export const JobPatchBody = Type.Object({ priority: Type.Integer({ description: 'Higher runs first (as at submit)' }) }, { additionalProperties: false });
+
+/** `POST /queue/template`: a job file's text with its variables. */
+export const TemplateBody = Type.Object(
+  {
+    template: Type.String({ minLength: 1, maxLength: 1024 * 1024, description: 'The job file: JSON or YAML text with {{ placeholders }}' }),
+    variables: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'A value for each placeholder' })),
+    priority: Type.Optional(Type.Integer({ description: 'Higher runs first' })),
+    check: Type.Optional(Type.Boolean({ description: 'Only parse: answer the placeholders and the parsed document' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EventsQuery = Type.Object({
+  last_event_id: Type.Optional(Type.String({ maxLength: 200, description: 'Resume after this event (as the Last-Event-ID header does)' })),
 });
 
 export const PollQuery = Type.Object({

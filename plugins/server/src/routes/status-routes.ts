@@ -15,7 +15,10 @@ export function maskSecrets(value: unknown): unknown {
   return value;
 }
 
-/** `/status/config` and `/status/health`. */
+/** The window of the overview's finished-job counts (ms). */
+export const OVERVIEW_WINDOW_MS = 60 * 60 * 1000;
+
+/** `/status/config`, `/status/health` and `/status/overview`. */
 export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/status/health', { config: { access: 'public' }, schema: { tags: ['status'], summary: '{status: "online"}; 503 when the store is unavailable' } }, async (_request, reply) => {
     const why = ctx.store.unavailable?.();
@@ -37,4 +40,29 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): 
       retention: ctx.options.retention,
     },
   }));
+
+  app.get(
+    '/status/overview',
+    {
+      config: { access: ['submitter'] },
+      schema: {
+        tags: ['status'],
+        summary:
+          "The dashboard's overview: {queue: {disabled}, jobs: {queued, running, completed, failed, cancelled} (finished ones: since finished_since, an hour ago), workers: {online, disabled, offline}, client_expiry_seconds}",
+      },
+    },
+    async () => {
+      const now = ctx.now();
+      const since = now - OVERVIEW_WINDOW_MS;
+      const [jobs, attributes, workers] = await Promise.all([ctx.store.counts(since), ctx.store.queueAttributes(), ctx.store.workers(now)]);
+      const online = workers.filter((w) => w.live);
+      return {
+        queue: { disabled: attributes.disabled },
+        jobs,
+        finished_since: new Date(since).toISOString(),
+        workers: { online: online.length, disabled: workers.filter((w) => w.attributes.disabled).length, offline: workers.length - online.length },
+        client_expiry_seconds: ctx.options.clientExpirySeconds,
+      };
+    },
+  );
 }

@@ -1,0 +1,300 @@
+import type {
+  CancelResult, DocumentPage, FinishAndPollResult, FinishResult, JobCounts, JobFilter, JobOutcome, JobPage, JobState, NewJob,
+  NewQueueEvent, PollResult, PriorityResult, PurgeRule, QueueEventLog, QueueStore, StoredJob, WorkerRecord,
+} from '../store/queue-store.js';
+import { finishedEventType, jobSummary, type QueueEventType } from './queue-events.js';
+
+/** Settings of {@link withQueueEvents}. */
+export interface QueueEventsOptions {
+  /**
+   * A worker's heartbeat becomes an event when its status changed (state,
+   * job, task, progress, info) or when the last event of that worker is
+   * older than this (ms), so that listeners keep its `last_seen` fresh.
+   * Default 10,000 (a third of the default worker expiry).
+   */
+  heartbeatRefreshMs?: number;
+  /** An event could not be appended (the change itself went through). */
+  onError?: (error: unknown) => void;
+  /** Current time (epoch ms); replaceable in tests. */
+  now?: () => number;
+}
+
+/** Fields of a heartbeat whose change is news; the rest (times, host, version) only refreshes. */
+const heartbeatKey = (status: Record<string, unknown>) =>
+  JSON.stringify([status.status, status.job_id, status.task, status.progress, status.info, status.job_title]);
+
+/**
+ * The queue's events, written once for every store: a {@link QueueStore}
+ * that does what `store` does and appends what changed to `store.events`
+ * (see `queue-events.ts` for the types). Every process that changes the
+ * store (each server, each direct Redis worker) wraps its store, so the log
+ * shared through the store sees every change whoever made it.
+ *
+ * Appending never delays or fails the change: events are appended in call
+ * order on a chain of their own (an append that fails is reported to
+ * `onError` and dropped); {@link flush} waits for the chain. A process that
+ * dies between a change and its append loses that event: readers that reload
+ * on `reset` and on (re)connect see the state itself.
+ */
+export class EventedQueueStore implements QueueStore {
+  readonly #store: QueueStore;
+  readonly #refreshMs: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #now: () => number;
+  #chain: Promise<void> = Promise.resolve();
+  /** Per worker: the key of its last heartbeat event and when it was appended. */
+  readonly #lastBeat = new Map<string, { key: string; at: number }>();
+
+  constructor(store: QueueStore, options: QueueEventsOptions = {}) {
+    this.#store = store;
+    this.#refreshMs = options.heartbeatRefreshMs ?? 10_000;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The wrapped store. */
+  get inner(): QueueStore {
+    return this.#store;
+  }
+
+  get events(): QueueEventLog {
+    return this.#store.events;
+  }
+
+  /** Wait until every event of a change made so far is appended (or dropped). */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** Append the events `make` builds (it may read the store), after those queued before. */
+  #emit(make: () => Promise<NewQueueEvent[]> | NewQueueEvent[]): void {
+    this.#chain = this.#chain.then(async () => {
+      try {
+        const events = await make();
+        if (events.length) await this.#store.events.append(events);
+      } catch (error) {
+        this.#onError(error);
+      }
+    });
+  }
+
+  #event(type: QueueEventType, data: Record<string, unknown>): NewQueueEvent {
+    return { type, at: this.#now(), data };
+  }
+
+  /** A `job.*` event per id, with each job as it is now (ids no longer stored are skipped). */
+  #jobEvents(ids: readonly string[], type: QueueEventType | ((job: StoredJob) => QueueEventType)): void {
+    if (!ids.length) return;
+    this.#emit(async () => {
+      const events: NewQueueEvent[] = [];
+      for (const id of ids) {
+        const job = await this.#store.get(id);
+        if (job) events.push(this.#event(typeof type === 'function' ? type(job) : type, { job: jobSummary(job) }));
+      }
+      return events;
+    });
+  }
+
+  #jobEvent(job: StoredJob, type: QueueEventType): void {
+    const summary = jobSummary(job);
+    this.#emit(() => [this.#event(type, { job: summary })]);
+  }
+
+  async submit(job: NewJob): Promise<StoredJob> {
+    const stored = await this.#store.submit(job);
+    this.#jobEvent(stored, 'job.submitted');
+    return stored;
+  }
+
+  async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
+    const job = await this.#store.lease(workerId, leaseMs, now);
+    if (job) this.#jobEvent(job, 'job.started');
+    return job;
+  }
+
+  async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
+    const result = await this.#store.poll(workerId, leaseMs, now);
+    if (result.job) this.#jobEvent(result.job, 'job.started');
+    return result;
+  }
+
+  async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
+    return this.#store.renew(jobId, workerId, leaseMs, now);
+  }
+
+  async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
+    const result = await this.#store.finish(jobId, workerId, outcome, now);
+    if (result === 'ok') this.#jobEvents([jobId], finishedEventType(outcome.state));
+    return result;
+  }
+
+  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
+    const result = await this.#store.finishAndPoll(jobId, workerId, outcome, now, leaseMs);
+    if (result.result === 'ok') this.#jobEvents([jobId], finishedEventType(outcome.state));
+    if (result.job) this.#jobEvent(result.job, 'job.started');
+    return result;
+  }
+
+  async release(jobId: string, workerId: string | undefined, now: number): Promise<FinishResult> {
+    const result = await this.#store.release(jobId, workerId, now);
+    if (result === 'ok') this.#jobEvents([jobId], 'job.requeued');
+    return result;
+  }
+
+  async expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }> {
+    const result = await this.#store.expireLeases(now, maxAttempts);
+    this.#jobEvents(result.requeued, 'job.requeued');
+    this.#jobEvents(result.failed, (job) => (job.state === 'cancelled' ? 'job.cancelled' : 'job.failed'));
+    return result;
+  }
+
+  async cancel(jobId: string, now: number): Promise<CancelResult> {
+    const result = await this.#store.cancel(jobId, now);
+    if (result === 'cancelled') this.#jobEvents([jobId], 'job.cancelled');
+    else if (result === 'requested') this.#jobEvents([jobId], 'job.cancel_requested');
+    return result;
+  }
+
+  get(jobId: string): Promise<StoredJob | undefined> {
+    return this.#store.get(jobId);
+  }
+
+  list(options: JobFilter & { limit: number; cursor?: string }): Promise<JobPage> {
+    return this.#store.list(options);
+  }
+
+  counts(finishedSince: number): Promise<JobCounts> {
+    return this.#store.counts(finishedSince);
+  }
+
+  async setPriority(jobId: string, priority: number): Promise<PriorityResult> {
+    const result = await this.#store.setPriority(jobId, priority);
+    if (result === 'ok') this.#jobEvents([jobId], 'job.priority');
+    return result;
+  }
+
+  async retry(jobId: string, job: NewJob & { retry_of: string }): Promise<StoredJob> {
+    const stored = await this.#store.retry(jobId, job);
+    this.#jobEvent(stored, 'job.submitted');
+    this.#jobEvents([jobId], 'job.retried');
+    return stored;
+  }
+
+  queuedDocuments(options: { limit: number; cursor?: string }): Promise<DocumentPage> {
+    return this.#store.queuedDocuments(options);
+  }
+
+  queueLength(): Promise<number> {
+    return this.#store.queueLength();
+  }
+
+  purge(state: Exclude<JobState, 'queued' | 'running'>, rule: PurgeRule, batch: number): Promise<number> {
+    return this.#store.purge(state, rule, batch);
+  }
+
+  async remove(jobId: string): Promise<boolean> {
+    const removed = await this.#store.remove(jobId);
+    if (removed) this.#emit(() => [this.#event('job.removed', { job: { job_id: jobId } })]);
+    return removed;
+  }
+
+  async clear(): Promise<void> {
+    await this.#store.clear();
+    this.#emit(() => [this.#event('queue.cleared', {})]);
+  }
+
+  queueAttributes(): Promise<{ disabled: boolean } & Record<string, unknown>> {
+    return this.#store.queueAttributes();
+  }
+
+  async setQueueAttributes(patch: Record<string, unknown>): Promise<{ disabled: boolean } & Record<string, unknown>> {
+    const attributes = await this.#store.setQueueAttributes(patch);
+    this.#emit(() => [this.#event('queue.attributes', { attributes })]);
+    return attributes;
+  }
+
+  async heartbeat(workerId: string, status: Record<string, unknown>, now: number, expiryMs: number): Promise<WorkerRecord> {
+    const record = await this.#store.heartbeat(workerId, status, now, expiryMs);
+    const key = heartbeatKey(status);
+    const last = this.#lastBeat.get(workerId);
+    if (!last || last.key !== key || now - last.at >= this.#refreshMs) {
+      this.#lastBeat.set(workerId, { key, at: now });
+      const worker = {
+        worker_id: workerId,
+        online: true,
+        last_seen: new Date(record.last_seen || now).toISOString(),
+        status: record.status,
+        attributes: record.attributes,
+      };
+      this.#emit(() => [this.#event('worker.heartbeat', { worker })]);
+    }
+    return record;
+  }
+
+  worker(workerId: string, now: number): Promise<WorkerRecord> {
+    return this.#store.worker(workerId, now);
+  }
+
+  workers(now: number): Promise<WorkerRecord[]> {
+    return this.#store.workers(now);
+  }
+
+  async removeWorker(workerId: string): Promise<boolean> {
+    const removed = await this.#store.removeWorker(workerId);
+    this.#lastBeat.delete(workerId);
+    if (removed) this.#emit(() => [this.#event('worker.removed', { worker_id: workerId })]);
+    return removed;
+  }
+
+  async setWorkerAttributes(workerId: string, patch: Record<string, unknown>): Promise<WorkerRecord['attributes']> {
+    const attributes = await this.#store.setWorkerAttributes(workerId, patch);
+    this.#emit(() => [this.#event('worker.attributes', { worker_id: workerId, attributes })]);
+    return attributes;
+  }
+
+  getData(module: string, name: string): Promise<Record<string, unknown> | undefined> {
+    return this.#store.getData(module, name);
+  }
+
+  async putData(module: string, name: string, record: Record<string, unknown>): Promise<void> {
+    await this.#store.putData(module, name, record);
+    this.#emit(() => [this.#event('data.changed', { module, name, deleted: false })]);
+  }
+
+  async deleteData(module: string, name: string): Promise<boolean> {
+    const deleted = await this.#store.deleteData(module, name);
+    if (deleted) this.#emit(() => [this.#event('data.changed', { module, name, deleted: true })]);
+    return deleted;
+  }
+
+  listData(module: string): Promise<string[]> {
+    return this.#store.listData(module);
+  }
+
+  /** Append what is pending, then close the store. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#store.close();
+  }
+
+  unavailable(): string | undefined {
+    return this.#store.unavailable?.();
+  }
+
+  onReconnect(listener: () => void): () => void {
+    return this.#store.onReconnect?.(listener) ?? (() => undefined);
+  }
+
+  async setLeaseGrace(until: number): Promise<void> {
+    await this.#store.setLeaseGrace?.(until);
+  }
+
+  onJobsAvailable(listener: (everyone: boolean) => void): () => void {
+    return this.#store.onJobsAvailable?.(listener) ?? (() => undefined);
+  }
+}
+
+/** `store` with its changes appended to its event log (see {@link EventedQueueStore}); a store already wrapped is returned as it is. */
+export function withQueueEvents(store: QueueStore, options: QueueEventsOptions = {}): EventedQueueStore {
+  return store instanceof EventedQueueStore ? store : new EventedQueueStore(store, options);
+}

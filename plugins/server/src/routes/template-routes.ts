@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { renderTemplate, templateVariables, type SchemaProblem } from '@sisyphus/core';
+import { parseDocument } from '@sisyphus/core/cli';
+import type { ServerContext } from '../server-context.js';
+import { SubmissionError, prepareSubmission } from '../job-submission.js';
+import { TemplateBody } from './route-schemas.js';
+
+/** A problem of a templated submission, with the placeholders whose values ended up at its path. */
+export type TemplateProblem = SchemaProblem & { placeholders?: string[] };
+
+/** The value at a problem path such as `tasks[0].data["a b"].x` in `doc`; undefined when there is none. */
+export function valueAtPath(doc: unknown, path: string): unknown {
+  const token = /\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
+  let value = doc;
+  let at = 0;
+  while (at < path.length) {
+    token.lastIndex = at;
+    const m = token.exec(path);
+    if (!m) return undefined;
+    at = token.lastIndex;
+    const key: string | number = m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3]!) as string));
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}
+
+/** `problems` with, for each whose value in the unrendered `template` is a string holding placeholders, their names. */
+function withPlaceholders(template: unknown, problems: SchemaProblem[]): TemplateProblem[] {
+  return problems.map((problem) => {
+    const value = problem.path ? valueAtPath(template, problem.path) : undefined;
+    const names = typeof value === 'string' ? templateVariables(value) : [];
+    return names.length ? { ...problem, placeholders: names } : problem;
+  });
+}
+
+/**
+ * `POST /queue/template`: the dashboard's submit form. The job file's text
+ * (JSON or YAML, parsed as `sisyphus submit` parses a file) with a value for
+ * each `{{ placeholder }}`, rendered with the same rules as the CLI's
+ * `--var`, then checked and queued as `POST /queue` does. `check: true`
+ * only parses and lists the placeholders.
+ */
+export function registerTemplateRoutes(server: FastifyInstance, ctx: ServerContext): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/queue/template',
+    {
+      config: { access: ['submitter'], changesQueue: true },
+      schema: {
+        tags: ['queue'],
+        summary:
+          'Submit a job file with placeholders: {template (JSON or YAML text), variables: {name: value}, priority?, check?}. check: answers {placeholders, job} only. 400 names each problem path and, where a placeholder made the value, the placeholders',
+        body: TemplateBody,
+      },
+    },
+    async (request, reply) => {
+      const { template, variables = {}, priority, check } = request.body;
+      const bad = (problems: TemplateProblem[], placeholders?: string[]) =>
+        reply.code(400).send({
+          message: `invalid job: ${problems.map((p) => (p.path ? `${p.path} ${p.message}` : p.message)).join('; ')}`,
+          problems,
+          ...(placeholders ? { placeholders } : {}),
+        });
+      let doc: unknown;
+      try {
+        doc = await parseDocument(template.replace(/^\uFEFF/, ''), 'template');
+      } catch (error) {
+        return bad([{ path: 'template', message: (error as Error).message.replace(/^template: /, '') }]);
+      }
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+        return bad([{ path: 'template', message: 'must hold a job: an object with job_title and tasks' }]);
+      }
+      const placeholders = templateVariables(doc);
+      if (check) return { placeholders, job: doc };
+      // An empty field of the form is a value not given, not an empty text.
+      const missing = placeholders.filter((name) => !variables[name]);
+      if (missing.length) {
+        return bad(missing.map((name) => ({ path: `variables.${name}`, message: `needs a value for {{ ${name} }}`, placeholders: [name] })), placeholders);
+      }
+      let job;
+      try {
+        const rendered = renderTemplate(doc as Record<string, unknown>, variables);
+        if (priority !== undefined) rendered.priority = priority;
+        job = prepareSubmission(rendered, ctx.registry, ctx.options.acceptUnknownModules, new Date(ctx.now()));
+      } catch (error) {
+        if (error instanceof SubmissionError) return bad(withPlaceholders(doc, error.problems), placeholders);
+        const problems = (error as { details?: { problems?: unknown } }).details?.problems;
+        if (Array.isArray(problems)) return bad(problems.map((message) => ({ path: '', message: String(message) })), placeholders);
+        throw error;
+      }
+      await ctx.store.submit(job); // SIS_JOB_EXISTS -> 409
+      ctx.waiters.wake();
+      return { job_id: job.job_id };
+    },
+  );
+}

@@ -168,6 +168,7 @@ describe('the tarballs', () => {
     const files = packed.find((x) => x.name === m.name)!.files.map((f) => f.path).filter((f) => f.startsWith('dist/'));
     for (const f of files) {
       if (f.startsWith('dist/chunks/')) continue; // the core's bundle chunks: checked through the source maps below
+      if (f.startsWith('dist/dashboard/')) continue; // the server's web UI, built from plugins/dashboard: served and checked below
       const source = join(repo, folder, f.replace(/^dist\//, 'src/').replace(/(\.d\.ts|\.js\.map|\.js)$/, '.ts'));
       expect(existsSync(source), `${m.name}: ${f} has no source (stale?)`).toBe(true);
     }
@@ -286,6 +287,13 @@ describe('installed from the tarballs, outside the repository', () => {
       const submit = await inProject('npx', ['--no-install', 'sisyphus', 'submit', 'tidy.yaml', '--wait', '--api', `http://127.0.0.1:${port}`], { reject: false, timeout: 120_000 });
       expect(submit.exitCode, `${submit.stdout}\n${submit.stderr}`).toBe(0);
       expect(existsSync(join(project, 'media', 'copied', 'in.mkv'))).toBe(true);
+      // The dashboard ships inside the server package: the page and every file it names are served, with no build here.
+      const page = await fetch(`http://127.0.0.1:${port}/ui/`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const assets = [...html.matchAll(/(?:src|href)="(\/ui\/[^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.length).toBeGreaterThanOrEqual(1);
+      for (const asset of assets) expect((await fetch(`http://127.0.0.1:${port}${asset}`)).status, asset).toBe(200);
     } finally {
       worker.kill('SIGTERM');
       server.kill('SIGTERM');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,4 +159,63 @@ describe('operators follow real workers', () => {
     const raw = JSON.parse((await run(['jobs', 'ls', '--json'])).stdout) as { jobs: Array<Record<string, unknown>> };
     expect(raw.jobs.find((j) => j.job_title === 'failing')).toMatchObject({ state: 'failed', worker_hostname: expect.stringMatching(/^host-/), started_at: expect.any(String), finished_at: expect.any(String) });
   }, 60_000);
+
+  it('jobs retry queues a failed job again (linked both ways) and it completes; retry --all takes the rest once', async () => {
+    const failed = (await apiCall<{ jobs: Array<{ job_id: string; job_title: string }> }>(server.url, 'GET', '/jobs?state=failed&title=failing')).json.jobs;
+    expect(failed).toHaveLength(1);
+    const old = failed[0]!.job_id;
+    await unlink(join(dir, 'full', 'keep.txt'));
+    const retry = await run(['jobs', 'retry', old]);
+    expect(retry.exitCode, retry.stderr).toBe(0);
+    const fresh = /^retried as (\S+)$/.exec(retry.stdout)![1]!;
+    await until('the retry to complete', async () => (await apiCall(server.url, 'GET', `/jobs/${fresh}`)).json.state === 'completed', 60_000);
+    expect((await apiCall(server.url, 'GET', `/jobs/${fresh}`)).json.retry_of).toBe(old);
+    expect((await apiCall(server.url, 'GET', `/jobs/${old}`)).json.retried_as).toBe(fresh);
+    const again = await run(['jobs', 'retry', old]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain(`retried already as ${fresh}`);
+    // Nothing failed is left unretried: --all finds nothing new.
+    const all = await run(['jobs', 'retry', '--all', '--title', 'failing']);
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(all.stdout).toBe('0 failed jobs retried; 1 retried already (skipped)');
+  }, 90_000);
+
+  it('submit --wait follows through the event stream, not by asking again and again; an original server without /events is polled', async () => {
+    // A recording proxy in front of the server; `refuse` answers 404 for /events, as an original server does.
+    const asked: string[] = [];
+    let refuse = false;
+    const target = new URL(server.url);
+    const proxy: Server = createHttpServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      if (refuse && req.url!.startsWith('/events')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+      const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const via = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const follow = async (name: string) => {
+        const r = await execa(process.execPath, [bin, 'submit', await encodeFile(name), '--wait', '--api', via], { cwd: dir, reject: false, env: { SISYPHUS_API: '', API_URL: '' } });
+        expect(r.exitCode, r.stderr).toBe(0);
+        const id = r.stdout.trim();
+        return { id, lookups: asked.filter((a) => a === `GET /jobs/${id}`).length, percents: [...r.stderr.matchAll(new RegExp(`^${name}: ffmpeg (\\d+)%`, 'gm'))].length };
+      };
+      const streamed = await follow('streamed');
+      expect(asked).toContain('GET /events');
+      // Looked up on connect and on its state changes only; progress came with the heartbeats on the stream.
+      expect(streamed.lookups).toBeLessThanOrEqual(4);
+      expect(streamed.percents).toBeGreaterThanOrEqual(3);
+      refuse = true;
+      const polled = await follow('polled');
+      expect(polled.lookups).toBeGreaterThan(8);
+      expect(polled.percents).toBeGreaterThanOrEqual(3);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
+  }, 180_000);
 });

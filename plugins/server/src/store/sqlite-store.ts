@@ -4,7 +4,9 @@ import { ConfigError, ErrorCodes } from '@sisyphus/core';
 import { missingPackageOf } from '@sisyphus/core/config';
 import { normaliseAttributes, type Attributes } from './attributes.js';
 import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
-import { jobExists } from './store-error.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
+import { NEWEST_KEY, foldTitle, migrate } from './sqlite-schema.js';
+import { StoreError, jobExists, jobNotFound } from './store-error.js';
 import { compareWorkers } from './worker-order.js';
 import { workerRecord } from './worker-presence.js';
 import type {
@@ -12,73 +14,19 @@ import type {
   DocumentPage,
   FinishAndPollResult,
   FinishResult,
+  JobCounts,
+  JobFilter,
   JobOutcome,
   JobPage,
   JobState,
   NewJob,
   PollResult,
+  PriorityResult,
   PurgeRule,
   QueueStore,
   StoredJob,
   WorkerRecord,
 } from './queue-store.js';
-
-/** Schema version written to `PRAGMA user_version`; bump it and add a step to {@link MIGRATIONS}. */
-const SCHEMA_VERSION = 2;
-
-/** Migration steps: `MIGRATIONS[n]` takes the schema from version n to n + 1. */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE jobs (
-    job_id           TEXT PRIMARY KEY,
-    job_title        TEXT NOT NULL,
-    job              TEXT NOT NULL,
-    state            TEXT NOT NULL,
-    priority         INTEGER NOT NULL DEFAULT 0,
-    seq              INTEGER NOT NULL,
-    added            TEXT NOT NULL,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    worker_id        TEXT,
-    lease_expires    INTEGER,
-    started_at       TEXT,
-    finished_at      TEXT,
-    result           TEXT,
-    reason           TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
-  );
-  CREATE INDEX jobs_queue_order ON jobs (state, priority DESC, seq);
-  CREATE INDEX jobs_newest ON jobs (COALESCE(finished_at, added) DESC, job_id DESC);
-  CREATE INDEX jobs_state_newest ON jobs (state, COALESCE(finished_at, added) DESC, job_id DESC);
-  CREATE INDEX jobs_lease ON jobs (state, lease_expires);
-  CREATE TABLE attributes (
-    scope      TEXT NOT NULL,
-    id         TEXT NOT NULL,
-    attributes TEXT NOT NULL,
-    PRIMARY KEY (scope, id)
-  );
-  CREATE TABLE workers (
-    worker_id  TEXT PRIMARY KEY,
-    status     TEXT NOT NULL,
-    last_seen  INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  CREATE TABLE module_data (
-    module TEXT NOT NULL,
-    name   TEXT NOT NULL,
-    record TEXT NOT NULL,
-    PRIMARY KEY (module, name)
-  );
-  `,
-  // 2: submit and requeue find the next sequence number from an index, whatever the history's size;
-  // retention finds the oldest finished jobs of a state by finish time.
-  `
-  CREATE INDEX jobs_seq ON jobs (seq);
-  CREATE INDEX jobs_state_finished ON jobs (state, finished_at);
-  `,
-];
-
-/** Sort key of the newest-first listings; indexed by that exact expression. */
-const NEWEST_KEY = 'COALESCE(finished_at, added)';
 
 interface JobRow {
   job_id: string;
@@ -96,6 +44,8 @@ interface JobRow {
   result: string | null;
   reason: string | null;
   cancel_requested: number;
+  retry_of: string | null;
+  retried_as: string | null;
   sort_key?: string;
 }
 
@@ -112,6 +62,47 @@ const QUEUE_CURSOR = { p: 'number', s: 'number' } as const;
 const NEWEST_CURSOR = { k: 'string', id: 'string' } as const;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The epoch ms range whose ISO text has a four-digit year (0000-01-01 to 9999-12-31). */
+const ISO_MIN = -62_167_219_200_000;
+const ISO_MAX = 253_402_300_799_999;
+
+/** SQL terms (ANDed) and their parameters. */
+interface FilterSql {
+  terms: string[];
+  params: unknown[];
+}
+
+const NO_FILTER: FilterSql = { terms: [], params: [] };
+
+/**
+ * The terms of a {@link JobFilter} besides its state. Times compare as ISO
+ * text, as stored (`toISOString()`: fixed width, so text order is time order).
+ * The title is a plain substring of the folded title (`instr`, no wildcards),
+ * checked on the listing indexes, which carry the folded title.
+ */
+function filterSql(filter: JobFilter): FilterSql {
+  const terms: string[] = [];
+  const params: unknown[] = [];
+  if (filter.title !== undefined && filter.title !== '') {
+    terms.push('instr(title_folded, ?) > 0');
+    params.push(foldTitle(filter.title));
+  }
+  if (filter.workerId !== undefined) {
+    terms.push('worker_id = ?');
+    params.push(filter.workerId);
+  }
+  // Outside years 0 to 9999 ISO text is signed and six digits wide, and text order is not time order.
+  if (filter.since !== undefined && filter.since > ISO_MIN) {
+    terms.push(`${NEWEST_KEY} >= ?`);
+    params.push(iso(Math.min(filter.since, ISO_MAX)));
+  }
+  if (filter.until !== undefined && filter.until <= ISO_MAX) {
+    terms.push(`${NEWEST_KEY} < ?`);
+    params.push(iso(Math.max(filter.until, ISO_MIN)));
+  }
+  return { terms, params };
+}
 
 function toJob(row: JobRow): StoredJob {
   const job: StoredJob = {
@@ -130,6 +121,8 @@ function toJob(row: JobRow): StoredJob {
   if (row.result !== null) job.result = JSON.parse(row.result) as Record<string, unknown>;
   if (row.reason !== null) job.reason = row.reason;
   if (row.cancel_requested) job.cancel_requested = true;
+  if (row.retry_of !== null) job.retry_of = row.retry_of;
+  if (row.retried_as !== null) job.retried_as = row.retried_as;
   return job;
 }
 
@@ -155,9 +148,14 @@ function loadDriver(): typeof Database {
  * mode, opened with better-sqlite3. Every state change is one transaction
  * (`BEGIN IMMEDIATE` where it reads before it writes), so several server
  * processes may share a file and `lease()` never hands a job out twice.
+ * The event log is a table of the same file ({@link SqliteEventLog}).
+ * The schema migrates in place when an older file is opened (`sqlite-schema.ts`).
  */
 export class SqliteStore implements QueueStore {
   private readonly db: Database.Database;
+
+  /** The event log: the `events` table of the same file. */
+  readonly events: SqliteEventLog;
 
   /**
    * Open (creating and migrating when needed) the store at `path`; `':memory:'` gives a private
@@ -174,19 +172,8 @@ export class SqliteStore implements QueueStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
-    this.migrate();
-  }
-
-  private migrate(): void {
-    const run = this.db.transaction(() => {
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) {
-        throw new Error(`queue store schema version ${version} is newer than this server supports (${SCHEMA_VERSION})`);
-      }
-      for (let v = version; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
-      if (version !== SCHEMA_VERSION) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    });
-    run.immediate();
+    migrate(db);
+    this.events = new SqliteEventLog(db);
   }
 
   // ---- statements (prepared lazily, once) ----
@@ -213,18 +200,22 @@ export class SqliteStore implements QueueStore {
   // ---- jobs ----
 
   async submit(job: NewJob): Promise<StoredJob> {
-    return this.immediate(() => {
-      try {
-        this.stmt(
-          `INSERT INTO jobs (job_id, job_title, job, state, priority, seq, added, attempts)
-           VALUES (?, ?, ?, 'queued', ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, 0)`,
-        ).run(job.job_id, job.job_title, JSON.stringify(job.job), job.priority, job.added);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw jobExists(job.job_id);
-        throw error;
-      }
-      return toJob(this.row(job.job_id)!);
-    });
+    return this.immediate(() => this.#insert(job, null));
+  }
+
+  /** Queue `job` (inside a transaction); `SIS_JOB_EXISTS` when its id is taken. */
+  #insert(job: NewJob, retryOf: string | null): StoredJob {
+    const { seq } = this.stmt(`SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM jobs`).get() as { seq: number };
+    try {
+      this.stmt(
+        `INSERT INTO jobs (job_id, job_title, title_folded, job, state, priority, seq, submit_seq, added, attempts, retry_of)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, 0, ?)`,
+      ).run(job.job_id, job.job_title, foldTitle(job.job_title), JSON.stringify(job.job), job.priority, seq, seq, job.added, retryOf);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw jobExists(job.job_id);
+      throw error;
+    }
+    return toJob(this.row(job.job_id)!);
   }
 
   async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
@@ -386,29 +377,33 @@ export class SqliteStore implements QueueStore {
     return row ? toJob(row) : undefined;
   }
 
-  /** Up to `limit` + 1 queued rows (`columns`) after the cursor, in queue order. */
-  #queuedRows(columns: string, limit: number, cursor: string | undefined): JobRow[] {
+  /** Up to `limit` + 1 queued rows (`columns`) after the cursor, in queue order, that also match `filter` (SQL terms). */
+  #queuedRows(columns: string, limit: number, cursor: string | undefined, filter: FilterSql = NO_FILTER): JobRow[] {
     const after = cursor ? decodeCursor(cursor, 'q', QUEUE_CURSOR) : undefined;
-    if (!after) return this.stmt(`SELECT ${columns} FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT ?`).all(limit + 1) as JobRow[];
+    const also = filter.terms.map((t) => ` AND ${t}`).join('');
+    if (!after) {
+      return this.stmt(`SELECT ${columns} FROM jobs WHERE state = 'queued'${also} ORDER BY priority DESC, seq ASC LIMIT ?`).all(...filter.params, limit + 1) as JobRow[];
+    }
     // The rest of the cursor's priority, then the lower ones: two index seeks (the index orders priority
     // DESC and seq ASC, which no single range condition can follow), however deep the page.
     const same = this.stmt(
-      `SELECT ${columns} FROM jobs WHERE state = 'queued' AND priority = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
-    ).all(after.p, after.s, limit + 1) as JobRow[];
+      `SELECT ${columns} FROM jobs WHERE state = 'queued' AND priority = ? AND seq > ?${also} ORDER BY seq ASC LIMIT ?`,
+    ).all(after.p, after.s, ...filter.params, limit + 1) as JobRow[];
     if (same.length > limit) return same;
     const lower = this.stmt(
-      `SELECT ${columns} FROM jobs WHERE state = 'queued' AND priority < ? ORDER BY priority DESC, seq ASC LIMIT ?`,
-    ).all(after.p, limit + 1 - same.length) as JobRow[];
+      `SELECT ${columns} FROM jobs WHERE state = 'queued' AND priority < ?${also} ORDER BY priority DESC, seq ASC LIMIT ?`,
+    ).all(after.p, ...filter.params, limit + 1 - same.length) as JobRow[];
     return [...same, ...lower];
   }
 
-  async list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage> {
+  async list(options: JobFilter & { limit: number; cursor?: string }): Promise<JobPage> {
     const limit = pageSize(options.limit);
     const { state } = options;
+    const filter = filterSql(options);
     let rows: JobRow[];
     let nextOf: (row: JobRow) => string;
     if (state === 'queued') {
-      rows = this.#queuedRows('*', limit, options.cursor);
+      rows = this.#queuedRows('*', limit, options.cursor, filter);
       nextOf = (row) => encodeCursor('q', { p: row.priority, s: row.seq });
     } else {
       const after = options.cursor ? decodeCursor(options.cursor, 'n', NEWEST_CURSOR) : undefined;
@@ -418,6 +413,8 @@ export class SqliteStore implements QueueStore {
         where.push('state = ?');
         params.push(state);
       }
+      where.push(...filter.terms);
+      params.push(...filter.params);
       if (after) {
         // Spelled out (not a row value) so that SQLite seeks the index to the cursor instead of walking every newer row.
         where.push(`${NEWEST_KEY} <= ? AND (${NEWEST_KEY} < ? OR job_id < ?)`);
@@ -433,6 +430,51 @@ export class SqliteStore implements QueueStore {
     const page: JobPage = { jobs: rows.slice(0, limit).map(toJob) };
     if (rows.length > limit) page.next = nextOf(rows[limit - 1]!);
     return page;
+  }
+
+  async counts(finishedSince: number): Promise<JobCounts> {
+    // One read transaction: the five numbers are of one moment.
+    return this.db.transaction((): JobCounts => {
+      const counts: JobCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+      const rows = this.stmt(
+        `SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY state
+         UNION ALL
+         SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at >= ? GROUP BY state`,
+      ).all(iso(Math.min(Math.max(finishedSince, ISO_MIN), ISO_MAX))) as Array<{ state: JobState; n: number }>;
+      for (const row of rows) counts[row.state] = row.n;
+      return counts;
+    })();
+  }
+
+  async setPriority(jobId: string, priority: number): Promise<PriorityResult> {
+    return this.immediate((): PriorityResult => {
+      const row = this.stmt(`SELECT state, priority FROM jobs WHERE job_id = ?`).get(jobId) as { state: JobState; priority: number } | undefined;
+      if (!row) return 'not-found';
+      if (row.state !== 'queued') return 'not-queued';
+      if (row.priority === priority) return 'ok'; // stays where it is (a requeued job keeps its place at the head)
+      // Among the new priority's jobs by submission order: back to the sequence number it was submitted with.
+      this.stmt(`UPDATE jobs SET priority = ?, seq = COALESCE(submit_seq, seq) WHERE job_id = ?`).run(priority, jobId);
+      return 'ok';
+    });
+  }
+
+  async retry(jobId: string, job: NewJob & { retry_of: string }): Promise<StoredJob> {
+    return this.immediate(() => {
+      const old = this.row(jobId);
+      if (!old) throw jobNotFound(jobId);
+      if (old.state !== 'failed' && old.state !== 'cancelled') {
+        throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is ${old.state}: only failed or cancelled jobs can be retried`);
+      }
+      // A retry that is gone (removed from the queue, purged from history) no longer stands in the way.
+      if (old.retried_as !== null && this.row(old.retried_as)) {
+        throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} was retried already as ${old.retried_as}; retry ${old.retried_as} instead`, {
+          details: { retried_as: old.retried_as },
+        });
+      }
+      const stored = this.#insert(job, jobId);
+      this.stmt(`UPDATE jobs SET retried_as = ? WHERE job_id = ?`).run(job.job_id, jobId);
+      return stored;
+    });
   }
 
   async queuedDocuments(options: { limit: number; cursor?: string }): Promise<DocumentPage> {
@@ -585,6 +627,7 @@ export class SqliteStore implements QueueStore {
   }
 
   async close(): Promise<void> {
+    this.events.close();
     if (this.db.open) {
       this.statements.clear();
       this.db.close();

@@ -1,10 +1,13 @@
 import { describe } from 'vitest';
 import type { QueueStore } from '../store/queue-store.js';
 import { describeCancel } from './store-suite/cancel.js';
+import { describeCounts } from './store-suite/counts.js';
 import { describeErrorCodes } from './store-suite/error-codes.js';
+import { describeEventLog, describeEventLogPersistence } from './store-suite/event-log.js';
 import { describeFinish } from './store-suite/finish.js';
 import { describeFinishAndPoll } from './store-suite/finish-and-poll.js';
 import { describeHistoryFields } from './store-suite/history-fields.js';
+import { describeHistoryFilters } from './store-suite/history-filters.js';
 import { describeLeaseExpiry } from './store-suite/lease-expiry.js';
 import { describeLeaseOrder } from './store-suite/lease-order.js';
 import { describeList } from './store-suite/list.js';
@@ -14,6 +17,8 @@ import { describePurge } from './store-suite/purge.js';
 import { describeQueueAttributes } from './store-suite/queue-attributes.js';
 import { describeQueuedDocuments } from './store-suite/queued-documents.js';
 import { describeRemoveAndClear } from './store-suite/remove-and-clear.js';
+import { describeRetry } from './store-suite/retry.js';
+import { describeSetPriority } from './store-suite/set-priority.js';
 import { storeFixture } from './store-suite/store-fixture.js';
 import { describeSubmitAndGet } from './store-suite/submit-and-get.js';
 import { describeWorkerPresence } from './store-suite/worker-presence.js';
@@ -48,7 +53,11 @@ export interface QueueStoreSuiteOptions {
  *   `setWorkerAttributes` was called for it.
  * - Refusals are `StoreError`s with the same code on every store
  *   (`SIS_JOB_EXISTS`, `SIS_BAD_CURSOR`; `SIS_JOB_NOT_FOUND` and
- *   `SIS_LEASE_LOST` from the queue rules over the store, `reportJob`).
+ *   `SIS_LEASE_LOST` from the queue rules over the store, `reportJob`;
+ *   `retry`'s `SIS_JOB_NOT_FOUND`, `SIS_JOB_STATE`, `SIS_JOB_EXISTS`).
+ * - The event log holds what was appended to it and nothing else (the
+ *   queue rules append; store methods do not). Its tests use one store
+ *   instance: a second one on the same store is not something the suite can open.
  *
  * @example
  * describeQueueStore('sqlite :memory:', () => openSqliteStore(':memory:'));
@@ -68,6 +77,10 @@ export function describeQueueStore(
     describeCancel(fixture);
     describeList(fixture);
     describeHistoryFields(fixture);
+    describeHistoryFilters(fixture);
+    describeCounts(fixture);
+    describeSetPriority(fixture);
+    describeRetry(fixture);
     describeQueuedDocuments(fixture);
     describeRemoveAndClear(fixture);
     describePurge(fixture);
@@ -76,6 +89,10 @@ export function describeQueueStore(
     describeWorkerPresence(fixture);
     describeModuleData(fixture);
     describeErrorCodes(fixture);
-    if (options.reopen) describePersistence(fixture);
+    describeEventLog(fixture);
+    if (options.reopen) {
+      describePersistence(fixture);
+      describeEventLogPersistence(fixture);
+    }
   });
 }

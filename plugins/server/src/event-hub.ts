@@ -38,10 +38,14 @@ export class EventHub {
   /** Start following the log at its newest event (idempotent). */
   start(): Promise<void> {
     this.#started ??= (async () => {
-      this.#unsubscribe = this.#log.onAppend(() => void this.#pump());
       this.#cursor = await this.#log.last();
+      this.#unsubscribe = this.#log.onAppend(() => void this.#pump());
       void this.#pump();
-    })();
+    })().catch((error: unknown) => {
+      // The store is away (Redis restarting): the next subscriber tries again.
+      this.#started = undefined;
+      throw error;
+    });
     return this.#started;
   }
 

@@ -13,13 +13,15 @@ export interface Retried {
  * The rule of a retry, for every route and the CLI: a failed or cancelled
  * job is queued again as a new job with a new id and the same document
  * (title, tasks, priority), linked both ways (`retry_of` on the new job,
- * `retried_as` on the old one). A job is retried once: retry the retry.
+ * `retried_as` on the old one). A job is retried once: retry the retry
+ * (unless that retry was removed: then the old job may be retried again).
  * `StoreError`s as {@link QueueStore.retry}.
  */
 export async function retryJob(store: QueueStore, jobId: string, now: Date): Promise<Retried> {
   const old = await store.get(jobId);
   if (!old) throw jobNotFound(jobId);
-  if (old.retried_as !== undefined) {
+  // Retried once already; unless that retry is gone (removed from the queue, or purged from the history).
+  if (old.retried_as !== undefined && (await store.get(old.retried_as))) {
     throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} was retried already as ${old.retried_as}; retry ${old.retried_as} instead`);
   }
   if (old.state !== 'failed' && old.state !== 'cancelled') {

@@ -48,7 +48,8 @@ export function registerTemplateRoutes(server: FastifyInstance, ctx: ServerConte
   app.post(
     '/queue/template',
     {
-      config: { access: ['submitter'], changesQueue: true },
+      // Not `changesQueue`: a check (the form asks on every edit) changes nothing; a submission invalidates the listing itself.
+      config: { access: ['submitter'] },
       schema: {
         tags: ['queue'],
         summary:
@@ -92,6 +93,7 @@ export function registerTemplateRoutes(server: FastifyInstance, ctx: ServerConte
         throw error;
       }
       await ctx.store.submit(job); // SIS_JOB_EXISTS -> 409
+      ctx.listing.invalidate();
       ctx.waiters.wake();
       return { job_id: job.job_id };
     },

@@ -1,0 +1,129 @@
+/** Shapes of the server's answers the dashboard reads (see docs/api.md). */
+
+export type Role = 'admin' | 'submitter' | 'worker';
+export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type Phase = 'init' | 'validate' | 'run' | 'cleanup';
+
+/** `GET /auth/whoami`. */
+export interface WhoAmI {
+  auth: boolean;
+  role: Role;
+  name?: string;
+}
+
+/** `GET /status/overview`. */
+export interface Overview {
+  queue: { disabled: boolean };
+  jobs: Record<JobState, number>;
+  finished_since: string;
+  workers: { online: number; disabled: number; offline: number };
+  client_expiry_seconds: number;
+}
+
+/** Progress details a worker reports (`info` of a heartbeat). */
+export interface ProgressInfo {
+  fps?: number;
+  speed?: number | string;
+  eta?: number;
+  [key: string]: unknown;
+}
+
+/** A running job's latest progress, from its worker's heartbeat. */
+export interface LiveProgress {
+  task?: string;
+  progress?: number;
+  info?: ProgressInfo;
+  at?: string;
+}
+
+/** One task's outcome in a result record. */
+export interface TaskRecord {
+  index: number;
+  module: string;
+  status: string;
+  durations: Partial<Record<Phase, number>>;
+  error?: { code: string; phase: Phase; message: string; details?: Record<string, unknown> };
+  warnings?: string[];
+  cleanupError?: { code: string; message: string };
+}
+
+/** The record of a finished job. */
+export interface JobResult {
+  start_time: string;
+  end_time: string;
+  runtime: number;
+  worker: string;
+  worker_id: string;
+  version: string;
+  completed: boolean;
+  failed: boolean;
+  cancelled: boolean;
+  message?: string;
+  module?: string;
+  code?: string;
+  phase?: Phase;
+  task_index?: number;
+  tasks: TaskRecord[];
+  [key: string]: unknown;
+}
+
+/** A task of a job document. */
+export interface JobTask {
+  module: string;
+  data?: unknown;
+  [key: string]: unknown;
+}
+
+/** `GET /jobs/{id}` and the items of `GET /jobs`. */
+export interface JobView {
+  job_id: string;
+  job_title: string;
+  tasks: JobTask[];
+  added: string;
+  state: JobState;
+  priority: number;
+  attempts: number;
+  worker_id?: string;
+  worker_hostname?: string;
+  live?: LiveProgress;
+  started_at?: string;
+  finished_at?: string;
+  result?: JobResult;
+  reason?: string;
+  cancel_requested?: boolean;
+  retry_of?: string;
+  retried_as?: string;
+  [key: string]: unknown;
+}
+
+/** A page of `GET /jobs`. */
+export interface JobPage {
+  jobs: JobView[];
+  next?: string;
+}
+
+/** A worker in `GET /workers?offline=1` (its last heartbeat plus presence). */
+export interface WorkerView extends LiveProgress {
+  worker_id: string;
+  status: string;
+  hostname: string;
+  version: string;
+  online_at?: string;
+  job_id?: string;
+  job_title?: string;
+  attributes: { disabled?: boolean; [key: string]: unknown };
+  online: boolean;
+  last_seen: string | null;
+}
+
+/** One problem of a refused submission. */
+export interface Problem {
+  path: string;
+  message: string;
+  placeholders?: string[];
+}
+
+/** `GET /data`. */
+export interface DataIndex {
+  modules: Array<{ module: string; names: string[] }>;
+}

@@ -1,0 +1,59 @@
+/** Formatting of times, durations and progress numbers for display. */
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Seconds as `h:mm:ss` (an ETA, a runtime); `—` when unknown. */
+export function hms(seconds: unknown): string {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+}
+
+/** Milliseconds of a phase: `850 ms`, `12.3 s`, `4:05.2`. */
+export function ms(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
+  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 60_000) return `${(value / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(value / 60_000);
+  return `${minutes}:${((value % 60_000) / 1000).toFixed(1).padStart(4, '0')}`;
+}
+
+/** An ISO time in local time, `YYYY-MM-DD HH:MM:SS`; `—` when absent. */
+export function time(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** How long ago, from milliseconds: `4 s ago`, `12 min ago`, `3 h ago`, `2 d ago`. */
+export function ago(elapsedMs: number): string {
+  const s = Math.max(0, Math.round(elapsedMs / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}
+
+/** Frames per second: `24.5`; `—` when unknown. */
+export function fps(value: unknown): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(1) : '—';
+}
+
+/** Encoding speed: `1.25×` (a number) or the text the module sent. */
+export function speed(value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return `${value.toFixed(2)}×`;
+  return typeof value === 'string' && value ? value : '—';
+}
+
+/** A percent with at most one decimal: `42.5%`. */
+export function percent(value: number): string {
+  return `${Math.round(value * 10) / 10}%`;
+}
+
+/** A `datetime-local` input's value as an ISO time (`undefined` when empty or invalid). */
+export function localInputToIso(value: string): string | undefined {
+  if (!value) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}

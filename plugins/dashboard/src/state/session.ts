@@ -1,0 +1,86 @@
+import { ApiError, api, setUnauthorizedHandler } from '../api/api-client.js';
+import { getToken, setToken } from '../api/token-store.js';
+import type { Role, WhoAmI } from '../api/types.js';
+import { Observable } from './observable.js';
+
+/** Where the session stands: asking the server, signed out, the server unreachable, or signed in. */
+export type SessionState =
+  | { phase: 'checking' }
+  | { phase: 'unreachable'; message: string }
+  | { phase: 'login'; error?: string; busy?: boolean }
+  | { phase: 'ready'; auth: boolean; role: Role; name?: string };
+
+/** The refusal shown when a worker token tries to sign in. */
+export const WORKER_REFUSED = 'worker tokens cannot sign in to the dashboard';
+
+/** The current session. */
+export const session = new Observable<SessionState>({ phase: 'checking' });
+
+/** Actions only an admin may take (with auth off everyone is admin). */
+export type AdminAction = 'queue.pause' | 'worker.disable' | 'data.write';
+
+/** May the signed-in user take `action`? */
+export function can(_action: AdminAction): boolean {
+  const state = session.value;
+  return state.phase === 'ready' && (!state.auth || state.role === 'admin');
+}
+
+setUnauthorizedHandler((message) => {
+  if (session.value.phase !== 'ready') return;
+  setToken(null);
+  session.set({ phase: 'login', error: `Signed out: ${message}` });
+});
+
+async function whoami(token: string | null): Promise<WhoAmI> {
+  return api<WhoAmI>('/auth/whoami', { token, raw: true });
+}
+
+/** Ask the server who we are (with the session's token, if any): signed in, or the login. */
+export async function startSession(): Promise<void> {
+  session.set({ phase: 'checking' });
+  const token = getToken();
+  try {
+    const me = await whoami(token);
+    if (me.auth && me.role === 'worker') {
+      setToken(null);
+      session.set({ phase: 'login', error: WORKER_REFUSED });
+      return;
+    }
+    session.set({ phase: 'ready', auth: me.auth, role: me.auth ? me.role : 'admin', ...(me.name ? { name: me.name } : {}) });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      if (token) setToken(null);
+      session.set({ phase: 'login' });
+    } else {
+      session.set({ phase: 'unreachable', message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+/** Sign in with `token`: refused when the server does not know it or it is a worker's. */
+export async function signIn(token: string): Promise<void> {
+  token = token.trim();
+  if (!token) {
+    session.set({ phase: 'login', error: 'enter a token' });
+    return;
+  }
+  session.set({ phase: 'login', busy: true });
+  try {
+    const me = await whoami(token);
+    if (me.role === 'worker') {
+      session.set({ phase: 'login', error: WORKER_REFUSED });
+      return;
+    }
+    setToken(token);
+    session.set({ phase: 'ready', auth: me.auth, role: me.auth ? me.role : 'admin', ...(me.name ? { name: me.name } : {}) });
+  } catch (error) {
+    const unknown = error instanceof ApiError && error.status === 401;
+    session.set({ phase: 'login', error: unknown ? 'unknown token' : error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** Forget the token and show the login. */
+export function signOut(): void {
+  setToken(null);
+  session.set({ phase: 'login' });
+}

@@ -1,0 +1,190 @@
+import { useState } from 'preact/hooks';
+import { api, reportError } from '../api/api-client.js';
+import type { WorkerView } from '../api/types.js';
+import { Ellipsis } from '../components/ellipsis.js';
+import { Pager } from '../components/pager.js';
+import { StateBadge } from '../components/state-badge.js';
+import { Table, type Column } from '../components/table.js';
+import { ago, percent, time } from '../format.js';
+import { jobHref } from '../router.js';
+import { useObservable } from '../state/observable.js';
+import { serverNow } from '../state/server-clock.js';
+import { can } from '../state/session.js';
+import { useTick } from '../state/use-tick.js';
+import { workersStore } from '../state/workers-store.js';
+
+const PAGE = 100;
+
+/**
+ * Every worker, sorted by hostname, 100 a page: status, current job,
+ * version, last heartbeat, enable/disable. Offline workers (no heartbeat
+ * within the server's expiry, computed here every second) are listed apart.
+ */
+export function WorkersView() {
+  useObservable(workersStore.version);
+  const loaded = useObservable(workersStore.loaded);
+  useTick();
+  const [filter, setFilter] = useState('');
+  const [page, setPage] = useState(0);
+  const [offlinePage, setOfflinePage] = useState(0);
+  const [busy, setBusy] = useState<Set<string>>(new Set());
+
+  if (!loaded) return <p class="muted">Loading…</p>;
+  const needle = filter.trim().toLowerCase();
+  const all = workersStore.all().filter((w) => !needle || w.hostname.toLowerCase().includes(needle) || w.worker_id.toLowerCase().includes(needle));
+  const online = all.filter((w) => workersStore.isOnline(w));
+  const offline = all.filter((w) => !workersStore.isOnline(w));
+  const now = serverNow();
+  const admin = can('worker.disable');
+
+  const toggle = async (worker: WorkerView) => {
+    setBusy((old) => new Set(old).add(worker.worker_id));
+    try {
+      const attributes = await api<WorkerView['attributes']>(`/workers/${encodeURIComponent(worker.worker_id)}`, {
+        method: 'PATCH',
+        body: { disabled: !worker.attributes.disabled },
+      });
+      workersStore.setAttributes(worker.worker_id, attributes ?? { ...worker.attributes, disabled: !worker.attributes.disabled });
+    } catch (error) {
+      reportError(error);
+    } finally {
+      setBusy((old) => {
+        const next = new Set(old);
+        next.delete(worker.worker_id);
+        return next;
+      });
+    }
+  };
+
+  const columns: Array<Column<WorkerView>> = [
+    {
+      label: 'Host',
+      class: 'col-host',
+      cell: (w) => (
+        <>
+          <Ellipsis text={w.hostname} />
+          {w.worker_id !== w.hostname ? <span class="sub ellipsis" title={w.worker_id}>{w.worker_id}</span> : null}
+        </>
+      ),
+    },
+    {
+      label: 'Status',
+      class: 'col-status',
+      cell: (w) => (
+        <>
+          <StateBadge state={w.status} testId="worker-status" />
+          {w.attributes.disabled ? <span class="badge badge-disabled">disabled</span> : null}
+        </>
+      ),
+    },
+    {
+      label: 'Current job',
+      class: 'col-title',
+      cell: (w) =>
+        w.job_id ? (
+          <span data-testid="worker-job" class="worker-job">
+            <a href={jobHref(w.job_id)}>
+              <Ellipsis text={w.job_title ?? w.job_id} />
+            </a>
+            <span class="sub">{[w.task, typeof w.progress === 'number' ? percent(w.progress) : undefined].filter(Boolean).join(' · ')}</span>
+          </span>
+        ) : (
+          <span data-testid="worker-job" class="muted">
+            —
+          </span>
+        ),
+    },
+    { label: 'Version', class: 'col-version', cell: (w) => <span data-testid="worker-version">{w.version || '—'}</span> },
+    {
+      label: 'Last heartbeat',
+      class: 'col-time',
+      cell: (w) => (
+        <span data-testid="worker-heartbeat" title={time(w.last_seen)}>
+          {w.last_seen ? ago(now - Date.parse(w.last_seen)) : '—'}
+        </span>
+      ),
+    },
+  ];
+  if (admin) {
+    columns.push({
+      label: '',
+      class: 'col-actions',
+      cell: (w) => (
+        <button type="button" data-testid="worker-toggle" class={w.attributes.disabled ? 'primary' : ''} disabled={busy.has(w.worker_id)} onClick={() => void toggle(w)}>
+          {w.attributes.disabled ? 'Enable' : 'Disable'}
+        </button>
+      ),
+    });
+  }
+  const rowProps = (online: boolean) => (w: WorkerView) => ({ 'data-testid': 'worker-row', 'data-worker-id': w.worker_id, 'data-online': String(online) });
+
+  const onlinePages = Math.max(1, Math.ceil(online.length / PAGE));
+  const onlineAt = Math.min(page, onlinePages - 1);
+  const offlinePages = Math.max(1, Math.ceil(offline.length / PAGE));
+  const offlineAt = Math.min(offlinePage, offlinePages - 1);
+
+  return (
+    <section>
+      <div class="view-head">
+        <h1>
+          Workers <span class="count">{online.length} online</span>
+        </h1>
+        <div class="actions">
+          <input
+            type="search"
+            class="filter-input"
+            placeholder="Filter by host or id"
+            aria-label="Filter workers by host or id"
+            value={filter}
+            onInput={(e) => {
+              setFilter(e.currentTarget.value);
+              setPage(0);
+              setOfflinePage(0);
+            }}
+          />
+        </div>
+      </div>
+      <Table
+        columns={columns}
+        rows={online.slice(onlineAt * PAGE, (onlineAt + 1) * PAGE)}
+        rowKey={(w) => w.worker_id}
+        rowProps={rowProps(true)}
+        empty={needle ? 'No online worker matches' : 'No workers online'}
+        caption="Online workers"
+      />
+      {online.length > PAGE ? (
+        <Pager
+          hasPrev={onlineAt > 0}
+          hasNext={onlineAt < onlinePages - 1}
+          onPrev={() => setPage(onlineAt - 1)}
+          onNext={() => setPage(onlineAt + 1)}
+          label={`${onlineAt * PAGE + 1}–${Math.min(online.length, (onlineAt + 1) * PAGE)} of ${online.length}`}
+        />
+      ) : null}
+      <section class="subsection" data-testid="workers-offline">
+        <h2>
+          Offline <span class="count">{offline.length}</span>
+        </h2>
+        <Table
+          columns={columns}
+          rows={offline.slice(offlineAt * PAGE, (offlineAt + 1) * PAGE)}
+          rowKey={(w) => w.worker_id}
+          rowProps={rowProps(false)}
+          empty="No offline workers"
+          caption="Offline workers"
+        />
+        {offline.length > PAGE ? (
+          <div class="pager">
+            <button type="button" disabled={offlineAt === 0} onClick={() => setOfflinePage(offlineAt - 1)}>
+              ← Previous
+            </button>
+            <span class="pager-label">{`${offlineAt * PAGE + 1}–${Math.min(offline.length, (offlineAt + 1) * PAGE)} of ${offline.length}`}</span>
+            <button type="button" disabled={offlineAt >= offlinePages - 1} onClick={() => setOfflinePage(offlineAt + 1)}>
+              Next →
+            </button>
+          </div>
+        ) : null}
+      </section>
+    </section>
+  );
+}

@@ -1,7 +1,8 @@
 -- A cancel request.
--- KEYS: record, state:queued, state:cancelled, all.
+-- KEYS: record, state:queued, state:cancelled, all, history:cancelled, live.
 -- ARGV: job id, now (ISO), now (ms).
 -- Returns 'cancelled' | 'requested' | 'not-found' | 'finished'.
+--!include fragments/listing-index.lua
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'not-found' end
 if state == 'queued' then
@@ -9,6 +10,7 @@ if state == 'queued' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
   redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+  indexFinished(KEYS[6], KEYS[5], KEYS[1], ARGV[1], ARGV[3])
   return 'cancelled'
 end
 if state == 'running' then

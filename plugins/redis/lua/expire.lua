@@ -2,7 +2,8 @@
 -- KEYS: record, leases, state:running, state:queued, state:failed,
 --       state:cancelled, all, the BullMQ job's lock, the lease grace key
 --       (no lease expires before the epoch ms it holds: a grace period any
---       instance on the prefix granted holds for every instance's sweep).
+--       instance on the prefix granted holds for every instance's sweep),
+--       history:failed, history:cancelled, live (see fragments/listing-index.lua).
 -- ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace (ms).
 -- Returns {'requeued' | 'failed' | 'cancelled' | 'skip', move token, reason}.
 -- The BullMQ lock goes with the lease, to the move token as in release.lua:
@@ -10,6 +11,7 @@
 -- it sends along with its report fails), nor can the stalled check before
 -- the sweep's own move.
 --!include fragments/hand-over-lock.lua
+--!include fragments/listing-index.lua
 local fields = redis.call('HMGET', KEYS[1], 'state', 'lease_expires', 'attempts', 'lock_token', 'cancel_requested', 'added_ms')
 local state, expires = fields[1], tonumber(fields[2])
 if state ~= 'running' then
@@ -24,12 +26,12 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 local moveToken = handOverLock(KEYS[8], token, ARGV[5], ARGV[6])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease_expires', 'lock_token')
-local outcome, reason, target
+local outcome, reason, target, index
 if fields[5] == '1' then
-  outcome, target = 'cancelled', KEYS[6]
+  outcome, target, index = 'cancelled', KEYS[6], KEYS[11]
   reason = 'cancel requested; lease expired after ' .. attempts .. ' attempt(s)'
 elseif attempts >= tonumber(ARGV[3]) then
-  outcome, target = 'failed', KEYS[5]
+  outcome, target, index = 'failed', KEYS[5], KEYS[10]
   reason = 'lease expired ' .. attempts .. ' times (max attempts ' .. ARGV[3] .. ')'
 else
   redis.call('HSET', KEYS[1], 'state', 'queued')
@@ -39,4 +41,5 @@ end
 redis.call('HSET', KEYS[1], 'state', outcome, 'reason', reason, 'finished_at', ARGV[4])
 redis.call('ZADD', target, ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
+indexFinished(KEYS[12], index, KEYS[1], ARGV[1], ARGV[2])
 return {outcome, moveToken, reason}

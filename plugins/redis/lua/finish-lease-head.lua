@@ -3,8 +3,8 @@
 -- completed with fetchNext pushes it to the head of `active`, locked with the
 -- worker's token, and no other job holds that token. So a report costs one
 -- round trip: BullMQ's move, then this (see bullmq-internals.ts, fastComplete).
--- KEYS: finish.lua's 8 (state:queued is 8), then BullMQ's active list (9),
---       the lease grace key (10).
+-- KEYS: finish.lua's 10 (state:queued is 8), then BullMQ's active list (11),
+--       the lease grace key (12).
 -- ARGV: finish.lua's 10 (the 10th is '1'), then what starts a BullMQ job key
 --       (11), our record key prefix (12), lease expiry (13), started_at (14),
 --       lock token (15), the finished job's BullMQ id (16), lock duration
@@ -20,13 +20,13 @@
 local result, token, blocked = finishRecord()
 if result ~= 'ok' then return {result, ''} end
 if blocked ~= '' then return {'ok', token, blocked} end
-local id = redis.call('LINDEX', KEYS[9], 0)
+local id = redis.call('LINDEX', KEYS[11], 0)
 if not id or id == ARGV[16] or string.sub(id, 1, 1) == '~' then return {'ok', token, '', 3} end
 local lockKey = ARGV[11] .. id .. ARGV[18]
 if redis.call('GET', lockKey) ~= ARGV[15] then return {'ok', token, '', 3} end
 local code, payload = leaseRecord({
   record = ARGV[12] .. id, id = id, leases = KEYS[2], queued = KEYS[8], running = KEYS[3],
   worker = ARGV[2], expires = ARGV[13], startedAt = ARGV[14], token = ARGV[15],
-  now = ARGV[5], lockKey = lockKey, lockMs = ARGV[17], grace = KEYS[10],
+  now = ARGV[5], lockKey = lockKey, lockMs = ARGV[17], grace = KEYS[12],
 })
 return {'ok', token, '', code, payload, id}

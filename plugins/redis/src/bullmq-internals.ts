@@ -11,7 +11,9 @@ import { QUEUE_NAME } from './store-keys.js';
  * prioritized set, the active list), Job handles made without a fetch, the
  * reply of a move that fetches the next job, the worker's lock duration, and
  * the one-round-trip completion of `fastComplete` (the backend's
- * moveToCompletedArgs/execCommand/client and the socket's cork).
+ * moveToCompletedArgs/execCommand/client and the socket's cork), and the
+ * score layout of the prioritized set with the job hash's `priority` field
+ * (a priority change that keeps the submission order, set-priority.lua).
  * test/bullmq-internals.test.ts fails when an upgrade changes any of it.
  */
 
@@ -31,6 +33,14 @@ export const BULLMQ_KEY_NAMES: ReadonlySet<string> = new Set(Object.keys(new Que
 
 /** What BullMQ's job lock key adds to the job's key. */
 const LOCK_SUFFIX = ':lock';
+
+/**
+ * BullMQ scores its prioritized set `priority * PRIORITY_SCORE_UNIT + counter`
+ * (getPriorityScore.lua): the counter numbers submissions (0 for a job put
+ * back at the head of its priority), and the job hash keeps the priority in
+ * its `priority` field.
+ */
+export const PRIORITY_SCORE_UNIT = 2 ** 32;
 
 /** BullMQ keys the store reads itself or hands to its scripts. */
 export interface BullmqKeys {
@@ -145,6 +155,11 @@ export class BullmqInternals {
   /** Whether {@link fastComplete} is available: this BullMQ offers what it takes (checked at open). */
   fastPathAvailable(): boolean {
     return this.#fast !== undefined;
+  }
+
+  /** BullMQ's key of job `bullmqId` (a hash; its `priority` field is the job's BullMQ priority). */
+  jobKey(bullmqId: string): string {
+    return `${this.keys.jobPrefix}${bullmqId}`;
   }
 
   /** BullMQ's lock key of job `bullmqId` (its job key plus `:lock`, as BullMQ's scripts name it). */

@@ -4,12 +4,15 @@ import type {
   DocumentPage,
   FinishAndPollResult,
   FinishResult,
+  JobCounts,
+  JobFilter,
   JobOutcome,
   JobPage,
-  JobState,
   NewJob,
   PollResult,
+  PriorityResult,
   PurgeRule,
+  QueueEventLog,
   QueueStore,
   StoredJob,
   WorkerRecord,
@@ -19,9 +22,11 @@ import { BullmqInternals } from './bullmq-internals.js';
 import type { BullmqStoreOptions } from './bullmq-store-options.js';
 import { BullmqMoves } from './bullmq-moves.js';
 import { ConnectionWatch } from './connection-watch.js';
+import { RedisEventLog } from './event-log.js';
 import { JobLeases } from './job-leases.js';
 import { JobListings } from './job-listings.js';
 import { JobReports } from './job-reports.js';
+import { ensureListingIndexes } from './listing-indexes.js';
 import { defineScripts } from './lua-scripts.js';
 import { ModuleData } from './module-data.js';
 import { QueuedJobs } from './queued-jobs.js';
@@ -40,6 +45,8 @@ export type { BullmqStoreOptions } from './bullmq-store-options.js';
  * and module data are plain Redis structures under the same prefix, changed
  * by small Lua scripts (`lua/`). Several server instances on one Redis and
  * prefix share one queue: lock tokens are kept in Redis, not in the process.
+ * The event log is a Redis stream under the prefix (event-log.ts), shared by
+ * every instance and direct worker on it.
  *
  * Priorities from -1 048 576 to 1 048 575 each get their own place in the
  * queue (see `priority-mapping.ts`).
@@ -61,6 +68,7 @@ export class BullmqStore implements QueueStore {
       defineScripts(redis);
       const bull = BullmqInternals.create(redis, { prefix: options.prefix, lockMs: (options.leaseMs ?? 30_000) + (options.lockGraceMs ?? 30_000) });
       const store = new BullmqStore(redis, bull, options);
+      await ensureListingIndexes(store.ctx);
       await bull.start(options.stalledCheck !== false);
       if (!bull.fastPathAvailable()) options.log?.('warn', 'this BullMQ lacks what the one-round-trip report takes; reports take the longer way');
       return store;
@@ -80,6 +88,7 @@ export class BullmqStore implements QueueStore {
   private readonly listings: JobListings;
   private readonly registry: WorkerRegistry;
   private readonly data: ModuleData;
+  private readonly eventLog: RedisEventLog;
   private closed = false;
 
   private constructor(
@@ -100,6 +109,7 @@ export class BullmqStore implements QueueStore {
     this.listings = new JobListings(this.ctx);
     this.registry = new WorkerRegistry(redis, keys);
     this.data = new ModuleData(redis, keys);
+    this.eventLog = new RedisEventLog(redis, keys);
   }
 
   // ---- jobs (queued-jobs.ts, job-leases.ts, job-reports.ts) ----
@@ -158,14 +168,26 @@ export class BullmqStore implements QueueStore {
     return this.queued.clear();
   }
 
+  setPriority(jobId: string, priority: number): Promise<PriorityResult> {
+    return this.queued.setPriority(jobId, priority);
+  }
+
+  retry(jobId: string, job: NewJob & { retry_of: string }): Promise<StoredJob> {
+    return this.queued.retry(jobId, job);
+  }
+
   // ---- listings and history (job-listings.ts) ----
 
   get(jobId: string): Promise<StoredJob | undefined> {
     return this.listings.get(jobId);
   }
 
-  list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage> {
+  list(options: JobFilter & { limit: number; cursor?: string }): Promise<JobPage> {
     return this.listings.list(options);
+  }
+
+  counts(finishedSince: number): Promise<JobCounts> {
+    return this.listings.counts(finishedSince);
   }
 
   queuedDocuments(options: { limit: number; cursor?: string }): Promise<DocumentPage> {
@@ -234,6 +256,13 @@ export class BullmqStore implements QueueStore {
     return this.data.listData(module);
   }
 
+  // ---- event log (event-log.ts) ----
+
+  /** The queue event log: a Redis stream under the prefix, shared by every instance on it (see event-log.ts). */
+  get events(): QueueEventLog {
+    return this.eventLog;
+  }
+
   // ---- notifications and connection (store-channels.ts, connection-watch.ts) ----
 
   /**
@@ -275,6 +304,7 @@ export class BullmqStore implements QueueStore {
     this.closed = true;
     this.connection.close();
     this.channels.close();
+    this.eventLog.close();
     await this.bull.close();
     await this.redis.quit();
   }

@@ -152,7 +152,10 @@ export class JobLeases {
       const [outcome, moveToken, reason] = (await runScript(
         redis,
         'expire',
-        [k.job(jobId), k.leases, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all, bull.lockKey(toBullmqId(jobId)), k.leaseGrace],
+        [
+          k.job(jobId), k.leases, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all,
+          bull.lockKey(toBullmqId(jobId)), k.leaseGrace, k.history('failed'), k.history('cancelled'), k.live,
+        ],
         [jobId, now, maxAttempts, isoTime(now), randomUUID(), lockGraceMs],
       )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string];
       if (outcome !== 'skip') this.forget(jobId);

@@ -1,6 +1,8 @@
 import { decodeCursor, encodeCursor, pageSize } from '@sisyphus/server/store';
-import type { DocumentPage, JobPage, JobState, PurgeRule, StoredJob } from '@sisyphus/server/store';
+import type { DocumentPage, JobCounts, JobFilter, JobPage, JobState, PurgeRule, StoredJob } from '@sisyphus/server/store';
 import { byteCompare } from './byte-order.js';
+import { FilteredListings, type Entry } from './filtered-listings.js';
+import { listFilter } from './job-filter.js';
 import { fromBullmqId, toBullmqId } from './job-ids.js';
 import { toStoredJob, type RecordHash } from './job-record.js';
 import { runScript } from './lua-scripts.js';
@@ -9,8 +11,6 @@ import type { StoreContext } from './store-context.js';
 /** Cursor fields of both orders: the sorted-set score and member (job id; BullMQ job id for the queue) of a page's last job. */
 const CURSOR = { s: 'number', id: 'string' } as const;
 
-type Entry = { id: string; score: number };
-
 /**
  * What the store lists: the queue in BullMQ's hand-out order, the history
  * newest first (all jobs or one state), single records, and the purge of
@@ -18,7 +18,11 @@ type Entry = { id: string; score: number };
  * job shown), so jobs that come and go between pages shift nothing.
  */
 export class JobListings {
-  constructor(private readonly ctx: StoreContext) {}
+  private readonly filtered: FilteredListings;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.filtered = new FilteredListings(ctx, (ids) => this.recordsAt(ids));
+  }
 
   /** The record of job `jobId`, if any. */
   async get(jobId: string): Promise<StoredJob | undefined> {
@@ -27,22 +31,45 @@ export class JobListings {
 
   /** The records of `jobIds` that exist, in that order (one round trip). */
   async records(jobIds: readonly string[]): Promise<StoredJob[]> {
+    return (await this.recordsAt(jobIds)).filter((job): job is StoredJob => job !== undefined);
+  }
+
+  /** The record of each of `jobIds` (undefined where there is none), in that order (one round trip). */
+  private async recordsAt(jobIds: readonly string[]): Promise<Array<StoredJob | undefined>> {
     if (jobIds.length === 0) return [];
     const pipeline = this.ctx.redis.pipeline();
     for (const id of jobIds) pipeline.hgetall(this.ctx.keys.job(id));
     const replies = (await pipeline.exec()) ?? [];
-    const jobs: StoredJob[] = [];
-    replies.forEach(([error, hash], i) => {
+    return replies.map(([error, hash], i) => {
       if (error) throw error;
-      const job = toStoredJob(jobIds[i]!, hash as RecordHash);
-      if (job) jobs.push(job);
+      return toStoredJob(jobIds[i]!, hash as RecordHash);
     });
-    return jobs;
   }
 
-  async list(options: { state?: JobState; limit: number; cursor?: string }): Promise<JobPage> {
+  async list(options: JobFilter & { limit: number; cursor?: string }): Promise<JobPage> {
     const limit = pageSize(options.limit);
-    return options.state === 'queued' ? this.listQueued(limit, options.cursor) : this.listNewest(limit, options.state, options.cursor);
+    const filter = listFilter(options);
+    if (options.state === 'queued') return filter ? this.filtered.queued(filter, limit, options.cursor) : this.listQueued(limit, options.cursor);
+    return filter ? this.filtered.newest(options.state, filter, limit, options.cursor) : this.listNewest(limit, options.state, options.cursor);
+  }
+
+  /** How many jobs are queued and running, and finished in each final state at or after `finishedSince`: one round trip of counts on the indexes. */
+  async counts(finishedSince: number): Promise<JobCounts> {
+    const k = this.ctx.keys;
+    const replies =
+      (await this.ctx.redis
+        .pipeline()
+        .zcard(k.state('queued'))
+        .zcard(k.state('running'))
+        .zcount(k.state('completed'), finishedSince, '+inf')
+        .zcount(k.state('failed'), finishedSince, '+inf')
+        .zcount(k.state('cancelled'), finishedSince, '+inf')
+        .exec()) ?? [];
+    const [queued, running, completed, failed, cancelled] = replies.map(([error, n]) => {
+      if (error) throw error;
+      return n as number;
+    });
+    return { queued: queued ?? 0, running: running ?? 0, completed: completed ?? 0, failed: failed ?? 0, cancelled: cancelled ?? 0 };
   }
 
   /** Queue order straight from BullMQ's prioritized set (score ascending, then member). */
@@ -51,17 +78,20 @@ export class JobListings {
     return this.page(entries, limit, 'q', (id) => fromBullmqId(id), (job) => job.state === 'queued');
   }
 
-  /** Up to `limit` + 1 entries of BullMQ's prioritized set (score ascending, then member) after the cursor. */
-  private async queuedEntries(limit: number, cursorText: string | undefined): Promise<Entry[]> {
+  /** Where the queue listing after the cursor starts in BullMQ's prioritized set (a rank). */
+  private async queuedStart(cursorText: string | undefined): Promise<number> {
+    if (cursorText === undefined) return 0;
     const { redis } = this.ctx;
     const key = this.ctx.bull.keys.prioritized;
-    let start = 0;
-    if (cursorText !== undefined) {
-      const c = decodeCursor(cursorText, 'q', CURSOR);
-      const [before, ties] = await Promise.all([redis.zcount(key, '-inf', `(${c.s}`), redis.zrangebyscore(key, c.s, c.s)]);
-      start = before + ties.filter((id) => byteCompare(id, c.id) <= 0).length;
-    }
-    return entries(await redis.zrange(key, start, start + limit, 'WITHSCORES'));
+    const c = decodeCursor(cursorText, 'q', CURSOR);
+    const [before, ties] = await Promise.all([redis.zcount(key, '-inf', `(${c.s}`), redis.zrangebyscore(key, c.s, c.s)]);
+    return before + ties.filter((id) => byteCompare(id, c.id) <= 0).length;
+  }
+
+  /** Up to `limit` + 1 entries of BullMQ's prioritized set (score ascending, then member) after the cursor. */
+  private async queuedEntries(limit: number, cursorText: string | undefined): Promise<Entry[]> {
+    const start = await this.queuedStart(cursorText);
+    return entries(await this.ctx.redis.zrange(this.ctx.bull.keys.prioritized, start, start + limit, 'WITHSCORES'));
   }
 
   async queuedDocuments(options: { limit: number; cursor?: string }): Promise<DocumentPage> {
@@ -119,7 +149,7 @@ export class JobListings {
     }
     let removed = 0;
     for (const id of ids) {
-      if ((await runScript(redis, 'purge', [keys.job(id), key, keys.all], [id, state])) !== 1) continue;
+      if ((await runScript(redis, 'purge', [keys.job(id), key, keys.all, keys.history(state)], [id, state])) !== 1) continue;
       removed += 1;
       await bull.remove(toBullmqId(id)).catch(() => 0); // BullMQ's copy of a finished job, kept for inspection
     }

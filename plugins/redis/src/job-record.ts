@@ -17,10 +17,18 @@ export function timeScore(iso: string): number {
 /** The ISO time of epoch ms `ms`. */
 export const isoTime = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * A title as the title filter compares it: lowercased here once (JavaScript's
+ * full Unicode lowercasing, which Lua's `string.lower` lacks), kept in the
+ * record as `title_lc` and in the listing indexes (fragments/listing-index.lua).
+ */
+export const titleKey = (title: string): string => title.toLowerCase();
+
 /** The field/value pairs a new job's record starts with. */
 export function newRecordFields(job: NewJob): string[] {
-  return [
+  const fields = [
     'job_title', job.job_title,
+    'title_lc', titleKey(job.job_title),
     'job', JSON.stringify(job.job),
     'state', 'queued',
     'priority', String(job.priority),
@@ -28,6 +36,8 @@ export function newRecordFields(job: NewJob): string[] {
     'added_ms', String(timeScore(job.added)),
     'attempts', '0',
   ];
+  if (job.retry_of !== undefined) fields.push('retry_of', job.retry_of);
+  return fields;
 }
 
 /** A flat `HGETALL` reply (as Lua hands it back) as an object. */
@@ -56,5 +66,7 @@ export function toStoredJob(jobId: string, hash: RecordHash): StoredJob | undefi
   if (hash['result'] !== undefined) job.result = JSON.parse(hash['result']) as Record<string, unknown>;
   if (hash['reason'] !== undefined) job.reason = hash['reason'];
   if (hash['cancel_requested'] === '1') job.cancel_requested = true;
+  if (hash['retry_of'] !== undefined) job.retry_of = hash['retry_of'];
+  if (hash['retried_as'] !== undefined) job.retried_as = hash['retried_as'];
   return job;
 }

@@ -151,7 +151,10 @@ export class JobReports {
   /** KEYS of the finish script (finish-lease-head adds its own after them). */
   private finishKeys(jobId: string, workerId: string, outcome: JobOutcome): string[] {
     const k = this.ctx.keys;
-    return [k.job(jobId), k.leases, k.state('running'), k.state(outcome.state), k.all, k.queueAttributes, k.workerAttributes(workerId), k.state('queued')];
+    return [
+      k.job(jobId), k.leases, k.state('running'), k.state(outcome.state), k.all,
+      k.queueAttributes, k.workerAttributes(workerId), k.state('queued'), k.history(outcome.state), k.live,
+    ];
   }
 
   /** ARGV of the finish script (finish-lease-head adds its own after them). */

@@ -47,16 +47,23 @@ export function loadLua(file: string, dir: URL = LUA_DIR): string {
 /** Each script (`lua/NAME.lua`) and how many of its arguments are keys. */
 export const SCRIPT_KEYS = {
   gate: 2,
-  submit: 3,
+  submit: 4,
   lease: 6,
   renew: 5,
-  finish: 8,
-  'finish-lease-head': 10,
+  finish: 10,
+  'finish-lease-head': 12,
   release: 5,
-  expire: 9,
-  cancel: 4,
-  remove: 3,
-  purge: 3,
+  expire: 12,
+  cancel: 6,
+  remove: 4,
+  purge: 4,
+  'list-scan': 1,
+  'queue-scan': 1,
+  'index-backfill': 2,
+  'set-priority': 3,
+  'remember-order': 2,
+  retry: 5,
+  'events-append': 2,
 } as const;
 
 /** Name of one of our scripts (its file name without `.lua`). */

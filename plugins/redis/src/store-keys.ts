@@ -1,6 +1,9 @@
 /** Name of the BullMQ queue inside a prefix: its keys are `${prefix}:jobs:*`. */
 export const QUEUE_NAME = 'jobs';
 
+/** A state a job ends in (it never leaves it). */
+export type FinalState = 'completed' | 'failed' | 'cancelled';
+
 /** A job state that has its own index (see {@link StoreKeys.state}). */
 export type IndexedState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -34,6 +37,35 @@ export class StoreKeys {
   /** Sorted set: the ids of the jobs in one state, scored as {@link all}. */
   state(state: IndexedState): string {
     return `${this.base}state:${state}`;
+  }
+  /**
+   * Sorted set: the history index of finished jobs of one final state,
+   * scored as {@link state}, members `job id \0 lowercased title` (see
+   * fragments/listing-index.lua): a filtered history page reads titles in
+   * bulk from it instead of from each record.
+   */
+  history(state: FinalState): string {
+    return `${this.base}history:${state}`;
+  }
+  /** Sorted set: {@link history} of the jobs of one worker (the Lua scripts name it the same way). */
+  workerHistory(state: FinalState, workerId: string): string {
+    return `${this.history(state)}:worker:${workerId}`;
+  }
+  /** Sorted set: the queued and running jobs, scored by `added` (epoch ms), members `job id \0 lowercased title` (see fragments/listing-index.lua). */
+  get live(): string {
+    return `${this.base}live`;
+  }
+  /** String: the version of the listing indexes ({@link history}, {@link live}) this prefix holds (absent: written before they existed). */
+  get indexVersion(): string {
+    return `${this.base}index-version`;
+  }
+  /** Stream: the queue event log (see event-log.ts), trimmed to the newest `EVENT_LOG_KEEP` entries now and then. */
+  get events(): string {
+    return `${this.base}events`;
+  }
+  /** String: the id of the newest entry trimmed from {@link events} (absent while none was). */
+  get eventsTrimmed(): string {
+    return `${this.base}events-trimmed`;
   }
   /** Sorted set: running job id -> `lease_expires` (epoch ms). */
   get leases(): string {

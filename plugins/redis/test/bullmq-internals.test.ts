@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BullmqInternals } from '../src/bullmq-internals.js';
+import { BullmqInternals, PRIORITY_SCORE_UNIT } from '../src/bullmq-internals.js';
 import { BullmqStore } from '../src/bullmq-store.js';
 import { commandOf, defineScripts } from '../src/lua-scripts.js';
 import { deleteKeys } from '../../../test/support/redis-keys.js';
@@ -101,6 +101,24 @@ describe('BullMQ internals the Redis store relies on', () => {
     expect(await redis.pttl(bull.lockKey('job-a'))).toBeGreaterThan(LOCK_MS);
     await bull.moveToWait('job-a', token);
     expect(await redis.zrange(bull.keys.prioritized, 0, -1)).toEqual(['job-a', 'job-b']);
+  });
+
+  it('the prioritized set scores priority * PRIORITY_SCORE_UNIT + a submission counter (0 when put back); the job hash keeps the priority', async () => {
+    const { redis, bull } = await openInternals();
+    await bull.add('job-a', {}, 10);
+    await bull.add('job-b', {}, 20);
+    await bull.add('job-c', {}, 10);
+    const score = async (id: string) => Number(await redis.zscore(bull.keys.prioritized, id));
+    const [a, b, c] = [await score('job-a'), await score('job-b'), await score('job-c')];
+    expect([Math.floor(a / PRIORITY_SCORE_UNIT), Math.floor(b / PRIORITY_SCORE_UNIT), Math.floor(c / PRIORITY_SCORE_UNIT)]).toEqual([10, 20, 10]);
+    // The counter numbers submissions, whatever their priority.
+    expect([b % PRIORITY_SCORE_UNIT, c % PRIORITY_SCORE_UNIT]).toEqual([(a % PRIORITY_SCORE_UNIT) + 1, (a % PRIORITY_SCORE_UNIT) + 2]);
+    expect(await redis.hget(bull.jobKey('job-b'), 'priority')).toBe('20');
+    // A job given back goes to the head of its priority: counter 0.
+    const token = randomUUID();
+    expect(await bull.fetchNext(token)).toBe('job-a');
+    await bull.moveToWait('job-a', token);
+    expect(await score('job-a')).toBe(10 * PRIORITY_SCORE_UNIT);
   });
 
   it('a move that fetches the next job reports its id and puts it, locked with the same token, at the head of active', async () => {

@@ -1,9 +1,11 @@
 --!include fragments/holder-check.lua
 --!include fragments/gate-check.lua
+--!include fragments/listing-index.lua
 -- The finish of finish.lua and finish-lease-head.lua, which take their first
--- 8 KEYS and 10 ARGV alike:
+-- 10 KEYS and 10 ARGV alike:
 -- KEYS: record, leases, state:running, state:<outcome>, all,
---       queue attributes, worker attributes, state:queued (a requeued job's last holder may finish it).
+--       queue attributes, worker attributes, state:queued (a requeued job's last holder may finish it),
+--       history:<outcome>, live (see listing-index.lua).
 -- ARGV: job id, worker id ('' = any), state, finished_at, finished ms,
 --       has result (1/0), result JSON, has reason (1/0), reason,
 --       '1' when the worker polls next (then the gate is checked too).
@@ -23,6 +25,7 @@ local function finishRecord()
   redis.call('ZREM', KEYS[8], ARGV[1])
   redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
   redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+  indexFinished(KEYS[10], KEYS[9], KEYS[1], ARGV[1], ARGV[5])
   local blocked = ''
   if ARGV[10] == '1' then blocked = blockedBy(KEYS[6], KEYS[7], ARGV[10]) end
   return 'ok', token, blocked

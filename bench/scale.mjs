@@ -65,20 +65,28 @@
 //   BENCH_QUICK=1 npm run bench:scale   (BENCH_HISTORY=0,20000 BENCH_QUEUED=2000,10000 BENCH_CALLS=6
 //                                        BENCH_PHASE_MS=2500 BENCH_IDLE_MS=1500 BENCH_QUIET_S=10; about 2-3 minutes)
 // BENCH_KEEP=1 keeps the SQLite files (their directory is printed).
+// BENCH_PARTS=queue,dashboard (default both): `queue` is everything above; `dashboard` (issue 14,
+// bench/scale-dashboard.mjs, after it) measures the dashboard's requests on 100,000 finished and 10,000
+// queued jobs against 1,000: the history page (GET /jobs with a state, a title, a worker, a time range,
+// and a deep cursor) and GET /status/overview (p99 < 200 ms), the events route's throughput to 20
+// connected clients while heartbeats with progress flow, and the server's RSS (< 1 GB); its own knobs
+// (BENCH_DASH_*, BENCH_SSE_*) are described there. `BENCH_PARTS=dashboard npm run bench:scale` runs it alone.
 // BENCH_STALLS=queue,queue-churn prints, for those phases, the server's stalls over 20 ms and how much of them its
 // main thread ran, waited for a CPU, and GC covered (a 5 ms timer in the server: a little load of its own).
 // BENCH_PROFILE=queue-churn (phase names: idle, queue, queue-paged, jobs, queue-churn; comma-separated)
 // writes a CPU profile of the server over those phases (bench/scale-server.mjs; BENCH_PROFILE_DIR, else a
 // directory that is printed; BENCH_PROFILE_US sampling interval, default 200).
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { openSqliteStore, prepareSubmission } from '@sisyphus/server';
+import {
+  call, children, cores, cpuTicks, cursorAt, deleteRedisKeys as deleteKeysUnder, fmtMB, fmtMs, fmtN, jobBody, log, machineTicks, memoryOf, nextMessage,
+  now, pct, progress, rate, sleep, startChild, startServerChild, timedGet, waitForQuiet,
+} from './scale-lib.mjs';
+import { reportDashboard, runDashboardBench } from './scale-dashboard.mjs';
 
 const quick = process.env.BENCH_QUICK === '1';
 const list = (name, fallback) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
@@ -97,21 +105,11 @@ const redisUrl = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
 const keep = process.env.BENCH_KEEP === '1';
 const quietS = num('BENCH_QUIET_S', quick ? 10 : 30);
 const churnMs = num('BENCH_CHURN_MS', 100);
+const parts = list('BENCH_PARTS', 'queue,dashboard');
 
 const TARGET = { submitRatio: 1.5, heartbeatMs: 20, jobsPageMs: 200, rssBytes: 1024 ** 3 };
 const DAY = 86_400_000;
-const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const now = () => performance.now();
-/** Nearest-rank percentile. */
-const pct = (xs, p) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
-const fmtN = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
-const fmtMs = (ms) => (!Number.isFinite(ms) ? '-' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
-const fmtMB = (bytes) => (Number.isFinite(bytes) ? (bytes / 1024 ** 2).toFixed(0) : '-');
+const deleteRedisKeys = (prefix) => deleteKeysUnder(redisUrl, prefix);
 /** The longest GC pause of a phase, its kind, and all GC pauses of the phase (count, total). */
 const fmtGc = (gc) => (gc ? `${fmtMs(gc.max)} ms ${gc.maxKind} (${gc.count} GCs, ${fmtMs(gc.ms)} ms)` : '-');
 const fmtInside = (t) => (t?.http ? `${fmtMs(t.http.p99)} (${['heartbeat', 'renew', 'get'].map((k) => fmtMs(t[k]?.p99)).join('/')})` : '-');
@@ -122,29 +120,8 @@ const fmtStalls = (x) => {
   return `${x.n} stalls, ${fmtMs(x.ms)} ms (${parts(x)})${x.longest ? `, longest ${fmtMs(x.longest.ms)} (${parts(x.longest)})` : ''}`;
 };
 const fmtCpu = (c) => (c?.main !== undefined ? ['main', 'hb', 'server', 'rest'].map((k) => c[k].toFixed(0)).join('/') : '-');
-const rate = (n, ms) => `${fmtN(Math.round(n / (ms / 1000)))}/s`;
-const log = (...args) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
 
-// ---- what the jobs look like ----
-
-/** A submission body of ~500 bytes once stored (cleanup: delete, copy, move). */
-function jobBody(n) {
-  const show = `show-${n % 997}-s${String((n % 9) + 1).padStart(2, '0')}e${String(n % 24).padStart(2, '0')}`;
-  const dir = `/srv/media/incoming/${show}`;
-  return {
-    job_title: `Tidy ${show} after remux #${n}`,
-    tasks: [
-      {
-        module: 'cleanup',
-        data: {
-          delete: [`${dir}/sample.mkv`, `${dir}/${show}.nfo`],
-          copy: [{ source: `${dir}/${show}.en.srt`, destination: '/srv/media/library/subtitles/' }],
-          move: [{ source: `${dir}/${show}.mkv`, destination: `/srv/media/library/shows/${show}/` }],
-        },
-      },
-    ],
-  };
-}
+// ---- what the jobs look like (jobBody: scale-lib.mjs) ----
 
 const STATES = (i) => (i % 100 < 95 ? 'completed' : i % 100 < 99 ? 'failed' : 'cancelled');
 
@@ -192,22 +169,6 @@ function historyJob(i, h, base) {
 
 /** A queued job exactly as `POST /queue` makes it (NewJob). */
 const queuedJob = (n, addedMs) => prepareSubmission(jobBody(n), undefined, true, new Date(addedMs));
-
-function progress(label, total) {
-  const t0 = now();
-  let last = t0;
-  return {
-    tick(done) {
-      if (now() - last < 5000 || done >= total) return;
-      last = now();
-      log(`  ${label}: ${done}/${total} (${rate(done, now() - t0)})`);
-    },
-    end(total) {
-      const ms = now() - t0;
-      log(`  ${label}: ${total} in ${(ms / 1000).toFixed(1)} s (${rate(total, ms)})`);
-    },
-  };
-}
 
 // ---- seeding: SQLite ----
 
@@ -342,22 +303,6 @@ async function redisTopUpQueue(prefix, target) {
   }
 }
 
-async function deleteRedisKeys(prefix) {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    let n = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-      if (keys.length) n += await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    return n;
-  } finally {
-    await redis.quit();
-  }
-}
-
 async function redisMemory() {
   const redis = new Redis(redisUrl);
   try {
@@ -367,107 +312,7 @@ async function redisMemory() {
   }
 }
 
-// ---- the server and the heartbeat process ----
-
-const children = new Set();
-
-function startChild(script, args = []) {
-  const child = fork(here(script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-const nextMessage = (child, type) =>
-  new Promise((resolve, reject) => {
-    const onMessage = (m) => {
-      if (m?.type === type) done(resolve, m);
-      else if (m?.type === 'error') done(reject, new Error(m.message));
-    };
-    const onExit = (code) => done(reject, new Error(`${child.spawnargs.slice(-2).join(' ')} exited with ${code} before ${type}`));
-    const done = (fn, value) => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      fn(value);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-
-async function startServerChild(options) {
-  const child = startChild('./scale-server.mjs', [JSON.stringify(options)]);
-  const { url } = await nextMessage(child, 'ready');
-  return {
-    url,
-    pid: child.pid,
-    phase: (name) => child.send({ type: 'phase', name }),
-    async loop() {
-      const reply = nextMessage(child, 'loop');
-      child.send({ type: 'loop' });
-      return (await reply).phases;
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.send({ type: 'stop' });
-      let timer;
-      // (A timer left running would keep this process alive 15 s after the last scenario.)
-      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
-      clearTimeout(timer);
-      if (child.exitCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
-
-/** VmRSS and VmHWM of a process, in bytes. */
-function memoryOf(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-/** CPU time (user + system) of a process, in clock ticks (USER_HZ = 100); 0 once it is gone. */
-function cpuTicks(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-/** Busy and total ticks of the whole machine (/proc/stat). */
-function machineTicks() {
-  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - f[4], total };
-}
-const cores = cpus().length;
-
-// ---- HTTP ----
-
-async function call(api, method, path, body) {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-/** Time one GET, reading (not parsing) the whole body. */
-async function timedGet(api, path) {
-  const t0 = now();
-  const res = await fetch(`${api}${path}`);
-  const body = await res.arrayBuffer();
-  const ms = now() - t0;
-  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${Buffer.from(body).toString('utf8', 0, 300)}`);
-  return { ms, bytes: body.byteLength };
-}
+// ---- polling dashboards and churn (the server child, /proc readings and HTTP calls: scale-lib.mjs) ----
 
 /**
  * `pollers` dashboards, each making `calls` GETs of `pathOf(i)` (label, path),
@@ -535,39 +380,7 @@ function churner(api, victims) {
   };
 }
 
-/** Follow `next` from `path` (limit=1000 pages) until `depth` entries are behind; the cursor there. */
-async function cursorAt(api, path, depth, field) {
-  let cursor;
-  let seen = 0;
-  const t0 = now();
-  while (seen < depth) {
-    const page = await call(api, 'GET', `${path}${path.includes('?') ? '&' : '?'}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    seen += page[field].length;
-    if (!page.next) break;
-    cursor = page.next;
-  }
-  return { cursor, seen, ms: now() - t0 };
-}
-
 // ---- one scenario ----
-
-/** Wait (up to BENCH_QUIET_S) until other processes use less than 25% of the CPUs over 2 s; their share then. */
-async function waitForQuiet(label) {
-  const deadline = now() + quietS * 1000;
-  let told = false;
-  for (;;) {
-    const a = machineTicks();
-    await sleep(2000);
-    const b = machineTicks();
-    const share = ((b.busy - a.busy) / (b.total - a.total)) * 100;
-    if (share < 25 || now() >= deadline) {
-      if (told) log(`${label} other load ${share.toFixed(0)}%${share < 25 ? '' : ' still; going on'}`);
-      return share;
-    }
-    if (!told) log(`${label} other processes use ${share.toFixed(0)}% of the CPUs; waiting up to ${quietS} s for them to quiet down`);
-    told = true;
-  }
-}
 
 /** An empty store of the same kind, for the paired submit measurement. */
 async function referenceServer(storeName) {
@@ -584,7 +397,7 @@ async function referenceServer(storeName) {
 
 async function runScenario(storeName, serverOptions, h, q, jobsCursorCache) {
   const label = `[${storeName} H=${fmtN(h)} Q=${fmtN(q)}]`;
-  if (quietS > 0) await waitForQuiet(label);
+  if (quietS > 0) await waitForQuiet(label, quietS);
   log(`${label} starting the server (and an empty one of the same kind for paired submits)`);
   const server = await startServerChild(serverOptions);
   let reference = await referenceServer(storeName);
@@ -866,12 +679,17 @@ const t0 = now();
 const results = {};
 const failures = [];
 log(
-  `bench:scale${quick ? ' (quick)' : ''}: stores ${stores.join(', ')}; finished ${histories.map(fmtN).join(', ')} x queued ${queueds.map(fmtN).join(', ')}; ` +
-    `${submits} submits; ${pollers} dashboards x ${calls} calls over >= ${phaseMs} ms per listing; ${workerCount} workers beating every ${beatMs} ms`,
+  `bench:scale${quick ? ' (quick)' : ''}: parts ${parts.join(', ')}; stores ${stores.join(', ')}` +
+    (parts.includes('queue')
+      ? `; finished ${histories.map(fmtN).join(', ')} x queued ${queueds.map(fmtN).join(', ')}; ` +
+        `${submits} submits; ${pollers} dashboards x ${calls} calls over >= ${phaseMs} ms per listing; ${workerCount} workers beating every ${beatMs} ms`
+      : ''),
 );
+let dashboard;
 try {
-  for (const storeName of stores) {
-    if (!['sqlite', 'redis'].includes(storeName)) throw new Error(`BENCH_STORES: unknown store ${storeName} (sqlite, redis)`);
+  for (const part of parts) if (!['queue', 'dashboard'].includes(part)) throw new Error(`BENCH_PARTS: unknown part ${part} (queue, dashboard)`);
+  for (const storeName of stores) if (!['sqlite', 'redis'].includes(storeName)) throw new Error(`BENCH_STORES: unknown store ${storeName} (sqlite, redis)`);
+  for (const storeName of parts.includes('queue') ? stores : []) {
     const rows = (results[storeName] = []);
     for (const h of histories) {
       if (interrupted) break;
@@ -916,6 +734,7 @@ try {
       }
     }
   }
+  if (parts.includes('dashboard') && !interrupted) dashboard = await runDashboardBench(stores, { dir, redisUrl, prefixes, quietS, quick, failures });
 } finally {
   for (const child of children) child.kill();
   for (const prefix of prefixes) await deleteRedisKeys(prefix).catch((error) => console.error(`deleting ${prefix}:*: ${error.message}`));
@@ -923,6 +742,7 @@ try {
   else console.log(`SQLite files kept in ${dir}`);
 }
 for (const [storeName, rows] of Object.entries(results)) if (rows.length) report(storeName, rows);
+if (dashboard) reportDashboard(dashboard);
 for (const failure of failures) console.log(`\nscenario failed: ${failure}`);
 if (process.env.BENCH_PROFILE) console.log(`\nCPU profiles of the server: ${process.env.BENCH_PROFILE_DIR}`);
 console.log(`\ntotal ${((now() - t0) / 1000).toFixed(0)} s`);

@@ -5,7 +5,9 @@
 #     util-linux (setpriv: encodes die with their worker);
 #   - with --for-tests (npm test, the benchmarks): also redis-server, started
 #     on 127.0.0.1:6379 when nothing answers there (only the tests use Redis),
-#     and handbrake-cli (HandBrakeCLI, for the handbrake module's tests);
+#     and handbrake-cli (HandBrakeCLI, for the handbrake module's tests),
+#     and chromium (/usr/bin/chromium: the dashboard's browser tests drive it
+#     headless through playwright-core; SIS_CHROMIUM points them elsewhere);
 #   - the npm dependencies, only when package-lock.json changed since the last
 #     install;
 #   - the build.
@@ -41,13 +43,22 @@ if $for_tests; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v HandBrakeCLI >/dev/null 2>&1 || missing+=(handbrake-cli)
 fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   step "installing Debian packages: ${missing[*]} (first time: about 1 min)"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  done_step
+fi
+
+# The dashboard's end-to-end tests (test/dashboard) run Debian's chromium headless (with a
+# font, so that their screenshots show text).
+if $for_tests && [ ! -x /usr/bin/chromium ] && [ -z "${SIS_CHROMIUM:-}" ]; then
+  step "installing Debian's chromium (and a font) for the dashboard's browser tests (first time: about 1-2 min, ~300 MB)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
   done_step
 fi
 

@@ -58,7 +58,7 @@ export class FilteredListings {
     private readonly records: (ids: readonly string[]) => Promise<Array<StoredJob | undefined>>,
   ) {}
 
-  async newest(state: Exclude<JobState, 'queued'> | undefined, filter: ListFilter, limit: number, cursorText: string | undefined): Promise<JobPage> {
+  async newest(state: Exclude<JobState, 'queued'> | 'finished' | undefined, filter: ListFilter, limit: number, cursorText: string | undefined): Promise<JobPage> {
     const from = cursorText === undefined ? undefined : decodeCursor(cursorText, 'n', CURSOR);
     if (filter.workerId === '') return { jobs: [] }; // no job has an empty worker id
     const want = limit + 1;
@@ -75,7 +75,8 @@ export class FilteredListings {
       .slice(0, want);
     const shown = entries.slice(0, limit);
     const jobs = (await this.records(shown.map((e) => e.id))).filter(
-      (job): job is StoredJob => job !== undefined && (state === undefined || job.state === state) && passes(job, filter),
+      (job): job is StoredJob =>
+        job !== undefined && (state === undefined || job.state === state || (state === 'finished' && job.state !== 'queued' && job.state !== 'running')) && passes(job, filter),
     );
     const last = entries[limit - 1];
     return entries.length > limit && last ? { jobs, next: encodeCursor('n', { s: last.score, id: last.id }) } : { jobs };
@@ -113,12 +114,13 @@ export class FilteredListings {
   }
 
   /** The indexes to walk for `state` (undefined: every state) and `filter`. */
-  private sources(state: Exclude<JobState, 'queued'> | undefined, filter: ListFilter): Source[] {
+  private sources(state: Exclude<JobState, 'queued'> | 'finished' | undefined, filter: ListFilter): Source[] {
     const k = this.ctx.keys;
     const { workerId } = filter;
     const history = (s: FinalState): Source => ({ key: workerId === undefined ? k.history(s) : k.workerHistory(s, workerId), kind: 'm' });
     const matching = filter.title !== undefined || workerId !== undefined;
     if (state === 'running') return [{ key: k.state('running'), kind: 'i' }];
+    if (state === 'finished') return [history('completed'), history('failed'), history('cancelled')];
     if (state !== undefined) return [matching ? history(state) : { key: k.state(state), kind: 'i' }];
     if (!matching) return [{ key: k.all, kind: 'i' }];
     return [history('completed'), history('failed'), history('cancelled'), { key: k.live, kind: workerId === undefined ? 'm' : 'l' }];

@@ -50,6 +50,8 @@ export class JobListings {
     const limit = pageSize(options.limit);
     const filter = listFilter(options);
     if (options.state === 'queued') return filter ? this.filtered.queued(filter, limit, options.cursor) : this.listQueued(limit, options.cursor);
+    // The history of every final state: their indexes merged (see FilteredListings), with or without a filter.
+    if (options.state === 'finished') return this.filtered.newest('finished', filter ?? {}, limit, options.cursor);
     return filter ? this.filtered.newest(options.state, filter, limit, options.cursor) : this.listNewest(limit, options.state, options.cursor);
   }
 

@@ -2,7 +2,7 @@ import type { JobFilter, JobState } from '../store/queue-store.js';
 
 /** The filter fields of `GET /jobs` and `POST /jobs/retry` as they arrive. */
 export interface HistoryQuery {
-  state?: JobState;
+  state?: JobState | 'finished';
   title?: string;
   worker?: string;
   since?: string;

@@ -42,7 +42,7 @@ const FilterFields = {
 };
 
 export const JobsQuery = Type.Object({
-  state: Type.Optional(JobStateName),
+  state: Type.Optional(Type.Union([JobStateName, Type.Literal('finished')], { description: 'One state, or finished: completed, failed or cancelled' })),
   ...FilterFields,
   limit: Type.Optional(Limit),
   cursor: Type.Optional(Cursor),

@@ -103,8 +103,8 @@ export interface PurgeRule {
  * filter may answer `SIS_BAD_CURSOR`).
  */
 export interface JobFilter {
-  /** One state. */
-  state?: JobState;
+  /** One state, or `finished`: completed, failed or cancelled (the history). */
+  state?: JobState | 'finished';
   /** Case-insensitive substring of `job_title` (plain text, no wildcards: `%` and `_` match themselves). */
   title?: string;
   /** Jobs held (or last held) by this worker id: exact match of `worker_id`. */

@@ -55,7 +55,8 @@ export function describeHistoryFilters(fixture: StoreFixture): void {
       expect(page.jobs.length).toBeLessThanOrEqual(limit);
       if (page.next !== undefined) expect(page.jobs.length).toBe(limit);
       for (const job of page.jobs) {
-        if (filter.state) expect(job.state).toBe(filter.state);
+        if (filter.state === 'finished') expect(['completed', 'failed', 'cancelled']).toContain(job.state);
+        else if (filter.state) expect(job.state).toBe(filter.state);
         if (filter.workerId !== undefined) expect(job.worker_id).toBe(filter.workerId);
         ids.push(job.job_id);
       }
@@ -70,6 +71,15 @@ export function describeHistoryFilters(fixture: StoreFixture): void {
   const inOrder = (order: string[], ...expected: string[]) => order.filter((id) => expected.includes(id));
 
   describe('list filters (history)', () => {
+    it('state finished: the history of every final state, newest first, alone and with filters, paged', async () => {
+      const j = await populate();
+      expect(await listed({ state: 'finished' })).toEqual([j.e, j.d, j.c, j.b, j.a]);
+      expect(await listed({ state: 'finished' }, 2)).toEqual([j.e, j.d, j.c, j.b, j.a]);
+      expect(await listed({ state: 'finished', title: 'movie' }, 1)).toEqual([j.c, j.b, j.a]);
+      expect(await listed({ state: 'finished', workerId: 'w2' })).toEqual([j.e, j.b]);
+      expect(await listed({ state: 'finished', since: F + 1000, until: F + 4000 })).toEqual([j.d, j.c, j.b]);
+    });
+
     it('title: a case-insensitive substring', async () => {
       const j = await populate();
       expect(await listed({ title: 'movie' })).toEqual(inOrder(j.newestFirst, j.a, j.b, j.c, j.g, j.h));

@@ -239,6 +239,11 @@ describe('GET /events', () => {
     await s.app.listen({ port: 0, host: '127.0.0.1' });
     const { received } = await listen(s);
     const id = await failedJob(s, 'evented');
+    // The finish event (made from what the lease handed out, without reading the job again) says what the store says.
+    await until(() => received.some((e) => e.type === 'job.failed'), 'job.failed');
+    const stored = (await s.app.inject(`/jobs/${id}`)).json();
+    const fields = ['job_id', 'job_title', 'state', 'priority', 'attempts', 'added', 'worker_id', 'started_at', 'finished_at', 'reason'];
+    expect(received.find((e) => e.type === 'job.failed')!.data.job).toEqual(Object.fromEntries(fields.filter((f) => f in stored).map((f) => [f, stored[f]])));
     await s.app.inject({ method: 'PATCH', url: '/queue', payload: { disabled: true } });
     await s.app.inject({ method: 'POST', url: '/workers/w9', payload: { status: 'in_progress', hostname: 'h9', job_id: 'x', progress: 42 } });
     await s.app.inject({ method: 'PATCH', url: '/workers/w9', payload: { disabled: true } });

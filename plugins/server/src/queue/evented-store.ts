@@ -2,7 +2,10 @@ import type {
   CancelResult, DocumentPage, FinishAndPollResult, FinishResult, JobCounts, JobFilter, JobOutcome, JobPage, JobState, NewJob,
   NewQueueEvent, PollResult, PriorityResult, PurgeRule, QueueEventLog, QueueStore, StoredJob, WorkerRecord,
 } from '../store/queue-store.js';
-import { finishedEventType, jobSummary, type QueueEventType } from './queue-events.js';
+import { finishedEventType, jobSummary, type JobSummary, type QueueEventType } from './queue-events.js';
+
+/** Jobs this process leased whose summary is kept for their finish event (the oldest are dropped beyond it). */
+const MAX_LEASED = 50_000;
 
 /** Settings of {@link withQueueEvents}. */
 export interface QueueEventsOptions {
@@ -44,6 +47,11 @@ export class EventedQueueStore implements QueueStore {
   #chain: Promise<void> = Promise.resolve();
   /** Per worker: the key of its last heartbeat event and when it was appended. */
   readonly #lastBeat = new Map<string, { key: string; at: number }>();
+  /**
+   * Summaries of the jobs this process leased, so that their finish event
+   * needs no read of the job (a report per job: the busiest path).
+   */
+  readonly #leased = new Map<string, JobSummary>();
 
   constructor(store: QueueStore, options: QueueEventsOptions = {}) {
     this.#store = store;
@@ -100,6 +108,30 @@ export class EventedQueueStore implements QueueStore {
     this.#emit(() => [this.#event(type, { job: summary })]);
   }
 
+  /** A job this process leased: `job.started`, and its summary kept for the finish. */
+  #started(job: StoredJob): void {
+    const summary = jobSummary(job);
+    if (this.#leased.size >= MAX_LEASED) this.#leased.delete(this.#leased.keys().next().value!);
+    this.#leased.set(job.job_id, summary);
+    this.#emit(() => [this.#event('job.started', { job: summary })]);
+  }
+
+  /** The finish event of `jobId`: from the summary kept at lease time (as the store records a finish), else read. */
+  #finished(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): void {
+    const leased = this.#leased.get(jobId);
+    this.#leased.delete(jobId);
+    if (!leased) return this.#jobEvents([jobId], finishedEventType(outcome.state));
+    const { cancel_requested: _asked, ...rest } = leased;
+    const summary: JobSummary = {
+      ...rest,
+      state: outcome.state,
+      finished_at: new Date(now).toISOString(),
+      ...(workerId !== undefined ? { worker_id: workerId } : {}),
+      ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+    };
+    this.#emit(() => [this.#event(finishedEventType(outcome.state), { job: summary })]);
+  }
+
   async submit(job: NewJob): Promise<StoredJob> {
     const stored = await this.#store.submit(job);
     this.#jobEvent(stored, 'job.submitted');
@@ -108,13 +140,13 @@ export class EventedQueueStore implements QueueStore {
 
   async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
     const job = await this.#store.lease(workerId, leaseMs, now);
-    if (job) this.#jobEvent(job, 'job.started');
+    if (job) this.#started(job);
     return job;
   }
 
   async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
     const result = await this.#store.poll(workerId, leaseMs, now);
-    if (result.job) this.#jobEvent(result.job, 'job.started');
+    if (result.job) this.#started(result.job);
     return result;
   }
 
@@ -124,25 +156,27 @@ export class EventedQueueStore implements QueueStore {
 
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
     const result = await this.#store.finish(jobId, workerId, outcome, now);
-    if (result === 'ok') this.#jobEvents([jobId], finishedEventType(outcome.state));
+    if (result === 'ok') this.#finished(jobId, workerId, outcome, now);
     return result;
   }
 
   async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
     const result = await this.#store.finishAndPoll(jobId, workerId, outcome, now, leaseMs);
-    if (result.result === 'ok') this.#jobEvents([jobId], finishedEventType(outcome.state));
-    if (result.job) this.#jobEvent(result.job, 'job.started');
+    if (result.result === 'ok') this.#finished(jobId, workerId, outcome, now);
+    if (result.job) this.#started(result.job);
     return result;
   }
 
   async release(jobId: string, workerId: string | undefined, now: number): Promise<FinishResult> {
     const result = await this.#store.release(jobId, workerId, now);
+    this.#leased.delete(jobId);
     if (result === 'ok') this.#jobEvents([jobId], 'job.requeued');
     return result;
   }
 
   async expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }> {
     const result = await this.#store.expireLeases(now, maxAttempts);
+    for (const id of [...result.requeued, ...result.failed]) this.#leased.delete(id);
     this.#jobEvents(result.requeued, 'job.requeued');
     this.#jobEvents(result.failed, (job) => (job.state === 'cancelled' ? 'job.cancelled' : 'job.failed'));
     return result;

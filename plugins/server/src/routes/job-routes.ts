@@ -7,26 +7,18 @@ import { StoreError, jobNotFound } from '../store/store-error.js';
 import { jobDocument } from '../queue/job-document.js';
 import { jobWorkerFields, type JobWorkerFields } from './job-worker.js';
 import { reportJob } from '../queue/job-report.js';
+import { jobSummary } from '../queue/queue-events.js';
 import { CompletedQuery, CompletionBody, JobIdParams, JobPatchBody, JobsQuery, RetryAllBody } from './route-schemas.js';
 import { historyFilter } from './history-filter.js';
 import { retryJob, retryAll } from '../queue/job-retry.js';
 
-/** A job with its state and, once finished, its result record; `worker` adds its worker's host and live progress (see `jobWorkerFields`). */
+/** A job with its state (its {@link jobSummary}: the fields events carry too) and, once finished, its result record; `worker` adds its worker's host and live progress (see `jobWorkerFields`). */
 export function jobView(job: StoredJob, worker: JobWorkerFields = {}): Record<string, unknown> {
   return {
     ...jobDocument(job),
-    state: job.state,
-    priority: job.priority,
-    attempts: job.attempts,
-    ...(job.worker_id !== undefined ? { worker_id: job.worker_id } : {}),
+    ...jobSummary(job),
     ...worker,
-    ...(job.started_at !== undefined ? { started_at: job.started_at } : {}),
-    ...(job.finished_at !== undefined ? { finished_at: job.finished_at } : {}),
     ...(job.result !== undefined ? { result: job.result } : {}),
-    ...(job.reason !== undefined ? { reason: job.reason } : {}),
-    ...(job.cancel_requested ? { cancel_requested: true } : {}),
-    ...(job.retry_of !== undefined ? { retry_of: job.retry_of } : {}),
-    ...(job.retried_as !== undefined ? { retried_as: job.retried_as } : {}),
   };
 }
 

@@ -24,20 +24,89 @@ let page: Page;
 let tiny = '';
 let medium = '';
 
-/** Text below WCAG AA contrast, by the screenshot it was seen on (checked in afterEach). */
+/** Text below WCAG AA contrast, and layout faults, by the screenshot they were seen on (checked in afterEach). */
 const lowContrast: string[] = [];
+const layout: string[] = [];
 
-/** A screenshot of the page as it is, after looking at the contrast of its text. */
+/**
+ * Layout faults on the page as it is: a table header whose text does not fit its column
+ * (clipped, or running under the next one), a page wider than the window (it would scroll
+ * sideways; a table may scroll inside its own box), and, with `toasts`, a control (link,
+ * button, input) under a message.
+ */
+function layoutFaults(toasts: boolean): Promise<string[]> {
+  return page.evaluate((checkToasts) => {
+    const faults: string[] = [];
+    for (const th of Array.from(document.querySelectorAll('th'))) {
+      if (!th.textContent?.trim() || th.getClientRects().length === 0) continue;
+      const range = document.createRange();
+      range.selectNodeContents(th);
+      const text = range.getBoundingClientRect();
+      const box = th.getBoundingClientRect();
+      const style = getComputedStyle(th);
+      const right = box.right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+      const left = box.left + parseFloat(style.paddingLeft);
+      if (text.right > right + 0.5 || text.left < left - 0.5) faults.push(`header "${th.textContent.trim()}" does not fit its column (${Math.round(text.width)} px of text, ${Math.round(right - left)} px of room)`);
+    }
+    const wide = document.documentElement.scrollWidth;
+    if (wide > window.innerWidth) faults.push(`the page is ${wide} px wide in a ${window.innerWidth} px window`);
+    if (checkToasts) {
+      const messages = Array.from(document.querySelectorAll('[data-testid="toast"] > *')).map((t) => t.getBoundingClientRect());
+      for (const el of Array.from(document.querySelectorAll('a, button, input, select, textarea, summary'))) {
+        if (el.closest('[data-testid="toast"]') || el.getClientRects().length === 0) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        if (messages.some((m) => m.left < r.right && r.left < m.right && m.top < r.bottom && r.top < m.bottom)) {
+          faults.push(`a message covers ${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute('aria-label') || el.getAttribute('data-testid') || '').trim().slice(0, 40)}"`);
+        }
+      }
+    }
+    return faults;
+  }, toasts);
+}
+
+/** A screenshot of the page as it is, after looking at the contrast of its text and its layout. */
 async function shot(name: string, options?: { fullPage?: boolean }): Promise<void> {
   for (const line of await lowContrastText(page)) lowContrast.push(`${name}: ${line}`);
+  const desktop = (page.viewportSize()?.width ?? 0) >= 1000;
+  for (const line of await layoutFaults(desktop)) layout.push(`${name}: ${line}`);
   await screenshot(page, `views-${name}`, options);
 }
 
-/** The same view at a phone's width too (layout check), then back to the desktop size. */
+/** The same view at a phone's width too (layout check: nothing wider than the window), then back to the desktop size. */
 async function shotNarrow(name: string): Promise<void> {
   await page.setViewportSize({ width: 390, height: 844 });
   await shot(`${name}-narrow`);
   await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** The same view 1000 px wide too (the narrowest desktop layout), then back to 1280 px. */
+async function shot1000(name: string): Promise<void> {
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await shot(`${name}-1000`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** The computed `font-family` of the element with test id `name`. */
+const fontOf = (name: string) => tid(page, name).first().evaluate((el) => getComputedStyle(el).fontFamily);
+const monospace = /mono|courier|consolas|menlo/i;
+
+/** The text of each row's cell in the column headed `header` (of the table holding the rows with test id `row`). */
+const columnText = (row: string, header: string) =>
+  page.evaluate(
+    ([r, h]) => {
+      const rows = Array.from(document.querySelectorAll(`[data-testid="${r}"]`)) as HTMLTableRowElement[];
+      const heads = Array.from(rows[0]?.closest('table')?.querySelectorAll('th') ?? []);
+      const at = heads.findIndex((th) => th.textContent?.trim() === h);
+      return at < 0 ? [] : rows.map((tr) => tr.cells[at]?.textContent?.trim() ?? '');
+    },
+    [row, header] as const,
+  );
+
+/** "Retry all failed" is disabled, and its tooltip says why (matching `why`). */
+async function retryAllDisabled(why: RegExp): Promise<void> {
+  await page.waitForFunction(() => (document.querySelector('[data-testid="retry-all-failed"]') as HTMLButtonElement | null)?.disabled === true, undefined, { timeout: 10_000 });
+  expect(await tid(page, 'retry-all-failed').getAttribute('title')).toMatch(why);
 }
 
 /** The ids of the rows with test id `name` now on the page. */
@@ -53,8 +122,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(() => {
+  const [contrast, faults] = [lowContrast.splice(0), layout.splice(0)];
   expect(formatProblems(w.takeProblems()), 'console errors, page errors or failed requests').toBe('');
-  expect(lowContrast.splice(0).join('\n'), 'text below WCAG AA contrast').toBe('');
+  expect(contrast.join('\n'), 'text below WCAG AA contrast').toBe('');
+  expect(faults.join('\n'), 'layout faults').toBe('');
 });
 
 afterAll(async () => {
@@ -81,6 +152,7 @@ describe('dashboard views', () => {
       await go(page, `#/${view}`);
       await emptyState(page).waitFor({ timeout: 10_000 });
       await shot(`empty-${view}`);
+      await shotNarrow(`empty-${view}`);
     }
     await go(page, '#/submit');
     await tid(page, 'submit-text').waitFor();
@@ -88,6 +160,7 @@ describe('dashboard views', () => {
     await go(page, '#/data');
     await tid(page, 'data-module').waitFor();
     await shot('empty-data');
+    await shotNarrow('empty-data');
     // The page of an unknown job says so (its 404 is expected), and is not a crash.
     w.expect({ url: /\/jobs\/no-such-job$/, status: 404 });
     await go(page, '#/jobs/no-such-job');
@@ -126,10 +199,17 @@ describe('dashboard views', () => {
     for (const name of ['title', 'source', 'output']) await tid(page, `placeholder-${name}`).waitFor();
     await tid(page, 'placeholder-title').fill('from the form');
     await tid(page, 'placeholder-source').fill(tiny);
+    // Values are file paths: wide inputs, in a monospace font like the job file.
+    for (const name of ['submit-text', 'placeholder-source']) expect(await fontOf(name), `${name} font`).toMatch(monospace);
+    const inputWidth = (await tid(page, 'placeholder-source').boundingBox())?.width ?? 0;
+    expect(inputWidth, 'width of a placeholder input at 1280 px').toBeGreaterThanOrEqual(480);
+    const pathFits = await tid(page, 'placeholder-source').evaluate((el) => el.scrollWidth <= el.clientWidth);
+    expect(pathFits, `the path ${tiny} fits its input`).toBe(true);
     // One left empty: the form says which.
     await tid(page, 'submit-button').click();
     await tid(page, 'placeholder-error-output').waitFor();
     await shot('submit-placeholders-missing');
+    await shotNarrow('submit-placeholders-missing');
 
     await tid(page, 'placeholder-output').fill(farm.out('from-the-form'));
     await tid(page, 'submit-button').click();
@@ -149,6 +229,10 @@ describe('dashboard views', () => {
     await expect(tid(page, 'job-document').textContent()).resolves.toContain(farm.out('from-the-form'));
     expect(await tid(page, 'job-task').count()).toBe(1);
     await tid(page, 'job-result').waitFor();
+    // A sub-second runtime reads as such, not "0:00:00".
+    const summary = (await tid(page, 'job-result').textContent()) ?? '';
+    expect(summary).toMatch(/Completed in (\d+ ms|\d+\.\d s|\d+:\d\d:\d\d) on/);
+    if (done.result.runtime < 60) expect(summary).not.toContain('0:00:00');
     await shot('job-completed');
     await shotNarrow('job-completed');
   }, 60_000);
@@ -165,8 +249,16 @@ describe('dashboard views', () => {
 
     await go(page, '#/history');
     await until('the history to list the five jobs', async () => ((await rowIds('history-row')).length >= 5 ? true : undefined), 10_000);
+    // Runtimes under a second read in seconds ("0.4 s"), not "0:00:00".
+    const runtimes = await columnText('history-row', 'Runtime');
+    expect(runtimes.length).toBeGreaterThanOrEqual(5);
+    for (const text of runtimes) expect(text).toMatch(/^(\d+ ms|\d+\.\d s|\d+:\d\d:\d\d)$/);
+    expect(runtimes).not.toContain('0:00:00');
+    // With failures on the page, "Retry all failed" can act.
+    expect(await tid(page, 'retry-all-failed').isEnabled()).toBe(true);
     await shot('history');
     await shotNarrow('history');
+    await shot1000('history');
 
     await tid(page, 'filter-title').fill('needle-7');
     await tid(page, 'filter-apply').click();
@@ -176,18 +268,31 @@ describe('dashboard views', () => {
     }, 10_000);
     await shot('history-filtered-title');
 
-    // The same title among failed jobs: none.
+    // The same title among failed jobs: none, and so nothing to retry.
     await tid(page, 'filter-state').selectOption('failed');
     await tid(page, 'filter-apply').click();
     await emptyState(page).waitFor({ timeout: 10_000 });
     expect(await tid(page, 'history-row').count()).toBe(0);
+    await retryAllDisabled(/no failed jobs/i);
 
+    // Completed (or cancelled) jobs only: never a failed one to retry.
     await tid(page, 'filter-title').fill('');
+    await tid(page, 'filter-state').selectOption('completed');
+    await tid(page, 'filter-apply').click();
+    await until('the completed jobs alone', async () => {
+      const states = await columnText('history-row', 'State');
+      return states.length >= 4 && states.every((x) => x === 'completed') ? true : undefined;
+    }, 10_000);
+    await retryAllDisabled(/excludes failed/i);
+    await shot('history-completed');
+    await tid(page, 'filter-state').selectOption('failed');
+
     await tid(page, 'filter-apply').click();
     await until('the failed job alone', async () => {
       const shown = await rowIds('history-row');
       return shown.length === 1 && shown[0] === failedId ? true : undefined;
     }, 10_000);
+    expect(await tid(page, 'retry-all-failed').isEnabled()).toBe(true);
     await tid(page, 'filter-worker').fill('w1');
     await tid(page, 'filter-apply').click();
     await until('the worker filter to keep it', async () => ((await rowIds('history-row'))[0] === failedId ? true : undefined), 10_000);
@@ -224,20 +329,51 @@ describe('dashboard views', () => {
     await tid(page, 'filter-apply').click();
   }, 90_000);
 
+  it('a job that fails in ffmpeg: its page shows the stderr tail ffmpeg left', async () => {
+    const job = encodeJob('bad preset', tiny, farm.out('bad-preset'));
+    job.tasks[0]!.data.output_maps[0]!.options.preset = 'no-such-preset';
+    const id = await submit(server.url, job);
+    const view = await jobIn(server.url, id, ['completed', 'failed'], 30_000);
+    expect(view.state).toBe('failed');
+    // What the ffmpeg module keeps: the last lines of ffmpeg's stderr, in the run error's details.
+    const error = view.result.tasks[0].error;
+    expect(error.phase).toBe('run');
+    expect(Array.isArray(error.details?.stderrTail), JSON.stringify(error)).toBe(true);
+    expect(error.details.stderrTail.join('\n')).toMatch(/no-such-preset/);
+
+    await go(page, `#/jobs/${id}`);
+    await waitText(page, 'job-state', 'failed');
+    await expect(tid(page, 'job-error').textContent()).resolves.toMatch(/ffmpeg exited with code/);
+    const stderr = (await tid(page, 'job-stderr').textContent()) ?? '';
+    for (const line of error.details.stderrTail as string[]) expect(stderr).toContain(line);
+    await shot('job-failed-ffmpeg');
+    await shotNarrow('job-failed-ffmpeg');
+  }, 60_000);
+
   it('queue: a priority change moves a job up, remove takes one out', async () => {
     await api(server.url, 'PATCH', '/queue', { disabled: true });
     const ids: string[] = [];
     for (const name of ['first', 'second', 'third']) ids.push(await submit(server.url, encodeJob(`queued ${name}`, tiny, farm.out(`queued-${name}`))));
+    // The history ("all" states) lists finished jobs only: not these.
+    await go(page, '#/history');
+    await until('the history', async () => ((await rowIds('history-row')).length > 0 ? true : undefined), 10_000);
+    expect((await rowIds('history-row')).filter((id) => ids.includes(id!))).toEqual([]);
+    expect((await columnText('history-row', 'State')).every((x) => ['completed', 'failed', 'cancelled'].includes(x))).toBe(true);
     await go(page, '#/queue');
     await until('the three in submission order', async () => ((await rowIds('queue-row')).join() === ids.join() ? true : undefined), 10_000);
     const third = tid(page, 'queue-row', { 'data-job-id': ids[2]! });
     await tid(third, 'priority-input').fill('5');
     await tid(third, 'priority-save').click();
     await until('the third to move first', async () => ((await rowIds('queue-row')).join() === [ids[2], ids[0], ids[1]].join() ? true : undefined), 10_000);
+    // Its message covers no control (checked by shot), and can be dismissed.
+    await tid(page, 'toast').getByText(/Priority of queued third/).waitFor();
     const listed = (await api(server.url, 'GET', '/queue?limit=10')).json.queue.map((j: { job_id: string }) => j.job_id);
     expect(listed).toEqual([ids[2], ids[0], ids[1]]);
     expect((await api(server.url, 'GET', `/jobs/${ids[2]}`)).json.priority).toBe(5);
     await shot('queue-priority');
+    await shot1000('queue-priority');
+    await tid(page, 'toast').getByRole('button', { name: 'Dismiss' }).first().click();
+    await tid(page, 'toast').getByText(/Priority of queued third/).waitFor({ state: 'detached' });
 
     await tid(tid(page, 'queue-row', { 'data-job-id': ids[1]! }), 'remove').click();
     await tid(page, 'queue-row', { 'data-job-id': ids[1]! }).waitFor({ state: 'detached' });
@@ -258,6 +394,7 @@ describe('dashboard views', () => {
     await tid(page, 'queue-row', { 'data-job-id': longId }).waitFor();
     await shot('queue-long-titles');
     await shotNarrow('queue-long-titles');
+    await shot1000('queue-long-titles');
     await go(page, '#/overview');
     await waitText(page, 'overview-queued', '2');
     await waitText(page, 'queue-state', 'paused');
@@ -277,7 +414,21 @@ describe('dashboard views', () => {
     await shot('history-long-titles');
     await go(page, `#/jobs/${unbrokenId}`);
     await waitText(page, 'job-state', 'completed');
+    // The job page shows the whole title, wrapped (lists cut it with an ellipsis).
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width > 1000 ? 800 : 844 });
+      const title = await tid(page, 'job-title').evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return { text: el.textContent, right: r.right, lines: Math.round(r.height / parseFloat(getComputedStyle(el).lineHeight)), overflow: el.scrollWidth > el.clientWidth };
+      });
+      expect(title.text).toBe(unbroken);
+      expect(title.lines, `lines of the title at ${width} px`).toBeGreaterThan(1);
+      expect(title.right, `right edge of the title at ${width} px`).toBeLessThanOrEqual(width);
+      expect(title.overflow).toBe(false);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
     await shot('job-long-title');
+    await shotNarrow('job-long-title');
   }, 90_000);
 
   it('option sets: list, edit with JSON checking, delete', async () => {
@@ -288,6 +439,7 @@ describe('dashboard views', () => {
     const row = tid(page, 'data-row', { 'data-name': 'x264-fast' });
     await row.click();
     await page.waitForFunction(() => ((document.querySelector('[data-testid="data-editor"]') as HTMLTextAreaElement | null)?.value ?? '').includes('crf'));
+    expect(await fontOf('data-editor'), 'the JSON editor font').toMatch(monospace);
     await shot('data');
 
     await tid(page, 'data-editor').fill('{ "options": ');
@@ -328,10 +480,47 @@ describe('dashboard views', () => {
     const rendered = await tid(page, 'worker-row').count();
     console.log(`workers view with 1001 workers: first rows after ${shownAfter} ms, ${rendered} rows in the DOM`);
     await shot('workers-1000', { fullPage: false });
+    await shotNarrow('workers-1000');
     await tid(page, 'worker-row').last().scrollIntoViewIfNeeded();
     await shot('workers-1000-scrolled', { fullPage: false });
     // Still responsive: another view opens at once.
     await go(page, '#/overview');
     await waitText(page, 'overview-workers-online', '1001', 5000);
+  }, 60_000);
+
+  it('a running job whose worker reports no percent: an indeterminate bar, on the running view and the job page', async () => {
+    // The real worker stays out of it; a worker of our own takes the job and heartbeats without progress.
+    await api(server.url, 'PATCH', '/workers/w1', { disabled: true });
+    const id = await submit(server.url, encodeJob('progress unknown', tiny, farm.out('unknown')));
+    const leased = await api(server.url, 'GET', '/queue/poll?worker_id=sim-unknown');
+    expect(leased.status).toBe(200);
+    expect(leased.json.job_id).toBe(id);
+    await go(page, '#/running');
+    const row = tid(page, 'running-row', { 'data-job-id': id });
+    await row.waitFor({ timeout: 10_000 });
+    const beat = { status: 'running', hostname: 'sim-unknown-host', version: '1.0.0', online_at: new Date().toISOString(), job_id: id, job_title: 'progress unknown', task: 'ffmpeg' };
+    expect((await api(server.url, 'POST', '/workers/sim-unknown', beat)).status).toBe(200);
+    await page.waitForFunction((jobId) => document.querySelector(`[data-testid="running-row"][data-job-id="${jobId}"] [data-testid="task"]`)?.textContent === 'ffmpeg', id, { timeout: 10_000 });
+    const bar = tid(row, 'progress');
+    expect(await bar.getAttribute('aria-valuenow')).toBeNull();
+    expect(await bar.getAttribute('class')).toMatch(/\bindeterminate\b/);
+    expect((await tid(row, 'progress-percent').textContent())?.trim()).toBe('—');
+    await expect(tid(row, 'worker').textContent()).resolves.toContain('sim-unknown-host');
+    await shot('running-indeterminate');
+    await shotNarrow('running-indeterminate');
+
+    await go(page, `#/jobs/${id}`);
+    await waitText(page, 'job-state', 'running');
+    const jobBar = tid(page, 'progress');
+    await jobBar.waitFor();
+    expect(await jobBar.getAttribute('aria-valuenow')).toBeNull();
+    expect(await jobBar.getAttribute('class')).toMatch(/\bindeterminate\b/);
+    await shot('job-running-indeterminate');
+
+    // Our worker reports it failed; the real one takes jobs again.
+    const report = await api(server.url, 'PATCH', `/jobs/${id}/completed`, { failed: true, info: { worker_id: 'sim-unknown', message: 'stopped by the test' } });
+    expect(report.status, JSON.stringify(report.json)).toBe(200);
+    await waitText(page, 'job-state', 'failed');
+    await api(server.url, 'PATCH', '/workers/w1', { disabled: false });
   }, 60_000);
 });

@@ -9,6 +9,18 @@ export function hms(seconds: unknown): string {
   return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
 }
 
+/**
+ * A runtime in seconds: `40 ms` below 0.1 s, `0.4 s`, `42.3 s` below a
+ * minute, `h:mm:ss` from a minute on (a sub-second job is not "0:00:00");
+ * `—` when unknown.
+ */
+export function runtime(seconds: unknown): string {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 0.095) return `${Math.round(seconds * 1000)} ms`;
+  // 59.96 s would print as "60.0 s": from there on, h:mm:ss.
+  return seconds < 59.95 ? `${seconds.toFixed(1)} s` : hms(seconds);
+}
+
 /** Milliseconds of a phase: `850 ms`, `12.3 s`, `4:05.2`. */
 export function ms(value: unknown): string {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '—';

@@ -6,12 +6,14 @@ import { Pager } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { Table, type Column } from '../components/table.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
-import { hms, localInputToIso, time } from '../format.js';
+import { localInputToIso, runtime, time } from '../format.js';
 import { jobHref } from '../router.js';
 import { toast } from '../state/toast.js';
 import { useCoalesced } from '../state/use-coalesced.js';
 
 const LIMIT = 50;
+/** Events after which the listing may change: a job finished, was retried (retried_as) or removed. */
+const CHANGES_HISTORY = new Set(['job.completed', 'job.failed', 'job.cancelled', 'job.retried', 'job.removed']);
 
 /** The filter as typed in the form. */
 interface FilterForm {
@@ -24,17 +26,30 @@ interface FilterForm {
 
 const EMPTY: FilterForm = { state: '', title: '', worker: '', since: '', until: '' };
 
-/** The filter's fields as the API takes them (`GET /jobs` query, `POST /jobs/retry` body). */
+/** The filter's fields but the state, as the API takes them (`GET /jobs` query, `POST /jobs/retry` body). */
 function apiFilter(form: FilterForm): Record<string, string> {
   const since = localInputToIso(form.since);
   const until = localInputToIso(form.until);
   return {
-    ...(form.state ? { state: form.state } : {}),
     ...(form.title.trim() ? { title: form.title.trim() } : {}),
     ...(form.worker.trim() ? { worker: form.worker.trim() } : {}),
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
   };
+}
+
+/**
+ * Why "Retry all failed" has nothing to do for the applied filter (its
+ * tooltip), or `undefined` while it may find failed jobs: the state filter
+ * excludes failed jobs, or the listing, seen whole on one page, has no
+ * failed job that is not retried yet.
+ */
+function retryAllBlocked(applied: FilterForm, page: JobPage | undefined, paged: boolean): string | undefined {
+  if (applied.state === 'completed' || applied.state === 'cancelled') return `The state filter (${applied.state}) excludes failed jobs`;
+  if (!page || paged || page.next) return undefined;
+  if (!page.jobs.some((j) => j.state === 'failed')) return 'No failed jobs match the filter';
+  if (!page.jobs.some((j) => j.state === 'failed' && !j.retried_as)) return 'Every failed job that matches the filter has been retried';
+  return undefined;
 }
 
 /**
@@ -54,7 +69,8 @@ export function HistoryView() {
 
   const load = async () => {
     const mine = ++seq.current;
-    const query = new URLSearchParams({ ...apiFilter(applied), limit: String(LIMIT), ...(cursor ? { cursor } : {}) });
+    // "all" is the history: finished jobs only (completed, failed, cancelled), not the queue or what runs.
+    const query = new URLSearchParams({ state: applied.state || 'finished', ...apiFilter(applied), limit: String(LIMIT), ...(cursor ? { cursor } : {}) });
     try {
       const next = await api<JobPage>(`/jobs?${query}`);
       if (mine === seq.current) setPage(next);
@@ -67,7 +83,8 @@ export function HistoryView() {
 
   useServerEvents((event) => {
     const id = event.job?.job_id;
-    if (!id || !event.type.startsWith('job.')) return;
+    // Only finished jobs are listed: what is submitted, starts or moves in the queue changes nothing here.
+    if (!id || !CHANGES_HISTORY.has(event.type)) return;
     // The first page shows what just finished; other pages only change when one of their jobs does.
     if (!cursor || page?.jobs.some((j) => j.job_id === id)) reload();
   });
@@ -80,7 +97,6 @@ export function HistoryView() {
 
   const retryAllFailed = async () => {
     const filter = apiFilter(applied);
-    delete filter.state;
     const what = Object.keys(filter).length ? 'every failed job that matches the filter' : 'every failed job';
     if (!confirm(`Retry ${what}? Each one is queued again as a new job.`)) return;
     setRetrying(true);
@@ -96,6 +112,7 @@ export function HistoryView() {
     }
   };
 
+  const noRetry = retryAllBlocked(applied, page, Boolean(cursor));
   const set = (field: keyof FilterForm) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => setForm({ ...form, [field]: e.currentTarget.value });
   const offset = cursors.length * LIMIT;
 
@@ -112,7 +129,7 @@ export function HistoryView() {
     },
     { label: 'Worker', class: 'col-worker', cell: (j) => <Ellipsis text={j.worker_hostname ?? j.result?.worker ?? j.worker_id ?? '—'} /> },
     { label: 'Finished', class: 'col-datetime', cell: (j) => time(j.finished_at) },
-    { label: 'Runtime', class: 'col-num', cell: (j) => hms(j.result?.runtime) },
+    { label: 'Runtime', class: 'col-num', cell: (j) => runtime(j.result?.runtime) },
     { label: 'Attempts', class: 'col-num col-attempts', cell: (j) => j.attempts },
     {
       label: 'Retry',
@@ -135,7 +152,13 @@ export function HistoryView() {
       <div class="view-head">
         <h1>History</h1>
         <div class="actions">
-          <button type="button" data-testid="retry-all-failed" disabled={retrying} onClick={() => void retryAllFailed()}>
+          <button
+            type="button"
+            data-testid="retry-all-failed"
+            disabled={retrying || Boolean(noRetry)}
+            title={noRetry ?? 'Queue every failed job that matches the filter again (each as a new job)'}
+            onClick={() => void retryAllFailed()}
+          >
             Retry all failed
           </button>
         </div>
@@ -194,7 +217,7 @@ export function HistoryView() {
             rows={page.jobs}
             rowKey={(j) => j.job_id}
             rowProps={(j) => ({ 'data-testid': 'history-row', 'data-job-id': j.job_id })}
-            empty={Object.keys(apiFilter(applied)).length ? 'No jobs match the filter' : 'No jobs yet'}
+            empty={applied.state || Object.keys(apiFilter(applied)).length ? 'No jobs match the filter' : 'No finished jobs yet'}
             caption="Jobs, newest first"
           />
           <Pager

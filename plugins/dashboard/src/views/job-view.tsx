@@ -5,7 +5,7 @@ import { JsonView } from '../components/json-view.js';
 import { ProgressBar } from '../components/progress-bar.js';
 import { StateBadge } from '../components/state-badge.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
-import { fps, hms, ms, speed, time } from '../format.js';
+import { fps, hms, ms, runtime, speed, time } from '../format.js';
 import { failureMessage, jobDocument, stderrTail } from '../job-details.js';
 import { jobHref } from '../router.js';
 import { useObservable } from '../state/observable.js';
@@ -95,7 +95,7 @@ export function JobView({ jobId }: { jobId: string }) {
     <section>
       <div class="view-head">
         <h1 class="job-heading">
-          <span class="ellipsis" title={job.job_title} data-testid="job-title">
+          <span class="job-title" data-testid="job-title">
             {job.job_title}
           </span>
           <StateBadge state={job.state} testId="job-state" />
@@ -236,7 +236,7 @@ export function JobView({ jobId }: { jobId: string }) {
         <div class="panel" data-testid="job-result">
           <h2>Result</h2>
           <p class="result-summary">
-            {job.result.completed ? 'Completed' : job.result.cancelled ? 'Cancelled' : 'Failed'} in {hms(job.result.runtime)} on {job.result.worker} (core {job.result.version})
+            {job.result.completed ? 'Completed' : job.result.cancelled ? 'Cancelled' : 'Failed'} in {runtime(job.result.runtime)} on {job.result.worker} (core {job.result.version})
           </p>
           <details>
             <summary>Result record</summary>

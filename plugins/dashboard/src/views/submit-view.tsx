@@ -165,7 +165,9 @@ export function SubmitView() {
                     id={`placeholder-${name}`}
                     type="text"
                     data-testid={`placeholder-${name}`}
-                    class={errors.length ? 'invalid' : ''}
+                    class={errors.length ? 'mono invalid' : 'mono'}
+                    spellcheck={false}
+                    autocomplete="off"
                     aria-invalid={errors.length ? true : undefined}
                     value={values[name] ?? ''}
                     onInput={(e) => {

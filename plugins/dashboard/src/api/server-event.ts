@@ -1,21 +1,7 @@
-import type { JobState } from './types.js';
+import type { JobSummary, QueueEventType } from '@sisyphus/server/queue';
 
-/** The job fields every `job.*` event carries. */
-export interface EventJob {
-  job_id: string;
-  job_title?: string;
-  state?: JobState;
-  priority?: number;
-  attempts?: number;
-  added?: string;
-  worker_id?: string;
-  started_at?: string;
-  finished_at?: string;
-  reason?: string;
-  cancel_requested?: boolean;
-  retry_of?: string;
-  retried_as?: string;
-}
+/** The job fields every `job.*` event carries (`job.removed`: the id only). */
+export type EventJob = Partial<JobSummary> & Pick<JobSummary, 'job_id'>;
 
 /** An event of `GET /events` (its `data`, parsed). */
 export interface ServerEvent {
@@ -49,4 +35,8 @@ export const EVENT_TYPES = [
   'worker.removed',
   'data.changed',
   'reset',
-] as const;
+] as const satisfies ReadonlyArray<QueueEventType | 'reset'>;
+
+/** Compiles only while {@link EVENT_TYPES} lists every type the server sends. */
+const everyType: [Exclude<QueueEventType, (typeof EVENT_TYPES)[number]>] extends [never] ? true : never = true;
+void everyType;

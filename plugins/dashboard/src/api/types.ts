@@ -1,8 +1,11 @@
 /** Shapes of the server's answers the dashboard reads (see docs/api.md). */
 
+import type { JobResult as CoreJobResult, Phase, TaskRecord as CoreTaskRecord } from '@sisyphus/core';
+import type { JobState } from '@sisyphus/server/store';
+
+// The server's and the engine's own types (type-only imports: nothing of those packages is bundled).
+export type { JobState, Phase };
 export type Role = 'admin' | 'submitter' | 'worker';
-export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type Phase = 'init' | 'validate' | 'run' | 'cleanup';
 
 /** `GET /auth/whoami`. */
 export interface WhoAmI {
@@ -36,36 +39,11 @@ export interface LiveProgress {
   at?: string;
 }
 
-/** One task's outcome in a result record. */
-export interface TaskRecord {
-  index: number;
-  module: string;
-  status: string;
-  durations: Partial<Record<Phase, number>>;
-  error?: { code: string; phase: Phase; message: string; details?: Record<string, unknown> };
-  warnings?: string[];
-  cleanupError?: { code: string; message: string };
-}
+/** One task's outcome in a result record (the status widened: the page also lists tasks of a job without a record yet). */
+export type TaskRecord = Omit<CoreTaskRecord, 'status'> & { status: CoreTaskRecord['status'] | '—' };
 
-/** The record of a finished job. */
-export interface JobResult {
-  start_time: string;
-  end_time: string;
-  runtime: number;
-  worker: string;
-  worker_id: string;
-  version: string;
-  completed: boolean;
-  failed: boolean;
-  cancelled: boolean;
-  message?: string;
-  module?: string;
-  code?: string;
-  phase?: Phase;
-  task_index?: number;
-  tasks: TaskRecord[];
-  [key: string]: unknown;
-}
+/** The record of a finished job, as the engine makes it (fields a worker adds are kept). */
+export type JobResult = CoreJobResult & Record<string, unknown>;
 
 /** A task of a job document. */
 export interface JobTask {

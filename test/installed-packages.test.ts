@@ -42,7 +42,7 @@ interface Manifest {
   peerDependencies?: Record<string, string>;
 }
 
-/** The folders of the packages we publish: every workspace except the example. */
+/** The folders of the packages we publish: every workspace except the example and private ones (the dashboard's source, shipped inside the server). */
 function publishedFolders(): string[] {
   const folders: string[] = [];
   for (const group of ['core', 'modules', 'plugins', 'tools']) {
@@ -51,7 +51,7 @@ function publishedFolders(): string[] {
     if (existsSync(join(base, 'package.json'))) folders.push(group);
     else for (const entry of readdirSync(base)) if (existsSync(join(base, entry, 'package.json'))) folders.push(`${group}/${entry}`);
   }
-  return folders;
+  return folders.filter((folder) => !(JSON.parse(readFileSync(join(repo, folder, 'package.json'), 'utf8')) as { private?: boolean }).private);
 }
 
 const manifest = (folder: string): Manifest => JSON.parse(readFileSync(join(repo, folder, 'package.json'), 'utf8')) as Manifest;

@@ -34,12 +34,14 @@ export async function readDocument(file: string): Promise<unknown> {
  * `name` names the text in messages (a file, or a form field). A
  * {@link JobError} `SIS_JOB_FILE` with the parser's first line otherwise;
  * a YAML value starting with an unquoted `{{` is refused with its line.
+ * `aliases: false` refuses YAML aliases (`*name`), which can make a small
+ * text a huge document (a server parsing what others send).
  */
-export async function parseDocument(text: string, name: string, ext = ''): Promise<unknown> {
+export async function parseDocument(text: string, name: string, ext = '', options: { aliases?: boolean } = {}): Promise<unknown> {
   if (ext !== '.json') refuseBarePlaceholders(name, text, ext === '.yaml' || ext === '.yml');
   const asJson = () => JSON.parse(text) as unknown;
   // yaml is loaded only for YAML files: it is many modules, and start-up time counts.
-  const asYaml = async () => (await import('yaml')).parse(text, { prettyErrors: true }) as unknown;
+  const asYaml = async () => (await import('yaml')).parse(text, { prettyErrors: true, ...(options.aliases === false ? { maxAliasCount: 0 } : {}) }) as unknown;
   try {
     if (ext === '.json') return asJson();
     if (ext === '.yaml' || ext === '.yml') return await asYaml();
@@ -49,7 +51,9 @@ export async function parseDocument(text: string, name: string, ext = ''): Promi
       return await asYaml();
     }
   } catch (error) {
-    const first = String((error as Error).message).split('\n')[0];
+    const first = /Alias resolution is disabled/.test(String((error as Error).message))
+      ? 'YAML aliases (*name) are not accepted here; write the values out'
+      : String((error as Error).message).split('\n')[0];
     throw new JobError(`${name}: not valid ${ext === '.json' ? 'JSON' : ext ? 'YAML' : 'JSON or YAML'}: ${first}`, {
       code: ErrorCodes.JOB_FILE,
       cause: error,

@@ -82,7 +82,10 @@ export function renderTemplate<T>(doc: T, vars: TemplateVariables): T {
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
         keys.push(key);
-        out[key] = walk((value as Record<string, unknown>)[key]);
+        const rendered = walk((value as Record<string, unknown>)[key]);
+        // A key `__proto__` (JSON.parse makes it an own key) stays a key: assigned, it would set the prototype.
+        if (key === '__proto__') Object.defineProperty(out, key, { value: rendered, enumerable: true, writable: true, configurable: true });
+        else out[key] = rendered;
         keys.pop();
       }
       return out;

@@ -16,6 +16,12 @@ declare module 'fastify' {
   }
 }
 
+/** The grant of an `Authorization: Bearer TOKEN` header among `tokens`; undefined for none, another scheme or an unknown token. */
+export function grantOf(header: string | undefined, tokens: readonly TokenGrant[]): TokenGrant | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  return match ? tokens.find((t) => same(t.token, match[1]!.trim())) : undefined;
+}
+
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -40,7 +46,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenGrant[]
     if (access === 'public') return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    const grant = match ? tokens.find((t) => same(t.token, match[1]!.trim())) : undefined;
+    const grant = grantOf(header, tokens);
     if (!grant) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ message: match ? 'unknown token' : 'a bearer token is required' });
     }

@@ -73,7 +73,8 @@ describe('auth for the dashboard', () => {
     const open = await server();
     expect((await open.app.inject('/auth/whoami')).json()).toEqual({ auth: false, role: 'admin' });
     const s = await server({ tokens: TOKENS });
-    expect((await s.app.inject('/auth/whoami')).statusCode).toBe(401);
+    // No token: a question, not an error (the dashboard's first look); a wrong one: 401.
+    expect((await s.app.inject('/auth/whoami')).json()).toEqual({ auth: true, role: null });
     expect((await s.app.inject({ url: '/auth/whoami', headers: bearer('wrong-token-0123456789') })).statusCode).toBe(401);
     expect((await s.app.inject({ url: '/auth/whoami', headers: bearer(ADMIN) })).json()).toEqual({ auth: true, role: 'admin', name: 'ops' });
     expect((await s.app.inject({ url: '/auth/whoami', headers: bearer(SUBMITTER) })).json()).toEqual({ auth: true, role: 'submitter' });
@@ -222,6 +223,32 @@ describe('POST /queue/template', () => {
     expect(bare.json().problems[0].message).toMatch(/put quotes around a placeholder/);
     const list = await s.app.inject({ method: 'POST', url: '/queue/template', payload: { template: '[1, 2]', check: true } });
     expect(list.statusCode).toBe(400);
+  });
+
+  it('holds a template to what POST /queue holds a body to: no alias blow-up, no __proto__, no deep nesting, no size beyond the limit', async () => {
+    const s = await server({ bodyLimit: 200_000 });
+    const post = (payload: Record<string, unknown>) => s.app.inject({ method: 'POST', url: '/queue/template', payload });
+    // A few KB of YAML aliases would expand a hundredfold.
+    const item = 'x'.repeat(95);
+    const aliases = `job_title: t\nlist: &l [${Array(90).fill(`"${item}"`).join(', ')}]\ntasks: [${Array(99).fill('*l').join(', ')}]\n`;
+    const amplified = await post({ template: aliases, check: true });
+    expect(amplified.statusCode).toBe(400);
+    expect(amplified.json().problems[0].message).toMatch(/YAML aliases \(\*name\) are not accepted/);
+    const proto = await post({ template: '{"__proto__": {"job_title": "ghost"}, "job_title": "x", "tasks": [{"__proto__": {"module": "cleanup"}}]}', check: true });
+    expect(proto.statusCode).toBe(400);
+    expect(proto.json().problems[0].message).toMatch(/forbidden key/);
+    const deep = await post({ template: `${'['.repeat(5000)}${']'.repeat(5000)}`, check: true });
+    expect(deep.statusCode).toBe(400);
+    const deepObject = await post({ template: `{"job_title": "x", "tasks": ${'['.repeat(100)}${']'.repeat(100)}}`, check: true });
+    expect(deepObject.statusCode).toBe(400);
+    expect(deepObject.json().problems[0].message).toMatch(/nested deeper than 64 levels/);
+    // One placeholder used many times with a long value.
+    const many = `job_title: "{{ v }}"\ntasks:\n  - module: cleanup\n    data:\n      delete: [${Array(200).fill('"{{ v }}"').join(', ')}]\n`;
+    const big = await post({ template: many, variables: { v: 'y'.repeat(5000) } });
+    expect(big.statusCode).toBe(400);
+    expect(big.json().problems[0]).toMatchObject({ path: 'variables', message: expect.stringMatching(/more than the server accepts \(200000\)/) });
+    // A check answers the placeholders only.
+    expect((await post({ template: many, check: true })).json()).toEqual({ placeholders: ['v'] });
   });
 });
 

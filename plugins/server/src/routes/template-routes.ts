@@ -5,6 +5,39 @@ import { parseDocument } from '@sisyphus/core/cli';
 import type { ServerContext } from '../server-context.js';
 import { SubmissionError, prepareSubmission } from '../job-submission.js';
 import { TemplateBody } from './route-schemas.js';
+import secureJson from 'secure-json-parse';
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../json-body-parser.js';
+
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+
+/**
+ * The parsed template as plain JSON data, held to what `POST /queue` holds a
+ * body to: at most `maxBytes` as JSON, nested at most {@link MAX_JSON_DEPTH}
+ * deep, no `__proto__` or `constructor.prototype` keys. A problem's text
+ * otherwise.
+ */
+function plainDocument(doc: unknown, maxBytes: number): { doc: unknown; text: string } | string {
+  let text: string;
+  try {
+    text = JSON.stringify(doc);
+  } catch {
+    return `is nested deeper than ${MAX_JSON_DEPTH} levels`; // a RangeError: far deeper
+  }
+  if (text.length > maxBytes) return `is ${text.length} bytes as JSON, more than the server accepts (${maxBytes})`;
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return `is nested deeper than ${MAX_JSON_DEPTH} levels`;
+  try {
+    return { doc: secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }), text };
+  } catch (error) {
+    return `has a forbidden key (__proto__ or constructor.prototype): ${(error as Error).message}`;
+  }
+}
+
+/** About how long the rendered document will be: the template's JSON plus each placeholder's value where it stands. */
+function renderedLength(text: string, variables: Record<string, string>): number {
+  let length = text.length;
+  for (const m of text.matchAll(PLACEHOLDER)) length += (variables[m[1]!.trim()]?.length ?? 0) * 2; // JSON may escape each character
+  return length;
+}
 
 /** A problem of a templated submission, with the placeholders whose values ended up at its path. */
 export type TemplateProblem = SchemaProblem & { placeholders?: string[] };
@@ -65,21 +98,34 @@ export function registerTemplateRoutes(server: FastifyInstance, ctx: ServerConte
           problems,
           ...(placeholders ? { placeholders } : {}),
         });
-      let doc: unknown;
+      let parsed: unknown;
       try {
-        doc = await parseDocument(template.replace(/^\uFEFF/, ''), 'template');
+        // No YAML aliases: 900 KB of them made an 88 MB document.
+        parsed = await parseDocument(template.replace(/^\uFEFF/, ''), 'template', '', { aliases: false });
       } catch (error) {
-        return bad([{ path: 'template', message: (error as Error).message.replace(/^template: /, '') }]);
+        // The parser's whole message (YAML's shows the line and a caret), not only its first line.
+        const cause = (error as { cause?: unknown }).cause;
+        const message = (error as Error).message.replace(/^template: /, '');
+        const first = cause instanceof Error ? cause.message.split('\n')[0]! : '';
+        return bad([{ path: 'template', message: first && message.endsWith(first) ? `${message.slice(0, -first.length)}${(cause as Error).message.trimEnd()}` : message }]);
       }
-      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         return bad([{ path: 'template', message: 'must hold a job: an object with job_title and tasks' }]);
       }
+      const plain = plainDocument(parsed, ctx.options.bodyLimit);
+      if (typeof plain === 'string') return bad([{ path: 'template', message: plain }]);
+      const doc = plain.doc;
       const placeholders = templateVariables(doc);
-      if (check) return { placeholders, job: doc };
+      // The placeholders only: the form has the text already (and a big document is not sent back).
+      if (check) return { placeholders };
       // An empty field of the form is a value not given, not an empty text.
       const missing = placeholders.filter((name) => !variables[name]);
       if (missing.length) {
         return bad(missing.map((name) => ({ path: `variables.${name}`, message: `needs a value for {{ ${name} }}`, placeholders: [name] })), placeholders);
+      }
+      const length = renderedLength(plain.text, variables);
+      if (length > ctx.options.bodyLimit) {
+        return bad([{ path: 'variables', message: `the job would be about ${length} bytes with these values, more than the server accepts (${ctx.options.bodyLimit})` }], placeholders);
       }
       let job;
       try {

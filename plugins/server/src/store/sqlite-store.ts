@@ -5,6 +5,7 @@ import { missingPackageOf } from '@sisyphus/core/config';
 import { normaliseAttributes, type Attributes } from './attributes.js';
 import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
+import type { QueueEventLog } from './queue-store.js';
 import { NEWEST_KEY, foldTitle, migrate } from './sqlite-schema.js';
 import { StoreError, jobExists, jobNotFound } from './store-error.js';
 import { compareWorkers } from './worker-order.js';
@@ -155,7 +156,8 @@ export class SqliteStore implements QueueStore {
   private readonly db: Database.Database;
 
   /** The event log: the `events` table of the same file. */
-  readonly events: SqliteEventLog;
+  readonly events: QueueEventLog;
+  readonly #eventLog: SqliteEventLog;
 
   /**
    * Open (creating and migrating when needed) the store at `path`; `':memory:'` gives a private
@@ -173,7 +175,8 @@ export class SqliteStore implements QueueStore {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     migrate(db);
-    this.events = new SqliteEventLog(db);
+    this.#eventLog = new SqliteEventLog(db);
+    this.events = this.#eventLog;
   }
 
   // ---- statements (prepared lazily, once) ----
@@ -629,7 +632,7 @@ export class SqliteStore implements QueueStore {
   }
 
   async close(): Promise<void> {
-    this.events.close();
+    this.#eventLog.close();
     if (this.db.open) {
       this.statements.clear();
       this.db.close();

@@ -6,10 +6,12 @@ export interface EventSubscriber {
   send(event: QueueEvent): void;
   /** Events were missed (the log was trimmed past this subscriber): it must load the state afresh. */
   reset(lastId: string | undefined): void;
+  /** The subscriber went away (its connection closed): a replay for it stops. */
+  closed?(): boolean;
 }
 
-/** Events read from the log per call. */
-const PAGE = 500;
+/** Events read from the log per call (a SQLite read blocks the process while it runs: keep it short). */
+const PAGE = 200;
 
 /**
  * Fans the store's event log out to this server's listeners: one reader
@@ -74,6 +76,7 @@ export class EventHub {
     try {
       let after: string | undefined = lastEventId;
       for (;;) {
+        if (subscriber.closed?.()) return () => undefined;
         const read = await this.#log.read(after, PAGE);
         if (read.reset) {
           // The log does not have `after`: the subscriber reloads; it then follows from the newest event.
@@ -88,14 +91,31 @@ export class EventHub {
         }
         if (read.events.length < PAGE) break;
         after = read.events[read.events.length - 1]!.id;
+        // Let the process serve others between pages (a long replay from SQLite would hold it).
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.#subscribers.delete(holder);
     }
-    if (resetWhileHeld) subscriber.reset(this.#cursor);
-    else for (const event of held) if (!replayed.has(event.id)) subscriber.send(event);
-    this.#subscribers.add(subscriber);
-    return () => this.#subscribers.delete(subscriber);
+    if (resetWhileHeld) {
+      subscriber.reset(this.#cursor);
+      this.#subscribers.add(subscriber);
+      return () => this.#subscribers.delete(subscriber);
+    }
+    // The replay may have read past this hub's cursor: the live events up to where it stopped come again; they
+    // come in log order, so once one was not replayed, none after it was.
+    let skip: Set<string> | undefined = replayed.size ? replayed : undefined;
+    const live: EventSubscriber = {
+      send: (event) => {
+        if (skip?.has(event.id)) return;
+        skip = undefined;
+        subscriber.send(event);
+      },
+      reset: (id) => subscriber.reset(id),
+    };
+    for (const event of held) live.send(event);
+    this.#subscribers.add(live);
+    return () => this.#subscribers.delete(live);
   }
 
   /** Read what was appended since the cursor and hand it out; one pump at a time, again when woken meanwhile. */

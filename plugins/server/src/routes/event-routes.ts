@@ -11,10 +11,21 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Longest `Last-Event-ID` looked at; longer ones are no id of ours (the subscriber reloads). */
 const MAX_EVENT_ID_LENGTH = 100;
 
+/** Listeners one server serves at most; more get 503 (each holds a connection and its unsent events). */
+export const MAX_EVENT_LISTENERS = 1000;
+
+/** Each event's wire text, made once for every listener (the hub hands the same event object to all). */
+const wireText = new WeakMap<QueueEvent, string>();
+
 /** One event in the SSE wire format: its id, its type as `event:`, its data (`type`, ISO `at`, payload) as one line of JSON. */
 export function sseMessage(event: QueueEvent): string {
-  const data = JSON.stringify({ type: event.type, at: new Date(event.at).toISOString(), ...event.data });
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${data}\n\n`;
+  let text = wireText.get(event);
+  if (text === undefined) {
+    const data = JSON.stringify({ type: event.type, at: new Date(event.at).toISOString(), ...event.data });
+    text = `id: ${event.id}\nevent: ${event.type}\ndata: ${data}\n\n`;
+    wireText.set(event, text);
+  }
+  return text;
 }
 
 /** The `reset` message: events were missed; `id` moves the client's Last-Event-ID on to the newest event. */
@@ -30,6 +41,8 @@ export function registerEventRoutes(server: FastifyInstance, ctx: ServerContext)
     '/events',
     {
       config: { access: ['submitter'] },
+      // A HEAD would open a stream that never answers.
+      exposeHeadRoute: false,
       schema: {
         tags: ['events'],
         summary:
@@ -42,6 +55,9 @@ export function registerEventRoutes(server: FastifyInstance, ctx: ServerContext)
       const given = (typeof header === 'string' ? header : undefined) ?? request.query.last_event_id;
       // An id no log of ours could have made still resumes: as a reset.
       const lastEventId = given === undefined ? undefined : given.length > MAX_EVENT_ID_LENGTH ? '' : given;
+      if (ctx.hub.size >= MAX_EVENT_LISTENERS) {
+        return reply.code(503).header('retry-after', '10').send({ message: `this server has ${MAX_EVENT_LISTENERS} event listeners already; try again later or another server` });
+      }
       const res = reply.raw;
       reply.hijack();
       res.writeHead(200, {
@@ -54,26 +70,32 @@ export function registerEventRoutes(server: FastifyInstance, ctx: ServerContext)
       res.write(`retry: 2000\n: ${ctx.hub.size + 1} listening\n\n`);
       let closed = false;
       let unsubscribe: (() => void) | undefined;
-      const end = () => {
+      const end = (drop = false) => {
         if (closed) return;
         closed = true;
         clearInterval(keepalive);
         unsubscribe?.();
-        res.end();
+        // A listener that fell behind is cut off at once: ending politely would queue behind what it never read.
+        if (drop) res.destroy();
+        else res.end();
       };
       const write = (text: string) => {
         if (closed) return;
         res.write(text);
         if (res.writableLength > MAX_BUFFERED_BYTES) {
           request.log.warn(`GET /events: a listener fell ${res.writableLength} bytes behind; dropped (it resumes with its Last-Event-ID)`);
-          end();
+          end(true);
         }
       };
       const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
-      request.raw.on('close', end);
-      res.on('error', end);
+      request.raw.on('close', () => end());
+      res.on('close', () => end());
+      res.on('error', () => end(true));
       try {
-        unsubscribe = await ctx.hub.subscribe({ send: (event) => write(sseMessage(event)), reset: (id) => write(resetMessage(id)) }, lastEventId);
+        unsubscribe = await ctx.hub.subscribe(
+          { send: (event) => write(sseMessage(event)), reset: (id) => write(resetMessage(id)), closed: () => closed },
+          lastEventId,
+        );
         if (closed) unsubscribe();
       } catch (error) {
         request.log.error({ err: error }, `GET /events: ${(error as Error).message}`);

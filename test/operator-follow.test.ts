@@ -184,10 +184,15 @@ describe('operators follow real workers', () => {
     // A recording proxy in front of the server; `refuse` answers 404 for /events, as an original server does.
     const asked: string[] = [];
     let refuse = false;
+    let unavailable = 0;
     const target = new URL(server.url);
     const proxy: Server = createHttpServer((req, res) => {
       asked.push(`${req.method} ${req.url}`);
       if (refuse && req.url!.startsWith('/events')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+      if (unavailable > 0 && req.url!.startsWith('/events')) {
+        unavailable--;
+        return void res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '2' }).end('{"message":"Redis is reconnecting"}');
+      }
       const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
         res.writeHead(answer.statusCode!, answer.headers);
         answer.pipe(res);
@@ -209,6 +214,11 @@ describe('operators follow real workers', () => {
       // Looked up on connect and on its state changes only; progress came with the heartbeats on the stream.
       expect(streamed.lookups).toBeLessThanOrEqual(4);
       expect(streamed.percents).toBeGreaterThanOrEqual(3);
+      // A server that cannot serve the stream for a moment (its store reconnecting: 503) is waited for, not given up on.
+      unavailable = 2;
+      const waited = await follow('waited');
+      expect(unavailable).toBe(0);
+      expect(waited.lookups).toBeLessThanOrEqual(12);
       refuse = true;
       const polled = await follow('polled');
       expect(polled.lookups).toBeGreaterThan(8);

@@ -167,7 +167,7 @@ async function followByEvents(f: Following): Promise<FollowEnd> {
   let connected = false;
   let wake: () => void = () => undefined;
   const poke = () => wake();
-  const close = openJobEventStream(f.options, {
+  const open = () => openJobEventStream(f.options, {
     onOpen: () => {
       connected = true;
       lookUpNeeded = true;
@@ -204,6 +204,7 @@ async function followByEvents(f: Following): Promise<FollowEnd> {
       poke();
     },
   });
+  let close = open();
   let failure: unknown;
   const unreachableNote = (message: string) => {
     try {
@@ -220,8 +221,16 @@ async function followByEvents(f: Following): Promise<FollowEnd> {
       if (f.signal.aborted) return 'interrupted';
       if (failure) throw failure;
       if (refused) {
-        if (refused.status === 404 || refused.status === 405) return 'unsupported';
-        throw new ApiError(`GET /events: ${refused.status} ${printable(refused.message)}`, refused.status, undefined);
+        const { status, message } = refused;
+        if (status === 404 || status === 405) return 'unsupported';
+        // A server that cannot serve now (a store reconnecting: 503, busy: 429, a gateway: 502/504) is away, not refusing.
+        if (status !== 429 && status < 500) throw new ApiError(`GET /events: ${status} ${printable(message)}`, status, undefined);
+        refused = undefined;
+        close();
+        unreachableNote(`HTTP ${status}`);
+        await delay(2000, undefined, { signal: f.signal }).catch(() => undefined);
+        close = open();
+        continue;
       }
       if (lookUpNeeded || !connected) {
         lookUpNeeded = false;
@@ -234,12 +243,14 @@ async function followByEvents(f: Following): Promise<FollowEnd> {
       }
       // Sleep until something happens; while the server is away, look again every second (and give up in time).
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, f.unreachableSince !== undefined || !connected ? 1000 : 30_000);
-        wake = () => {
+        const done = () => {
           clearTimeout(timer);
+          f.signal.removeEventListener('abort', done);
           resolve();
         };
-        f.signal.addEventListener('abort', wake, { once: true });
+        const timer = setTimeout(done, f.unreachableSince !== undefined || !connected ? 1000 : 30_000);
+        wake = done;
+        f.signal.addEventListener('abort', done, { once: true });
       });
       if (f.unreachableSince !== undefined) lookUpNeeded = true;
     }

@@ -189,6 +189,15 @@ describe('history filters, priority and retry', () => {
     expect(second).toEqual({ retried: [], count: 0, skipped: 2 });
     const bad = await s.app.inject({ method: 'POST', url: '/jobs/retry', payload: { state: 'completed' } });
     expect(bad.statusCode).toBe(400);
+    // A limit that stops it says more remain; a retry that was removed from the queue no longer counts as one.
+    await s.app.inject({ method: 'DELETE', url: '/queue' }); // the retries made above, so that the next poll takes the new job
+    await failedJob(s, 'other two');
+    const limited = (await s.app.inject({ method: 'POST', url: '/jobs/retry', payload: { limit: 1 } })).json();
+    expect(limited).toMatchObject({ count: 1, more: true });
+    expect((await s.app.inject({ method: 'DELETE', url: `/jobs/${limited.retried[0].job_id}` })).statusCode).toBe(204);
+    const again = (await s.app.inject({ method: 'POST', url: '/jobs/retry', payload: { title: 'other two' } })).json();
+    expect(again).toMatchObject({ count: 1, skipped: 0 });
+    expect((await s.app.inject({ method: 'PATCH', url: `/jobs/${again.retried[0].job_id}`, payload: { priority: 1e300 } })).statusCode).toBe(400);
   });
 });
 

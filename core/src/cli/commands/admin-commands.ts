@@ -88,7 +88,7 @@ export async function jobsCommand(action: string, id: string | undefined, option
         if (state !== 'failed' && state !== 'cancelled') throw usage(`jobs retry --all: --state must be failed or cancelled (got ${state})`);
         const limit = options.limit !== undefined ? Number(options.limit) : undefined;
         if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw usage(`--limit must be a whole number from 1 (got ${options.limit})`);
-        const r = await apiRequest<{ retried: Array<{ job_id: string; retry_of: string }>; count: number; skipped: number }>(options, 'POST', '/jobs/retry', {
+        const r = await apiRequest<{ retried: Array<{ job_id: string; retry_of: string }>; count: number; skipped: number; more?: boolean }>(options, 'POST', '/jobs/retry', {
           state,
           ...filters(options),
           ...(limit !== undefined ? { limit } : {}),
@@ -97,7 +97,8 @@ export async function jobsCommand(action: string, id: string | undefined, option
         else {
           const lines = r.retried.map((x) => `${printable(x.retry_of)} -> ${printable(x.job_id)}`);
           const skipped = r.skipped ? `; ${r.skipped} retried already (skipped)` : '';
-          print(`${r.count} ${state} job${r.count === 1 ? '' : 's'} retried${skipped}${lines.length ? `\n${lines.join('\n')}` : ''}`);
+          const more = r.more ? '; more remain: run the command again' : '';
+          print(`${r.count} ${state} job${r.count === 1 ? '' : 's'} retried${skipped}${more}${lines.length ? `\n${lines.join('\n')}` : ''}`);
         }
         return ExitCodes.OK;
       }

@@ -46,10 +46,12 @@ export interface RetryAllOutcome {
   count: number;
   /** Jobs the filter selected that were retried already (by an earlier call, or meanwhile). */
   skipped: number;
+  /** The limit stopped it: more jobs of the filter may be retried by calling again. */
+  more?: true;
 }
 
-/** Jobs looked at per page while retrying. */
-const PAGE = 200;
+/** Jobs looked at per page while retrying; the process serves others between pages. */
+const PAGE = 50;
 
 /** Retry every job `filter` selects (newest first) that was not retried yet, at most `limit`. */
 export async function retryAll(store: QueueStore, filter: JobFilter & { state: 'failed' | 'cancelled' }, limit: number, now: Date): Promise<RetryAllOutcome> {
@@ -59,11 +61,12 @@ export async function retryAll(store: QueueStore, filter: JobFilter & { state: '
   do {
     const page = await store.list({ ...filter, limit: PAGE, ...(cursor ? { cursor } : {}) });
     for (const job of page.jobs) {
-      if (retried.length >= limit) return { retried, count: retried.length, skipped };
-      if (job.retried_as !== undefined) {
+      // Retried already, unless that retry is gone (as a single retry decides).
+      if (job.retried_as !== undefined && (await store.get(job.retried_as))) {
         skipped += 1;
         continue;
       }
+      if (retried.length >= limit) return { retried, count: retried.length, skipped, more: true };
       try {
         retried.push(await retryJob(store, job.job_id, now));
       } catch (error) {
@@ -73,6 +76,8 @@ export async function retryAll(store: QueueStore, filter: JobFilter & { state: '
       }
     }
     cursor = page.next;
+    // A SQLite store answers synchronously: without a turn between pages, 10,000 retries would hold the server for seconds.
+    await new Promise((resolve) => setImmediate(resolve));
   } while (cursor);
   return { retried, count: retried.length, skipped };
 }

@@ -95,7 +95,7 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
       schema: {
         tags: ['jobs'],
         summary:
-          'Retry every failed (state: cancelled: every cancelled) job the filter selects (title, worker, since, until), up to limit (default 1000), oldest last; jobs retried already are skipped. Answers {retried: [{job_id, retry_of}], count, skipped}',
+          'Retry every failed (state: cancelled: every cancelled) job the filter selects (title, worker, since, until), newest first, up to limit (default 1000); jobs retried already are skipped. Answers {retried: [{job_id, retry_of}], count, skipped, more?} (more: the limit stopped it; call again)',
         body: RetryAllBody,
       },
     },

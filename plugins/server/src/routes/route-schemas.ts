@@ -55,14 +55,17 @@ export const RetryAllBody = Type.Object(
 );
 
 /** `PATCH /jobs/{id}`: what may change on a queued job. */
-export const JobPatchBody = Type.Object({ priority: Type.Integer({ description: 'Higher runs first (as at submit)' }) }, { additionalProperties: false });
+export const JobPatchBody = Type.Object(
+  { priority: Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, description: 'Higher runs first (as at submit)' }) },
+  { additionalProperties: false },
+);
 
 /** `POST /queue/template`: a job file's text with its variables. */
 export const TemplateBody = Type.Object(
   {
     template: Type.String({ minLength: 1, maxLength: 1024 * 1024, description: 'The job file: JSON or YAML text with {{ placeholders }}' }),
     variables: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'A value for each placeholder' })),
-    priority: Type.Optional(Type.Integer({ description: 'Higher runs first' })),
+    priority: Type.Optional(Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, description: 'Higher runs first' })),
     check: Type.Optional(Type.Boolean({ description: 'Only parse: answer the placeholders and the parsed document' })),
   },
   { additionalProperties: false },

@@ -65,6 +65,7 @@ export function prepareSubmission(body: unknown, registry: ModuleRegistry | unde
     job_title: job.job_title,
     priority: priority ?? 0,
     added,
-    job: { ...rest, job_id: jobId, added, ...(priority !== undefined ? { priority } : {}) },
+    // The priority lives beside the document (it can change while the job waits), not in it.
+    job: { ...rest, job_id: jobId, added },
   };
 }

@@ -147,6 +147,11 @@ describe('history filters, priority and retry', () => {
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ job_id: ids[2], priority: 5, state: 'queued' });
     expect((await s.app.inject('/queue')).json().queue.map((j: { job_title: string }) => j.job_title)).toEqual(['c', 'a', 'b']);
+    // The priority is kept beside the document: nothing shows the one a job was submitted with once it changed.
+    const five = (await s.app.inject({ method: 'POST', url: '/queue', payload: job('d', { priority: 1 }) })).json().job_id;
+    await s.app.inject({ method: 'PATCH', url: `/jobs/${five}`, payload: { priority: 0 } });
+    expect((await s.app.inject('/queue')).json().queue.find((j: { job_id: string }) => j.job_id === five)).not.toHaveProperty('priority');
+    expect((await s.app.inject(`/jobs/${five}`)).json().priority).toBe(0);
     await s.app.inject('/queue/poll');
     const running = await s.app.inject({ method: 'PATCH', url: `/jobs/${ids[2]}`, payload: { priority: 1 } });
     expect(running.statusCode).toBe(409);

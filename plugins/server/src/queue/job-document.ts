@@ -12,5 +12,7 @@ export function jobDocument(job: StoredJob): Record<string, unknown> {
   doc.job_id = job.job_id;
   doc.job_title = job.job_title;
   doc.added = job.added;
+  // Documents stored before the priority was kept beside them carry the one they were submitted with.
+  if ('priority' in doc) doc.priority = job.priority;
   return doc;
 }

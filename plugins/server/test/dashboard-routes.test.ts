@@ -297,7 +297,7 @@ describe('GET /events', () => {
     expect(received[4]!.data).toMatchObject({ worker: { worker_id: 'w9', online: true, status: { hostname: 'h9', progress: 42 } } });
     expect(typeof received[0]!.data.at).toBe('string');
     // Ids increase in log order.
-    const ids = received.map((e) => BigInt(e.id));
+    const ids = received.map((e) => BigInt(e.id.split(':')[1]!));
     expect([...ids].sort((x, y) => (x < y ? -1 : 1))).toEqual(ids);
   });
 

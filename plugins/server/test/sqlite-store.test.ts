@@ -104,7 +104,7 @@ describe('sqlite store specifics', () => {
       expect(await store.get('broken')).toMatchObject({ state: 'failed', retried_as: 'again' });
       expect((await queuedJobs(store)).map((j) => j.job_id)).toEqual(['waiting', 'later', 'requeued', 'again']);
       expect(await store.events.last()).toBeUndefined();
-      expect(await store.events.append([{ type: 'queue.cleared', at: 1, data: {} }])).toEqual(['1']);
+      expect(await store.events.append([{ type: 'queue.cleared', at: 1, data: {} }])).toEqual([expect.stringMatching(/^[0-9a-f]{12}:1$/)]);
     } finally {
       await store.close();
     }
@@ -134,33 +134,39 @@ describe('sqlite store specifics', () => {
     }
   });
 
-  it('event ids are decimal row ids that keep increasing across trims and reopens; trimming keeps the log bounded', async () => {
+  it('event ids are the log\'s name and row ids that keep increasing across trims and reopens; trimming keeps the log bounded', async () => {
     const file = join(dir, 'events.db');
     let store = openSqliteStore(file);
     const batch = Array.from({ length: 1000 }, (_, n) => ({ type: 'worker.heartbeat', at: n, data: { n } }));
     let last = 0;
+    let log = '';
+    const id = (n: number | string) => `${log}:${n}`;
     try {
       for (let round = 0; round < 13; round++) {
         const ids = await store.events.append(batch);
-        for (const id of ids) {
-          expect(id).toMatch(/^[1-9][0-9]*$/);
-          expect(Number(id)).toBeGreaterThan(last);
-          last = Number(id);
+        for (const one of ids) {
+          const [, name, row] = /^([0-9a-f]{12}):([1-9][0-9]*)$/.exec(one)!;
+          log ||= name!;
+          expect(name).toBe(log);
+          expect(Number(row)).toBeGreaterThan(last);
+          last = Number(row);
         }
       }
       const rows = (store.db.prepare('SELECT COUNT(*) AS n, MIN(id) AS oldest FROM events').get() as { n: number; oldest: number });
       expect(rows.n).toBeGreaterThanOrEqual(EVENT_LOG_KEEP);
       expect(rows.n).toBeLessThanOrEqual(EVENT_LOG_KEEP + 1000);
       // The id just before the oldest kept missed nothing; one further back did.
-      expect((await store.events.read(String(rows.oldest - 1), 1)).reset).toBe(false);
-      expect((await store.events.read(String(rows.oldest - 2), 1)).reset).toBe(true);
-      expect((await store.events.read(String(last + 1), 1)).reset).toBe(true); // another database's
-      expect((await store.events.read(`0${last}`, 1)).reset).toBe(true); // not as this log prints ids
+      expect((await store.events.read(id(rows.oldest - 1), 1)).reset).toBe(false);
+      expect((await store.events.read(id(rows.oldest - 2), 1)).reset).toBe(true);
+      expect((await store.events.read(id(last + 1), 1)).reset).toBe(true); // newer than the newest
+      expect((await store.events.read(`000000000000:${last}`, 1)).reset).toBe(true); // another database's (an in-memory store of an earlier run)
+      expect((await store.events.read(String(last), 1)).reset).toBe(true); // not as this log prints ids
+      expect((await store.events.read(id(`0${last}`), 1)).reset).toBe(true);
       await store.close();
       store = openSqliteStore(file);
-      expect(await store.events.last()).toBe(String(last));
+      expect(await store.events.last()).toBe(id(last));
       const [next] = await store.events.append([{ type: 'queue.cleared', at: 0, data: {} }]);
-      expect(Number(next)).toBe(last + 1);
+      expect(next).toBe(id(last + 1));
     } finally {
       await store.close();
     }

@@ -7,8 +7,8 @@ const TRIM_EVERY = 500;
 /** How often a log with listeners looks for events that another connection to the file appended. */
 const WATCH_MS = 100;
 
-/** An id as this log prints them: a decimal row id (leading zeros or signs are no id of ours). */
-const ID_PATTERN = /^(0|[1-9][0-9]{0,15})$/;
+/** An id as this log prints them: the log's own name, `:`, a decimal row id (leading zeros or signs are no id of ours). */
+const ID_PATTERN = /^([0-9a-f]{12}):(0|[1-9][0-9]{0,15})$/;
 
 interface EventRow {
   id: number;
@@ -19,8 +19,9 @@ interface EventRow {
 
 /**
  * The {@link QueueEventLog} of a SQLite store: the `events` table, whose
- * `AUTOINCREMENT` row ids are the event ids (decimal strings; never reused,
- * so they keep increasing across restarts and trims). The log keeps the
+ * `AUTOINCREMENT` row ids make the event ids (`LOGID:ROWID`, LOGID the
+ * database's random log name; never reused, so they keep increasing across
+ * restarts and trims). The log keeps the
  * newest {@link EVENT_LOG_KEEP} events and up to {@link TRIM_EVERY} more.
  *
  * Listeners hear appends of this instance at once (coalesced into one call
@@ -43,9 +44,16 @@ export class SqliteEventLog implements QueueEventLog {
   readonly #trim: Database.Statement;
   readonly #newest: Database.Statement;
 
-  /** The log over `db`, whose schema has the `events` table. Trims what an earlier run left over. */
+  /**
+   * A random name the log got when its database was made: ids carry it, so an id of another database (a
+   * replaced file, an in-memory store of an earlier run) is not taken for one of this log (`reset`).
+   */
+  readonly #logId: string;
+
+  /** The log over `db`, whose schema has the `events` and `event_log` tables. Trims what an earlier run left over. */
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#logId = (db.prepare('SELECT log_id FROM event_log').get() as { log_id: string }).log_id;
     this.#insert = db.prepare('INSERT INTO events (at, type, data) VALUES (?, ?, ?)');
     this.#bounds = db.prepare('SELECT (SELECT MIN(id) FROM events) AS oldest, (SELECT MAX(id) FROM events) AS newest');
     this.#after = db.prepare('SELECT id, at, type, data FROM events WHERE id > ? ORDER BY id LIMIT ?');
@@ -70,7 +78,12 @@ export class SqliteEventLog implements QueueEventLog {
     })();
     this.#lastSeen = Math.max(this.#lastSeen, ids[ids.length - 1]!);
     this.#notifySoon();
-    return ids.map(String);
+    return ids.map((n) => this.#id(n));
+  }
+
+  /** The id of row `n`. */
+  #id(n: number): string {
+    return `${this.#logId}:${n}`;
   }
 
   async read(after: string | undefined, limit: number): Promise<EventRead> {
@@ -82,19 +95,20 @@ export class SqliteEventLog implements QueueEventLog {
       let from = oldest - 1;
       let reset = false;
       if (after !== undefined) {
-        const n = ID_PATTERN.test(after) ? Number(after) : NaN;
+        const match = ID_PATTERN.exec(after);
+        const n = match && match[1] === this.#logId ? Number(match[2]) : NaN;
         // Before the oldest kept (minus one: then nothing was missed), after the newest (another log), or no id at all.
         if (Number.isSafeInteger(n) && n >= oldest - 1 && n <= newest) from = n;
         else reset = true;
       }
       const rows = count === 0 ? [] : (this.#after.all(from, count) as EventRow[]);
-      return { events: rows.map(toEvent), reset };
+      return { events: rows.map((row) => toEvent(row, this.#id(row.id))), reset };
     })();
   }
 
   async last(): Promise<string | undefined> {
     const row = this.#newest.get() as { id: number | null };
-    return row.id === null ? undefined : String(row.id);
+    return row.id === null ? undefined : this.#id(row.id);
   }
 
   onAppend(listener: () => void): () => void {
@@ -157,6 +171,6 @@ export class SqliteEventLog implements QueueEventLog {
   }
 }
 
-function toEvent(row: EventRow): QueueEvent {
-  return { id: String(row.id), type: row.type, at: row.at, data: JSON.parse(row.data) as Record<string, unknown> };
+function toEvent(row: EventRow, id: string): QueueEvent {
+  return { id, type: row.type, at: row.at, data: JSON.parse(row.data) as Record<string, unknown> };
 }

@@ -95,6 +95,8 @@ export const MIGRATIONS: readonly string[] = [
     type TEXT NOT NULL,
     data TEXT NOT NULL
   );
+  CREATE TABLE event_log (log_id TEXT NOT NULL);
+  INSERT INTO event_log VALUES (lower(hex(randomblob(6))));
   `,
 ];
 

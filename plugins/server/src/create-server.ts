@@ -79,10 +79,12 @@ export async function createServer(
     heartbeatRefreshMs: Math.max(1000, (resolved.clientExpirySeconds * 1000) / 3),
     onError: (error) => app.log.warn(`an event could not be appended to the store's log: ${(error as Error).message}`),
   });
+  const shutdown = new AbortController();
   const hub = new EventHub(store.events, { onError: (error) => app.log.warn(`reading the store's event log: ${(error as Error).message}`) });
   const context: ServerContext = {
     store,
     hub,
+    closing: shutdown.signal,
     options: resolved,
     waiters: new PollWaiters(),
     listing: new QueueListing(store),
@@ -182,6 +184,7 @@ export async function createServer(
     sweeper,
     retention,
     async close() {
+      shutdown.abort();
       sweeper.stop();
       await retention.stop();
       unsubscribe?.();

@@ -17,6 +17,8 @@ export interface ServerContext {
   registry?: ModuleRegistry;
   startedAt: number;
   version: string;
+  /** Aborted when the server starts closing: long-polls answer instead of using a store about to close. */
+  closing: AbortSignal;
   /** Current time in epoch ms (replaceable in tests). */
   now(): number;
 }

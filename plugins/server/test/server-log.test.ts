@@ -32,6 +32,19 @@ describe('one logger for the server', () => {
     ]);
   });
 
+  it('closing with long-polls waiting logs no error (they answer 503 before the store closes)', async () => {
+    const { logger, lines } = captureLog('info');
+    const server = await createServer(openSqliteStore(':memory:'), { logger });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = server.app.server.address() as { port: number };
+    const polls = [1, 2, 3].map((n) => fetch(`http://127.0.0.1:${port}/queue/poll?wait=30&worker_id=w${n}`).then((r) => r.status, () => 'closed'));
+    await new Promise((r) => setTimeout(r, 200));
+    await server.close();
+    for (const status of await Promise.all(polls)) expect([503, 'closed']).toContain(status);
+    await new Promise((r) => setTimeout(r, 1200)); // past a long-poll's next look
+    expect(lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+  });
+
   it('at debug: one line per answered request, with method, URL, status and time', async () => {
     const { logger, lines } = captureLog('debug');
     const server = await createServer(openSqliteStore(':memory:'), { logger });

@@ -88,7 +88,10 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
       const deadline = Date.now() + waitMs;
       const closed = new AbortController();
       request.raw.once('close', () => closed.abort());
+      const gone = AbortSignal.any([closed.signal, ctx.closing]);
       for (;;) {
+        // Shutting down: the store closes next; the worker polls again (another server, or this one restarted).
+        if (ctx.closing.aborted) return reply.code(503).header('retry-after', '2').send({ message: 'the server is shutting down' });
         const { job, blocked } = await store.poll(workerId ?? '', ctx.options.leaseSeconds * 1000, ctx.now());
         // (A client that vanished right now leaves a lease that expires and requeues the job.)
         if (job) {
@@ -100,7 +103,7 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
         // Woken at once by a submit to this server (or, on a store that tells, to another
         // instance); it looks again every 250 ms anyway (several servers on one SQLite file,
         // a missed Redis message) or every second on a store that tells.
-        await ctx.waiters.wait(Math.min(left, store.onJobsAvailable ? 1000 : 250), closed.signal);
+        await ctx.waiters.wait(Math.min(left, store.onJobsAvailable ? 1000 : 250), gone);
       }
     },
   );

@@ -279,6 +279,17 @@ describe('outage signal and sleep', () => {
     expect(second.aborted).toBe(false);
   });
 
+  it('a server that answers again but refuses the token is reported again, as a refusal (not one more "unreachable")', () => {
+    const seen: string[] = [];
+    const tracker = new OutageTracker({ down: (error, _context, refused) => seen.push(`${refused ? 'refused' : 'down'} ${error}`), up: () => seen.push('up') });
+    tracker.failed(new Error('ECONNRESET'), 'x');
+    tracker.failed(new Error('ECONNREFUSED'), 'x');
+    const unauthorised = Object.assign(new Error('HTTP 401 unknown token'), { status: 401 });
+    tracker.failed(unauthorised, 'x');
+    tracker.failed(unauthorised, 'x');
+    expect(seen).toEqual(['down ECONNRESET', 'refused HTTP 401 unknown token']);
+  });
+
   it('a wake cuts a sleep short, not before its minimum, and leaves no listener behind', async () => {
     const stop = new AbortController();
     const wake = new AbortController();

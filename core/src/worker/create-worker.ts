@@ -84,8 +84,10 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
     this.workerIds = slotWorkerIds(options.workerId, concurrency);
     const retryBase = options.networkRetryIntervalMs ?? 20_000;
     const outage = new OutageTracker({
-      down: (error, context) => {
-        this.#log('warn', `server unreachable (${context}): ${error}; retrying with backoff, finished results are kept (logged again when it is back)`);
+      down: (error, context, refused) => {
+        if (refused) {
+          this.#log('error', `the server refuses this worker's token (${context}): ${error}; give the worker a token with the worker role (api.token in its config, or $SISYPHUS_TOKEN); retrying with backoff, finished results are kept`);
+        } else this.#log('warn', `server unreachable (${context}): ${error}; retrying with backoff, finished results are kept (logged again when it is back)`);
         this.emit('network', { state: 'down', error });
       },
       up: (downMs, failures) => {

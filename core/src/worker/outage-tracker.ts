@@ -2,10 +2,20 @@ import { setMaxListeners } from 'node:events';
 
 /** What {@link OutageTracker} reports through. */
 export interface OutageReporter {
-  /** Called once when an outage begins. */
-  down(error: string, context: string): void;
+  /**
+   * Called when an outage begins, and again when its kind changes: `refused`
+   * when the server answers but refuses the worker's token (HTTP 401/403),
+   * which no waiting mends.
+   */
+  down(error: string, context: string, refused: boolean): void;
   /** Called once when it ends (before the outage's `failed` signal fires). */
   up(downMs: number, failures: number): void;
+}
+
+/** Does `error` say the server refused the credentials (HTTP 401 or 403)? */
+function refusedAuth(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return status === 401 || status === 403;
 }
 
 function describe(error: unknown): string {
@@ -28,6 +38,7 @@ function outageEnd(): AbortController {
  */
 export class OutageTracker {
   #since: number | undefined;
+  #refused = false;
   #failures = 0;
   #end = outageEnd();
 
@@ -50,9 +61,12 @@ export class OutageTracker {
    */
   failed(error: unknown, context: string): AbortSignal {
     this.#failures += 1;
-    if (this.#since === undefined) {
-      this.#since = this.now();
-      this.reporter.down(describe(error), context);
+    const refused = refusedAuth(error);
+    // Reported once per outage, and again when the server that was away answers with a refusal (or back).
+    if (this.#since === undefined || refused !== this.#refused) {
+      this.#since ??= this.now();
+      this.#refused = refused;
+      this.reporter.down(describe(error), context, refused);
     }
     return this.#end.signal;
   }
@@ -64,6 +78,7 @@ export class OutageTracker {
     const failures = this.#failures;
     const end = this.#end;
     this.#since = undefined;
+    this.#refused = false;
     this.#failures = 0;
     this.#end = outageEnd(); // the next outage gets a signal of its own
     try {

@@ -67,7 +67,11 @@ export async function jobsCommand(action: string, id: string | undefined, option
   switch (action) {
     case 'ls': {
       const params = new URLSearchParams(filters(options));
-      if (options.state) params.set('state', options.state);
+      if (options.state) {
+        const states = ['queued', 'running', 'completed', 'failed', 'cancelled', 'finished'];
+        if (!states.includes(options.state)) throw usage(`--state must be one of ${states.join(', ')} (got ${options.state})`);
+        params.set('state', options.state);
+      }
       if (options.limit) params.set('limit', options.limit);
       const page = await apiRequest<{ jobs: ListedJob[] }>(options, 'GET', `/jobs${params.size ? `?${params}` : ''}`);
       print(options.json ? page : jobsTable(page.jobs), options.json);

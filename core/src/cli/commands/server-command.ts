@@ -79,7 +79,7 @@ export async function serverCommand(options: ServerCommandOptions, env: NodeJS.P
     registry,
   });
   const log = root.child({ component: 'server' });
-  log.info(`sisyphus server listening on ${started.url} (modules: ${registry.names().join(', ') || 'none'}; OpenAPI at ${started.url}/doc)`);
+  log.info(`sisyphus server listening on ${started.url} (dashboard at ${started.url}/; modules: ${registry.names().join(', ') || 'none'}; OpenAPI at ${started.url}/doc)`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info(`${signal}: shutting down`);

@@ -45,7 +45,7 @@ async function failedJob(s: SisyphusServer, title: string): Promise<string> {
 /** Listen to `GET /events` of a listening server; events collected as [type, data]. */
 async function listen(s: SisyphusServer, init: { token?: string; lastEventId?: string } = {}) {
   const address = s.app.server.address() as { port: number };
-  const received: Array<{ type: string; id: string; data: Record<string, unknown> }> = [];
+  const received: Array<{ type: string; id: string; data: Record<string, any> }> = [];
   const url = `http://127.0.0.1:${address.port}/events${init.lastEventId !== undefined ? `?last_event_id=${encodeURIComponent(init.lastEventId)}` : ''}`;
   const source = new EventSource(url, {
     fetch: (input, options) => fetch(input, { ...options, headers: { ...options?.headers, ...(init.token ? bearer(init.token) : {}) } }),
@@ -296,6 +296,14 @@ describe('GET /events', () => {
     expect(received[2]!.data).toMatchObject({ type: 'job.failed', job: { job_id: id, state: 'failed', job_title: 'evented', worker_id: 'w1' } });
     expect(received[4]!.data).toMatchObject({ worker: { worker_id: 'w9', online: true, status: { hostname: 'h9', progress: 42 } } });
     expect(typeof received[0]!.data.at).toBe('string');
+    // A huge title is cut in events (every listener gets every event); the job's view has it whole.
+    const huge = 'x'.repeat(50_000);
+    const hugeId = (await s.app.inject({ method: 'POST', url: '/queue', payload: job(huge) })).json().job_id;
+    await until(() => received.some((e) => e.data.job?.job_id === hugeId), 'the huge title event');
+    const title = received.find((e) => e.data.job?.job_id === hugeId)!.data.job.job_title as string;
+    expect(title).toHaveLength(1000);
+    expect(title.endsWith('…')).toBe(true);
+    expect((await s.app.inject(`/jobs/${hugeId}`)).json().job_title).toBe(huge);
     // Ids increase in log order.
     const ids = received.map((e) => BigInt(e.id.split(':')[1]!));
     expect([...ids].sort((x, y) => (x < y ? -1 : 1))).toEqual(ids);

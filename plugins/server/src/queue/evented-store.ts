@@ -4,6 +4,14 @@ import type {
 } from '../store/queue-store.js';
 import { finishedEventType, jobSummary, type JobSummary, type QueueEventType } from './queue-events.js';
 
+/** Longest job title an event carries (cut with an ellipsis): every listener gets every event; the job's own view has it whole. */
+export const EVENT_TITLE_MAX = 1000;
+
+/** `summary` as an event carries it: the title at most {@link EVENT_TITLE_MAX} characters. */
+function eventSummary(summary: JobSummary): JobSummary {
+  return summary.job_title.length > EVENT_TITLE_MAX ? { ...summary, job_title: `${summary.job_title.slice(0, EVENT_TITLE_MAX - 1)}…` } : summary;
+}
+
 /** Jobs this process leased whose summary is kept for their finish event (the oldest are dropped beyond it). */
 const MAX_LEASED = 50_000;
 
@@ -122,20 +130,20 @@ export class EventedQueueStore implements QueueStore {
       const events: NewQueueEvent[] = [];
       for (const id of ids) {
         const job = await this.#store.get(id);
-        if (job) events.push(this.#event(typeof type === 'function' ? type(job) : type, { job: jobSummary(job) }));
+        if (job) events.push(this.#event(typeof type === 'function' ? type(job) : type, { job: eventSummary(jobSummary(job)) }));
       }
       return events;
     });
   }
 
   #jobEvent(job: StoredJob, type: QueueEventType): void {
-    const summary = jobSummary(job);
+    const summary = eventSummary(jobSummary(job));
     this.#emit(() => [this.#event(type, { job: summary })]);
   }
 
   /** A job this process leased: `job.started`, and its summary kept for the finish. */
   #started(job: StoredJob): void {
-    const summary = jobSummary(job);
+    const summary = eventSummary(jobSummary(job));
     if (this.#leased.size >= MAX_LEASED) this.#leased.delete(this.#leased.keys().next().value!);
     this.#leased.set(job.job_id, summary);
     this.#emit(() => [this.#event('job.started', { job: summary })]);

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // (DOM types: the functions given to page.evaluate and waitForFunction run in the page.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { formatProblems, launchBrowser, lowContrastText, openPage, screenshot, type WatchedPage } from '../support/browser.js';
 import { until } from '../support/processes.js';
@@ -19,9 +20,9 @@ let browser: Browser;
 let server: FarmServer;
 const pages: WatchedPage[] = [];
 
-/** A new browser session (its own sessionStorage) at the UI. The unauthenticated first calls answer 401: expected. */
+/** A new browser session (its own sessionStorage) at the UI. Its first call (`GET /auth/whoami`, no token) answers 200 `role: null`: no error. */
 async function session(): Promise<WatchedPage> {
-  const w = await openPage(browser, `${server.url}/ui/`, { expected: [{ url: /\/auth\/whoami$/, status: 401 }] });
+  const w = await openPage(browser, `${server.url}/ui/`);
   pages.push(w);
   return w;
 }
@@ -60,7 +61,11 @@ describe('dashboard with auth on', () => {
     await tid(w.page, 'login-token').waitFor();
     expect(await tid(w.page, 'login-token').getAttribute('type')).toBe('password');
     await screenshot(w.page, 'auth-login');
+    // The first load of the login logs nothing: no console error, no 401.
+    expect(formatProblems(w.takeProblems()), 'problems of the first load').toBe('');
 
+    // A wrong token: its 401 is expected.
+    w.expect({ url: /\/auth\/whoami$/, status: 401 });
     await logIn(w, 'not-a-token-of-this-server');
     await tid(w.page, 'login-error').waitFor();
     expect((await tid(w.page, 'login-error').textContent())?.trim()).toBeTruthy();
@@ -121,4 +126,26 @@ describe('dashboard with auth on', () => {
     await tid(w.page, 'worker-row', { 'data-worker-id': 'w1' }).locator('[data-testid="worker-toggle"]').waitFor();
     await screenshot(w.page, 'auth-admin-workers');
   }, 30_000);
+
+  it('a token removed from the server while the page is open: back to the login, saying so', async () => {
+    // The pages of the tests before would see the restart too: closed first.
+    for (const old of pages.splice(0)) await old.context.close();
+    const w = await session();
+    await logIn(w, SUBMITTER);
+    await waitText(w.page, 'whoami', /submitter/);
+    await waitText(w.page, 'connection-state', 'live');
+    // The server restarts without the submitter's token; meanwhile the page's calls fail, then answer 401.
+    const away = w.expect({ url: new RegExp(`^${server.url.replace(/[.]/g, '\\.')}/`) });
+    const config = JSON.parse(await readFile(server.config, 'utf8'));
+    config.server.tokens = config.server.tokens.filter((t: { token: string }) => t.token !== SUBMITTER);
+    await writeFile(server.config, JSON.stringify(config, null, 2));
+    await farm.stopServer('auth');
+    await waitText(w.page, 'connection-state', 'reconnecting', 10_000);
+    server = await farm.startServer('auth');
+    await waitText(w.page, 'login-error', 'Signed out: the server no longer accepts this token (unknown token). Sign in again.', 20_000);
+    expect(await w.page.evaluate(() => JSON.stringify({ ...sessionStorage }))).not.toContain(SUBMITTER);
+    await screenshot(w.page, 'auth-token-removed');
+    expect(await lowContrastText(w.page), 'text below WCAG AA contrast').toEqual([]);
+    away();
+  }, 60_000);
 });

@@ -19,6 +19,8 @@ let w: WatchedPage;
 let page: Page;
 let tiny = '';
 let clip = '';
+/** The messages of the page's `confirm()` dialogs, in order (openPage accepts them). */
+const dialogs: string[] = [];
 
 const shot = (name: string) => screenshot(page, `live-${name}`);
 
@@ -54,6 +56,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   w = await openPage(browser, `${server.url}/ui/`);
   page = w.page;
+  page.on('dialog', (d) => void dialogs.push(d.message()));
   await until('worker w1', async () => (await api(server.url, 'GET', '/workers')).json.workers.some((x: any) => x.worker_id === 'w1') || undefined);
   await waitText(page, 'connection-state', 'live');
 }, 60_000);
@@ -96,6 +99,8 @@ describe('live dashboard', () => {
     await progressAbove(id, -1);
     await tid(row, 'cancel').click();
     expect((await jobIn(server.url, id, ['cancelled', 'completed', 'failed'], 10_000)).state).toBe('cancelled');
+    // It asked first.
+    expect(dialogs.at(-1)).toMatch(/^Cancel the running job "to be cancelled"\?/);
     await until('its ffmpeg to be gone', () => processesMentioning('ffmpeg', file).length === 0 || undefined, 10_000);
     await row.waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);

@@ -23,6 +23,8 @@ let w: WatchedPage;
 let page: Page;
 let tiny = '';
 let medium = '';
+/** The messages of the page's `confirm()` dialogs, in order (openPage accepts them). */
+const dialogs: string[] = [];
 
 /** Text below WCAG AA contrast, and layout faults, by the screenshot they were seen on (checked in afterEach). */
 const lowContrast: string[] = [];
@@ -119,6 +121,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   w = await openPage(browser, `${server.url}/`);
   page = w.page;
+  page.on('dialog', (d) => void dialogs.push(d.message()));
 }, 60_000);
 
 afterEach(() => {
@@ -228,6 +231,9 @@ describe('dashboard views', () => {
     await waitText(page, 'job-title', 'from the form');
     await expect(tid(page, 'job-document').textContent()).resolves.toContain(farm.out('from-the-form'));
     expect(await tid(page, 'job-task').count()).toBe(1);
+    // Tasks are numbered from 1, as the CLI and the worker logs count them (the record's index is 0-based).
+    expect((await tid(page, 'job-task').first().locator('td').first().textContent())?.trim()).toBe('1');
+    expect(done.result.tasks[0].index).toBe(0);
     await tid(page, 'job-result').waitFor();
     // A sub-second runtime reads as such, not "0:00:00".
     const summary = (await tid(page, 'job-result').textContent()) ?? '';
@@ -235,6 +241,54 @@ describe('dashboard views', () => {
     if (done.result.runtime < 60) expect(summary).not.toContain('0:00:00');
     await shot('job-completed');
     await shotNarrow('job-completed');
+  }, 60_000);
+
+  it('submit: an unparsable job file is explained in full; another file or no text resets the priority and values that no longer apply', async () => {
+    w.expect({ url: /\/queue\/template$/, status: 400 });
+    await go(page, '#/submit');
+    const broken = ['job_title: broken', 'tasks:', '  - module: ffmpeg', '    data: { sources: ["/in/a.mkv }', ''].join('\n');
+    await tid(page, 'submit-text').fill(broken);
+    const problem = tid(page, 'problem', { 'data-path': 'template' });
+    await problem.waitFor();
+    // Whatever the server says about it, every line of it (a parser's message may be several).
+    const answer = await api<{ problems: Array<{ path: string; message: string }> }>(server.url, 'POST', '/queue/template', { template: broken, check: true });
+    expect(answer.status).toBe(400);
+    const message = answer.json.problems.find((p) => p.path === 'template')!.message;
+    const shown = await problem.innerText();
+    for (const line of message.split('\n').filter((l) => l.trim())) expect(shown).toContain(line.trim());
+    // And no claim about placeholders while the text does not parse.
+    expect(await page.getByText(/has no \{\{ placeholders \}\}/).count()).toBe(0);
+    await shot('submit-unparsable');
+
+    const fileA = ['job_title: "{{ title }}"', 'tasks:', '  - module: ffmpeg', '    data: { sources: ["{{ source }}"], output_file: "{{ output }}" }', ''].join('\n');
+    const fileB = ['job_title: other job', 'tasks:', '  - module: ffmpeg', '    data: { sources: ["{{ source }}"], output_file: "{{ dest }}" }', ''].join('\n');
+    await writeFile(join(farm.dir, 'a.yaml'), fileA);
+    await writeFile(join(farm.dir, 'b.yaml'), fileB);
+    await tid(page, 'submit-file').setInputFiles(join(farm.dir, 'a.yaml'));
+    for (const name of ['title', 'source', 'output']) await tid(page, `placeholder-${name}`).waitFor();
+    await expect(tid(page, 'problem').count()).resolves.toBe(0);
+    await tid(page, 'placeholder-title').fill('a title');
+    await tid(page, 'placeholder-source').fill('/in/a.mkv');
+    await tid(page, 'submit-priority').fill('7');
+    // Another file: the priority goes, and so does the value of {{ title }}, which it does not have.
+    await tid(page, 'submit-file').setInputFiles(join(farm.dir, 'b.yaml'));
+    await tid(page, 'placeholder-dest').waitFor();
+    await tid(page, 'placeholder-title').waitFor({ state: 'detached' });
+    expect(await tid(page, 'submit-text').inputValue()).toBe(fileB);
+    expect(await tid(page, 'submit-priority').inputValue()).toBe('');
+    expect(await tid(page, 'placeholder-source').inputValue()).toBe('/in/a.mkv');
+    await tid(page, 'submit-file').setInputFiles(join(farm.dir, 'a.yaml'));
+    await tid(page, 'placeholder-title').waitFor();
+    expect(await tid(page, 'placeholder-title').inputValue()).toBe('');
+    // No text at all: nothing of the last job is kept.
+    await tid(page, 'submit-priority').fill('3');
+    await tid(page, 'submit-text').fill('');
+    await tid(page, 'placeholder-source').waitFor({ state: 'detached' });
+    expect(await tid(page, 'submit-priority').inputValue()).toBe('');
+    await tid(page, 'submit-text').fill(fileA);
+    await tid(page, 'placeholder-source').waitFor();
+    expect(await tid(page, 'placeholder-source').inputValue()).toBe('');
+    await tid(page, 'submit-text').fill('');
   }, 60_000);
 
   it('the history filter finds a job by title; state filter, job page of a failure', async () => {
@@ -246,6 +300,19 @@ describe('dashboard views', () => {
     const failedId = await submit(server.url, encodeJob('not a video', garbage, farm.out('garbage')));
     for (const id of ids) expect((await jobIn(server.url, id, ['completed', 'failed'], 30_000)).state).toBe('completed');
     expect((await jobIn(server.url, failedId, ['completed', 'failed'], 30_000)).state).toBe('failed');
+
+    // The overview's "failed (last hour)" card opens the history filtered as it counts; Back returns.
+    await go(page, '#/overview');
+    await waitText(page, 'overview-failed-hour', /^[1-9]/);
+    const card = tid(page, 'overview-failed-hour').locator('xpath=ancestor::a[1]');
+    expect(await card.getAttribute('href')).toMatch(/^#\/history\?state=failed&since=\d{4}-/);
+    await card.click();
+    await page.waitForFunction(() => location.hash.startsWith('#/history?state=failed&since='));
+    await until('the failed jobs of the last hour', async () => ((await rowIds('history-row')).join() === failedId ? true : undefined), 10_000);
+    expect(await tid(page, 'filter-state').inputValue()).toBe('failed');
+    expect(await tid(page, 'filter-since').inputValue()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    await page.goBack();
+    await tid(page, 'overview-failed-hour').waitFor();
 
     await go(page, '#/history');
     await until('the history to list the five jobs', async () => ((await rowIds('history-row')).length >= 5 ? true : undefined), 10_000);
@@ -267,6 +334,8 @@ describe('dashboard views', () => {
       return shown.length === 1 && shown[0] === ids[2] ? true : undefined;
     }, 10_000);
     await shot('history-filtered-title');
+    // The applied filter is in the URL: a filtered view can be linked.
+    expect(await page.evaluate(() => location.hash)).toBe('#/history?title=needle-7');
 
     // The same title among failed jobs: none, and so nothing to retry.
     await tid(page, 'filter-state').selectOption('failed');
@@ -274,6 +343,13 @@ describe('dashboard views', () => {
     await emptyState(page).waitFor({ timeout: 10_000 });
     expect(await tid(page, 'history-row').count()).toBe(0);
     await retryAllDisabled(/no failed jobs/i);
+    expect(await page.evaluate(() => location.hash)).toBe('#/history?state=failed&title=needle-7');
+    // Back restores the filter before (the form too).
+    await page.goBack();
+    await page.waitForFunction(() => location.hash === '#/history?title=needle-7');
+    await until('the title filter again', async () => ((await rowIds('history-row')).join() === ids[2] ? true : undefined), 10_000);
+    expect(await tid(page, 'filter-state').inputValue()).toBe('');
+    expect(await tid(page, 'filter-title').inputValue()).toBe('needle-7');
 
     // Completed (or cancelled) jobs only: never a failed one to retry.
     await tid(page, 'filter-title').fill('');
@@ -296,6 +372,16 @@ describe('dashboard views', () => {
     await tid(page, 'filter-worker').fill('w1');
     await tid(page, 'filter-apply').click();
     await until('the worker filter to keep it', async () => ((await rowIds('history-row'))[0] === failedId ? true : undefined), 10_000);
+    // The known workers are offered as "host name (id)"; the host name people see finds its worker's id.
+    expect(await page.locator('#history-workers option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))).toContain('host-w1 (w1)');
+    await tid(page, 'filter-worker').fill('');
+    await tid(page, 'filter-apply').click();
+    await page.waitForFunction(() => location.hash === '#/history?state=failed');
+    await tid(page, 'filter-worker').fill('host-w1');
+    await tid(page, 'filter-apply').click();
+    await page.waitForFunction(() => location.hash === '#/history?state=failed&worker=w1');
+    await until('the host name filter to keep it', async () => ((await rowIds('history-row'))[0] === failedId ? true : undefined), 10_000);
+    expect(await tid(page, 'filter-worker').inputValue()).toBe('host-w1 (w1)');
     await tid(page, 'filter-worker').fill('someone-else');
     await tid(page, 'filter-apply').click();
     await emptyState(page).waitFor({ timeout: 10_000 });
@@ -320,11 +406,29 @@ describe('dashboard views', () => {
     await tid(page, 'filter-state').selectOption('failed');
     await tid(page, 'filter-apply').click();
     await until('the failed job alone', async () => ((await rowIds('history-row')).join() === failedId ? true : undefined), 10_000);
+    // When the server's limit (1000 a call) stopped it with matching jobs left, its answer says `more: true`
+    // (more than 1000 failed jobs are not made here: the real answer gets the flag added on its way).
+    await page.route('**/jobs/retry', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...(await response.json()), more: true } });
+    });
     await tid(page, 'retry-all-failed').click();
+    await tid(page, 'toast').getByText('1 retried; more remain: press again').waitFor();
+    await page.unroute('**/jobs/retry');
+    expect(dialogs.at(-1)).toMatch(/at most 1000/);
     const retriedAs = await until('the bulk retry', async () => (await api(server.url, 'GET', `/jobs/${failedId}`)).json.retried_as as string | undefined, 10_000);
     expect((await jobIn(server.url, retriedAs, ['failed', 'completed'], 30_000)).state).toBe('failed');
     await until('the retry in the filtered list', async () => ((await rowIds('history-row')).includes(retriedAs) ? true : undefined), 10_000);
     await shot('history-retried-all');
+    // At a phone's width "← retry of" stays on one line.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const retryLinks = await page.locator('td.col-retry a').evaluateAll((links) => links.map((a) => ({ text: a.textContent, lines: a.getClientRects().length })));
+    expect(retryLinks.map((l) => l.text)).toContain('← retry of');
+    for (const link of retryLinks) expect(link.lines, `lines of "${link.text}"`).toBe(1);
+    // (The table scrolled sideways, to show its retry column.)
+    await page.locator('.table-wrap').first().evaluate((el) => (el.scrollLeft = el.scrollWidth));
+    await shot('history-retried-all-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await tid(page, 'filter-state').selectOption('all');
     await tid(page, 'filter-apply').click();
   }, 90_000);
@@ -378,6 +482,15 @@ describe('dashboard views', () => {
     await tid(tid(page, 'queue-row', { 'data-job-id': ids[1]! }), 'remove').click();
     await tid(page, 'queue-row', { 'data-job-id': ids[1]! }).waitFor({ state: 'detached' });
     expect((await api(server.url, 'GET', `/jobs/${ids[1]}`)).status).toBe(404);
+    expect(dialogs.at(-1)).toMatch(/^Remove "queued second" from the queue\?/);
+    // Cancelling from a job's page asks first too.
+    const cancelId = await submit(server.url, encodeJob('cancelled from its page', tiny, farm.out('cancelled-page')));
+    await go(page, `#/jobs/${cancelId}`);
+    await waitText(page, 'job-state', 'queued');
+    await tid(page, 'cancel').click();
+    await waitText(page, 'job-state', 'cancelled');
+    expect(dialogs.at(-1)).toMatch(/^Cancel this queued job\?/);
+    await go(page, '#/queue');
     await api(server.url, 'PATCH', '/queue', { disabled: false });
     for (const id of [ids[0]!, ids[2]!]) expect((await jobIn(server.url, id, ['completed', 'failed'], 30_000)).state).toBe('completed');
     await emptyState(page).waitFor({ timeout: 10_000 });
@@ -451,6 +564,46 @@ describe('dashboard views', () => {
     await tid(page, 'data-save').click();
     await until('the saved record', async () => ((await api(server.url, 'GET', '/data/ffmpeg/x264-fast')).json?.options?.crf === 18 ? true : undefined), 10_000);
 
+    // "New" with a name that exists: refused, the stored record untouched (never overwritten unseen).
+    const dataError = async () => ((await tid(page, 'data-error').textContent()) ?? '').trim();
+    await tid(page, 'data-new-name').fill('x264-fast');
+    await tid(page, 'data-new').click();
+    await waitText(page, 'data-error', 'ffmpeg/x264-fast exists already: open it from the list');
+    await shot('data-new-exists');
+    expect((await api(server.url, 'GET', '/data/ffmpeg/x264-fast')).json.options.crf).toBe(18);
+    // Names are checked with the server's rule before anything is sent, and refused in plain words.
+    for (const [name, why] of [
+      ['.hidden', /cannot start with "\." or "-"/],
+      ['-dash', /cannot start with "\." or "-"/],
+      ['my set/1', /only have letters, digits, "_", "\." and "-" \(not spaces, "\/"\)/],
+      ['x'.repeat(129), /at most 128 characters long \(this one has 129\)/],
+    ] as const) {
+      await tid(page, 'data-new-name').fill(name);
+      await tid(page, 'data-new').click();
+      await page.waitForFunction((n) => document.querySelector('[data-testid="data-error"]') !== null && (document.querySelector('[data-testid="data-new-name"]') as HTMLInputElement).value === n, name);
+      const text = await dataError();
+      expect(text, name).toMatch(why);
+      expect(text, name).not.toMatch(/\^|\[A-Za-z/);
+    }
+    await shot('data-new-bad-name');
+    // A good name: a new record, saved.
+    await tid(page, 'data-new-name').fill('my-new.set_1');
+    await tid(page, 'data-new').click();
+    await page.waitForFunction(() => ((document.querySelector('[data-testid="data-editor"]') as HTMLTextAreaElement | null)?.value ?? '').includes('"options"'));
+    expect(await tid(page, 'data-error').count()).toBe(0);
+    await tid(page, 'data-save').click();
+    await until('the new record', async () => ((await api(server.url, 'GET', '/data/ffmpeg/my-new.set_1')).status === 200 ? true : undefined), 10_000);
+    // Made by someone else between "New" and "Save": the save is refused, theirs kept.
+    await tid(page, 'data-new-name').fill('made-meanwhile');
+    await tid(page, 'data-new').click();
+    await page.waitForFunction(() => /made-meanwhile/.test(document.querySelector('.data-editor h2')?.textContent ?? ''));
+    expect((await api(server.url, 'POST', '/data/ffmpeg/made-meanwhile', { options: { crf: 30 } })).status).toBe(200);
+    await tid(page, 'data-save').click();
+    await waitText(page, 'data-error', 'ffmpeg/made-meanwhile exists already: open it from the list');
+    expect((await api(server.url, 'GET', '/data/ffmpeg/made-meanwhile')).json.options).toEqual({ crf: 30 });
+    await tid(page, 'data-row', { 'data-name': 'x264-fast' }).click();
+    await page.waitForFunction(() => ((document.querySelector('[data-testid="data-editor"]') as HTMLTextAreaElement | null)?.value ?? '').includes('"crf": 18'));
+
     w.expect({ url: /\/data\/ffmpeg\/x264-fast$/, status: 404 });
     await tid(page, 'data-delete').click();
     await until('the record to be deleted', async () => ((await api(server.url, 'GET', '/data/ffmpeg/x264-fast')).status === 404 ? true : undefined), 10_000);
@@ -522,5 +675,71 @@ describe('dashboard views', () => {
     expect(report.status, JSON.stringify(report.json)).toBe(200);
     await waitText(page, 'job-state', 'failed');
     await api(server.url, 'PATCH', '/workers/w1', { disabled: false });
+  }, 60_000);
+  it('worker statuses read as words: running, idle, starting (the raw value in the tooltip)', async () => {
+    const beat = (status: string, hostname: string) => ({ status, hostname, version: '1.0.0', online_at: new Date().toISOString() });
+    expect((await api(server.url, 'POST', '/workers/sim-busy', beat('in_progress', 'status-busy'))).status).toBe(200);
+    expect((await api(server.url, 'POST', '/workers/sim-starting', beat('startup', 'status-starting'))).status).toBe(200);
+    await go(page, '#/workers');
+    const filter = page.getByPlaceholder('Filter by host or id');
+    for (const [id, shown, raw] of [['sim-busy', 'running', 'in_progress'], ['sim-starting', 'starting', 'startup'], ['w1', 'idle', 'idle']] as const) {
+      await filter.fill(id);
+      const status = tid(tid(page, 'worker-row', { 'data-worker-id': id }), 'worker-status');
+      await status.waitFor();
+      expect((await status.textContent())?.trim(), id).toBe(shown);
+      expect(await status.getAttribute('title'), id).toBe(raw);
+    }
+    await filter.fill('status-');
+    await tid(page, 'worker-row', { 'data-worker-id': 'sim-busy' }).waitFor();
+    await shot('workers-statuses');
+    await filter.fill('');
+  }, 30_000);
+
+  it('history: a host name shared by two workers asks which; the page is in the URL too', async () => {
+    const beat = { status: 'idle', hostname: 'twin-host', version: '1.0.0', online_at: new Date().toISOString() };
+    for (const id of ['twin-a', 'twin-b']) expect((await api(server.url, 'POST', `/workers/${id}`, beat)).status).toBe(200);
+    await go(page, '#/history');
+    await page.waitForFunction(() => document.querySelectorAll('#history-workers option[value^="twin-host ("]').length === 2);
+    await tid(page, 'filter-worker').fill('twin-host');
+    await tid(page, 'filter-apply').click();
+    await waitText(page, 'filter-worker-error', /2 workers have the host name twin-host: pick one/);
+    expect(await page.evaluate(() => location.hash)).toBe('#/history');
+    await shot('history-worker-ambiguous');
+    await tid(page, 'filter-worker').fill('twin-host (twin-b)');
+    await expect(tid(page, 'filter-worker-error').count()).resolves.toBe(0);
+    await tid(page, 'filter-apply').click();
+    await page.waitForFunction(() => location.hash === '#/history?worker=twin-b');
+    await emptyState(page).waitFor({ timeout: 10_000 });
+
+    // 55 cancelled jobs: two pages; the second is a link of its own (its cursor in the URL), kept by a reload.
+    await api(server.url, 'PATCH', '/queue', { disabled: true });
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i++) ids.push(await submit(server.url, encodeJob(`paged ${i}`, tiny, farm.out(`paged-${i}`))));
+    for (const id of ids) expect((await api(server.url, 'POST', `/jobs/${id}/cancel`)).status).toBe(200);
+    await api(server.url, 'PATCH', '/queue', { disabled: false });
+    await tid(page, 'filter-worker').fill('');
+    await tid(page, 'filter-state').selectOption('cancelled');
+    await tid(page, 'filter-title').fill('paged');
+    await tid(page, 'filter-apply').click();
+    await page.waitForFunction(() => location.hash === '#/history?state=cancelled&title=paged');
+    await until('the first page', async () => ((await rowIds('history-row')).length === 50 ? true : undefined), 10_000);
+    const first = await rowIds('history-row');
+    await tid(page, 'next-page').click();
+    await page.waitForFunction(() => /^#\/history\?state=cancelled&title=paged&cursor=[^&]+$/.test(location.hash));
+    await until('the second page', async () => ((await rowIds('history-row')).length === 5 ? true : undefined), 10_000);
+    const second = await rowIds('history-row');
+    expect(new Set([...first, ...second]).size).toBe(55);
+    await page.reload();
+    await waitText(page, 'connection-state', 'live');
+    await until('the second page after a reload', async () => ((await rowIds('history-row')).join() === second.join() ? true : undefined), 10_000);
+    expect(await tid(page, 'filter-title').inputValue()).toBe('paged');
+    expect(await tid(page, 'prev-page').isEnabled()).toBe(true);
+    await tid(page, 'prev-page').click();
+    await page.waitForFunction(() => location.hash === '#/history?state=cancelled&title=paged');
+    await until('the first page again', async () => ((await rowIds('history-row')).join() === first.join() ? true : undefined), 10_000);
+    // Back: the second page again.
+    await page.goBack();
+    await until('the second page by Back', async () => ((await rowIds('history-row')).join() === second.join() ? true : undefined), 10_000);
+    await shot('history-page-2');
   }, 60_000);
 });

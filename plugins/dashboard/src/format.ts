@@ -69,3 +69,22 @@ export function localInputToIso(value: string): string | undefined {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/** An ISO time as a `datetime-local` input's value in local time (`''` when absent or invalid). */
+export function isoToLocalInput(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const seconds = d.getSeconds() ? `:${pad(d.getSeconds())}` : '';
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}${seconds}`;
+}
+
+/** What a worker's status reads as: `in_progress` is "running", `startup` "starting"; others as they are. */
+export function workerStatus(status: string): string {
+  return status === 'in_progress' ? 'running' : status === 'startup' ? 'starting' : status;
+}
+
+/** `text` cut to `max` characters with an ellipsis (a title in a confirmation). */
+export function clip(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

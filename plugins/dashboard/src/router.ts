@@ -32,6 +32,31 @@ export function jobHref(jobId: string): string {
   return `#/jobs/${encodeURIComponent(jobId)}`;
 }
 
+/** The query of the location hash (`#/history?state=failed&title=x` -> `state=failed&title=x`). */
+export function hashQuery(hash: string = location.hash): URLSearchParams {
+  const at = hash.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : hash.slice(at + 1));
+}
+
+/** The hash link of a route with a query (empty values left out): `#/history?state=failed`. */
+export function routeHref(name: RouteName, query: Record<string, string | undefined> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value) params.set(key, value);
+  const text = params.toString();
+  return `#/${name}${text ? `?${text}` : ''}`;
+}
+
+/** The location hash, kept current (the component renders again when it changes). */
+export function useHash(): string {
+  const [hash, setHash] = useState(() => location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(location.hash);
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return hash;
+}
+
 /** The current route; the component renders again when the hash changes. */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));

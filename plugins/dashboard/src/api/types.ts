@@ -7,10 +7,10 @@ import type { JobState } from '@sisyphus/server/store';
 export type { JobState, Phase };
 export type Role = 'admin' | 'submitter' | 'worker';
 
-/** `GET /auth/whoami`. */
+/** `GET /auth/whoami`: `role` is null with auth on and no token sent (401: a token the server does not know). */
 export interface WhoAmI {
   auth: boolean;
-  role: Role;
+  role: Role | null;
   name?: string;
 }
 

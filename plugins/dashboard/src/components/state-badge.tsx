@@ -1,8 +1,13 @@
-/** A job's or worker's state as a coloured label. */
-export function StateBadge({ state = 'unknown', testId }: { state?: string | undefined; testId?: string }) {
+/**
+ * A job's or worker's state as a coloured label (coloured by `state`);
+ * `label` replaces the text shown, the raw state then being the tooltip
+ * (`in_progress`).
+ */
+export function StateBadge({ state = 'unknown', label, testId }: { state?: string | undefined; label?: string; testId?: string }) {
+  const shown = label ?? state;
   return (
-    <span class={`badge badge-${state.replace(/[^a-z_]/gi, '')}`} data-testid={testId}>
-      {state}
+    <span class={`badge badge-${state.replace(/[^a-z_]/gi, '')}`} data-testid={testId} {...(label !== undefined ? { title: state } : {})}>
+      {shown}
     </span>
   );
 }

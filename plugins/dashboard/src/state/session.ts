@@ -25,10 +25,15 @@ export function can(_action: AdminAction): boolean {
   return state.phase === 'ready' && (!state.auth || state.role === 'admin');
 }
 
+/** Why the page went back to the login: the server refused the session's token (removed from its config). */
+function signedOut(message: string): string {
+  return `Signed out: the server no longer accepts this token (${message}). Sign in again.`;
+}
+
 setUnauthorizedHandler((message) => {
   if (session.value.phase !== 'ready') return;
   setToken(null);
-  session.set({ phase: 'login', error: `Signed out: ${message}` });
+  session.set({ phase: 'login', error: signedOut(message) });
 });
 
 async function whoami(token: string | null): Promise<WhoAmI> {
@@ -41,16 +46,23 @@ export async function startSession(): Promise<void> {
   const token = getToken();
   try {
     const me = await whoami(token);
+    // Auth on and no token sent: the server answers `role: null` (not a 401, so the first load logs no error).
+    if (me.auth && !me.role) {
+      if (token) setToken(null);
+      session.set({ phase: 'login' });
+      return;
+    }
     if (me.auth && me.role === 'worker') {
       setToken(null);
       session.set({ phase: 'login', error: WORKER_REFUSED });
       return;
     }
-    session.set({ phase: 'ready', auth: me.auth, role: me.auth ? me.role : 'admin', ...(me.name ? { name: me.name } : {}) });
+    session.set({ phase: 'ready', auth: me.auth, role: me.auth && me.role ? me.role : 'admin', ...(me.name ? { name: me.name } : {}) });
   } catch (error) {
+    // A token the server does not know (removed from its config): 401.
     if (error instanceof ApiError && error.status === 401) {
       if (token) setToken(null);
-      session.set({ phase: 'login' });
+      session.set(token ? { phase: 'login', error: signedOut(error.message) } : { phase: 'login' });
     } else {
       session.set({ phase: 'unreachable', message: error instanceof Error ? error.message : String(error) });
     }
@@ -67,12 +79,16 @@ export async function signIn(token: string): Promise<void> {
   session.set({ phase: 'login', busy: true });
   try {
     const me = await whoami(token);
+    if (me.auth && !me.role) {
+      session.set({ phase: 'login', error: 'unknown token' });
+      return;
+    }
     if (me.role === 'worker') {
       session.set({ phase: 'login', error: WORKER_REFUSED });
       return;
     }
     setToken(token);
-    session.set({ phase: 'ready', auth: me.auth, role: me.auth ? me.role : 'admin', ...(me.name ? { name: me.name } : {}) });
+    session.set({ phase: 'ready', auth: me.auth, role: me.auth && me.role ? me.role : 'admin', ...(me.name ? { name: me.name } : {}) });
   } catch (error) {
     const unknown = error instanceof ApiError && error.status === 401;
     session.set({ phase: 'login', error: unknown ? 'unknown token' : error instanceof Error ? error.message : String(error) });

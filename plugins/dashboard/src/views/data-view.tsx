@@ -13,6 +13,9 @@ interface Open {
   isNew: boolean;
 }
 
+/** The refusal of a new record whose name is taken. */
+const exists = (module: string, name: string) => `${module}/${name} exists already: open it from the list`;
+
 /** Check the editor's text: a JSON object, or the reason it is not one. */
 function parseRecord(text: string): { value?: Record<string, unknown>; error?: string } {
   let value: unknown;
@@ -25,6 +28,19 @@ function parseRecord(text: string): { value?: Record<string, unknown>; error?: s
   return { value: value as Record<string, unknown> };
 }
 
+/** The server's rule for a record name: letters, digits, `_`, `.` or `-`, at most 128, not starting with `.` or `-`. */
+const NAME_RULE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Why `name` cannot name a record, in plain words (the server's rule, checked before anything is sent); `undefined` when it can. */
+function nameProblem(name: string): string | undefined {
+  if (NAME_RULE.test(name)) return undefined;
+  if (!name) return 'Enter a name for the new record';
+  if (name.length > 128) return `A name is at most 128 characters long (this one has ${name.length})`;
+  const bad = [...new Set(name.replace(/[A-Za-z0-9_.-]/g, ''))].map((c) => (c === ' ' ? 'spaces' : `"${c}"`));
+  if (bad.length) return `A name may only have letters, digits, "_", "." and "-" (not ${bad.join(', ')})`;
+  return 'A name cannot start with "." or "-"';
+}
+
 /**
  * Option sets (server-side module data, `GET /data`): pick a module, list
  * its records, view one as JSON; admins edit (checked with JSON.parse before
@@ -35,13 +51,24 @@ export function DataView() {
   const [module, setModule] = useState('');
   const [open, setOpen] = useState<Open | undefined>();
   const [text, setText] = useState('');
-  const [error, setError] = useState<string | undefined>();
+  const [error, setErrorText] = useState<string | undefined>();
+  /** A refused new name: shown under the name field, instead of (never beside) an error of the record. */
+  const [nameError, setNameErrorText] = useState<string | undefined>();
+  const setError = (text: string | undefined) => {
+    setErrorText(text);
+    if (text) setNameErrorText(undefined);
+  };
+  const setNameError = (text: string | undefined) => {
+    setNameErrorText(text);
+    if (text) setErrorText(undefined);
+  };
   const [newName, setNewName] = useState('');
   const [busy, setBusy] = useState(false);
   const seq = useRef(0);
   const recordSeq = useRef(0);
   const generation = useGeneration();
   const admin = can('data.write');
+  const names = index?.modules.find((m) => m.module === module)?.names ?? [];
 
   const loadIndex = async () => {
     const mine = ++seq.current;
@@ -82,12 +109,19 @@ export function DataView() {
 
   const startNew = () => {
     const name = newName.trim();
-    if (!name) {
-      setError('Enter a name for the new record');
+    const problem = nameProblem(name);
+    if (problem) {
+      setNameError(problem);
+      return;
+    }
+    // Never a fresh record over a stored one the user has not seen.
+    if (names.includes(name)) {
+      setNameError(exists(module, name));
       return;
     }
     recordSeq.current++;
     setError(undefined);
+    setNameError(undefined);
     setOpen({ module, name, isNew: true });
     setText(module === 'ffmpeg' ? '{\n  "options": {}\n}' : '{\n  \n}');
     setNewName('');
@@ -103,6 +137,15 @@ export function DataView() {
     setError(undefined);
     setBusy(true);
     try {
+      if (open.isNew) {
+        // Created by someone else since "New" was pressed? Then saving would overwrite what nobody here has seen.
+        const now = await api<{ names?: string[] }>(`/data/${encodeURIComponent(open.module)}`);
+        if (now.names?.includes(open.name)) {
+          setError(exists(open.module, open.name));
+          reloadIndex();
+          return;
+        }
+      }
       await api(`/data/${encodeURIComponent(open.module)}/${encodeURIComponent(open.name)}`, { method: 'POST', body: parsed.value });
       toast(`Saved ${open.module}/${open.name}`);
       setOpen({ ...open, isNew: false });
@@ -134,7 +177,6 @@ export function DataView() {
   };
 
   if (!index) return <p class="muted">Loading…</p>;
-  const names = index.modules.find((m) => m.module === module)?.names ?? [];
 
   return (
     <section>
@@ -150,6 +192,7 @@ export function DataView() {
                 setModule(e.currentTarget.value);
                 setOpen(undefined);
                 setError(undefined);
+                setNameError(undefined);
               }}
             >
               {index.modules.map((m) => (
@@ -189,11 +232,28 @@ export function DataView() {
                   startNew();
                 }}
               >
-                <input type="text" data-testid="data-new-name" placeholder="New record name" aria-label="New record name" value={newName} onInput={(e) => setNewName(e.currentTarget.value)} />
+                <input
+                  type="text"
+                  data-testid="data-new-name"
+                  placeholder="New record name"
+                  aria-label="New record name"
+                  title={'Letters, digits, "_", "." and "-", at most 128; not starting with "." or "-"'}
+                  aria-invalid={nameError ? true : undefined}
+                  value={newName}
+                  onInput={(e) => {
+                    setNewName(e.currentTarget.value);
+                    setNameError(undefined);
+                  }}
+                />
                 <button type="submit" data-testid="data-new">
                   New
                 </button>
               </form>
+            ) : null}
+            {admin && nameError ? (
+              <p class="error-text new-record-error" role="alert" data-testid="data-error">
+                {nameError}
+              </p>
             ) : null}
           </div>
           <div class="data-editor">

@@ -6,18 +6,35 @@ import { Pager } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { Table, type Column } from '../components/table.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
-import { localInputToIso, runtime, time } from '../format.js';
-import { jobHref } from '../router.js';
+import { isoToLocalInput, localInputToIso, runtime, time } from '../format.js';
+import { hashQuery, jobHref, parseRoute, routeHref, useHash } from '../router.js';
+import { useObservable } from '../state/observable.js';
 import { toast } from '../state/toast.js';
 import { useCoalesced } from '../state/use-coalesced.js';
+import { lookUpWorker, workerLabel } from '../state/worker-lookup.js';
+import { workersStore } from '../state/workers-store.js';
 
 const LIMIT = 50;
+/** The most jobs `POST /jobs/retry` retries in one call (the server's default `limit`). */
+const RETRY_LIMIT = 1000;
 /** Events after which the listing may change: a job finished, was retried (retried_as) or removed. */
 const CHANGES_HISTORY = new Set(['job.completed', 'job.failed', 'job.cancelled', 'job.retried', 'job.removed']);
 
-/** The filter as typed in the form. */
+type StateFilter = '' | 'completed' | 'failed' | 'cancelled';
+const STATES: readonly StateFilter[] = ['completed', 'failed', 'cancelled'];
+
+/** The filter as typed in the form (worker: a host name, `host (id)` or an id; times: `datetime-local` values). */
 interface FilterForm {
-  state: '' | 'completed' | 'failed' | 'cancelled';
+  state: StateFilter;
+  title: string;
+  worker: string;
+  since: string;
+  until: string;
+}
+
+/** The filter as applied, kept in the location hash (`#/history?state=failed&title=x`): worker id, ISO times. */
+interface Filter {
+  state: StateFilter;
   title: string;
   worker: string;
   since: string;
@@ -26,15 +43,48 @@ interface FilterForm {
 
 const EMPTY: FilterForm = { state: '', title: '', worker: '', since: '', until: '' };
 
-/** The filter's fields but the state, as the API takes them (`GET /jobs` query, `POST /jobs/retry` body). */
-function apiFilter(form: FilterForm): Record<string, string> {
-  const since = localInputToIso(form.since);
-  const until = localInputToIso(form.until);
+/** The applied filter and page of a location hash: the filter's fields, `cursor` (the page) and `prev` (the cursors of the pages between the first and this one). */
+function fromHash(hash: string): { filter: Filter; cursor?: string; prev: string[] } {
+  const q = hashQuery(hash);
+  const state = q.get('state') ?? '';
+  const cursor = q.get('cursor') || undefined;
   return {
-    ...(form.title.trim() ? { title: form.title.trim() } : {}),
-    ...(form.worker.trim() ? { worker: form.worker.trim() } : {}),
-    ...(since ? { since } : {}),
-    ...(until ? { until } : {}),
+    filter: {
+      state: (STATES as readonly string[]).includes(state) ? (state as StateFilter) : '',
+      title: q.get('title') ?? '',
+      worker: q.get('worker') ?? '',
+      since: q.get('since') ?? '',
+      until: q.get('until') ?? '',
+    },
+    ...(cursor ? { cursor } : {}),
+    prev: cursor ? (q.get('prev') ?? '').split(',').filter(Boolean) : [],
+  };
+}
+
+/** The hash of a filter and page. */
+function toHash(filter: Filter, cursor?: string, prev: string[] = []): string {
+  return routeHref('history', { ...filter, ...(cursor ? { cursor, prev: prev.join(',') } : {}) });
+}
+
+/** The form showing an applied filter (a known worker by its host name and short id). */
+function formOf(filter: Filter): FilterForm {
+  const worker = filter.worker ? workersStore.get(filter.worker) : undefined;
+  return {
+    state: filter.state,
+    title: filter.title,
+    worker: worker ? workerLabel(worker) : filter.worker,
+    since: isoToLocalInput(filter.since),
+    until: isoToLocalInput(filter.until),
+  };
+}
+
+/** The fields but the state, as the API takes them (`GET /jobs` query, `POST /jobs/retry` body). */
+function apiFilter(filter: Filter): Record<string, string> {
+  return {
+    ...(filter.title ? { title: filter.title } : {}),
+    ...(filter.worker ? { worker: filter.worker } : {}),
+    ...(filter.since ? { since: filter.since } : {}),
+    ...(filter.until ? { until: filter.until } : {}),
   };
 }
 
@@ -44,7 +94,7 @@ function apiFilter(form: FilterForm): Record<string, string> {
  * excludes failed jobs, or the listing, seen whole on one page, has no
  * failed job that is not retried yet.
  */
-function retryAllBlocked(applied: FilterForm, page: JobPage | undefined, paged: boolean): string | undefined {
+function retryAllBlocked(applied: Filter, page: JobPage | undefined, paged: boolean): string | undefined {
   if (applied.state === 'completed' || applied.state === 'cancelled') return `The state filter (${applied.state}) excludes failed jobs`;
   if (!page || paged || page.next) return undefined;
   if (!page.jobs.some((j) => j.state === 'failed')) return 'No failed jobs match the filter';
@@ -54,18 +104,27 @@ function retryAllBlocked(applied: FilterForm, page: JobPage | undefined, paged: 
 
 /**
  * Jobs newest first with server-side filters (state, title, worker, time
- * range) and cursor paging (a stack of cursors for "previous"); "Retry all
- * failed" retries every failed job the filter selects.
+ * range) and cursor paging, both kept in the location hash
+ * (`#/history?state=failed&cursor=C&prev=B`: the page's cursor and those of
+ * the pages between the first and it, for "previous"); the worker filter
+ * offers the known workers by host name. "Retry all failed" retries every
+ * failed job the filter selects.
  */
 export function HistoryView() {
-  const [form, setForm] = useState<FilterForm>(EMPTY);
-  const [applied, setApplied] = useState<FilterForm>(EMPTY);
-  const [cursors, setCursors] = useState<string[]>([]);
-  const [cursor, setCursor] = useState<string | undefined>();
+  // The applied filter and page live in the hash: a filtered view can be linked, and Back restores the one before.
+  const hash = useHash();
+  // (Leaving for another view changes the hash before this view is gone: it keeps the last history hash.)
+  const ownHash = useRef(hash);
+  if (parseRoute(hash).name === 'history') ownHash.current = hash;
+  const { filter: applied, cursor, prev } = fromHash(ownHash.current);
+  const key = toHash(applied, cursor, prev);
+  const [form, setForm] = useState<FilterForm>(() => formOf(applied));
+  const [workerError, setWorkerError] = useState<string | undefined>();
   const [page, setPage] = useState<JobPage | undefined>();
   const [retrying, setRetrying] = useState(false);
   const seq = useRef(0);
   const generation = useGeneration();
+  useObservable(workersStore.presence); // the workers offered in the worker filter
 
   const load = async () => {
     const mine = ++seq.current;
@@ -79,7 +138,18 @@ export function HistoryView() {
     }
   };
   const reload = useCoalesced(() => void load(), 1000);
-  useEffect(() => void load(), [generation, applied, cursor]);
+  useEffect(() => void load(), [generation, key]);
+  // Back, Forward or a link changed the filter: the form shows it (the form's own Apply has set it already).
+  const filterKey = toHash(applied);
+  const appliedHere = useRef<string | undefined>();
+  useEffect(() => {
+    if (filterKey === appliedHere.current) {
+      appliedHere.current = undefined;
+      return;
+    }
+    setForm(formOf(applied));
+    setWorkerError(undefined);
+  }, [filterKey]);
 
   useServerEvents((event) => {
     const id = event.job?.job_id;
@@ -89,21 +159,39 @@ export function HistoryView() {
     if (!cursor || page?.jobs.some((j) => j.job_id === id)) reload();
   });
 
+  /** Show `next` (a new history entry), or load the same view again. */
+  const navigate = (next: string) => {
+    if (next === key) void load();
+    else location.hash = next;
+  };
+
   const apply = (next: FilterForm) => {
-    setApplied(next);
-    setCursors([]);
-    setCursor(undefined);
+    const worker = lookUpWorker(next.worker, workersStore.all());
+    setWorkerError(worker.error);
+    if (worker.error) return;
+    const filter: Filter = {
+      state: next.state,
+      title: next.title.trim(),
+      worker: worker.id ?? '',
+      since: localInputToIso(next.since) ?? '',
+      until: localInputToIso(next.until) ?? '',
+    };
+    const href = toHash(filter);
+    if (href !== filterKey) appliedHere.current = href;
+    setForm({ ...formOf(filter), since: next.since, until: next.until });
+    navigate(href);
   };
 
   const retryAllFailed = async () => {
     const filter = apiFilter(applied);
     const what = Object.keys(filter).length ? 'every failed job that matches the filter' : 'every failed job';
-    if (!confirm(`Retry ${what}? Each one is queued again as a new job.`)) return;
+    if (!confirm(`Retry ${what}, at most ${RETRY_LIMIT} in one go? Each one is queued again as a new job.`)) return;
     setRetrying(true);
     try {
-      const answer = await api<{ count: number; skipped?: number }>('/jobs/retry', { method: 'POST', body: { state: 'failed', ...filter } });
+      const answer = await api<{ count: number; skipped?: number; more?: boolean }>('/jobs/retry', { method: 'POST', body: { state: 'failed', ...filter } });
       const skipped = answer.skipped ? ` (${answer.skipped} already retried)` : '';
-      toast(`Retried ${answer.count} failed job${answer.count === 1 ? '' : 's'}${skipped}`);
+      if (answer.more) toast(`${answer.count} retried${skipped}; more remain: press again`);
+      else toast(`Retried ${answer.count} failed job${answer.count === 1 ? '' : 's'}${skipped}`);
       reload();
     } catch (error) {
       reportError(error);
@@ -113,8 +201,12 @@ export function HistoryView() {
   };
 
   const noRetry = retryAllBlocked(applied, page, Boolean(cursor));
-  const set = (field: keyof FilterForm) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => setForm({ ...form, [field]: e.currentTarget.value });
-  const offset = cursors.length * LIMIT;
+  const set = (field: keyof FilterForm) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => {
+    if (field === 'worker') setWorkerError(undefined);
+    setForm({ ...form, [field]: e.currentTarget.value });
+  };
+  const offset = cursor ? (prev.length + 1) * LIMIT : 0;
+  const workers = workersStore.all();
 
   const columns: Array<Column<JobView>> = [
     { label: 'State', class: 'col-status', cell: (j) => <StateBadge state={j.state} /> },
@@ -184,8 +276,26 @@ export function HistoryView() {
           <input type="search" data-testid="filter-title" value={form.title} onInput={set('title')} />
         </label>
         <label>
-          Worker id
-          <input type="text" data-testid="filter-worker" value={form.worker} onInput={set('worker')} />
+          Worker
+          <input
+            type="text"
+            data-testid="filter-worker"
+            list="history-workers"
+            placeholder="host name or id"
+            autocomplete="off"
+            spellcheck={false}
+            aria-invalid={workerError ? true : undefined}
+            aria-describedby={workerError ? 'filter-worker-error' : undefined}
+            value={form.worker}
+            onInput={set('worker')}
+          />
+          <datalist id="history-workers">
+            {workers.map((w) => (
+              <option key={w.worker_id} value={workerLabel(w)}>
+                {w.worker_id}
+              </option>
+            ))}
+          </datalist>
         </label>
         <label>
           Since
@@ -209,6 +319,11 @@ export function HistoryView() {
             Clear
           </button>
         </div>
+        {workerError ? (
+          <p class="field-error filter-error" role="alert" id="filter-worker-error" data-testid="filter-worker-error">
+            {workerError}
+          </p>
+        ) : null}
       </form>
       {page ? (
         <>
@@ -221,17 +336,10 @@ export function HistoryView() {
             caption="Jobs, newest first"
           />
           <Pager
-            hasPrev={cursors.length > 0}
+            hasPrev={Boolean(cursor)}
             hasNext={Boolean(page.next)}
-            onPrev={() => {
-              const prev = cursors[cursors.length - 1];
-              setCursors(cursors.slice(0, -1));
-              setCursor(prev || undefined);
-            }}
-            onNext={() => {
-              setCursors([...cursors, cursor ?? '']);
-              setCursor(page.next);
-            }}
+            onPrev={() => navigate(toHash(applied, prev[prev.length - 1], prev.slice(0, -1)))}
+            onNext={() => navigate(toHash(applied, page.next, cursor ? [...prev, cursor] : []))}
             label={page.jobs.length ? `${offset + 1}–${offset + page.jobs.length}` : ''}
           />
         </>

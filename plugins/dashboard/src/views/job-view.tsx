@@ -72,6 +72,8 @@ export function JobView({ jobId }: { jobId: string }) {
     }
   };
   const cancel = async () => {
+    const what = job.state === 'running' ? 'Cancel this running job? Its worker stops it; it ends cancelled.' : 'Cancel this queued job? It leaves the queue, cancelled.';
+    if (!confirm(what)) return;
     setBusy(true);
     try {
       const answer = await api<{ status: string }>(`/jobs/${encodeURIComponent(job.job_id)}/cancel`, { method: 'POST' });
@@ -207,7 +209,8 @@ export function JobView({ jobId }: { jobId: string }) {
                 const error = t.error;
                 return (
                   <tr key={t.index} data-testid="job-task">
-                    <td class="col-narrow">{t.index}</td>
+                    {/* 1-based, as the CLI and the worker logs count tasks (the record's index is 0-based). */}
+                    <td class="col-narrow">{t.index + 1}</td>
                     <td>{t.module}</td>
                     <td>
                       <StateBadge state={live?.task === t.module && job.state === 'running' && !job.result ? 'running' : t.status} />

@@ -4,6 +4,7 @@ import type { Overview } from '../api/types.js';
 import { QueueState, QueueToggle } from '../components/queue-toggle.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
 import { useObservable } from '../state/observable.js';
+import { routeHref } from '../router.js';
 import { useCoalesced } from '../state/use-coalesced.js';
 import { workersStore } from '../state/workers-store.js';
 
@@ -49,6 +50,8 @@ export function OverviewView() {
 
   if (!overview) return <p class="muted">Loading…</p>;
   const { jobs, workers, queue } = overview;
+  // The finished-job cards open the history filtered as they count: that state, finished since an hour ago.
+  const history = (state: string) => routeHref('history', { state, since: overview.finished_since });
   return (
     <section>
       <div class="view-head">
@@ -65,9 +68,9 @@ export function OverviewView() {
         <Card label="Workers online" value={workers.online} testId="overview-workers-online" href="#/workers" />
         <Card label="Workers disabled" value={workers.disabled} testId="overview-workers-disabled" href="#/workers" />
         <Card label="Workers offline" value={workers.offline} testId="overview-workers-offline" href="#/workers" />
-        <Card label="Completed (last hour)" value={jobs.completed} testId="overview-completed-hour" href="#/history" />
-        <Card label="Failed (last hour)" value={jobs.failed} testId="overview-failed-hour" href="#/history" tone={jobs.failed ? 'bad' : undefined} />
-        <Card label="Cancelled (last hour)" value={jobs.cancelled} testId="overview-cancelled-hour" href="#/history" />
+        <Card label="Completed (last hour)" value={jobs.completed} testId="overview-completed-hour" href={history('completed')} />
+        <Card label="Failed (last hour)" value={jobs.failed} testId="overview-failed-hour" href={history('failed')} tone={jobs.failed ? 'bad' : undefined} />
+        <Card label="Cancelled (last hour)" value={jobs.cancelled} testId="overview-cancelled-hour" href={history('cancelled')} />
       </div>
     </section>
   );

@@ -6,7 +6,7 @@ import { Pager } from '../components/pager.js';
 import { QueueState, QueueToggle } from '../components/queue-toggle.js';
 import { Table, type Column } from '../components/table.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
-import { time } from '../format.js';
+import { clip, time } from '../format.js';
 import { jobHref } from '../router.js';
 import { toast } from '../state/toast.js';
 import { useCoalesced } from '../state/use-coalesced.js';
@@ -78,6 +78,7 @@ export function QueueView() {
   };
 
   const remove = async (job: JobView) => {
+    if (!confirm(`Remove "${clip(job.job_title)}" from the queue? It is deleted, not kept in the history.`)) return;
     try {
       await api(`/jobs/${encodeURIComponent(job.job_id)}`, { method: 'DELETE' });
       setPage((old) => old && { ...old, jobs: old.jobs.filter((j) => j.job_id !== job.job_id) });

@@ -7,7 +7,7 @@ import { Pager } from '../components/pager.js';
 import { ProgressBar } from '../components/progress-bar.js';
 import { Table, type Column } from '../components/table.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
-import { ago, fps, hms, speed } from '../format.js';
+import { ago, clip, fps, hms, speed } from '../format.js';
 import { jobHref } from '../router.js';
 import { useObservable } from '../state/observable.js';
 import { serverNow } from '../state/server-clock.js';
@@ -87,6 +87,7 @@ export function RunningView() {
   const shown = rows.slice(current * PAGE, (current + 1) * PAGE);
 
   const cancel = async (job: RunningJob) => {
+    if (!confirm(`Cancel the running job "${clip(job.job_title)}"? Its worker stops it; it ends cancelled.`)) return;
     setCancelling((old) => new Set(old).add(job.job_id));
     try {
       const answer = await api<{ status: string }>(`/jobs/${encodeURIComponent(job.job_id)}/cancel`, { method: 'POST' });

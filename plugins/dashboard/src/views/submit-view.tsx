@@ -46,6 +46,8 @@ export function SubmitView() {
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<string | undefined>();
+  /** The server could not parse the text (a problem with path `template`). */
+  const [unparsable, setUnparsable] = useState(false);
   const checkSeq = useRef(0);
 
   // Ask the server which placeholders the text has (and whether it parses), shortly after the last change.
@@ -54,6 +56,7 @@ export function SubmitView() {
     if (!text.trim()) {
       setPlaceholders([]);
       setProblems([]);
+      setUnparsable(false);
       return;
     }
     setPlaceholders((old) => (old.length ? old : placeholdersIn(text)));
@@ -63,11 +66,13 @@ export function SubmitView() {
         if (mine !== checkSeq.current) return;
         setPlaceholders(answer.placeholders ?? []);
         setProblems([]);
+        setUnparsable(false);
       } catch (error) {
         if (mine !== checkSeq.current) return;
         const found = problemsOf(error);
         if (!found) return reportError(error);
         setPlaceholders(placeholdersIn(text));
+        setUnparsable(found.some((p) => p.path === 'template'));
         // Unfilled placeholders are expected while typing; the rest (unparsable text, a wrong field) is shown at once.
         setProblems(found.filter((p) => !p.path.startsWith('variables.') && !/unfilled placeholder/.test(p.message)));
       }
@@ -75,14 +80,26 @@ export function SubmitView() {
     return () => clearTimeout(timer);
   }, [text]);
 
+  /**
+   * New text (typed, loaded or cleared): what was said about the old text goes. A loaded file (or
+   * emptied text) is another job: the priority is reset and values of placeholders it lacks dropped.
+   */
+  const changeText = (next: string, anotherJob: boolean) => {
+    setText(next);
+    setCreated(undefined);
+    setSubmitted(false);
+    if (!anotherJob && next.trim()) return;
+    setPriority('');
+    const keep = new Set(placeholdersIn(next));
+    setValues((old) => Object.fromEntries(Object.entries(old).filter(([name]) => keep.has(name))));
+    setPlaceholders((old) => old.filter((name) => keep.has(name)));
+    setProblems([]);
+  };
+
   const readFile = (file: File | undefined) => {
     if (!file) return;
     const reader = new FileReader();
-    reader.onload = () => {
-      setText(String(reader.result ?? ''));
-      setCreated(undefined);
-      setSubmitted(false);
-    };
+    reader.onload = () => changeText(String(reader.result ?? ''), true);
     reader.onerror = () => reportError(new Error(`cannot read ${file.name}`));
     reader.readAsText(file);
   };
@@ -142,11 +159,7 @@ export function SubmitView() {
             rows={18}
             placeholder={'job_title: Encode {{ name }}\ntasks:\n  - module: ffmpeg\n    data: { ... }'}
             value={text}
-            onInput={(e) => {
-              setText(e.currentTarget.value);
-              setCreated(undefined);
-              setSubmitted(false);
-            }}
+            onInput={(e) => changeText(e.currentTarget.value, false)}
           />
           <label class="file-label">
             Or load a file:{' '}
@@ -183,6 +196,8 @@ export function SubmitView() {
                 </div>
               );
             })
+          ) : unparsable ? (
+            <p class="muted">The job file does not parse yet (see Problems): its {'{{ placeholders }}'} appear here once it does.</p>
           ) : (
             <p class="muted">{text.trim() ? 'This job has no {{ placeholders }}.' : 'Paste or load a job file: its {{ placeholders }} appear here.'}</p>
           )}
@@ -206,7 +221,9 @@ export function SubmitView() {
           <ul class="problems">
             {problems.map((p, i) => (
               <li key={i} data-testid="problem" data-path={p.path}>
-                {p.path ? <code>{p.path}</code> : null} {p.message}
+                {p.path ? <code>{p.path}</code> : null}{' '}
+                {/* A parser's message can be several lines (the line of the job file, a caret under the column): kept as they are. */}
+                {p.message.includes('\n') ? <pre class="problem-detail">{p.message}</pre> : p.message}
               </li>
             ))}
           </ul>

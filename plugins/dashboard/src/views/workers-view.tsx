@@ -5,7 +5,7 @@ import { Ellipsis } from '../components/ellipsis.js';
 import { Pager } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { Table, type Column } from '../components/table.js';
-import { ago, percent, time } from '../format.js';
+import { ago, percent, time, workerStatus } from '../format.js';
 import { jobHref } from '../router.js';
 import { useObservable } from '../state/observable.js';
 import { serverNow } from '../state/server-clock.js';
@@ -72,7 +72,7 @@ export function WorkersView() {
       class: 'col-status',
       cell: (w) => (
         <>
-          <StateBadge state={w.status} testId="worker-status" />
+          <StateBadge state={w.status} label={workerStatus(w.status)} testId="worker-status" />
           {w.attributes.disabled ? <span class="badge badge-disabled">disabled</span> : null}
         </>
       ),

@@ -100,6 +100,16 @@ export function renderTemplate<T>(doc: T, vars: TemplateVariables): T {
   return rendered;
 }
 
+/** How many times each placeholder name stands in `text` (e.g. a job file's JSON text), by the same pattern as rendering. */
+export function placeholderCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    const name = m[1]!.trim();
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /** Names of all placeholders in `doc`, in order of first appearance. */
 export function templateVariables(doc: unknown): string[] {
   const names = new Set<string>();

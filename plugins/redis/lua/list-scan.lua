@@ -29,14 +29,7 @@ local byWorker, worker = ARGV[4] == '1', ARGV[5]
 local want, budget = tonumber(ARGV[10]), tonumber(ARGV[11])
 local CHUNK = 1000
 
--- Byte order of two strings (Lua's own comparison follows the locale).
-local function less(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
+--!include fragments/byte-order.lua
 
 local function idOf(member)
   if kind == 'i' then return member end

@@ -22,13 +22,7 @@ local since, before = tonumber(ARGV[5]), tonumber(ARGV[6])
 local want, budget = tonumber(ARGV[9]), tonumber(ARGV[10])
 local CHUNK = 500
 
-local function less(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
+--!include fragments/byte-order.lua
 
 -- Our job id of a BullMQ id: job-ids.ts carries an id BullMQ refuses as
 -- '~' + base64url of it. nil when it does not decode.

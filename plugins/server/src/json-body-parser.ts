@@ -25,6 +25,20 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * Parse JSON text as fastify does, refusing `__proto__` and
+ * `constructor.prototype` keys (secure-json-parse). Throws an Error whose
+ * message says which it was: malformed JSON, or a forbidden key.
+ */
+export function parseJsonSecurely(text: string): unknown {
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(/forbidden prototype property/.test(message) ? `has a forbidden key (__proto__ or constructor.prototype): ${message}` : `malformed JSON: ${message}`);
+  }
+}
+
 /** A body that is not JSON we accept: 400 with what is wrong. */
 function badBody(message: string): Error {
   return Object.assign(new Error(message), { statusCode: 400 });
@@ -47,10 +61,10 @@ export function registerJsonBodyParser(app: FastifyInstance, bodyLimit: number):
     }
     let value: unknown;
     try {
-      value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+      value = parseJsonSecurely(text);
     } catch (error) {
       const message = (error as Error).message;
-      done(badBody(/forbidden prototype property/.test(message) ? `request body has a forbidden key (__proto__ or constructor.prototype): ${message}` : `malformed JSON: ${message}`), undefined);
+      done(badBody(message.startsWith('has a forbidden key') ? `request body ${message}` : message), undefined);
       return;
     }
     done(null, value);

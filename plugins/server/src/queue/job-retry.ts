@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCodes } from '@sisyphus/core';
-import type { JobFilter, QueueStore } from '../store/queue-store.js';
+import type { JobFilter, QueueStore, StoredJob } from '../store/queue-store.js';
 import { StoreError, isStoreError, jobNotFound } from '../store/store-error.js';
 
 /** A retry made: the new job and the one it retries. */
@@ -21,9 +21,20 @@ export async function retryJob(store: QueueStore, jobId: string, now: Date): Pro
   const old = await store.get(jobId);
   if (!old) throw jobNotFound(jobId);
   // Retried once already; unless that retry is gone (removed from the queue, or purged from the history).
-  if (old.retried_as !== undefined && (await store.get(old.retried_as))) {
+  if (await retriedAlready(store, old)) {
     throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} was retried already as ${old.retried_as}; retry ${old.retried_as} instead`);
   }
+  return queueRetry(store, old, now);
+}
+
+/** Has `job` a retry that still exists? */
+async function retriedAlready(store: QueueStore, job: StoredJob): Promise<boolean> {
+  return job.retried_as !== undefined && (await store.get(job.retried_as)) !== undefined;
+}
+
+/** Queue the retry of `old` (read just now); the store refuses what changed meanwhile (see {@link QueueStore.retry}). */
+async function queueRetry(store: QueueStore, old: StoredJob, now: Date): Promise<Retried> {
+  const jobId = old.job_id;
   if (old.state !== 'failed' && old.state !== 'cancelled') {
     throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is ${old.state}; only failed or cancelled jobs can be retried`);
   }
@@ -62,13 +73,14 @@ export async function retryAll(store: QueueStore, filter: JobFilter & { state: '
     const page = await store.list({ ...filter, limit: PAGE, ...(cursor ? { cursor } : {}) });
     for (const job of page.jobs) {
       // Retried already, unless that retry is gone (as a single retry decides).
-      if (job.retried_as !== undefined && (await store.get(job.retried_as))) {
+      if (await retriedAlready(store, job)) {
         skipped += 1;
         continue;
       }
       if (retried.length >= limit) return { retried, count: retried.length, skipped, more: true };
       try {
-        retried.push(await retryJob(store, job.job_id, now));
+        // The job as the page has it: no second read (the store's retry refuses it if it changed since).
+        retried.push(await queueRetry(store, job, now));
       } catch (error) {
         // Retried (or removed by retention) since the page was read.
         if (isStoreError(error, ErrorCodes.JOB_STATE) || isStoreError(error, ErrorCodes.JOB_NOT_FOUND)) skipped += 1;

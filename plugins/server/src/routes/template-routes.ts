@@ -1,14 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { renderTemplate, templateVariables, type SchemaProblem } from '@sisyphus/core';
-import { parseDocument } from '@sisyphus/core/cli';
+import { parseDocument, placeholderCounts } from '@sisyphus/core/cli';
 import type { ServerContext } from '../server-context.js';
 import { SubmissionError, prepareSubmission } from '../job-submission.js';
 import { TemplateBody } from './route-schemas.js';
-import secureJson from 'secure-json-parse';
-import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../json-body-parser.js';
-
-const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+import { MAX_JSON_DEPTH, jsonDepthExceeds, parseJsonSecurely } from '../json-body-parser.js';
 
 /**
  * The parsed template as plain JSON data, held to what `POST /queue` holds a
@@ -26,16 +23,17 @@ function plainDocument(doc: unknown, maxBytes: number): { doc: unknown; text: st
   if (text.length > maxBytes) return `is ${text.length} bytes as JSON, more than the server accepts (${maxBytes})`;
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return `is nested deeper than ${MAX_JSON_DEPTH} levels`;
   try {
-    return { doc: secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }), text };
+    return { doc: parseJsonSecurely(text), text };
   } catch (error) {
-    return `has a forbidden key (__proto__ or constructor.prototype): ${(error as Error).message}`;
+    return (error as Error).message; // (the text is JSON.stringify's: only a forbidden key can be wrong)
   }
 }
 
 /** About how long the rendered document will be: the template's JSON plus each placeholder's value where it stands. */
 function renderedLength(text: string, variables: Record<string, string>): number {
   let length = text.length;
-  for (const m of text.matchAll(PLACEHOLDER)) length += (variables[m[1]!.trim()]?.length ?? 0) * 2; // JSON may escape each character
+  // JSON may escape each character of a value.
+  for (const [name, count] of placeholderCounts(text)) length += (variables[name]?.length ?? 0) * 2 * count;
   return length;
 }
 

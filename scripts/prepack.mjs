@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { generated: { type: 'string', multiple: true, default: [] } } });
 const dir = process.cwd();
-execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' });
+// The build's chatter goes to stderr: `npm pack --json` prints its answer on stdout (vite's coloured lines broke it).
+execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: ['ignore', process.stderr, 'inherit'] });
 
 const dist = join(dir, 'dist');
 const generated = values.generated.map((name) => join(dist, name));

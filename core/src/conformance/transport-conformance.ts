@@ -211,6 +211,84 @@ export function describeTransport(name: string, open: () => Promise<TransportHar
       expect(Date.now() - started).toBeLessThan(5000);
     });
 
+    // ---- fan-out: a completion that waits for children (sources with leases: ours) ----
+
+    /** Report `leased` as waiting for `titles` as children (each a cleanup job), keeping `kept`. */
+    const waitFor = (leased: LeasedJob, titles: string[], kept: unknown, extra: Record<string, unknown> = {}) =>
+      h.transport.complete(
+        leased,
+        result(leased, W, {
+          completed: false,
+          tasks: [{ index: 0, module: 'cleanup', status: 'pending', durations: { run: 1 }, waiting: true }],
+          waiting_children: { task_index: 0, state: kept, children: titles.map((t) => job(t)), ...extra } as JobResult['waiting_children'],
+        }),
+      );
+
+    it('fan-out: a report that waits queues the children; the job resumes with their results once all completed', async () => {
+      const caps = (await h.transport.capabilities?.()) ?? {};
+      if (!caps.leases) return;
+      const parentId = await h.submit(job('parent'));
+      const parent = (await next())!;
+      expect(parent.job_id).toBe(parentId);
+      const reply = await waitFor(parent, ['child 1', 'child 2', 'child 3'], { plan: [1, 2, 3], note: 'kept as given' });
+      expect(reply === undefined || reply.accepted).toBe(true);
+      expect(await h.state(parentId)).toBe('waiting-children');
+      const children: LeasedJob[] = [];
+      for (let i = 0; i < 3; i++) children.push((await next())!);
+      expect(children.map((c) => c.job.job_title)).toEqual(['child 1', 'child 2', 'child 3']);
+      expect(children.every((c) => !('resume' in c.job))).toBe(true);
+      expect(await next(100)).toBeUndefined(); // the parent holds no place while it waits
+      for (const [i, child] of children.entries()) {
+        await h.transport.complete(child, result(child, W, { tasks: [{ index: 0, module: 'cleanup', status: 'done', durations: {}, returnvalue: { part: i } }] }));
+      }
+      const resumed = (await next())!;
+      expect(resumed.job_id).toBe(parentId);
+      const resume = resumed.job.resume as Record<string, unknown>;
+      expect(resume).toMatchObject({ task_index: 0, round: 1, state: { plan: [1, 2, 3], note: 'kept as given' }, tasks: [] });
+      const kids = resume.children as Array<Record<string, unknown>>;
+      expect(kids.map((k) => [k.job_id, k.job_title, k.state])).toEqual(children.map((c) => [c.job_id, c.job.job_title, 'completed']));
+      expect(kids.map((k) => ((k.result as JobResult).tasks[0]!.returnvalue as { part: number }).part)).toEqual([0, 1, 2]);
+      await h.transport.complete(resumed, result(resumed, W));
+      expect(await h.state(parentId)).toBe('completed');
+    });
+
+    it('fan-out: a child that fails fails the parent with its reason; cancelling a waiting parent cancels its children', async () => {
+      const caps = (await h.transport.capabilities?.()) ?? {};
+      if (!caps.leases) return;
+      const failing = await h.submit(job('parent that fails'));
+      await waitFor((await next())!, ['doomed', 'sibling'], null);
+      const doomed = (await next())!;
+      await h.transport.complete(doomed, result(doomed, W, { completed: false, failed: true, message: 'ffmpeg exited with 1' }));
+      expect(await h.state(failing)).toBe('failed');
+      expect(await h.state(doomed.job_id)).toBe('failed');
+      expect(await next(100)).toBeUndefined(); // the sibling was cancelled with its parent
+
+      const cancelled = await h.submit(job('parent to cancel'));
+      await waitFor((await next())!, ['running child', 'queued child'], null);
+      const running = (await next())!;
+      await h.requestCancel(cancelled);
+      expect(await h.state(cancelled)).toBe('cancelled');
+      const beat = await h.transport.heartbeat(status(W, { status: 'in_progress', job_id: running.job_id }), { workerId: W });
+      expect(beat && beat.cancel).toEqual([running.job_id]);
+      expect(await next(100)).toBeUndefined();
+      await h.transport.complete(running, result(running, W, { completed: false, failed: true, cancelled: true, code: 'SIS_CANCELLED', message: 'job cancelled' }));
+      expect(await h.state(running.job_id)).toBe('cancelled');
+    });
+
+    it('fan-out: a report that waits is refused as a bad request when a child is not a job document', async () => {
+      const caps = (await h.transport.capabilities?.()) ?? {};
+      if (!caps.leases) return;
+      const id = await h.submit(job('bad children'));
+      const leased = (await next())!;
+      const error = await h.transport
+        .complete(leased, result(leased, W, { completed: false, waiting_children: { task_index: 0, children: [{ job_title: 'no tasks' }] } as unknown as JobResult['waiting_children'] }))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransportError);
+      expect((error as TransportError).retryable).toBe(false);
+      expect((error as Error).message).toMatch(/waiting_children\.children\[0\]/);
+      expect(await h.state(id)).toBe('running');
+    });
+
     it('after close, calls fail and are not worth retrying', async () => {
       await h.transport.close();
       const error = await next(0).catch((e: unknown) => e);

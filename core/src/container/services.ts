@@ -1,3 +1,4 @@
+import type { TaskChildren } from '../module/task-children.js';
 import type { ProcessRunner } from '../process/process-runner.js';
 import type { PathGuard } from '../paths/path-guard.js';
 import type { DataStore } from '../data/data-store.js';
@@ -120,4 +121,6 @@ export interface TaskContext<Data = Record<string, unknown>, Settings = Record<s
   signal: AbortSignal;
   /** Files that earlier tasks of the job will write. */
   outputs: JobOutputs;
+  /** Fan-out: hand child jobs over and resume when they have completed (see {@link TaskChildren}). */
+  children: TaskChildren;
 }

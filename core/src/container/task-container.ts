@@ -21,6 +21,7 @@ export function createTaskContainer(parent: DependencyContainer, context: TaskCo
   c.register(TOKENS.Progress, { useValue: context.progress });
   c.register(TOKENS.DataStore, { useValue: context.dataStore });
   c.register(TOKENS.JobOutputs, { useValue: context.outputs });
+  c.register(TOKENS.Children, { useValue: context.children });
   c.register(TOKENS.ProcessRunner, { useFactory: () => context.runner });
   c.register(TOKENS.PathGuard, { useFactory: () => context.paths });
   c.register(TOKENS.Workspace, { useFactory: () => context.workspace });

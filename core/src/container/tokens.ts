@@ -34,6 +34,8 @@ export const TOKENS = {
   PathGuard: Symbol.for('sisyphus:path-guard'),
   /** {@link JobOutputs}: files earlier tasks of the job will write. */
   JobOutputs: Symbol.for('sisyphus:job-outputs'),
+  /** {@link TaskChildren}: hand child jobs to the server and resume when they have completed (fan-out). */
+  Children: Symbol.for('sisyphus:children'),
 } as const;
 
 /** One of the symbols in {@link TOKENS}. */

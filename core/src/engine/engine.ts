@@ -18,6 +18,9 @@ import { formatProblems, schemaProblems } from '../job/format-errors.js';
 import { CancelledError, SisyphusError, ValidationError, tagError, type Phase } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 import type { RunOutcome, TaskHandler } from '../module/task-module.js';
+import type { ChildJob, WaitOptions } from '../module/task-children.js';
+import type { JobResume, WaitingChildren } from './job-flow.js';
+import { childrenOf, isWaitingChildren, recordReturnValue, resumedStep } from './task-children-runtime.js';
 import type { AttemptOwner } from '../files/claim-file.js';
 import { checkFileUse, type TaskFileUse } from './file-use.js';
 import { SOURCE_GUARD_ENV, checkSources, snapshotSources } from './source-guard.js';
@@ -27,6 +30,7 @@ import type { EngineEvents } from './events.js';
 import type { JobResult, TaskRecord } from './job-result.js';
 import { createTaskContext, type TaskContextHolder } from './task-context.js';
 import { createHandler } from './create-handler.js';
+import { runChildrenInline } from './inline-children.js';
 
 /** Settings of an {@link Engine}; see `createEngine`. */
 export interface EngineSettings {
@@ -63,6 +67,21 @@ export interface RunOptions {
    * placeholder left unfilled fails the job (`SIS_TEMPLATE`), never runs as a literal.
    */
   variables?: TemplateVariables;
+  /**
+   * Run the job again from task `resume.task_index` after its children
+   * completed (the `resume` of a leased job document: see `takeResume`):
+   * earlier tasks are taken as done (their records come from `resume.tasks`)
+   * and are not initialised, validated or run.
+   */
+  resume?: JobResume;
+  /**
+   * What a task's `ctx.children.wait` leads to. `inline` (default, local
+   * runs): the engine runs the children itself, one after the other in this
+   * process, then resumes the task; a failed child fails the job with its
+   * reason. `defer` (workers): the run ends and its result carries
+   * `waiting_children` for the server.
+   */
+  children?: 'inline' | 'defer';
 }
 
 /** One task of a validated plan. */
@@ -121,6 +140,12 @@ interface JobState {
   forwarding?: boolean;
   /** Listeners on the job's signal that live as long as the job: disposed at its end (a worker reuses the signal). */
   detach: Disposable[];
+  /** Where the job resumes (RunOptions.resume). */
+  resume?: JobResume;
+  /** The job is a child run inline by its parent's engine: it cannot wait for children of its own. */
+  nested?: boolean;
+  /** Set when a task handed over child jobs: the job ends here, waiting for them. */
+  waiting?: WaitingChildren;
 }
 
 const noop = () => undefined;
@@ -298,7 +323,13 @@ export class Engine extends EventEmitter<EngineEvents> {
         task: undefined as unknown as TaskContextHolder,
       };
       const who = { index, module: task.module };
+      const resumed = state.resume?.task_index === index ? resumedStep(state.resume, index, task.module) : undefined;
+      if (state.resume && index < state.resume.task_index) {
+        const earlier = state.resume.tasks[index];
+        slot.record = { ...(earlier ?? slot.record), index, module: task.module, status: 'done' };
+      }
       slot.task = createTaskContext({
+        children: childrenOf(resumed, Boolean(state.nested)),
         info: { index, count: job.tasks.length, module: task.module, jobId, jobTitle: job.job_title },
         data: task.data,
         settings: this.#settings.settings[task.module] ?? {},
@@ -330,14 +361,16 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** init all, then validate all (schema first, then the module's own checks). */
   async #initAndValidate(state: JobState): Promise<void> {
-    for (const slot of state.slots) {
+    const from = state.resume?.task_index ?? 0;
+    const slots = from ? state.slots.slice(from) : state.slots;
+    for (const slot of slots) {
       this.#checkCancelled(state);
       await this.#phase(state, slot, 'init', () => {
         slot.handler = createHandler(slot.entry.module, slot.task.context, () => (slot.container ??= createTaskContainer(rootContainer, slot.task.context)));
         return slot.handler.init?.();
       });
     }
-    for (const slot of state.slots) {
+    for (const slot of slots) {
       this.#checkCancelled(state);
       // Synchronous all the way for a module whose validate is (no timer, no extra turns): busy workers run hundreds of jobs a second.
       await this.#phase(state, slot, 'validate', () => {
@@ -349,13 +382,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     this.#checkCancelled(state);
     // Only modules that declare what they read or remove can break the job's file rules.
-    if (!state.slots.some((slot) => slot.handler!.inputs || slot.handler!.removes)) return;
+    // (Tasks before a resume ran already: they have no handler and use nothing now.)
+    if (!slots.some((slot) => slot.handler!.inputs || slot.handler!.removes)) return;
     const use: TaskFileUse[] = state.slots.map((slot) => ({
       index: slot.index,
       module: slot.entry.module.name,
-      inputs: slot.handler!.inputs?.() ?? [],
+      inputs: slot.handler?.inputs?.() ?? [],
       outputs: state.outputs[slot.index] ?? [],
-      removes: slot.handler!.removes?.() ?? [],
+      removes: slot.handler?.removes?.() ?? [],
     }));
     await checkFileUse(use);
     state.use = use;
@@ -393,9 +427,19 @@ export class Engine extends EventEmitter<EngineEvents> {
         : new CancelledError('job cancelled');
 
     let runError: SisyphusError | undefined;
+    let waiting: { children: readonly ChildJob[]; options: WaitOptions } | undefined;
     try {
       await this.#phase(state, slot, 'run', async () => {
-        const running = Promise.resolve().then(() => handler.run());
+        // A task's `ctx.children.wait` ends its run without failing it; what `run` returns is kept (returnvalue).
+        const running = Promise.resolve()
+          .then(() => handler.run())
+          .then(
+            (value) => recordReturnValue(slot.record, value, (message) => this.#log(state.jobId, 'warn', message, { index: slot.index, module: slot.entry.module.name })),
+            (error) => {
+              if (!isWaitingChildren(error)) throw error;
+              waiting = error;
+            },
+          );
         if (!signal) return running; // nothing can cancel it
         running.catch(noop);
         let listener: Disposable | undefined;
@@ -426,7 +470,12 @@ export class Engine extends EventEmitter<EngineEvents> {
 
     // Cleanup gets a signal of its own (made when a process is run): the run's one may have fired already.
     slot.cleaning = {};
-    const outcome: RunOutcome = { failed: runError !== undefined, cancelled: signal?.aborted === true, ...(runError ? { error: runError } : {}) };
+    const outcome: RunOutcome = {
+      failed: runError !== undefined,
+      cancelled: signal?.aborted === true,
+      ...(runError ? { error: runError } : {}),
+      ...(waiting && !runError ? { waiting: true } : {}),
+    };
     try {
       await this.#phase(state, slot, 'cleanup', () => handler.cleanup?.(outcome));
     } catch (error) {
@@ -440,6 +489,19 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (files) await files.settle();
     }
     if (runError) throw runError;
+    if (waiting) {
+      slot.record.waiting = true;
+      const n = waiting.children.length;
+      this.#log(state.jobId, 'info', `waits for ${n} child job${n === 1 ? '' : 's'}`, { index: slot.index, module: slot.entry.module.name });
+      const { state: kept, finally: last } = waiting.options;
+      state.waiting = {
+        task_index: slot.index,
+        children: [...waiting.children],
+        ...(kept !== undefined ? { state: kept } : {}),
+        ...(last ? { finally: last } : {}),
+      };
+      return;
+    }
     slot.record.status = 'done';
   }
 
@@ -469,6 +531,20 @@ export class Engine extends EventEmitter<EngineEvents> {
    * failures, cancels and timeouts are reported there, not thrown.
    */
   async run(job: JobInput, options: RunOptions = {}): Promise<JobResult> {
+    const first = await this.#runOnce(job, options, false);
+    return options.children === 'defer' || !first.waiting_children ? first : runChildrenInline(this, job, options, first);
+  }
+
+  /**
+   * Run one step of a job (to its end, or until a task waits for children).
+   * `nested`: the job is a child run inline by its parent's engine.
+   * @internal used by `runChildrenInline`.
+   */
+  async runStep(job: JobInput, options: RunOptions, nested: boolean): Promise<JobResult> {
+    return this.#runOnce(job, options, nested);
+  }
+
+  async #runOnce(job: JobInput, options: RunOptions, nested: boolean): Promise<JobResult> {
     const startTime = new Date();
     const started = performance.now();
     let state: JobState | undefined;
@@ -478,14 +554,21 @@ export class Engine extends EventEmitter<EngineEvents> {
     try {
       parsed = parseJob(renderTemplate(job, options.variables ?? {}));
       jobId = options.jobId ?? parsed.job_id ?? jobId;
-      state = { outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+      state = {
+        outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [],
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.resume ? { resume: options.resume } : {}),
+        ...(nested ? { nested } : {}),
+      };
       this.emit('job:start', { jobId, job: parsed, modules: parsed.tasks.map((t) => t.module) });
       await this.#prepare(state);
       await this.#initAndValidate(state);
       if (this.#sourceGuard && state.use) state.sources = await snapshotSources(state.use);
       for (const slot of state.slots) {
+        if (slot.index < (state.resume?.task_index ?? 0)) continue; // ran before the job waited
         this.#checkCancelled(state);
         await this.#runTask(state, slot);
+        if (state.waiting) break;
       }
     } catch (error) {
       failure = error instanceof SisyphusError ? error : new SisyphusError(`internal error: ${(error as Error)?.message ?? String(error)}`, { cause: error });
@@ -517,6 +600,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       cancelled: failure?.code === ErrorCodes.CANCELLED,
       tasks,
     };
+    if (!failure && state?.waiting) {
+      result.completed = false;
+      result.waiting_children = state.waiting;
+    }
     if (failure) {
       result.message = failure.message;
       result.code = failure.code;

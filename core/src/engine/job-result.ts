@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../module/error-codes.js';
 import type { Phase } from '../module/errors.js';
+import type { WaitingChildren } from './job-flow.js';
 
 /** How one task fared. */
 export interface TaskRecord {
@@ -15,6 +16,14 @@ export interface TaskRecord {
   warnings?: string[];
   /** A cleanup failure after `run` had already failed (the run error wins). */
   cleanupError?: { code: ErrorCode; message: string };
+  /**
+   * What the task's `run` returned, when it returned something other than
+   * undefined (BullMQ's `returnvalue`): JSON-able, at most 64 KiB as JSON. A
+   * parent reads its children's through `ResumedStep.children[i].returnvalue`.
+   */
+  returnvalue?: unknown;
+  /** The task waits for child jobs (status stays `pending` until it resumes). */
+  waiting?: boolean;
 }
 
 /**
@@ -61,4 +70,11 @@ export interface JobResult {
    * server should queue the job again.
    */
   requeue?: boolean;
+  /**
+   * A task handed over child jobs and the job waits for them (`completed`
+   * and `failed` are false): see {@link WaitingChildren}. The server queues
+   * them and resumes the job; a local run never reports it (the engine runs
+   * the children itself).
+   */
+  waiting_children?: WaitingChildren;
 }

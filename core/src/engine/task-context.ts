@@ -4,6 +4,7 @@ import type { JobOutputs, Logger, LogLevel, Progress, TaskActivity, TaskContext,
 import { createProcessRunner, type ProcessRunner } from '../process/process-runner.js';
 import { formatCommand } from '../process/format-command.js';
 import type { DataStore } from '../data/data-store.js';
+import type { TaskChildren } from '../module/task-children.js';
 import type { PathGuard } from '../paths/path-guard.js';
 import type { AttemptOwner } from '../files/claim-file.js';
 import { createOutputFiles, type TaskOutputFiles } from '../files/output-files.js';
@@ -35,6 +36,8 @@ export interface TaskContextInput {
   runnerSignal: () => AbortSignal;
   log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
   progress: (progress: Progress) => void;
+  /** The task's fan-out ({@link TaskChildren}). */
+  children: TaskChildren;
 }
 
 /** One task's context, as the engine holds it (see {@link createTaskContext}). */
@@ -140,6 +143,7 @@ export function createTaskContext(input: TaskContextInput): TaskContextHolder {
       return input.signal();
     },
     outputs: input.outputs,
+    children: input.children,
   };
   return { context, outputFiles: () => outputFiles };
 }

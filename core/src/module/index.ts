@@ -25,3 +25,12 @@ export type {
   ModuleData,
   ModuleContext,
 } from './task-module.js';
+export {
+  WaitingChildrenError,
+  MAX_CHILDREN,
+  type TaskChildren,
+  type ChildJob,
+  type ChildOutcome,
+  type ResumedStep,
+  type WaitOptions,
+} from './task-children.js';

@@ -11,6 +11,12 @@ export interface RunOutcome {
   cancelled: boolean;
   /** The tagged error of `run`, when it failed. */
   error?: SisyphusError;
+  /**
+   * True when `run` handed over child jobs (`ctx.children.wait`): the task
+   * runs again when they have completed, so keep what they will need (their
+   * output folder); `failed` is false.
+   */
+  waiting?: boolean;
 }
 
 /**

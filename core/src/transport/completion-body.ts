@@ -12,9 +12,12 @@ export interface CompletionBody {
  * `info` being the engine's result record. A job that failed before running
  * (schema, init or validation failure, or cancelled before its start) is
  * sent the way the original sends a validation failure: `message` but no
- * `completed` and no `module`. Our extra fields stay.
+ * `completed` and no `module`. Our extra fields stay. A job waiting for
+ * children is sent `failed: false` with `info.waiting_children`.
  */
 export function completionBody(result: JobResult): CompletionBody {
+  // A job that waits for children neither completed nor failed: the server queues them (`waiting_children`).
+  if (result.waiting_children) return { failed: false, info: { ...result } };
   const beforeRun = !result.completed && (result.phase === undefined || result.phase === 'init' || result.phase === 'validate');
   if (!beforeRun) return { failed: !result.completed, info: { ...result } };
   const { completed: _completed, module: _module, ...info } = result;

@@ -82,6 +82,14 @@ export interface TransportCapabilities {
    * two while the queue is busy.
    */
   completeFetchesNext?: boolean;
+  /**
+   * The source takes a result with `waiting_children` (a task handed over
+   * child jobs): it queues them and hands the job out again, with `resume`,
+   * once they have completed. Without it the worker runs the children
+   * itself, in the slot, one after the other (an original server would take
+   * such a result for a completion).
+   */
+  children?: boolean;
 }
 
 /**

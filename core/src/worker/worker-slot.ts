@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import type { ProgressEvent, TaskPhaseEvent } from '../engine/events.js';
 import type { JobResult } from '../engine/job-result.js';
 import type { JobInput } from '../job/job-schema.js';
+import { takeResume } from '../engine/job-flow.js';
 import { isRetryable } from '../transport/transport-error.js';
 import type { LeasedJob, Transport, WorkerStatus } from '../transport/transport.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -279,8 +280,13 @@ export class WorkerSlot {
     const started = new Date();
     let result: JobResult;
     try {
-      // The job as the transport delivered it: the engine checks it before anything runs.
-      result = await this.ctx.engine.run(leased.job as JobInput, { signal: running.controller.signal, jobId });
+      // The job as the transport delivered it: the engine checks it before anything runs. A job resuming after
+      // its children carries `resume` (the server's); a task's wait for children goes back to the server (`defer`).
+      const doc = { ...leased.job };
+      const resume = takeResume(doc);
+      // A source that cannot take child jobs (an original server): the children run here, in this slot.
+      const children = (await this.ctx.transport.capabilities?.(running.controller.signal).catch(() => undefined))?.children ? 'defer' : 'inline';
+      result = await this.ctx.engine.run(doc as JobInput, { signal: running.controller.signal, jobId, children, ...(resume ? { resume } : {}) });
     } catch (error) {
       // The engine reports failures in its result; a throw is a bug, but the worker carries on.
       result = {
@@ -291,14 +297,20 @@ export class WorkerSlot {
     }
     running.ended = true; // a cancel arriving now (e.g. a heartbeat sent before the job ended) is moot
     result = { ...result, worker: this.ctx.hostname, worker_id: this.id };
-    if (running.abortReason === 'stop' && !result.completed) {
+    if (running.abortReason === 'stop' && !result.completed && !result.waiting_children) {
       result.requeue = true;
       result.message = `the worker stopped before the job finished (${result.message ?? 'aborted'})`;
     }
     running.progress.progress = result.completed ? 100 : running.progress.progress;
     this.ctx.events.emit('job:end', { workerId: this.id, jobId, result });
-    const how = result.completed ? 'done' : result.cancelled ? 'cancelled' : 'failed';
-    this.ctx.log(result.completed ? 'info' : 'warn', `job ${jobId} ${how} in ${result.runtime} s${result.completed ? '' : `: ${result.message ?? ''}`}`, undefined, this.id);
+    const waiting = result.waiting_children;
+    if (waiting) {
+      const n = waiting.children.length;
+      this.ctx.log('info', `job ${jobId} waits for ${n} child job${n === 1 ? '' : 's'} (its step took ${result.runtime} s)`, undefined, this.id);
+    } else {
+      const how = result.completed ? 'done' : result.cancelled ? 'cancelled' : 'failed';
+      this.ctx.log(result.completed ? 'info' : 'warn', `job ${jobId} ${how} in ${result.runtime} s${result.completed ? '' : `: ${result.message ?? ''}`}`, undefined, this.id);
+    }
 
     const next = await this.#report(leased, result, false, !result.requeue);
     this.#running = undefined;

@@ -28,7 +28,7 @@ describe('http transport against the original server', () => {
   it('polls plainly (no long-poll on the original), parses \\u0026 escapes, 404 is nothing', async () => {
     const server = await fake();
     const t = createHttpTransport({ apiUrl: server.url });
-    expect(await t.capabilities()).toEqual({ longPoll: false, leases: false, pollChecksDisabled: false, completeFetchesNext: false });
+    expect(await t.capabilities()).toEqual({ longPoll: false, leases: false, pollChecksDisabled: false, completeFetchesNext: false, children: false });
     const id = server.submit({ job_title: 'Tom & Jerry <3>', tasks: [] });
     const job = await t.next(new AbortController().signal, { workerId: 'w1', waitMs: 5000 });
     expect(job).toEqual({ job_id: id, job: expect.objectContaining({ job_id: id, job_title: 'Tom & Jerry <3>' }) });
@@ -42,7 +42,7 @@ describe('http transport against the original server', () => {
     const server = await fake();
     server.features = { long_poll: true, leases: true };
     const t = createHttpTransport({ apiUrl: server.url });
-    expect(await t.capabilities()).toEqual({ longPoll: true, leases: true, pollChecksDisabled: false, completeFetchesNext: false });
+    expect(await t.capabilities()).toEqual({ longPoll: true, leases: true, pollChecksDisabled: false, completeFetchesNext: false, children: false });
     const started = Date.now();
     const polling = t.next(new AbortController().signal, { workerId: 'w1', waitMs: 5000 });
     await waitFor('poll waiting', () => server.seen('GET', '/queue/poll').length === 1);
@@ -117,8 +117,9 @@ describe('http transport against the original server', () => {
   });
 
   it('detects our server features', () => {
-    expect(featuresFromConfig({ version: '1', features: { long_poll: true, leases: true } })).toEqual({ longPoll: true, leases: true, pollChecksDisabled: false, completeFetchesNext: false });
-    expect(featuresFromConfig({ version: '1.5.9', uptime: '3 hours' })).toEqual({ longPoll: false, leases: false, pollChecksDisabled: false, completeFetchesNext: false });
+    expect(featuresFromConfig({ version: '1', features: { long_poll: true, leases: true } })).toEqual({ longPoll: true, leases: true, pollChecksDisabled: false, completeFetchesNext: false, children: false });
+    expect(featuresFromConfig({ version: '1.5.9', uptime: '3 hours' })).toEqual({ longPoll: false, leases: false, pollChecksDisabled: false, completeFetchesNext: false, children: false });
     expect(featuresFromConfig({ features: { long_poll: true, complete_next: true } }).completeFetchesNext).toBe(true);
+    expect(featuresFromConfig({ features: { children: true } }).children).toBe(true);
   });
 });

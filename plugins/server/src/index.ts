@@ -9,6 +9,7 @@ export { safeJson } from './json-escape.js';
 export { prepareSubmission, SubmissionError } from './job-submission.js';
 export type {
   QueueStore, StoredJob, NewJob, JobState, JobOutcome, WorkerRecord, FinishResult, CancelResult, JobPage, PollResult, FinishAndPollResult,
+  JobFlow, ChildResult, WaitForChildren,
 } from './store/queue-store.js';
 export { startServer, defaultDbPath, type StartServerOptions, type StartedServer } from './start-server.js';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.js';

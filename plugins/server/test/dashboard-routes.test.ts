@@ -113,7 +113,7 @@ describe('GET /status/overview', () => {
     await s.app.inject({ method: 'POST', url: '/workers/w2', payload: { status: 'in_progress', hostname: 'h2' } });
     await s.app.inject({ method: 'PATCH', url: '/workers/w3', payload: { disabled: true } });
     const o = (await s.app.inject('/status/overview')).json();
-    expect(o.jobs).toEqual({ queued: 1, running: 1, completed: 0, failed: 1, cancelled: 0 });
+    expect(o.jobs).toEqual({ queued: 1, running: 1, waiting: 0, completed: 0, failed: 1, cancelled: 0 });
     expect(o.queue).toEqual({ disabled: false });
     expect(o.workers).toEqual({ online: 1, disabled: 1, offline: 1 });
     expect(o.client_expiry_seconds).toBe(30);

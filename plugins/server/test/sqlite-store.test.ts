@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_LOG_KEEP } from '../src/store/queue-store.js';
-import { MIGRATIONS } from '../src/store/sqlite-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { describeQueueStore } from '../src/testing/store-conformance.js';
 import { queuedJobs } from '../src/testing/queued-jobs.js';
@@ -34,7 +34,7 @@ describe('sqlite store specifics', () => {
     const store = openSqliteStore(join(dir, 'wal.db'));
     try {
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(store.db.pragma('user_version', { simple: true })).toBe(3);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     } finally {
       await store.close();
     }
@@ -81,7 +81,7 @@ describe('sqlite store specifics', () => {
 
     const store = openSqliteStore(file);
     try {
-      expect(store.db.pragma('user_version', { simple: true })).toBe(3);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(await store.get('done')).toEqual({
         job_id: 'done', job_title: 'Été Final', job: { job_id: 'done', job_title: 'Été Final', added: iso(11), tasks: [] }, state: 'completed',
         priority: 0, added: iso(11), attempts: 1, worker_id: 'w1', started_at: iso(20), finished_at: iso(30), result: { completed: true },
@@ -93,7 +93,7 @@ describe('sqlite store specifics', () => {
       expect((await store.list({ title: '100%', limit: 10 })).jobs.map((j) => j.job_id)).toEqual(['later']);
       expect((await store.list({ workerId: 'w2', limit: 10 })).jobs.map((j) => j.job_id)).toEqual(['broken']);
       expect((await store.list({ since: Date.parse(iso(31)), limit: 10 })).jobs.map((j) => j.job_id)).toEqual(['broken']);
-      expect(await store.counts(Date.parse(iso(31)))).toEqual({ queued: 3, running: 0, completed: 0, failed: 1, cancelled: 0 });
+      expect(await store.counts(Date.parse(iso(31)))).toEqual({ queued: 3, running: 0, waiting: 0, completed: 0, failed: 1, cancelled: 0 });
       // A priority move puts an old job back by its submission order.
       expect(await store.setPriority('later', 1)).toBe('ok');
       expect(await store.setPriority('waiting', 1)).toBe('ok');

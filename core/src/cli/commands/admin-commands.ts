@@ -68,7 +68,7 @@ export async function jobsCommand(action: string, id: string | undefined, option
     case 'ls': {
       const params = new URLSearchParams(filters(options));
       if (options.state) {
-        const states = ['queued', 'running', 'completed', 'failed', 'cancelled', 'finished'];
+        const states = ['queued', 'running', 'waiting-children', 'completed', 'failed', 'cancelled', 'finished'];
         if (!states.includes(options.state)) throw usage(`--state must be one of ${states.join(', ')} (got ${options.state})`);
         params.set('state', options.state);
       }

@@ -175,7 +175,10 @@ async function followByEvents(f: Following): Promise<FollowEnd> {
     },
     onEvent: (type, data) => {
       if (type === 'reset') lookUpNeeded = true;
-      else if (type === 'worker.heartbeat') {
+      else if (f.view?.state === 'waiting-children' && (type === 'worker.heartbeat' || (data.job as { parent_id?: unknown } | undefined)?.parent_id === f.id)) {
+        // Its progress is its children's: look again (the server sums them up).
+        lookUpNeeded = true;
+      } else if (type === 'worker.heartbeat') {
         const worker = data.worker as { status?: Record<string, unknown>; last_seen?: string } | undefined;
         const status = worker?.status;
         if (!status || status.job_id !== f.id || f.view?.state !== 'running' || status.status === 'idle') return;

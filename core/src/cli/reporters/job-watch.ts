@@ -6,7 +6,7 @@ import { printable, shownPercent } from '../printable.js';
 export interface WatchedJob {
   job_id: string;
   job_title: string;
-  state: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+  state: 'queued' | 'running' | 'waiting-children' | 'completed' | 'failed' | 'cancelled';
   worker_id?: string;
   /** The host of the worker that runs (ran) it. */
   worker_hostname?: string;
@@ -85,10 +85,18 @@ function stateLine(job: WatchedJob): string {
       return job.attempts ? `queued again (attempt ${job.attempts} ended without a result), waiting for a worker` : 'queued, waiting for a worker';
     case 'running':
       return `running${host ? ` on ${host}` : ''}${job.live?.task ? `: ${printable(job.live.task)}` : ''}${job.cancel_requested ? ' (cancel requested)' : ''}`;
+    case 'waiting-children': {
+      const states = (job.live as { children?: Record<string, number> } | undefined)?.children ?? {};
+      const total = Object.values(states).reduce((a, b) => a + b, 0);
+      return `waiting for its child jobs${total ? `: ${states.completed ?? 0} of ${total} done, ${states.running ?? 0} running` : ''}`;
+    }
     default:
       return printable(job.state);
   }
 }
+
+/** A state whose `live.progress` is the job's progress: running (its worker's), or waiting for children (theirs). */
+const moving = (job: WatchedJob) => job.state === 'running' || job.state === 'waiting-children';
 
 /**
  * A live one-line bar on a terminal: percent, fps, speed, ETA, the current
@@ -110,7 +118,7 @@ export class TtyJobWatch implements JobWatch {
   }
 
   update(job: WatchedJob): void {
-    const percent = job.state === 'running' ? shownPercent(job.live?.progress) : job.state === 'completed' ? 100 : undefined;
+    const percent = moving(job) ? shownPercent(job.live?.progress) : job.state === 'completed' ? 100 : undefined;
     // The marker of an unknown total moves once per new heartbeat, not per redraw.
     if (job.live?.at !== this.#lastAt) {
       this.#lastAt = job.live?.at;
@@ -160,7 +168,7 @@ export class PlainJobWatch implements JobWatch {
   ) {}
 
   update(job: WatchedJob): void {
-    if (job.state !== 'running' && job.state !== 'queued') return; // the end is printed by the caller
+    if (!moving(job) && job.state !== 'queued') return; // the end is printed by the caller
     const line = stateLine(job);
     if (line !== this.#last) {
       this.#last = line;
@@ -168,10 +176,10 @@ export class PlainJobWatch implements JobWatch {
       this.#unknownAt = -Infinity;
       this.stream.write(`${jobTitle(job)}: ${line}\n`);
     }
-    if (job.state !== 'running' || !job.live) return;
+    if (!moving(job) || !job.live) return;
     const details = liveDetails(job.live.info);
     const percent = shownPercent(job.live.progress);
-    const task = printable(job.live.task) ?? 'running';
+    const task = printable(job.live.task) ?? (job.state === 'running' ? 'running' : 'children');
     if (percent === undefined) {
       const now = Date.now();
       if (!details || now - this.#unknownAt < this.unknownEveryMs) return;

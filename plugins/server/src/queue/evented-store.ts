@@ -1,6 +1,6 @@
 import type {
-  CancelResult, DocumentPage, FinishAndPollResult, FinishResult, JobCounts, JobFilter, JobOutcome, JobPage, JobState, NewJob,
-  NewQueueEvent, PollResult, PriorityResult, PurgeRule, QueueEventLog, QueueStore, StoredJob, WorkerRecord,
+  CancelResult, ChildResult, DocumentPage, FinishAndPollResult, FinishResult, JobCounts, JobFilter, JobOutcome, JobPage, JobState, NewJob,
+  NewQueueEvent, PollResult, PriorityResult, PurgeRule, QueueEventLog, QueueStore, StoredJob, WaitForChildren, WorkerRecord,
 } from '../store/queue-store.js';
 import { finishedEventType, jobSummary, type JobSummary, type QueueEventType } from './queue-events.js';
 
@@ -22,6 +22,23 @@ function eventSummary(summary: JobSummary): JobSummary {
 
 /** Jobs this process leased whose summary is kept for their finish event (the oldest are dropped beyond it). */
 const MAX_LEASED = 50_000;
+
+/** How many finally jobs this process remembers having announced (their `job.submitted`). */
+const MAX_FINALLY = 10_000;
+
+/** The event of a parent whose flow moved: resumed, still waiting (a child ended), or ended. */
+function parentEventType(job: StoredJob): QueueEventType {
+  switch (job.state) {
+    case 'queued':
+      return 'job.resumed';
+    case 'waiting-children':
+      return 'job.waiting_children';
+    case 'running':
+      return 'job.started';
+    default:
+      return finishedEventType(job.state);
+  }
+}
 
 /** Settings of {@link withQueueEvents}. */
 export interface QueueEventsOptions {
@@ -72,6 +89,8 @@ export class EventedQueueStore implements QueueStore {
    * needs no read of the job (a report per job: the busiest path).
    */
   readonly #leased = new Map<string, JobSummary>();
+  /** Finally jobs announced by this process (the oldest are forgotten beyond {@link MAX_FINALLY}). */
+  readonly #announced = new Set<string>();
 
   constructor(store: QueueStore, options: QueueEventsOptions = {}) {
     this.#store = store;
@@ -166,7 +185,11 @@ export class EventedQueueStore implements QueueStore {
   #finished(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): void {
     const leased = this.#leased.get(jobId);
     this.#leased.delete(jobId);
-    if (!leased) return this.#jobEvents([jobId], finishedEventType(outcome.state));
+    if (!leased) {
+      this.#jobEvents([jobId], finishedEventType(outcome.state));
+      return this.#flowEvents([jobId], true);
+    }
+    if (leased.parent_id !== undefined || leased.flow) this.#flowEvents([jobId], true);
     const { cancel_requested: _asked, ...rest } = leased;
     const summary: JobSummary = {
       ...rest,
@@ -176,6 +199,48 @@ export class EventedQueueStore implements QueueStore {
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
     };
     this.#emit(() => [this.#event(finishedEventType(outcome.state), { job: summary })]);
+  }
+
+  /**
+   * What a store changed besides the jobs `ids` themselves when they ended
+   * or waited (fan-out): each parent's new state (resumed, still waiting
+   * with one child fewer pending, or ended by a child), the children a
+   * cascade cancelled, and a finally job just queued. `read`: look the jobs
+   * up for their parents (the caller does not know them).
+   */
+  #flowEvents(ids: readonly string[], read: boolean): void {
+    if (!ids.length) return;
+    this.#emit(async () => {
+      const events: NewQueueEvent[] = [];
+      for (const id of ids) {
+        const job = await this.#store.get(id);
+        if (!job) continue;
+        const parent = job.parent_id !== undefined ? await this.#store.get(job.parent_id) : read && job.flow ? job : undefined;
+        if (!parent?.flow) continue;
+        if (parent !== job) events.push(this.#event(parentEventType(parent), { job: eventSummary(jobSummary(parent)) }));
+        if (parent.state === 'failed' || parent.state === 'cancelled') events.push(...(await this.#cascadeEvents(parent)));
+      }
+      return events;
+    });
+  }
+
+  /** After parent `parent` ended: its children cancelled by the cascade and its finally job, each announced once. */
+  async #cascadeEvents(parent: StoredJob): Promise<NewQueueEvent[]> {
+    const events: NewQueueEvent[] = [];
+    const finallyId = parent.flow?.finally_id;
+    for (const child of await this.#store.children(parent.job_id)) {
+      const key = `${child.job_id}:${child.state}:${child.cancel_requested ? 1 : 0}`;
+      const news =
+        (child.job_id === finallyId && child.state === 'queued') ||
+        (child.state === 'cancelled' && child.reason?.startsWith('parent ')) ||
+        (child.state === 'running' && child.cancel_requested);
+      if (!news || this.#announced.has(key)) continue;
+      if (this.#announced.size >= MAX_FINALLY) this.#announced.delete(this.#announced.values().next().value!);
+      this.#announced.add(key);
+      const type: QueueEventType = child.state === 'queued' ? 'job.submitted' : child.state === 'cancelled' ? 'job.cancelled' : 'job.cancel_requested';
+      events.push(this.#event(type, { job: eventSummary(jobSummary(child)) }));
+    }
+    return events;
   }
 
   async submit(job: NewJob): Promise<StoredJob> {
@@ -225,18 +290,41 @@ export class EventedQueueStore implements QueueStore {
     for (const id of [...result.requeued, ...result.failed]) this.#leased.delete(id);
     this.#jobEvents(result.requeued, 'job.requeued');
     this.#jobEvents(result.failed, (job) => (job.state === 'cancelled' ? 'job.cancelled' : 'job.failed'));
+    this.#flowEvents(result.failed, true);
     return result;
   }
 
   async cancel(jobId: string, now: number): Promise<CancelResult> {
     const result = await this.#store.cancel(jobId, now);
-    if (result === 'cancelled') this.#jobEvents([jobId], 'job.cancelled');
-    else if (result === 'requested') this.#jobEvents([jobId], 'job.cancel_requested');
+    if (result === 'cancelled') {
+      this.#jobEvents([jobId], 'job.cancelled');
+      this.#flowEvents([jobId], true);
+    } else if (result === 'requested') this.#jobEvents([jobId], 'job.cancel_requested');
     return result;
   }
 
   get(jobId: string): Promise<StoredJob | undefined> {
     return this.#store.get(jobId);
+  }
+
+  async waitForChildren(jobId: string, workerId: string | undefined, wait: WaitForChildren, now: number): Promise<FinishResult> {
+    const result = await this.#store.waitForChildren(jobId, workerId, wait, now);
+    if (result !== 'ok') return result;
+    this.#leased.delete(jobId);
+    this.#jobEvents([jobId], parentEventType);
+    this.#jobEvents(
+      wait.children.map((child) => child.job_id),
+      'job.submitted',
+    );
+    return result;
+  }
+
+  childResults(parentId: string): Promise<ChildResult[]> {
+    return this.#store.childResults(parentId);
+  }
+
+  children(parentId: string): Promise<StoredJob[]> {
+    return this.#store.children(parentId);
   }
 
   list(options: JobFilter & { limit: number; cursor?: string }): Promise<JobPage> {
@@ -268,7 +356,7 @@ export class EventedQueueStore implements QueueStore {
     return this.#store.queueLength();
   }
 
-  purge(state: Exclude<JobState, 'queued' | 'running'>, rule: PurgeRule, batch: number): Promise<number> {
+  purge(state: Exclude<JobState, 'queued' | 'running' | 'waiting-children'>, rule: PurgeRule, batch: number): Promise<number> {
     return this.#store.purge(state, rule, batch);
   }
 

@@ -4,6 +4,7 @@
  * Redis transport), without loading the HTTP server.
  */
 export { jobDocument } from './job-document.js';
+export { leasedDocument } from './job-flow.js';
 export { reportJob, type JobReport, type ReportOptions, type ReportOutcome } from './job-report.js';
 export { recordHeartbeat, type HeartbeatOptions } from './worker-heartbeat.js';
 export { LeaseSweeper, type LeaseSweeperOptions } from './lease-sweeper.js';

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '@sisyphus/core';
 import type { JobOutcome, JobState, QueueStore, StoredJob } from '../store/queue-store.js';
 import { StoreError, jobNotFound } from '../store/store-error.js';
+import { waitForChildrenOf, waitRecorded, waitingChildrenOf } from './job-flow.js';
 
 /** A worker's report of a job, in the original API's shape (`PATCH /jobs/{id}/completed`). */
 export interface JobReport {
@@ -25,7 +26,7 @@ export interface ReportOptions {
 /** What a report did. */
 export interface ReportOutcome {
   /** The job's state now: `queued` when it was given back, else how it ended. */
-  state: Extract<JobState, 'queued' | 'completed' | 'failed' | 'cancelled'>;
+  state: Extract<JobState, 'queued' | 'waiting-children' | 'completed' | 'failed' | 'cancelled'>;
   /** The reporting worker's next job (leased to it), when asked for and there was one. */
   next?: StoredJob;
 }
@@ -36,7 +37,11 @@ export interface ReportOutcome {
  * - failed with `info.requeue` (the worker stopped mid-job) -> back to the
  *   head of the queue, unless a cancel was asked for;
  * - failed -> `cancelled` when the worker cancelled it or a cancel was
- *   asked for (reason `cancelled`), else `failed`.
+ *   asked for (reason `cancelled`), else `failed`;
+ * - not failed with `info.waiting_children` (a task handed over child jobs)
+ *   -> `waiting-children` (`QueueStore.waitForChildren`; children get new ids
+ *   and the job's priority; a malformed one is `SIS_VALIDATION`), unless a
+ *   cancel was asked for meanwhile: then `cancelled`.
  * The holder rules are the store's (see `QueueStore.finish`). Throws a
  * {@link StoreError}: `SIS_JOB_NOT_FOUND` for an unknown job,
  * `SIS_LEASE_LOST` when another worker holds it or it finished already
@@ -45,6 +50,8 @@ export interface ReportOutcome {
 export async function reportJob(store: QueueStore, jobId: string, report: JobReport, options: ReportOptions): Promise<ReportOutcome> {
   const { failed, info } = report;
   const { workerId, now } = options;
+  const waiting = failed ? undefined : waitingChildrenOf(info);
+  if (waiting) return waitForChildren(store, jobId, info, waiting, options);
   // Only a failure needs the stored job (was a cancel asked for?); a success goes straight to finish.
   const job = failed ? await store.get(jobId) : undefined;
   if (failed && !job) throw jobNotFound(jobId);
@@ -86,4 +93,25 @@ function refuse(result: 'ok' | 'not-found' | 'lease-lost', jobId: string, worker
     ErrorCodes.LEASE_LOST,
     `lease lost: job ${jobId} is no longer leased to ${workerId ?? 'this worker'} (another worker holds it, or it finished); the report was not recorded`,
   );
+}
+
+/** {@link reportJob} of a report that waits for children. */
+async function waitForChildren(store: QueueStore, jobId: string, info: Record<string, unknown>, waiting: Record<string, unknown>, options: ReportOptions): Promise<ReportOutcome> {
+  const { workerId, now } = options;
+  const job = await store.get(jobId);
+  if (!job) throw jobNotFound(jobId);
+  if (job.state === 'running' && job.cancel_requested) {
+    // Cancelled while its step ran: nothing to wait for.
+    const { waiting_children: _, ...rest } = info;
+    return reportJob(store, jobId, { failed: true, info: { ...rest, cancelled: true, message: 'cancelled' } }, options);
+  }
+  const wait = waitForChildrenOf(info, waiting, job.priority, now);
+  const result = await store.waitForChildren(jobId, workerId, wait, now);
+  if (result !== 'ok') {
+    if (waitRecorded(await store.get(jobId), info)) return { state: 'waiting-children' };
+    refuse(result, jobId, workerId);
+  }
+  if (!options.next || !workerId) return { state: 'waiting-children' };
+  const { job: next } = await store.poll(workerId, options.leaseMs, now);
+  return next ? { state: 'waiting-children', next } : { state: 'waiting-children' };
 }

@@ -21,6 +21,8 @@ export const QUEUE_EVENT_TYPES = [
   'job.removed',
   'job.priority',
   'job.retried',
+  'job.waiting_children',
+  'job.resumed',
   'queue.cleared',
   'queue.attributes',
   'worker.heartbeat',
@@ -47,6 +49,10 @@ export interface JobSummary {
   cancel_requested?: boolean;
   retry_of?: string;
   retried_as?: string;
+  /** A child job: its parent. */
+  parent_id?: string;
+  /** A job that waited for children: where it resumes, its round, how many children the round has and how many have not ended. */
+  flow?: { task_index: number; round: number; children: number; pending: number };
 }
 
 /** The {@link JobSummary} of a stored job. */
@@ -65,6 +71,8 @@ export function jobSummary(job: StoredJob): JobSummary {
     ...(job.cancel_requested ? { cancel_requested: true } : {}),
     ...(job.retry_of !== undefined ? { retry_of: job.retry_of } : {}),
     ...(job.retried_as !== undefined ? { retried_as: job.retried_as } : {}),
+    ...(job.parent_id !== undefined ? { parent_id: job.parent_id } : {}),
+    ...(job.flow ? { flow: { task_index: job.flow.task_index, round: job.flow.round, children: job.flow.children.length, pending: job.flow.pending } } : {}),
   };
 }
 

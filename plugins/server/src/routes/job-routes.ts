@@ -5,11 +5,13 @@ import { ErrorCodes } from '@sisyphus/core';
 import type { StoredJob } from '../store/queue-store.js';
 import { StoreError, jobNotFound } from '../store/store-error.js';
 import { jobDocument } from '../queue/job-document.js';
+import { leasedDocument } from '../queue/job-flow.js';
 import { jobWorkerFields, type JobWorkerFields } from './job-worker.js';
 import { reportJob } from '../queue/job-report.js';
 import { jobSummary } from '../queue/queue-events.js';
 import { CompletedQuery, CompletionBody, JobIdParams, JobPatchBody, JobsQuery, RetryAllBody } from './route-schemas.js';
 import { historyFilter } from './history-filter.js';
+import { flowProgress } from './flow-progress.js';
 import { retryJob, retryAll } from '../queue/job-retry.js';
 
 /** A job with its state (its {@link jobSummary}: the fields events carry too) and, once finished, its result record; `worker` adds its worker's host and live progress (see `jobWorkerFields`). */
@@ -51,8 +53,44 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
     const { id } = request.params;
     const job = await store.get(id);
     if (!job) throw jobNotFound(id);
-    return jobView(job, (await jobWorkerFields(store, [job], ctx.now()))[0]);
+    const view = jobView(job, (await jobWorkerFields(store, [job], ctx.now()))[0]);
+    if (job.state === 'waiting-children') {
+      // Its progress is its children's (weighted), as a running job's is its worker's.
+      const flow = (await flowProgress(store, job, ctx.now()))!;
+      view.live = { progress: flow.progress, children: flow.states, at: new Date(ctx.now()).toISOString() };
+    }
+    return view;
   });
+
+  app.get(
+    '/jobs/:id/children',
+    {
+      config: { access: ['submitter', 'worker'] },
+      schema: {
+        tags: ['jobs'],
+        summary:
+          'The children of a job that waited for children (its current round), in order, each with its state, worker, weight and progress (0-100), and the round\'s progress weighted by weight; every child ever (all rounds, the finally job) in all',
+        params: JobIdParams,
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const job = await store.get(id);
+      if (!job) throw jobNotFound(id);
+      const now = ctx.now();
+      const flow = await flowProgress(store, job, now);
+      const all = await store.children(id);
+      return {
+        job_id: id,
+        state: job.state,
+        ...(job.flow ? { flow: jobSummary(job).flow } : {}),
+        progress: flow?.progress ?? (job.state === 'completed' ? 100 : 0),
+        states: flow?.states ?? {},
+        children: flow?.children ?? [],
+        all: all.map((child) => jobSummary(child)),
+      };
+    },
+  );
 
   app.patch(
     '/jobs/:id',
@@ -143,7 +181,7 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
         next: wantsNext,
       });
       if (state === 'queued') ctx.waiters.wake();
-      return next ? { job_id: id, state, next: jobDocument(next) } : { job_id: id, state };
+      return next ? { job_id: id, state, next: await leasedDocument(store, next) } : { job_id: id, state };
     },
   );
 

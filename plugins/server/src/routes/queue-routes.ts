@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerContext } from '../server-context.js';
 import { SubmissionError, prepareSubmission } from '../job-submission.js';
-import { jobDocument } from '../queue/job-document.js';
+import { leasedDocument } from '../queue/job-flow.js';
 import { safeJson } from '../json-escape.js';
 import { AttributesBody, PollQuery, QueueQuery, SubmissionBody } from './route-schemas.js';
 import { queueBody } from './queue-listing.js';
@@ -96,7 +96,7 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
         // (A client that vanished right now leaves a lease that expires and requeues the job.)
         if (job) {
           listing.invalidate();
-          return jobDocument(job);
+          return leasedDocument(store, job);
         }
         const left = deadline - Date.now();
         if (left <= 0 || closed.signal.aborted) return reply.code(404).send({ message: BLOCKED_MESSAGE[blocked ?? 'none'] });

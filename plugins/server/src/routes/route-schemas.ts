@@ -29,7 +29,7 @@ export const QueueQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Typ
 
 /** A final state a retry may start from. */
 const RetryState = Type.Union([Type.Literal('failed'), Type.Literal('cancelled')]);
-const JobStateName = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')]);
+const JobStateName = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('waiting-children'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')]);
 /** An ISO 8601 time (or epoch ms as digits) in a filter. */
 const FilterTime = Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 time (e.g. 2026-11-30T10:00:00Z) or epoch milliseconds' });
 

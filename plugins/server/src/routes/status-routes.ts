@@ -29,7 +29,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): 
     backend: maskSecrets(ctx.options.backend ?? {}),
     version: ctx.version,
     uptime: humanDuration(ctx.now() - ctx.startedAt),
-    features: { long_poll: true, leases: true, poll_checks_disabled: true, complete_next: true, cancel: true, priority: true, history: true, auth: ctx.options.tokens.length > 0 },
+    features: { long_poll: true, leases: true, poll_checks_disabled: true, complete_next: true, children: true, cancel: true, priority: true, history: true, auth: ctx.options.tokens.length > 0 },
     settings: {
       client_expiry: ctx.options.clientExpirySeconds,
       lease_seconds: ctx.options.leaseSeconds,
@@ -48,7 +48,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ServerContext): 
       schema: {
         tags: ['status'],
         summary:
-          "The dashboard's overview: {queue: {disabled}, jobs: {queued, running, completed, failed, cancelled} (finished ones: since finished_since, an hour ago), workers: {online, disabled, offline}, client_expiry_seconds}",
+          "The dashboard's overview: {queue: {disabled}, jobs: {queued, running, waiting (waiting-children), completed, failed, cancelled} (finished ones: since finished_since, an hour ago), workers: {online, disabled, offline}, client_expiry_seconds}",
       },
     },
     async () => {

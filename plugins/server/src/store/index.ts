@@ -5,6 +5,7 @@
  */
 export type {
   QueueStore, StoredJob, NewJob, JobState, JobOutcome, WorkerRecord, FinishResult, CancelResult, JobPage, PollResult, FinishAndPollResult,
+  JobFlow, ChildResult, WaitForChildren,
   DocumentPage, PurgeRule, JobFilter, JobCounts, PriorityResult, NewQueueEvent, QueueEvent, EventRead, QueueEventLog,
 } from './queue-store.js';
 export { EVENT_LOG_KEEP } from './queue-store.js';

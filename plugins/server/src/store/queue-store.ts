@@ -1,5 +1,62 @@
-/** Where a job is in its life. */
-export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/**
+ * Where a job is in its life. `waiting-children` (BullMQ's name for it): a
+ * task of the job handed the server child jobs ({@link QueueStore.waitForChildren});
+ * the job holds no worker and is queued again (to resume) once they have all completed.
+ */
+export type JobState = 'queued' | 'running' | 'waiting-children' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * The fan-out of a job that waited for children: where it resumes and what
+ * it is waiting for. Set by {@link QueueStore.waitForChildren}, kept after
+ * the job resumes and ends (history shows it).
+ */
+export interface JobFlow {
+  /** Index (0-based) of the task that waits and resumes; tasks before it do not run again. */
+  task_index: number;
+  /** How many times the job has waited for children (1 on its first wait). */
+  round: number;
+  /** What the task passed to wait (any JSON), handed back unchanged at resume (e.g. a chunk plan). */
+  state?: unknown;
+  /** Ids of this round's children, in the order the task gave them. */
+  children: string[];
+  /** How many of this round's children have not ended yet. */
+  pending: number;
+  /** Id of the job's `finally` job once it was queued (see {@link WaitForChildren.finally}). */
+  finally_id?: string;
+}
+
+/** How one child of a flow ended, kept with its parent (as BullMQ keeps children's values): see {@link QueueStore.childResults}. */
+export interface ChildResult {
+  job_id: string;
+  job_title: string;
+  state: 'completed' | 'failed' | 'cancelled';
+  /** The child's `result` (its worker's result record), when it has one. */
+  result?: Record<string, unknown>;
+  reason?: string;
+}
+
+/** What {@link QueueStore.waitForChildren} records. */
+export interface WaitForChildren {
+  /** The job's result record so far (earlier tasks' records): kept as its `result` while it waits. */
+  result: Record<string, unknown>;
+  /** Index of the waiting task. */
+  task_index: number;
+  /** JSON the task keeps for its resume ({@link JobFlow.state}). */
+  state?: unknown;
+  /**
+   * The children, queued in this order (ids and documents made by the
+   * caller; `parent_id` is set by the store). May be empty: the job is then
+   * queued again at once.
+   */
+  children: NewJob[];
+  /**
+   * A job queued (as a child, outside `children`) when this job ends failed
+   * or cancelled however it ends, once none of its children is running (the
+   * cleanup of what the children wrote: a chunked encode's chunk files).
+   * Queued at most once per job; the last wait's `finally` counts.
+   */
+  finally?: NewJob;
+}
 
 /** A job as the server keeps it. */
 export interface StoredJob {
@@ -31,6 +88,10 @@ export interface StoredJob {
   retry_of?: string;
   /** This (failed or cancelled) job was retried as that job; it cannot be retried again. */
   retried_as?: string;
+  /** This job is a child of that job (see {@link QueueStore.waitForChildren}). */
+  parent_id?: string;
+  /** Set once the job has waited for children: see {@link JobFlow}. */
+  flow?: JobFlow;
 }
 
 /** A new job to queue. */
@@ -121,6 +182,8 @@ export interface JobFilter {
 export interface JobCounts {
   queued: number;
   running: number;
+  /** Jobs in `waiting-children`. */
+  waiting: number;
   /** Finished jobs of each final state whose `finished_at` is at or after `finishedSince`. */
   completed: number;
   failed: number;
@@ -242,10 +305,56 @@ export interface QueueStore {
    * it in small batches so that no call holds the store for long.
    */
   purge(state: 'completed' | 'failed' | 'cancelled', rule: PurgeRule, batch: number): Promise<number>;
-  /** Remove a queued job and its record (`DELETE /jobs/{id}`); false when there was none. */
+  /**
+   * Remove a queued job and its record (`DELETE /jobs/{id}`); false when
+   * there was none. A child (`parent_id` set) is not removed: a
+   * `SIS_JOB_STATE` StoreError (cancel its parent instead).
+   */
   remove(jobId: string): Promise<boolean>;
-  /** Remove every queued job and its record (`DELETE /queue`). */
+  /** Remove every queued job that is not a child, with its record (`DELETE /queue`); children stay with their parents. */
   clear(): Promise<void>;
+
+  // ---- fan-out (flows): jobs that wait for child jobs and resume ----
+
+  /**
+   * The running job `jobId` (holder rules as {@link finish}) hands over
+   * child jobs and waits for them, holding no worker: atomically, it goes to
+   * `waiting-children` (no lease, no holder: a later report or renewal of
+   * the worker is `lease-lost`; `attempts` back to 0, counted again for the
+   * resumed run), its {@link JobFlow} is recorded (`round` + 1), its
+   * `result` becomes `wait.result`, and the children are queued as ordinary
+   * jobs with `parent_id` (at their own priority, FIFO). Children are
+   * leased, renewed, requeued and cancelled like any job. Then, as each
+   * child ends (a worker's report, a lease running out for the last time, a
+   * cancel), its {@link ChildResult} is kept with the parent and:
+   * - all children of the round completed: the parent is queued again, at
+   *   the head of its priority (as a requeued job); leased, it carries its
+   *   `flow` and resumes at `flow.task_index`;
+   * - a child failed (after its own attempts): the parent fails with reason
+   *   `child ID (TITLE) failed: REASON`; a child cancelled: the parent is
+   *   cancelled with `child ID (TITLE) was cancelled`; in both cases every
+   *   other unfinished child is cancelled (queued ones at once, running ones
+   *   get `cancel_requested`).
+   * Cancelling a parent in `waiting-children` cancels it at once
+   * ({@link cancel} answers `cancelled`) and its unfinished children as above.
+   * Its `finally` job: see {@link WaitForChildren.finally}.
+   * A child cannot wait for children of its own (`SIS_JOB_STATE`).
+   * Result as {@link finish}'s (`not-found`, `lease-lost`); `SIS_JOB_EXISTS`
+   * when a child's id is taken.
+   */
+  waitForChildren(jobId: string, workerId: string | undefined, wait: WaitForChildren, now: number): Promise<FinishResult>;
+  /**
+   * How the children of `parentId`'s current round that have ended so far
+   * ended, in the order they were given ({@link JobFlow.children}); kept
+   * with the parent, so it answers even after the children's own records
+   * were purged. Empty for a job without a flow.
+   */
+  childResults(parentId: string): Promise<ChildResult[]>;
+  /**
+   * Every child of `parentId` (all rounds, and its finally job) that still
+   * has a record, in the order they were queued. Empty when none.
+   */
+  children(parentId: string): Promise<StoredJob[]>;
 
   /** Queue attributes (`disabled` pauses every worker). */
   queueAttributes(): Promise<{ disabled: boolean } & Record<string, unknown>>;

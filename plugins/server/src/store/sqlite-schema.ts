@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version written to `PRAGMA user_version`; bump it and add a step to {@link MIGRATIONS}. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Sort key of the newest-first listings and of the time-range filter
@@ -97,6 +97,29 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE event_log (log_id TEXT NOT NULL);
   INSERT INTO event_log VALUES (lower(hex(randomblob(6))));
+  `,
+  // 4: fan-out (flows). A child names its parent (`parent_id`, indexed in queue order for
+  // `children()`); a job that waited keeps its JobFlow as JSON (`flow`) and the finally job to
+  // queue when it ends failed or cancelled (`flow_finally`, a NewJob as JSON, until queued).
+  // `job_children` holds each round's children in the order given and how each ended, kept with
+  // the parent (its rows go when the parent's record goes), so results outlive the children's records.
+  `
+  ALTER TABLE jobs ADD COLUMN parent_id TEXT;
+  ALTER TABLE jobs ADD COLUMN flow TEXT;
+  ALTER TABLE jobs ADD COLUMN flow_finally TEXT;
+  CREATE INDEX jobs_parent ON jobs (parent_id, submit_seq) WHERE parent_id IS NOT NULL;
+  CREATE TABLE job_children (
+    parent_id TEXT NOT NULL,
+    round     INTEGER NOT NULL,
+    idx       INTEGER NOT NULL,
+    child_id  TEXT NOT NULL,
+    job_title TEXT NOT NULL,
+    state     TEXT,
+    result    TEXT,
+    reason    TEXT,
+    PRIMARY KEY (parent_id, round, idx)
+  );
+  CREATE INDEX job_children_child ON job_children (child_id);
   `,
 ];
 

@@ -5,6 +5,8 @@ import { missingPackageOf } from '@sisyphus/core/config';
 import { normaliseAttributes, type Attributes } from './attributes.js';
 import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
+import { SqliteFlows } from './sqlite-flows.js';
+import { iso, toJob, type JobRow } from './sqlite-job-row.js';
 import type { QueueEventLog } from './queue-store.js';
 import { NEWEST_KEY, foldTitle, migrate } from './sqlite-schema.js';
 import { StoreError, jobExists, jobNotFound } from './store-error.js';
@@ -12,6 +14,7 @@ import { compareWorkers } from './worker-order.js';
 import { workerRecord } from './worker-presence.js';
 import type {
   CancelResult,
+  ChildResult,
   DocumentPage,
   FinishAndPollResult,
   FinishResult,
@@ -26,29 +29,9 @@ import type {
   PurgeRule,
   QueueStore,
   StoredJob,
+  WaitForChildren,
   WorkerRecord,
 } from './queue-store.js';
-
-interface JobRow {
-  job_id: string;
-  job_title: string;
-  job: string;
-  state: JobState;
-  priority: number;
-  seq: number;
-  added: string;
-  attempts: number;
-  worker_id: string | null;
-  lease_expires: number | null;
-  started_at: string | null;
-  finished_at: string | null;
-  result: string | null;
-  reason: string | null;
-  cancel_requested: number;
-  retry_of: string | null;
-  retried_as: string | null;
-  sort_key?: string;
-}
 
 interface WorkerRow {
   worker_id: string;
@@ -61,8 +44,6 @@ interface WorkerRow {
 /** Cursor fields of queue order (priority, seq) and of newest-first order (sort key, job id). */
 const QUEUE_CURSOR = { p: 'number', s: 'number' } as const;
 const NEWEST_CURSOR = { k: 'string', id: 'string' } as const;
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The epoch ms range whose ISO text has a four-digit year (0000-01-01 to 9999-12-31). */
 const ISO_MIN = -62_167_219_200_000;
@@ -105,28 +86,6 @@ function filterSql(filter: JobFilter): FilterSql {
   return { terms, params };
 }
 
-function toJob(row: JobRow): StoredJob {
-  const job: StoredJob = {
-    job_id: row.job_id,
-    job_title: row.job_title,
-    job: JSON.parse(row.job) as Record<string, unknown>,
-    state: row.state,
-    priority: row.priority,
-    added: row.added,
-    attempts: row.attempts,
-  };
-  if (row.worker_id !== null) job.worker_id = row.worker_id;
-  if (row.lease_expires !== null) job.lease_expires = row.lease_expires;
-  if (row.started_at !== null) job.started_at = row.started_at;
-  if (row.finished_at !== null) job.finished_at = row.finished_at;
-  if (row.result !== null) job.result = JSON.parse(row.result) as Record<string, unknown>;
-  if (row.reason !== null) job.reason = row.reason;
-  if (row.cancel_requested) job.cancel_requested = true;
-  if (row.retry_of !== null) job.retry_of = row.retry_of;
-  if (row.retried_as !== null) job.retried_as = row.retried_as;
-  return job;
-}
-
 /**
  * better-sqlite3, loaded when a SQLite store is opened. It is an optional peer of this package: a
  * native module that installs using only Redis (a worker on the redis transport, a Redis-backed
@@ -149,7 +108,9 @@ function loadDriver(): typeof Database {
  * mode, opened with better-sqlite3. Every state change is one transaction
  * (`BEGIN IMMEDIATE` where it reads before it writes), so several server
  * processes may share a file and `lease()` never hands a job out twice.
- * The event log is a table of the same file ({@link SqliteEventLog}).
+ * The event log is a table of the same file ({@link SqliteEventLog}); fan-out
+ * (waiting parents, children ending, finally jobs) runs inside the same
+ * transactions ({@link SqliteFlows}).
  * The schema migrates in place when an older file is opened (`sqlite-schema.ts`).
  */
 export class SqliteStore implements QueueStore {
@@ -158,6 +119,8 @@ export class SqliteStore implements QueueStore {
   /** The event log: the `events` table of the same file. */
   readonly events: QueueEventLog;
   readonly #eventLog: SqliteEventLog;
+  /** Fan-out: waits, children ending, finally jobs (inside this store's transactions). */
+  readonly #flows: SqliteFlows;
 
   /**
    * Open (creating and migrating when needed) the store at `path`; `':memory:'` gives a private
@@ -177,6 +140,11 @@ export class SqliteStore implements QueueStore {
     migrate(db);
     this.#eventLog = new SqliteEventLog(db);
     this.events = this.#eventLog;
+    this.#flows = new SqliteFlows({
+      stmt: (sql) => this.stmt(sql),
+      row: (jobId) => this.row(jobId),
+      insertChild: (job, parentId) => void this.#insert(job, null, parentId),
+    });
   }
 
   // ---- statements (prepared lazily, once) ----
@@ -207,13 +175,13 @@ export class SqliteStore implements QueueStore {
   }
 
   /** Queue `job` (inside a transaction); `SIS_JOB_EXISTS` when its id is taken. */
-  #insert(job: NewJob, retryOf: string | null): StoredJob {
+  #insert(job: NewJob, retryOf: string | null, parentId: string | null = null): StoredJob {
     const { seq } = this.stmt(`SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM jobs`).get() as { seq: number };
     try {
       this.stmt(
-        `INSERT INTO jobs (job_id, job_title, title_folded, job, state, priority, seq, submit_seq, added, attempts, retry_of)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, 0, ?)`,
-      ).run(job.job_id, job.job_title, foldTitle(job.job_title), JSON.stringify(job.job), job.priority, seq, seq, job.added, retryOf);
+        `INSERT INTO jobs (job_id, job_title, title_folded, job, state, priority, seq, submit_seq, added, attempts, retry_of, parent_id)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, 0, ?, ?)`,
+      ).run(job.job_id, job.job_title, foldTitle(job.job_title), JSON.stringify(job.job), job.priority, seq, seq, job.added, retryOf, parentId);
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw jobExists(job.job_id);
       throw error;
@@ -318,6 +286,7 @@ export class SqliteStore implements QueueStore {
       workerId === undefined || workerId === '' ? null : workerId,
       jobId,
     );
+    this.#flows.ended(jobId, now);
     return 'ok';
   }
 
@@ -340,12 +309,16 @@ export class SqliteStore implements QueueStore {
          WHERE job_id = ?`,
       );
       for (const job of expired) {
+        // Read again: ending an earlier one may have asked this one (a child of the same parent) to cancel.
+        job.cancel_requested = (this.stmt(`SELECT cancel_requested FROM jobs WHERE job_id = ?`).get(job.job_id) as { cancel_requested: number }).cancel_requested;
         if (job.cancel_requested) {
           // Cancel was asked for and the worker is gone: never run it again.
           end.run('cancelled', `cancel requested; lease expired after ${job.attempts} attempt(s)`, iso(now), job.job_id);
+          this.#flows.ended(job.job_id, now);
           failed.push(job.job_id);
         } else if (job.attempts >= maxAttempts) {
           end.run('failed', `lease expired ${job.attempts} times (max attempts ${maxAttempts})`, iso(now), job.job_id);
+          this.#flows.ended(job.job_id, now);
           failed.push(job.job_id);
         } else {
           requeue.run(job.job_id);
@@ -365,6 +338,10 @@ export class SqliteStore implements QueueStore {
           this.stmt(
             `UPDATE jobs SET state = 'cancelled', finished_at = ?, reason = 'cancelled while queued' WHERE job_id = ?`,
           ).run(iso(now), jobId);
+          this.#flows.ended(jobId, now);
+          return 'cancelled';
+        case 'waiting-children':
+          this.#flows.cancelWaiting(jobId, now);
           return 'cancelled';
         case 'running':
           this.stmt(`UPDATE jobs SET cancel_requested = 1 WHERE job_id = ?`).run(jobId);
@@ -413,7 +390,7 @@ export class SqliteStore implements QueueStore {
       const where: string[] = [];
       const params: unknown[] = [];
       // `finished`: everything but the queue and what runs, walked on the newest-first index (an IN of three states would sort).
-      if (state === 'finished') where.push(`state NOT IN ('queued', 'running')`);
+      if (state === 'finished') where.push(`state NOT IN ('queued', 'running', 'waiting-children')`);
       else if (state !== undefined) {
         where.push('state = ?');
         params.push(state);
@@ -438,15 +415,15 @@ export class SqliteStore implements QueueStore {
   }
 
   async counts(finishedSince: number): Promise<JobCounts> {
-    // One read transaction: the five numbers are of one moment.
+    // One read transaction: the six numbers are of one moment.
     return this.db.transaction((): JobCounts => {
-      const counts: JobCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+      const counts: JobCounts = { queued: 0, running: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 };
       const rows = this.stmt(
-        `SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY state
+        `SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running', 'waiting-children') GROUP BY state
          UNION ALL
          SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at >= ? GROUP BY state`,
       ).all(iso(Math.min(Math.max(finishedSince, ISO_MIN), ISO_MAX))) as Array<{ state: JobState; n: number }>;
-      for (const row of rows) counts[row.state] = row.n;
+      for (const row of rows) counts[row.state === 'waiting-children' ? 'waiting' : row.state] = row.n;
       return counts;
     })();
   }
@@ -467,6 +444,9 @@ export class SqliteStore implements QueueStore {
     return this.immediate(() => {
       const old = this.row(jobId);
       if (!old) throw jobNotFound(jobId);
+      if (old.parent_id !== null) {
+        throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is a child of job ${old.parent_id}: retry its parent`, { details: { parent_id: old.parent_id } });
+      }
       if (old.state !== 'failed' && old.state !== 'cancelled') {
         throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is ${old.state}: only failed or cancelled jobs can be retried`);
       }
@@ -512,15 +492,56 @@ export class SqliteStore implements QueueStore {
     }
     if (ids.size === 0) return 0;
     const remove = this.stmt(`DELETE FROM jobs WHERE job_id = ? AND state = ?`);
-    return this.immediate(() => [...ids].reduce((n, id) => n + remove.run(id, state).changes, 0));
+    return this.immediate(() =>
+      [...ids].reduce((n, id) => {
+        const { changes } = remove.run(id, state);
+        // A parent's kept child results go with it.
+        if (changes) this.#flows.forget(id);
+        return n + changes;
+      }, 0),
+    );
   }
 
   async remove(jobId: string): Promise<boolean> {
-    return this.stmt(`DELETE FROM jobs WHERE job_id = ? AND state = 'queued'`).run(jobId).changes > 0;
+    return this.immediate(() => {
+      const row = this.stmt(`SELECT state, parent_id FROM jobs WHERE job_id = ?`).get(jobId) as Pick<JobRow, 'state' | 'parent_id'> | undefined;
+      if (row?.state !== 'queued') return false;
+      if (row.parent_id !== null) {
+        throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is a child of job ${row.parent_id}: cancel its parent instead`, { details: { parent_id: row.parent_id } });
+      }
+      this.stmt(`DELETE FROM jobs WHERE job_id = ?`).run(jobId);
+      this.#flows.forget(jobId);
+      return true;
+    });
   }
 
   async clear(): Promise<void> {
-    this.stmt(`DELETE FROM jobs WHERE state = 'queued'`).run();
+    // Children stay with their parents; a parent queued to resume goes with its kept child results.
+    this.immediate(() => {
+      this.stmt(
+        `DELETE FROM job_children WHERE parent_id IN (SELECT job_id FROM jobs WHERE state = 'queued' AND parent_id IS NULL AND flow IS NOT NULL)`,
+      ).run();
+      this.stmt(`DELETE FROM jobs WHERE state = 'queued' AND parent_id IS NULL`).run();
+    });
+  }
+
+  // ---- fan-out (flows) ----
+
+  async waitForChildren(jobId: string, workerId: string | undefined, wait: WaitForChildren, now: number): Promise<FinishResult> {
+    return this.immediate(() => {
+      const held = this.#holds(jobId, workerId);
+      if (held !== 'ok') return held;
+      this.#flows.wait(this.row(jobId)!, wait, now);
+      return 'ok';
+    });
+  }
+
+  async childResults(parentId: string): Promise<ChildResult[]> {
+    return this.db.transaction(() => this.#flows.childResults(parentId))();
+  }
+
+  async children(parentId: string): Promise<StoredJob[]> {
+    return this.#flows.children(parentId);
   }
 
   // ---- attributes ----

@@ -7,7 +7,8 @@ export type StoreErrorCode =
   | typeof ErrorCodes.LEASE_LOST
   | typeof ErrorCodes.JOB_STATE
   | typeof ErrorCodes.BAD_CURSOR
-  | typeof ErrorCodes.STORE_UNAVAILABLE;
+  | typeof ErrorCodes.STORE_UNAVAILABLE
+  | typeof ErrorCodes.VALIDATION;
 
 /** The HTTP status of each store error code: the one place the server maps them. */
 export const STORE_ERROR_STATUS: Readonly<Record<StoreErrorCode, number>> = {
@@ -17,6 +18,8 @@ export const STORE_ERROR_STATUS: Readonly<Record<StoreErrorCode, number>> = {
   SIS_JOB_STATE: 409,
   SIS_BAD_CURSOR: 400,
   SIS_STORE_UNAVAILABLE: 503,
+  /** A report whose child jobs are not job documents (`waiting_children`). */
+  SIS_VALIDATION: 400,
 };
 
 /**

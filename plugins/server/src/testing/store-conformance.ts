@@ -6,6 +6,7 @@ import { describeErrorCodes } from './store-suite/error-codes.js';
 import { describeEventLog, describeEventLogPersistence } from './store-suite/event-log.js';
 import { describeFinish } from './store-suite/finish.js';
 import { describeFinishAndPoll } from './store-suite/finish-and-poll.js';
+import { describeFlows } from './store-suite/flows.js';
 import { describeHistoryFields } from './store-suite/history-fields.js';
 import { describeHistoryFilters } from './store-suite/history-filters.js';
 import { describeLeaseExpiry } from './store-suite/lease-expiry.js';
@@ -55,6 +56,14 @@ export interface QueueStoreSuiteOptions {
  *   (`SIS_JOB_EXISTS`, `SIS_BAD_CURSOR`; `SIS_JOB_NOT_FOUND` and
  *   `SIS_LEASE_LOST` from the queue rules over the store, `reportJob`;
  *   `retry`'s `SIS_JOB_NOT_FOUND`, `SIS_JOB_STATE`, `SIS_JOB_EXISTS`).
+ * - Flows (`store-suite/flows.ts` and `flow-*.ts`): children cancelled
+ *   because their parent ended (cancelled, or failed by a sibling) end with
+ *   reason `parent P failed` / `parent P was cancelled`, count as ended
+ *   (their ChildResult is kept, `pending` drops); the finally job is no
+ *   child of the round (its end changes neither `childResults` nor the
+ *   parent); a waiting parent's `finished_at` is unset and its worker's
+ *   later report, renewal or release is `lease-lost`, also once it is queued
+ *   to resume (nobody's until leased again).
  * - The event log holds what was appended to it and nothing else (the
  *   queue rules append; store methods do not). Its tests use one store
  *   instance: a second one on the same store is not something the suite can open.
@@ -90,6 +99,7 @@ export function describeQueueStore(
     describeModuleData(fixture);
     describeErrorCodes(fixture);
     describeEventLog(fixture);
+    describeFlows(fixture, { persistence: options.reopen !== undefined });
     if (options.reopen) {
       describePersistence(fixture);
       describeEventLogPersistence(fixture);

@@ -7,7 +7,7 @@ export function describeCounts(fixture: StoreFixture): void {
 
   describe('counts', () => {
     it('answers zeros for an empty store', async () => {
-      expect(await store.counts(0)).toEqual({ queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
+      expect(await store.counts(0)).toEqual({ queued: 0, running: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 });
     });
 
     it('counts queued and running jobs whenever added, and finished ones at or after the time', async () => {
@@ -35,10 +35,10 @@ export function describeCounts(fixture: StoreFixture): void {
         new Set(['running', 'queued']),
       );
 
-      expect(await store.counts(S)).toEqual({ queued: 2, running: 2, completed: 2, failed: 2, cancelled: 1 });
-      expect(await store.counts(S + 1)).toEqual({ queued: 2, running: 2, completed: 1, failed: 2, cancelled: 1 });
-      expect(await store.counts(0)).toEqual({ queued: 2, running: 2, completed: 3, failed: 3, cancelled: 2 });
-      expect(await store.counts(S + 1_000_000)).toEqual({ queued: 2, running: 2, completed: 0, failed: 0, cancelled: 0 });
+      expect(await store.counts(S)).toEqual({ queued: 2, running: 2, waiting: 0, completed: 2, failed: 2, cancelled: 1 });
+      expect(await store.counts(S + 1)).toEqual({ queued: 2, running: 2, waiting: 0, completed: 1, failed: 2, cancelled: 1 });
+      expect(await store.counts(0)).toEqual({ queued: 2, running: 2, waiting: 0, completed: 3, failed: 3, cancelled: 2 });
+      expect(await store.counts(S + 1_000_000)).toEqual({ queued: 2, running: 2, waiting: 0, completed: 0, failed: 0, cancelled: 0 });
     });
 
     it('follows the queue: leased, requeued, removed and cleared jobs', async () => {
@@ -50,7 +50,7 @@ export function describeCounts(fixture: StoreFixture): void {
       expect(await store.remove(ids[1]!)).toBe(true);
       expect(await store.counts(T0)).toMatchObject({ queued: 3, running: 0 });
       await store.clear();
-      expect(await store.counts(T0)).toEqual({ queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
+      expect(await store.counts(T0)).toEqual({ queued: 0, running: 0, waiting: 0, completed: 0, failed: 0, cancelled: 0 });
     });
   });
 }

@@ -9,7 +9,7 @@ export function describeList(fixture: StoreFixture): void {
   describe('list', () => {
     /** 25 jobs: 10 queued (two priorities), 5 running, 4 completed, 3 failed, 3 cancelled. */
     async function populate(): Promise<Record<JobState, string[]>> {
-      const byState: Record<JobState, string[]> = { queued: [], running: [], completed: [], failed: [], cancelled: [] };
+      const byState: Record<JobState, string[]> = { queued: [], running: [], 'waiting-children': [], completed: [], failed: [], cancelled: [] };
       const toRun = await submit(12, 9);
       await leaseAll('w1');
       let t = T0 + 1000;

@@ -72,7 +72,7 @@ describe.each(SETUPS)('fan-out: $name', (setup) => {
     api = `http://127.0.0.1:${port}`;
     serverYaml = join(dir, 'server.yaml');
     const store = setup.store === 'sqlite' ? `  db: ${join(dir, 'server.db')}\n` : `  store: ${REDIS}\n  storePrefix: ${prefix}\n`;
-    await writeFile(serverYaml, `server:\n  port: ${port}\n${store}  leaseSeconds: 5\n  maxAttempts: 3\n`);
+    await writeFile(serverYaml, `plugins:\n  - ${plugin}\nserver:\n  port: ${port}\n${store}  leaseSeconds: 5\n  maxAttempts: 3\n`);
     const transport =
       setup.transport === 'redis'
         ? `transport:\n  name: redis\n  options:\n    connection: ${REDIS}\n    prefix: ${prefix}\n    leaseSeconds: 5\n`

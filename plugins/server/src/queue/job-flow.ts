@@ -66,13 +66,16 @@ export function waitRecorded(job: StoredJob | undefined, info: Record<string, un
 }
 
 /**
- * The document a worker gets for a leased job: {@link jobDocument}, plus,
+ * The document a worker gets for a leased job: {@link jobDocument} (a
+ * child's `weight` left out), plus,
  * for a job resuming after its children, `resume` (`JobResume` in
  * `@sisyphus/core`): the task to resume, the state it kept, the records of
  * the tasks before it and how each child of the round ended.
  */
 export async function leasedDocument(store: QueueStore, job: StoredJob): Promise<Record<string, unknown>> {
   const doc = jobDocument(job);
+  // A child's weight is the server's (its parent's progress), not part of the job a worker runs.
+  delete doc.weight;
   const flow = job.flow;
   if (!flow) return doc;
   const children: ChildResult[] = await store.childResults(job.job_id);

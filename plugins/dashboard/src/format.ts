@@ -84,6 +84,11 @@ export function workerStatus(status: string): string {
   return status === 'in_progress' ? 'running' : status === 'startup' ? 'starting' : status;
 }
 
+/** What a job's state reads as: `waiting-children` is "waiting for children"; others as they are. */
+export function stateLabel(state: string): string {
+  return state === 'waiting-children' ? 'waiting for children' : state;
+}
+
 /** `text` cut to `max` characters with an ellipsis (a title in a confirmation). */
 export function clip(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

@@ -14,6 +14,8 @@ const STATE_FIELDS = new Set([
   'cancel_requested',
   'retry_of',
   'retried_as',
+  'parent_id',
+  'flow',
 ]);
 
 /** The job document as submitted (with the id, title and time the server gave it). */
@@ -21,9 +23,15 @@ export function jobDocument(job: JobView): Record<string, unknown> {
   return Object.fromEntries(Object.entries(job).filter(([key]) => !STATE_FIELDS.has(key)));
 }
 
-/** Why a job failed or was cancelled: the result's message, else the failed task's, else the server's reason. */
+/**
+ * Why a job failed or was cancelled: the result's message, else the failed
+ * task's, else the server's reason. A job that ended while it waited for
+ * children (its result is the record it waited with): the server's reason
+ * (`child ID (TITLE) failed: ...`).
+ */
 export function failureMessage(job: JobView): string | undefined {
   const result = job.result;
+  if (result?.waiting_children !== undefined && job.reason) return job.reason;
   const task = result?.tasks?.find((t) => t.error);
   return result?.message ?? task?.error?.message ?? job.reason;
 }

@@ -1,6 +1,6 @@
 import type { JobSummary, QueueEventType } from '@sisyphus/server/queue';
 
-/** The job fields every `job.*` event carries (`job.removed`: the id only). */
+/** The job fields every `job.*` event carries (`job.removed`: the id only); a child's carry `parent_id`. */
 export type EventJob = Partial<JobSummary> & Pick<JobSummary, 'job_id'>;
 
 /** An event of `GET /events` (its `data`, parsed). */
@@ -28,6 +28,8 @@ export const EVENT_TYPES = [
   'job.removed',
   'job.priority',
   'job.retried',
+  'job.waiting_children',
+  'job.resumed',
   'queue.cleared',
   'queue.attributes',
   'worker.heartbeat',

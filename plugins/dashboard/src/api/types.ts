@@ -1,7 +1,8 @@
 /** Shapes of the server's answers the dashboard reads (see docs/api.md). */
 
 import type { JobResult as CoreJobResult, Phase, TaskRecord as CoreTaskRecord } from '@sisyphus/core';
-import type { JobState } from '@sisyphus/server/store';
+import type { JobSummary } from '@sisyphus/server/queue';
+import type { JobCounts, JobState } from '@sisyphus/server/store';
 
 // The server's and the engine's own types (type-only imports: nothing of those packages is bundled).
 export type { JobState, Phase };
@@ -17,7 +18,8 @@ export interface WhoAmI {
 /** `GET /status/overview`. */
 export interface Overview {
   queue: { disabled: boolean };
-  jobs: Record<JobState, number>;
+  /** Queued, running, waiting for children (`waiting`, absent from servers before fan-out), and the finished ones since `finished_since`. */
+  jobs: Omit<JobCounts, 'waiting'> & { waiting?: number };
   finished_since: string;
   workers: { online: number; disabled: number; offline: number };
   client_expiry_seconds: number;
@@ -31,13 +33,18 @@ export interface ProgressInfo {
   [key: string]: unknown;
 }
 
-/** A running job's latest progress, from its worker's heartbeat. */
+/** A running job's latest progress, from its worker's heartbeat (a job waiting for children: its children's, weighted). */
 export interface LiveProgress {
   task?: string;
   progress?: number;
   info?: ProgressInfo;
   at?: string;
+  /** A job waiting for children: how many children of the round are in each state. */
+  children?: Partial<Record<JobState, number>>;
 }
+
+/** The fan-out of a job that waited for children (`flow` of a job view or event). */
+export type FlowSummary = NonNullable<JobSummary['flow']>;
 
 /** One task's outcome in a result record (the status widened: the page also lists tasks of a job without a record yet). */
 export type TaskRecord = Omit<CoreTaskRecord, 'status'> & { status: CoreTaskRecord['status'] | '—' };
@@ -71,7 +78,36 @@ export interface JobView {
   cancel_requested?: boolean;
   retry_of?: string;
   retried_as?: string;
+  /** A child job: its parent. */
+  parent_id?: string;
+  /** A job that waited for children: where it resumes, its round, its children and how many have not ended. */
+  flow?: FlowSummary;
   [key: string]: unknown;
+}
+
+/** A child of the current round in `GET /jobs/{id}/children`: its summary, worker and progress. */
+export interface ChildView extends JobSummary {
+  worker_hostname?: string;
+  live?: LiveProgress;
+  /** Its share of the parent's work (1 unless the task gave another). */
+  weight: number;
+  /** 0-100: 100 once completed, its worker's last report while it runs, else 0. */
+  progress: number;
+}
+
+/** `GET /jobs/{id}/children`. */
+export interface ChildrenView {
+  job_id: string;
+  state: JobState;
+  flow?: FlowSummary;
+  /** 0-100: the round's children's progress weighted by weight. */
+  progress: number;
+  /** How many children of the round are in each state. */
+  states: Partial<Record<JobState, number>>;
+  /** The current round's children, in the order the task gave them. */
+  children: ChildView[];
+  /** Every child ever (all rounds, then the finally job), in the order they were queued. */
+  all: JobSummary[];
 }
 
 /** A page of `GET /jobs`. */

@@ -6,7 +6,7 @@ import { Pager } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { Table, type Column } from '../components/table.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
-import { isoToLocalInput, localInputToIso, runtime, time } from '../format.js';
+import { isoToLocalInput, localInputToIso, runtime, stateLabel, time } from '../format.js';
 import { hashQuery, jobHref, parseRoute, routeHref, useHash } from '../router.js';
 import { useObservable } from '../state/observable.js';
 import { toast } from '../state/toast.js';
@@ -19,9 +19,11 @@ const LIMIT = 50;
 const RETRY_LIMIT = 1000;
 /** Events after which the listing may change: a job finished, was retried (retried_as) or removed. */
 const CHANGES_HISTORY = new Set(['job.completed', 'job.failed', 'job.cancelled', 'job.retried', 'job.removed']);
+/** Events after which the listing of jobs waiting for children may change. */
+const CHANGES_WAITING = new Set(['job.waiting_children', 'job.resumed', 'job.completed', 'job.failed', 'job.cancelled', 'job.removed']);
 
-type StateFilter = '' | 'completed' | 'failed' | 'cancelled';
-const STATES: readonly StateFilter[] = ['completed', 'failed', 'cancelled'];
+type StateFilter = '' | 'completed' | 'failed' | 'cancelled' | 'waiting-children';
+const STATES: readonly StateFilter[] = ['completed', 'failed', 'cancelled', 'waiting-children'];
 
 /** The filter as typed in the form (worker: a host name, `host (id)` or an id; times: `datetime-local` values). */
 interface FilterForm {
@@ -95,7 +97,7 @@ function apiFilter(filter: Filter): Record<string, string> {
  * failed job that is not retried yet.
  */
 function retryAllBlocked(applied: Filter, page: JobPage | undefined, paged: boolean): string | undefined {
-  if (applied.state === 'completed' || applied.state === 'cancelled') return `The state filter (${applied.state}) excludes failed jobs`;
+  if (applied.state && applied.state !== 'failed') return `The state filter (${stateLabel(applied.state)}) excludes failed jobs`;
   if (!page || paged || page.next) return undefined;
   if (!page.jobs.some((j) => j.state === 'failed')) return 'No failed jobs match the filter';
   if (!page.jobs.some((j) => j.state === 'failed' && !j.retried_as)) return 'Every failed job that matches the filter has been retried';
@@ -154,7 +156,7 @@ export function HistoryView() {
   useServerEvents((event) => {
     const id = event.job?.job_id;
     // Only finished jobs are listed: what is submitted, starts or moves in the queue changes nothing here.
-    if (!id || !CHANGES_HISTORY.has(event.type)) return;
+    if (!id || !(applied.state === 'waiting-children' ? CHANGES_WAITING : CHANGES_HISTORY).has(event.type)) return;
     // The first page shows what just finished; other pages only change when one of their jobs does.
     if (!cursor || page?.jobs.some((j) => j.job_id === id)) reload();
   });
@@ -214,9 +216,16 @@ export function HistoryView() {
       label: 'Job',
       class: 'col-title',
       cell: (j) => (
-        <a href={jobHref(j.job_id)}>
-          <Ellipsis text={j.job_title} />
-        </a>
+        <>
+          <a href={jobHref(j.job_id)}>
+            <Ellipsis text={j.job_title} />
+          </a>
+          {j.parent_id ? (
+            <a class="sub" href={jobHref(j.parent_id)} data-testid="parent-link" title={`A child job of ${j.parent_id}`}>
+              ↑ parent job
+            </a>
+          ) : null}
+        </>
       ),
     },
     { label: 'Worker', class: 'col-worker', cell: (j) => <Ellipsis text={j.worker_hostname ?? j.result?.worker ?? j.worker_id ?? '—'} /> },
@@ -269,6 +278,7 @@ export function HistoryView() {
             <option value="completed">completed</option>
             <option value="failed">failed</option>
             <option value="cancelled">cancelled</option>
+            <option value="waiting-children">{stateLabel('waiting-children')}</option>
           </select>
         </label>
         <label class="grow">

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, reportError } from '../api/api-client.js';
 import type { JobView as Job, Phase, TaskRecord } from '../api/types.js';
+import { ChildrenPanel } from '../components/children-panel.js';
 import { JsonView } from '../components/json-view.js';
 import { ProgressBar } from '../components/progress-bar.js';
 import { StateBadge } from '../components/state-badge.js';
@@ -10,6 +11,7 @@ import { failureMessage, jobDocument, stderrTail } from '../job-details.js';
 import { jobHref } from '../router.js';
 import { useObservable } from '../state/observable.js';
 import { toast } from '../state/toast.js';
+import { useChildren } from '../state/use-children.js';
 import { useCoalesced } from '../state/use-coalesced.js';
 import { workersStore } from '../state/workers-store.js';
 
@@ -18,7 +20,9 @@ const PHASES: Phase[] = ['init', 'validate', 'run', 'cleanup'];
 /**
  * One job: its state, document (rendered JSON), each task's phases and
  * durations, the result record, and for failures the message and stderr
- * tail; retry (failed or cancelled, not yet retried) and cancel.
+ * tail; retry (failed or cancelled, not yet retried) and cancel. A job
+ * that fanned out lists its children ({@link ChildrenPanel}); a child links
+ * to its parent.
  */
 export function JobView({ jobId }: { jobId: string }) {
   const [job, setJob] = useState<Job | undefined>();
@@ -47,6 +51,9 @@ export function JobView({ jobId }: { jobId: string }) {
   useServerEvents((event) => {
     if (event.job?.job_id === jobId || (event.type === 'job.retried' && event.job?.retry_of === jobId)) reload();
   });
+  // A job that fanned out: its children, live (the hook is called whatever the job, as hooks must be).
+  const fannedOut = Boolean(job && (job.flow || job.state === 'waiting-children'));
+  const children = useChildren(fannedOut ? [jobId] : []);
 
   if (missing) {
     return (
@@ -72,7 +79,12 @@ export function JobView({ jobId }: { jobId: string }) {
     }
   };
   const cancel = async () => {
-    const what = job.state === 'running' ? 'Cancel this running job? Its worker stops it; it ends cancelled.' : 'Cancel this queued job? It leaves the queue, cancelled.';
+    const what =
+      job.state === 'running'
+        ? 'Cancel this running job? Its worker stops it; it ends cancelled.'
+        : job.state === 'waiting-children'
+          ? 'Cancel this job and its child jobs? Running children are stopped; it ends cancelled.'
+          : 'Cancel this queued job? It leaves the queue, cancelled.';
     if (!confirm(what)) return;
     setBusy(true);
     try {
@@ -91,6 +103,8 @@ export function JobView({ jobId }: { jobId: string }) {
   const tail = finished ? stderrTail(job.result) : undefined;
   const worker = job.state === 'running' ? workersStore.runningJob(job.job_id) : undefined;
   const live = worker ?? job.live;
+  const flow = fannedOut ? children.get(jobId) : undefined;
+  const waitResult = job.result?.waiting_children !== undefined;
   const tasks: TaskRecord[] = job.result?.tasks ?? (job.tasks ?? []).map((t, index) => ({ index, module: t.module, status: job.state === 'queued' ? 'pending' : '—', durations: {} }));
 
   return (
@@ -104,12 +118,12 @@ export function JobView({ jobId }: { jobId: string }) {
           {job.cancel_requested && job.state === 'running' ? <span class="badge badge-cancelled">cancel requested</span> : null}
         </h1>
         <div class="actions">
-          {finished && !job.retried_as ? (
+          {finished && !job.retried_as && !job.parent_id ? (
             <button type="button" class="primary" data-testid="retry" disabled={busy} onClick={() => void retry()}>
               Retry
             </button>
           ) : null}
-          {(job.state === 'queued' || job.state === 'running') && !job.cancel_requested ? (
+          {(job.state === 'queued' || job.state === 'running' || job.state === 'waiting-children') && !job.cancel_requested ? (
             <button type="button" class="danger" data-testid="cancel" disabled={busy} onClick={() => void cancel()}>
               Cancel
             </button>
@@ -132,6 +146,16 @@ export function JobView({ jobId }: { jobId: string }) {
         <dd>{job.attempts}</dd>
         <dt>Worker</dt>
         <dd>{job.worker_hostname ?? job.result?.worker ?? job.worker_id ?? '—'}</dd>
+        {job.parent_id ? (
+          <>
+            <dt>Parent</dt>
+            <dd>
+              <a href={jobHref(job.parent_id)} data-testid="parent-link">
+                {job.parent_id}
+              </a>
+            </dd>
+          </>
+        ) : null}
         {job.retried_as ? (
           <>
             <dt>Retried as</dt>
@@ -184,6 +208,8 @@ export function JobView({ jobId }: { jobId: string }) {
         </div>
       ) : null}
 
+      {fannedOut ? <ChildrenPanel answer={flow} job={job} /> : null}
+
       <div class="panel">
         <h2>Tasks</h2>
         <div class="table-wrap">
@@ -213,7 +239,16 @@ export function JobView({ jobId }: { jobId: string }) {
                     <td class="col-narrow">{t.index + 1}</td>
                     <td>{t.module}</td>
                     <td>
-                      <StateBadge state={live?.task === t.module && job.state === 'running' && !job.result ? 'running' : t.status} />
+                      <StateBadge
+                        state={
+                          t.waiting && waitResult
+                            ? // The task that waited: waiting, or how the job ended while it waited (a child failed, a cancel).
+                              job.state
+                            : live?.task === t.module && job.state === 'running' && !job.result
+                              ? 'running'
+                              : t.status
+                        }
+                      />
                     </td>
                     {PHASES.map((p) => (
                       <td key={p} class="col-num">
@@ -239,7 +274,9 @@ export function JobView({ jobId }: { jobId: string }) {
         <div class="panel" data-testid="job-result">
           <h2>Result</h2>
           <p class="result-summary">
-            {job.result.completed ? 'Completed' : job.result.cancelled ? 'Cancelled' : 'Failed'} in {runtime(job.result.runtime)} on {job.result.worker} (core {job.result.version})
+            {waitResult
+              ? `Handed ${job.flow?.children ?? 'its'} child jobs to the server after ${runtime(job.result.runtime)} on ${job.result.worker} (core ${job.result.version})`
+              : `${job.result.completed ? 'Completed' : job.result.cancelled ? 'Cancelled' : 'Failed'} in ${runtime(job.result.runtime)} on ${job.result.worker} (core ${job.result.version})${job.flow ? `: its run after waiting for ${job.flow.children} child jobs` : ''}`}
           </p>
           <details>
             <summary>Result record</summary>

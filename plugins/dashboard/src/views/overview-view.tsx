@@ -9,7 +9,8 @@ import { useCoalesced } from '../state/use-coalesced.js';
 import { workersStore } from '../state/workers-store.js';
 
 /**
- * Counts of the farm (`GET /status/overview`): queued, running, workers
+ * Counts of the farm (`GET /status/overview`): queued, running, waiting
+ * for children (when the server counts them), workers
  * online and disabled, finished and failed in the last hour, and the queue's
  * state with its toggle. Loaded again (at most once a second) when an event
  * changes one of them.
@@ -65,6 +66,7 @@ export function OverviewView() {
       <div class="cards">
         <Card label="Queued" value={jobs.queued} testId="overview-queued" href="#/queue" />
         <Card label="Running" value={jobs.running} testId="overview-running" href="#/running" />
+        {jobs.waiting !== undefined ? <Card label="Waiting for children" value={jobs.waiting} testId="overview-waiting" href="#/running" /> : null}
         <Card label="Workers online" value={workers.online} testId="overview-workers-online" href="#/workers" />
         <Card label="Workers disabled" value={workers.disabled} testId="overview-workers-disabled" href="#/workers" />
         <Card label="Workers offline" value={workers.offline} testId="overview-workers-offline" href="#/workers" />

@@ -13,7 +13,7 @@ import { useCoalesced } from '../state/use-coalesced.js';
 
 const LIMIT = 50;
 /** Events after which the page is read again (the order may have changed). */
-const REORDERS = new Set(['job.submitted', 'job.requeued', 'job.priority', 'job.retried', 'job.started', 'job.removed', 'job.cancelled', 'queue.cleared']);
+const REORDERS = new Set(['job.submitted', 'job.requeued', 'job.resumed', 'job.priority', 'job.retried', 'job.started', 'job.removed', 'job.cancelled', 'queue.cleared']);
 /** Events after which a job has left the queue. */
 const LEAVES = new Set(['job.started', 'job.removed', 'job.cancelled']);
 
@@ -96,9 +96,16 @@ export function QueueView() {
       label: 'Job',
       class: 'col-title',
       cell: (j) => (
-        <a href={jobHref(j.job_id)}>
-          <Ellipsis text={j.job_title} />
-        </a>
+        <>
+          <a href={jobHref(j.job_id)}>
+            <Ellipsis text={j.job_title} />
+          </a>
+          {j.parent_id ? (
+            <a class="sub" href={jobHref(j.parent_id)} data-testid="parent-link" title={`A child job of ${j.parent_id}`}>
+              ↑ parent job
+            </a>
+          ) : null}
+        </>
       ),
     },
     { label: 'Tasks', class: 'col-task', cell: (j) => <Ellipsis text={(j.tasks ?? []).map((t) => t.module).join(' → ') || '—'} /> },
@@ -137,7 +144,14 @@ export function QueueView() {
       label: '',
       class: 'col-actions',
       cell: (j) => (
-        <button type="button" class="danger" data-testid="remove" onClick={() => void remove(j)}>
+        <button
+          type="button"
+          class="danger"
+          data-testid="remove"
+          disabled={Boolean(j.parent_id)}
+          {...(j.parent_id ? { title: 'A child job stays with its parent: cancel the parent instead' } : {})}
+          onClick={() => void remove(j)}
+        >
           Remove
         </button>
       ),

@@ -14,14 +14,16 @@ import { serverNow } from '../state/server-clock.js';
 import { toast } from '../state/toast.js';
 import { useTick } from '../state/use-tick.js';
 import { workersStore } from '../state/workers-store.js';
+import { WaitingSection } from './waiting-section.js';
 
 /** A running job as this view keeps it: from `GET /jobs?state=running`, then from `job.*` events. */
-type RunningJob = Pick<JobView, 'job_id' | 'job_title' | 'worker_id' | 'worker_hostname' | 'started_at' | 'cancel_requested' | 'live'>;
+type RunningJob = Pick<JobView, 'job_id' | 'job_title' | 'worker_id' | 'worker_hostname' | 'started_at' | 'cancel_requested' | 'live' | 'parent_id'>;
 
 const PAGE = 100;
 /** Running jobs fetched per request of the snapshot. */
 const FETCH = 500;
-const FINISHED = new Set(['job.completed', 'job.failed', 'job.cancelled', 'job.requeued', 'job.removed']);
+/** Events after which a job no longer runs (`job.waiting_children`: it handed over child jobs and holds no worker). */
+const FINISHED = new Set(['job.completed', 'job.failed', 'job.cancelled', 'job.requeued', 'job.removed', 'job.waiting_children']);
 
 function fromEvent(job: EventJob): RunningJob {
   return {
@@ -30,6 +32,7 @@ function fromEvent(job: EventJob): RunningJob {
     ...(job.worker_id ? { worker_id: job.worker_id } : {}),
     ...(job.started_at ? { started_at: job.started_at } : {}),
     ...(job.cancel_requested ? { cancel_requested: true } : {}),
+    ...(job.parent_id ? { parent_id: job.parent_id } : {}),
   };
 }
 
@@ -37,6 +40,8 @@ function fromEvent(job: EventJob): RunningJob {
  * Every running job with its worker's latest progress: a progress bar
  * (indeterminate while the percent is unknown), fps, speed, ETA, the task
  * and cancel. Progress comes from the workers' heartbeats (`worker.heartbeat`).
+ * A child job links to its parent; below, the jobs waiting for their
+ * children ({@link WaitingSection}).
  */
 export function RunningView() {
   const [jobs, setJobs] = useState<Map<string, RunningJob> | undefined>();
@@ -114,9 +119,16 @@ export function RunningView() {
       label: 'Job',
       class: 'col-title',
       cell: (j) => (
-        <a href={jobHref(j.job_id)}>
-          <Ellipsis text={j.job_title} />
-        </a>
+        <>
+          <a href={jobHref(j.job_id)}>
+            <Ellipsis text={j.job_title} />
+          </a>
+          {j.parent_id ? (
+            <a class="sub" href={jobHref(j.parent_id)} data-testid="parent-link" title={`A child job of ${j.parent_id}`}>
+              ↑ parent job
+            </a>
+          ) : null}
+        </>
       ),
     },
     { label: 'Task', class: 'col-task', cell: (j) => <span data-testid="task">{live(j).task ?? '—'}</span> },
@@ -170,6 +182,7 @@ export function RunningView() {
           label={`Page ${current + 1} of ${pages}`}
         />
       ) : null}
+      <WaitingSection />
     </section>
   );
 }

@@ -52,7 +52,18 @@ export interface JobSummary {
   /** A child job: its parent. */
   parent_id?: string;
   /** A job that waited for children: where it resumes, its round, how many children the round has and how many have not ended. */
-  flow?: { task_index: number; round: number; children: number; pending: number };
+  flow?: { task_index: number; round: number; children: number; pending: number; finally_id?: string };
+}
+
+/** What a summary says of a job's flow: counts, not the ids (a round may have thousands). */
+function flowSummary(flow: NonNullable<StoredJob['flow']>): NonNullable<JobSummary['flow']> {
+  return {
+    task_index: flow.task_index,
+    round: flow.round,
+    children: flow.children.length,
+    pending: flow.pending,
+    ...(flow.finally_id !== undefined ? { finally_id: flow.finally_id } : {}),
+  };
 }
 
 /** The {@link JobSummary} of a stored job. */
@@ -72,7 +83,7 @@ export function jobSummary(job: StoredJob): JobSummary {
     ...(job.retry_of !== undefined ? { retry_of: job.retry_of } : {}),
     ...(job.retried_as !== undefined ? { retried_as: job.retried_as } : {}),
     ...(job.parent_id !== undefined ? { parent_id: job.parent_id } : {}),
-    ...(job.flow ? { flow: { task_index: job.flow.task_index, round: job.flow.round, children: job.flow.children.length, pending: job.flow.pending } } : {}),
+    ...(job.flow ? { flow: flowSummary(job.flow) } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ export type ChildView = JobSummary & JobWorkerFields & {
   weight: number;
   /** 0-100: 100 once completed, its worker's last reported progress while it runs, else 0. */
   progress: number;
+  /** Why it failed or was cancelled, in its worker's words (`result.message`), when it says. */
+  message?: string;
 };
 
 /** The progress of a job that waits for children, from its children. */
@@ -49,7 +51,8 @@ export async function flowProgress(store: QueueStore, parent: StoredJob, now: nu
     states[job.state] = (states[job.state] ?? 0) + 1;
     total += weight;
     done += (weight * progress) / 100;
-    return { ...jobSummary(job), ...worker, weight, progress };
+    const message = typeof job.result?.message === 'string' ? job.result.message : undefined;
+    return { ...jobSummary(job), ...worker, weight, progress, ...(message !== undefined && job.state !== 'completed' ? { message } : {}) };
   });
   // Purged children of the round: they ended (the parent kept how): completed ones count as done.
   const missing = flow.children.length - jobs.length;

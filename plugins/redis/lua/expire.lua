@@ -4,14 +4,17 @@
 --       (no lease expires before the epoch ms it holds: a grace period any
 --       instance on the prefix granted holds for every instance's sweep),
 --       history:failed, history:cancelled, live (see fragments/listing-index.lua).
--- ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace (ms).
--- Returns {'requeued' | 'failed' | 'cancelled' | 'skip', move token, reason}.
+-- ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace
+--       (ms), the store's key base (for the flow rules, fragments/job-ended.lua).
+-- Returns {'requeued' | 'failed' | 'cancelled' | 'skip', move token, reason,
+-- ids queued, ids discarded (the flow's effects of a job that ended)}.
 -- The BullMQ lock goes with the lease, to the move token as in release.lua:
 -- the worker that lost the lease can no longer move the BullMQ job (a finish
 -- it sends along with its report fails), nor can the stalled check before
 -- the sweep's own move.
 --!include fragments/hand-over-lock.lua
 --!include fragments/listing-index.lua
+--!include fragments/job-ended.lua
 local fields = redis.call('HMGET', KEYS[1], 'state', 'lease_expires', 'attempts', 'lock_token', 'cancel_requested', 'added_ms')
 local state, expires = fields[1], tonumber(fields[2])
 if state ~= 'running' then
@@ -42,4 +45,6 @@ redis.call('HSET', KEYS[1], 'state', outcome, 'reason', reason, 'finished_at', A
 redis.call('ZADD', target, ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
 indexFinished(KEYS[12], index, KEYS[1], ARGV[1], ARGV[2])
-return {outcome, moveToken, reason}
+local effects = newEffects()
+jobEnded(ARGV[7], ARGV[1], KEYS[1], outcome, ARGV[2], ARGV[4], effects)
+return {outcome, moveToken, reason, effects.queued, effects.discarded}

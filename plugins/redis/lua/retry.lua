@@ -5,11 +5,13 @@
 -- ARGV: old job id, new job id, sort score of the new job, what every record
 --       key starts with, then the new record's field/value pairs.
 -- Returns {'ok'}, {'not-found'}, {'state', state of the old job},
--- {'retried', id of the earlier retry} or {'exists'} (the new id is taken).
+-- {'retried', id of the earlier retry}, {'exists'} (the new id is taken) or
+-- {'child', parent id} (a child of a flow: its parent is retried instead).
 -- A retry that is gone (removed from the queue, purged) no longer counts.
 --!include fragments/listing-index.lua
-local old = redis.call('HMGET', KEYS[1], 'state', 'retried_as')
+local old = redis.call('HMGET', KEYS[1], 'state', 'retried_as', 'parent_id')
 if not old[1] then return {'not-found'} end
+if old[3] then return {'child', old[3]} end
 if old[2] and redis.call('EXISTS', ARGV[4] .. old[2]) == 1 then return {'retried', old[2]} end
 if old[1] ~= 'failed' and old[1] ~= 'cancelled' then return {'state', old[1]} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists'} end

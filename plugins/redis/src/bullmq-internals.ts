@@ -5,7 +5,7 @@ import { QUEUE_NAME } from './store-keys.js';
 /*
  * The one door to BullMQ: the only file that imports it, and so the only
  * place that knows what the store relies on beyond BullMQ's documented
- * manual-fetching API (Queue.add/remove, Worker.getNextJob,
+ * manual-fetching API (Queue.add/addBulk/remove, Worker.getNextJob,
  * Job.moveToCompleted/moveToFailed/moveToWait/extendLock,
  * startStalledCheckTimer): how BullMQ names keys (its job lock, the
  * prioritized set, the active list), Job handles made without a fetch, the
@@ -13,7 +13,8 @@ import { QUEUE_NAME } from './store-keys.js';
  * the one-round-trip completion of `fastComplete` (the backend's
  * moveToCompletedArgs/execCommand/client and the socket's cork), and the
  * score layout of the prioritized set with the job hash's `priority` field
- * (a priority change that keeps the submission order, set-priority.lua).
+ * (a priority change that keeps the submission order, set-priority.lua;
+ * a resumed parent put at the head of its priority, to-head.lua).
  * test/bullmq-internals.test.ts fails when an upgrade changes any of it.
  */
 
@@ -176,6 +177,16 @@ export class BullmqInternals {
   /** Queue job `bullmqId` (holding `data`, for BullMQ dashboards) at BullMQ priority `priority`. */
   async add(bullmqId: string, data: Record<string, unknown>, priority: number): Promise<void> {
     await this.queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId: bullmqId, priority });
+  }
+
+  /**
+   * Queue several jobs as {@link add} does, in this order (one pipeline:
+   * BullMQ numbers them in it, so they are handed out in it within a
+   * priority). A job whose id BullMQ holds already is left as it is.
+   */
+  async addBulk(jobs: ReadonlyArray<{ bullmqId: string; data: Record<string, unknown>; priority: number }>): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(jobs.map((job) => ({ name: JOB_NAME, data: job.data, opts: { ...JOB_OPTIONS, jobId: job.bullmqId, priority: job.priority } })));
   }
 
   /** Forget job `bullmqId` (BullMQ refuses while it is locked). */

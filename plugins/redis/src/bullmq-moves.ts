@@ -44,6 +44,16 @@ export class BullmqMoves {
     }
   }
 
+  /**
+   * Take a job we hold (with `token`; '' = we do not) out of BullMQ: it
+   * waits for its children, holding no worker (job-flows.ts), and is added
+   * again when it resumes. Completed first (BullMQ removes no locked job).
+   */
+  async retire(jobId: string, token: string): Promise<void> {
+    await this.finish(jobId, token, { state: 'completed' });
+    await this.discard(jobId);
+  }
+
   /** A job BullMQ handed out (locked with `token`) whose record is gone or finished (`state`): out of BullMQ too. */
   async drop(bullmqId: string, token: string, state: string): Promise<void> {
     // A move that fails leaves it locked by us; once the lock lapses the stalled check gives it back, and this runs again.

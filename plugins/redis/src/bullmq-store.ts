@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type {
   CancelResult,
+  ChildResult,
   DocumentPage,
   FinishAndPollResult,
   FinishResult,
@@ -15,6 +16,7 @@ import type {
   QueueEventLog,
   QueueStore,
   StoredJob,
+  WaitForChildren,
   WorkerRecord,
 } from '@sisyphus/server/store';
 import { attributesOf, updateAttributes, type Attributes } from './attribute-hash.js';
@@ -23,8 +25,10 @@ import type { BullmqStoreOptions } from './bullmq-store-options.js';
 import { BullmqMoves } from './bullmq-moves.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { RedisEventLog } from './event-log.js';
+import { JobFlows } from './job-flows.js';
 import { JobLeases } from './job-leases.js';
 import { JobListings } from './job-listings.js';
+import { JobOutbox } from './job-outbox.js';
 import { JobReports } from './job-reports.js';
 import { ensureListingIndexes } from './listing-indexes.js';
 import { defineScripts } from './lua-scripts.js';
@@ -50,6 +54,17 @@ export type { BullmqStoreOptions } from './bullmq-store-options.js';
  *
  * Priorities from -1 048 576 to 1 048 575 each get their own place in the
  * queue (see `priority-mapping.ts`).
+ *
+ * Fan-out (flows, `waitForChildren`) follows BullMQ's flows in our own keys
+ * (a parent's children, its pending children as BullMQ's `:dependencies`,
+ * their kept results as its `:processed`; see lua/fragments/job-ended.lua),
+ * not with BullMQ's parent/child job options: with those, BullMQ itself
+ * would move a parent from waiting-children back to wait when its last
+ * child completes (and fail or keep it when one fails), inside its own
+ * scripts, behind our record, our state and listing indexes and our event
+ * log. Here our record decides, in the same Lua script as the child's end,
+ * and BullMQ stays a plain queue that follows: a waiting parent leaves
+ * BullMQ and is added again when it resumes (job-outbox.ts).
  */
 export class BullmqStore implements QueueStore {
   /** Connect to Redis and open the store under `prefix`. */
@@ -86,6 +101,8 @@ export class BullmqStore implements QueueStore {
   private readonly reports: JobReports;
   private readonly queued: QueuedJobs;
   private readonly listings: JobListings;
+  private readonly outbox: JobOutbox;
+  private readonly flows: JobFlows;
   private readonly registry: WorkerRegistry;
   private readonly data: ModuleData;
   private readonly eventLog: RedisEventLog;
@@ -103,10 +120,12 @@ export class BullmqStore implements QueueStore {
     this.connection = new ConnectionWatch(redis, bull, options.log);
     this.channels = new StoreChannels(redis, keys);
     this.moves = new BullmqMoves(bull, this.channels);
-    this.leases = new JobLeases(this.ctx, this.moves);
-    this.reports = new JobReports(this.ctx, this.leases, this.moves);
-    this.queued = new QueuedJobs(this.ctx, this.moves, this.channels);
+    this.outbox = new JobOutbox(this.ctx, this.moves, this.channels, options.log);
+    this.leases = new JobLeases(this.ctx, this.moves, this.outbox);
+    this.reports = new JobReports(this.ctx, this.leases, this.moves, this.outbox);
+    this.queued = new QueuedJobs(this.ctx, this.moves, this.channels, this.outbox);
     this.listings = new JobListings(this.ctx);
+    this.flows = new JobFlows(this.ctx, this.leases, this.moves, this.outbox, this.listings);
     this.registry = new WorkerRegistry(redis, keys);
     this.data = new ModuleData(redis, keys);
     this.eventLog = new RedisEventLog(redis, keys);
@@ -142,6 +161,12 @@ export class BullmqStore implements QueueStore {
     return this.leases.release(jobId, workerId);
   }
 
+  /**
+   * The lease sweep (see {@link QueueStore.expireLeases}). It also adds to
+   * BullMQ the jobs a flow's script queued whose add a crash prevented
+   * (older than a few seconds in the outbox, job-outbox.ts): those are not
+   * in the returned lists.
+   */
   expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }> {
     return this.leases.expireLeases(now, maxAttempts);
   }
@@ -174,6 +199,20 @@ export class BullmqStore implements QueueStore {
 
   retry(jobId: string, job: NewJob & { retry_of: string }): Promise<StoredJob> {
     return this.queued.retry(jobId, job);
+  }
+
+  // ---- fan-out (job-flows.ts, lua/fragments/job-ended.lua) ----
+
+  waitForChildren(jobId: string, workerId: string | undefined, wait: WaitForChildren, now: number): Promise<FinishResult> {
+    return this.flows.waitForChildren(jobId, workerId, wait, now);
+  }
+
+  childResults(parentId: string): Promise<ChildResult[]> {
+    return this.flows.childResults(parentId);
+  }
+
+  children(parentId: string): Promise<StoredJob[]> {
+    return this.flows.children(parentId);
   }
 
   // ---- listings and history (job-listings.ts) ----

@@ -76,7 +76,7 @@ export class FilteredListings {
     const shown = entries.slice(0, limit);
     const jobs = (await this.records(shown.map((e) => e.id))).filter(
       (job): job is StoredJob =>
-        job !== undefined && (state === undefined || job.state === state || (state === 'finished' && job.state !== 'queued' && job.state !== 'running')) && passes(job, filter),
+        job !== undefined && (state === undefined || job.state === state || (state === 'finished' && job.state !== 'queued' && job.state !== 'running' && job.state !== 'waiting-children')) && passes(job, filter),
     );
     const last = entries[limit - 1];
     return entries.length > limit && last ? { jobs, next: encodeCursor('n', { s: last.score, id: last.id }) } : { jobs };
@@ -119,7 +119,8 @@ export class FilteredListings {
     const { workerId } = filter;
     const history = (s: FinalState): Source => ({ key: workerId === undefined ? k.history(s) : k.workerHistory(s, workerId), kind: 'm' });
     const matching = filter.title !== undefined || workerId !== undefined;
-    if (state === 'running') return [{ key: k.state('running'), kind: 'i' }];
+    // Few jobs run or wait for children at a time: their records are read.
+    if (state === 'running' || state === 'waiting-children') return [{ key: k.state(state), kind: 'i' }];
     if (state === 'finished') return [history('completed'), history('failed'), history('cancelled')];
     if (state !== undefined) return [matching ? history(state) : { key: k.state(state), kind: 'i' }];
     if (!matching) return [{ key: k.all, kind: 'i' }];

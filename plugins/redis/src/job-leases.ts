@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FinishResult, PollResult, StoredJob } from '@sisyphus/server/store';
 import type { BullmqMoves } from './bullmq-moves.js';
 import { fromBullmqId, toBullmqId } from './job-ids.js';
+import { effectsOf, type JobOutbox } from './job-outbox.js';
 import { hashOf, isoTime, toStoredJob } from './job-record.js';
 import { runScript } from './lua-scripts.js';
 import type { StoreContext } from './store-context.js';
@@ -28,6 +29,7 @@ export class JobLeases {
   constructor(
     private readonly ctx: StoreContext,
     private readonly moves: BullmqMoves,
+    private readonly outbox: JobOutbox,
   ) {}
 
   /** The lock token job `jobId` was leased with here, if this instance leased it and has not seen it end. */
@@ -149,15 +151,15 @@ export class JobLeases {
     const requeued: string[] = [];
     const failed: string[] = [];
     for (const jobId of expired) {
-      const [outcome, moveToken, reason] = (await runScript(
+      const [outcome, moveToken, reason, queued, discarded] = (await runScript(
         redis,
         'expire',
         [
           k.job(jobId), k.leases, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all,
           bull.lockKey(toBullmqId(jobId)), k.leaseGrace, k.history('failed'), k.history('cancelled'), k.live,
         ],
-        [jobId, now, maxAttempts, isoTime(now), randomUUID(), lockGraceMs],
-      )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string];
+        [jobId, now, maxAttempts, isoTime(now), randomUUID(), lockGraceMs, k.root],
+      )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string, string[]?, string[]?];
       if (outcome !== 'skip') this.forget(jobId);
       // The script moved the BullMQ lock from the holder to this sweep (moveToken): the moves use it.
       if (outcome === 'requeued') {
@@ -165,9 +167,12 @@ export class JobLeases {
         requeued.push(jobId);
       } else if (outcome !== 'skip') {
         await this.moves.finish(jobId, moveToken, { state: outcome, reason });
+        if (queued?.length || discarded?.length) await this.outbox.settle(effectsOf(queued, discarded));
         failed.push(jobId);
       }
     }
+    // Jobs a script queued whose BullMQ add a crash prevented (see job-outbox.ts): this sweep adds them.
+    await this.outbox.sweep(now);
     return { requeued, failed };
   }
 }

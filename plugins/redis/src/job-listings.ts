@@ -55,7 +55,7 @@ export class JobListings {
     return filter ? this.filtered.newest(options.state, filter, limit, options.cursor) : this.listNewest(limit, options.state, options.cursor);
   }
 
-  /** How many jobs are queued and running, and finished in each final state at or after `finishedSince`: one round trip of counts on the indexes. */
+  /** How many jobs are queued, running and waiting for children, and finished in each final state at or after `finishedSince`: one round trip of counts on the indexes. */
   async counts(finishedSince: number): Promise<JobCounts> {
     const k = this.ctx.keys;
     const replies =
@@ -63,15 +63,23 @@ export class JobListings {
         .pipeline()
         .zcard(k.state('queued'))
         .zcard(k.state('running'))
+        .zcard(k.state('waiting-children'))
         .zcount(k.state('completed'), finishedSince, '+inf')
         .zcount(k.state('failed'), finishedSince, '+inf')
         .zcount(k.state('cancelled'), finishedSince, '+inf')
         .exec()) ?? [];
-    const [queued, running, completed, failed, cancelled] = replies.map(([error, n]) => {
+    const [queued, running, waiting, completed, failed, cancelled] = replies.map(([error, n]) => {
       if (error) throw error;
       return n as number;
     });
-    return { queued: queued ?? 0, running: running ?? 0, completed: completed ?? 0, failed: failed ?? 0, cancelled: cancelled ?? 0 };
+    return {
+      queued: queued ?? 0,
+      running: running ?? 0,
+      waiting: waiting ?? 0,
+      completed: completed ?? 0,
+      failed: failed ?? 0,
+      cancelled: cancelled ?? 0,
+    };
   }
 
   /** Queue order straight from BullMQ's prioritized set (score ascending, then member). */
@@ -151,7 +159,8 @@ export class JobListings {
     }
     let removed = 0;
     for (const id of ids) {
-      if ((await runScript(redis, 'purge', [keys.job(id), key, keys.all, keys.history(state)], [id, state])) !== 1) continue;
+      const flowKeys = [keys.children(id), keys.dependencies(id), keys.processed(id), keys.finally(id)];
+      if ((await runScript(redis, 'purge', [keys.job(id), key, keys.all, keys.history(state), ...flowKeys], [id, state])) !== 1) continue;
       removed += 1;
       await bull.remove(toBullmqId(id)).catch(() => 0); // BullMQ's copy of a finished job, kept for inspection
     }

@@ -1,10 +1,16 @@
-import type { JobState, NewJob, StoredJob } from '@sisyphus/server/store';
+import type { JobFlow, JobState, NewJob, StoredJob } from '@sisyphus/server/store';
 
 /**
  * A job's live record is a Redis hash of plain fields, so that the Lua
  * scripts change state, attempts, holder and lease without decoding JSON
  * (Redis' cjson would round numbers and turn `[]` into `{}`). The submitted
  * document and the result are opaque JSON strings in it.
+ *
+ * Flows: a child has `parent_id`; a job that waited for children has its
+ * {@link JobFlow} as `flow_task_index`, `flow_round`, `flow_state` (JSON,
+ * absent when none), `flow_children` (JSON array of ids), `flow_pending`
+ * and `flow_finally_id`, and, until its finally job is queued, that job's id
+ * as `flow_finally` (its record fields wait in `StoreKeys.finally`).
  */
 export type RecordHash = Record<string, string>;
 
@@ -24,8 +30,8 @@ export const isoTime = (ms: number): string => new Date(ms).toISOString();
  */
 export const titleKey = (title: string): string => title.toLowerCase();
 
-/** The field/value pairs a new job's record starts with. */
-export function newRecordFields(job: NewJob): string[] {
+/** The field/value pairs a new job's record starts with; `parentId` for a child of a flow. */
+export function newRecordFields(job: NewJob, parentId?: string): string[] {
   const fields = [
     'job_title', job.job_title,
     'title_lc', titleKey(job.job_title),
@@ -37,6 +43,7 @@ export function newRecordFields(job: NewJob): string[] {
     'attempts', '0',
   ];
   if (job.retry_of !== undefined) fields.push('retry_of', job.retry_of);
+  if (parentId !== undefined) fields.push('parent_id', parentId);
   return fields;
 }
 
@@ -68,5 +75,20 @@ export function toStoredJob(jobId: string, hash: RecordHash): StoredJob | undefi
   if (hash['cancel_requested'] === '1') job.cancel_requested = true;
   if (hash['retry_of'] !== undefined) job.retry_of = hash['retry_of'];
   if (hash['retried_as'] !== undefined) job.retried_as = hash['retried_as'];
+  if (hash['parent_id'] !== undefined) job.parent_id = hash['parent_id'];
+  if (hash['flow_round'] !== undefined) job.flow = flowOf(hash);
   return job;
+}
+
+/** The {@link JobFlow} of a record that has one (`flow_round` set). */
+function flowOf(hash: RecordHash): JobFlow {
+  const flow: JobFlow = {
+    task_index: Number(hash['flow_task_index'] ?? 0),
+    round: Number(hash['flow_round']),
+    children: JSON.parse(hash['flow_children'] ?? '[]') as string[],
+    pending: Number(hash['flow_pending'] ?? 0),
+  };
+  if (hash['flow_state'] !== undefined) flow.state = JSON.parse(hash['flow_state']) as unknown;
+  if (hash['flow_finally_id'] !== undefined) flow.finally_id = hash['flow_finally_id'];
+  return flow;
 }

@@ -2,14 +2,15 @@ import type { FinishAndPollResult, FinishResult, JobOutcome } from '@sisyphus/se
 import type { BullmqMoves } from './bullmq-moves.js';
 import { fromBullmqId, toBullmqId } from './job-ids.js';
 import type { JobLeases } from './job-leases.js';
+import { effectsOf, type JobOutbox } from './job-outbox.js';
 import { hashOf, isoTime, toStoredJob } from './job-record.js';
 import { runScript } from './lua-scripts.js';
 import type { StoreContext } from './store-context.js';
 
-/** The reply of the finish script: result, the lease's lock token, what blocks a poll. */
-type FinishReply = [FinishResult, string, string];
-/** The reply of finish-lease-head: FINISH's, then what it found at the head of BullMQ's active list (see the script). */
-type FinishLeaseHeadReply = [FinishResult, string, string, number?, (string[] | string)?, string?];
+/** The reply of the finish script: result, the lease's lock token, what blocks a poll, the flow's effects (job-outbox.ts). */
+type FinishReply = [FinishResult, string, string?, string[]?, string[]?];
+/** The reply of finish-lease-head: FINISH's first three, what it found at the head of BullMQ's active list (see the script), the flow's effects. */
+type FinishLeaseHeadReply = [FinishResult, string, string?, number?, (string[] | string)?, string?, string[]?, string[]?];
 
 /**
  * A job's end as its worker or the server reports it (our finish script
@@ -23,13 +24,15 @@ export class JobReports {
     private readonly ctx: StoreContext,
     private readonly leases: JobLeases,
     private readonly moves: BullmqMoves,
+    private readonly outbox: JobOutbox,
   ) {}
 
   async finish(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): Promise<FinishResult> {
-    const [result, token] = await this.finishScript(jobId, workerId ?? '', outcome, now, false);
+    const [result, token, , queued, discarded] = await this.finishScript(jobId, workerId ?? '', outcome, now, false);
     if (result === 'ok') {
       this.leases.forget(jobId);
       await this.moves.finish(jobId, token, outcome);
+      if (queued?.length || discarded?.length) await this.outbox.settle(effectsOf(queued, discarded));
     }
     return result;
   }
@@ -41,9 +44,11 @@ export class JobReports {
       const done = await this.finishAndPollAtOnce(jobId, workerId, outcome, now, leaseMs, held.token);
       if (done) return done;
     }
-    const [result, token, blocked] = await this.finishScript(jobId, workerId, outcome, now, true);
+    const [result, token, blocked, queued, discarded] = await this.finishScript(jobId, workerId, outcome, now, true);
     if (result !== 'ok') return { result };
     this.leases.forget(jobId);
+    // The flow's effects first: a parent this finish resumed may be the job this worker gets next.
+    if (queued?.length || discarded?.length) await this.outbox.settle(effectsOf(queued, discarded));
     if (blocked === 'queue' || blocked === 'worker') {
       await this.moves.finish(jobId, token, outcome);
       return { result, blocked };
@@ -101,21 +106,27 @@ export class JobReports {
       if (nextId) await this.moves.requeue(fromBullmqId(nextId), token).catch(() => undefined);
       throw sent.error;
     }
-    const [result, leaseToken, gate, code = 3, headPayload, headId] = sent.reply!;
+    const [result, leaseToken, gate, code = 3, headPayload, headId, queued, discarded] = sent.reply!;
+    if (queued?.length || discarded?.length) await this.outbox.settle(effectsOf(queued, discarded));
     // The remembered token was stale (the lease was renewed under another instance's token) or the lock was lost: the lease's own token.
     if (result === 'ok' && !completedInBullmq && leaseToken !== token) await this.moves.finish(jobId, leaseToken, outcome);
     const blocked = gate === 'queue' || gate === 'worker' ? gate : undefined;
     const nothing = (): FinishAndPollResult => (blocked && result === 'ok' ? { result, blocked } : { result });
+    // The flow queued jobs after the move fetched (a parent this child resumed, a finally job): the next job is
+    // leased as a poll now would lease it (the script left the fetched one alone).
+    const flowQueued = result === 'ok' && (queued?.length ?? 0) > 0;
     if (!nextId) {
       // Nothing fetched: the queue was empty. (When the move itself failed, look the ordinary way.)
-      if (result !== 'ok' || blocked || completedInBullmq) return nothing();
+      if (result !== 'ok' || blocked || (completedInBullmq && !flowQueued)) return nothing();
       const job = await this.leases.lease(workerId, leaseMs, now);
       return job ? { result, job } : { result };
     }
     const nextJobId = fromBullmqId(nextId);
-    if (result !== 'ok' || blocked) {
+    if (result !== 'ok' || blocked || flowQueued) {
       await this.moves.requeue(nextJobId, token); // not to be handed out now: back to the head of the queue
-      return nothing();
+      if (!flowQueued || blocked) return nothing();
+      const job = await this.leases.lease(workerId, leaseMs, now);
+      return job ? { result, job } : { result };
     }
     // What the script found at the head counts only if it is the job the move fetched.
     const headCode = headId === nextId ? code : code === 1 && headId ? -1 : 3;
@@ -178,6 +189,7 @@ export class JobReports {
       outcome.reason === undefined ? '0' : '1',
       outcome.reason ?? '',
       polling ? '1' : '0',
+      this.ctx.keys.root,
     ];
   }
 }

@@ -7,7 +7,7 @@ import type { StoreContext } from './store-context.js';
 const INDEX_VERSION = '1';
 /** Jobs one backfill call indexes. */
 const BACKFILL_BATCH = 1000;
-const STATES: readonly JobState[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+const STATES: readonly JobState[] = ['queued', 'running', 'waiting-children', 'completed', 'failed', 'cancelled'];
 
 /**
  * Make sure the prefix has the listing indexes (fragments/listing-index.lua)
@@ -22,7 +22,7 @@ export async function ensureListingIndexes(ctx: StoreContext): Promise<void> {
   const { redis, keys } = ctx;
   if ((await redis.get(keys.indexVersion)) === INDEX_VERSION) return;
   for (const state of STATES) {
-    const index = state === 'queued' || state === 'running' ? keys.live : keys.history(state);
+    const index = state === 'queued' || state === 'running' || state === 'waiting-children' ? keys.live : keys.history(state);
     for (let rank = 0; ; rank += BACKFILL_BATCH) {
       const ids = await redis.zrange(keys.state(state), rank, rank + BACKFILL_BATCH - 1);
       if (ids.length === 0) break;

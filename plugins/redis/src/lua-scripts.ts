@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /*
  * The job record's multi-key changes, each one atomic Lua script in
@@ -55,8 +55,8 @@ export const SCRIPT_KEYS = {
   release: 5,
   expire: 12,
   cancel: 6,
-  remove: 4,
-  purge: 4,
+  remove: 8,
+  purge: 8,
   'list-scan': 1,
   'queue-scan': 1,
   'index-backfill': 2,
@@ -64,6 +64,8 @@ export const SCRIPT_KEYS = {
   'remember-order': 2,
   retry: 5,
   'events-append': 2,
+  'wait-children': 7,
+  'to-head': 1,
 } as const;
 
 /** Name of one of our scripts (its file name without `.lua`). */
@@ -91,4 +93,10 @@ export function defineScripts(redis: Redis): void {
 export function runScript(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   if (keys.length !== SCRIPT_KEYS[name]) throw new Error(`script ${name} takes ${SCRIPT_KEYS[name]} keys, not ${keys.length}`);
   return (redis as unknown as Record<string, ScriptCommand>)[commandOf(name)]!(...keys, ...args);
+}
+
+/** {@link runScript}, queued on a pipeline (or transaction) of a connection that {@link defineScripts} prepared. */
+export function pipeScript(pipeline: ChainableCommander, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): void {
+  if (keys.length !== SCRIPT_KEYS[name]) throw new Error(`script ${name} takes ${SCRIPT_KEYS[name]} keys, not ${keys.length}`);
+  (pipeline as unknown as Record<string, ScriptCommand>)[commandOf(name)]!(...keys, ...args);
 }

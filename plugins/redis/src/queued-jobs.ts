@@ -3,6 +3,7 @@ import { jobExists, jobNotFound, StoreError, type CancelResult, type NewJob, typ
 import { PRIORITY_SCORE_UNIT } from './bullmq-internals.js';
 import type { BullmqMoves } from './bullmq-moves.js';
 import { toBullmqId } from './job-ids.js';
+import { effectsOf, type JobOutbox } from './job-outbox.js';
 import { hashOf, isoTime, newRecordFields, timeScore, toStoredJob } from './job-record.js';
 import { runScript } from './lua-scripts.js';
 import { toBullmqPriority } from './priority-mapping.js';
@@ -13,7 +14,9 @@ import type { StoreContext } from './store-context.js';
 const bullmqData = (job: StoredJob) => ({ job_id: job.job_id, job_title: job.job_title });
 
 /** The reply of retry.lua. */
-type RetryReply = ['ok'] | ['not-found'] | ['exists'] | ['state', string] | ['retried', string];
+type RetryReply = ['ok'] | ['not-found'] | ['exists'] | ['state', string] | ['retried', string] | ['child', string];
+/** The reply of cancel.lua: the result, then the flow's effects (job-outbox.ts). */
+type CancelReply = [CancelResult, string[], string[]];
 
 /** Jobs entering the queue and leaving it before they run: submit, retry, priority changes, cancel, remove. */
 export class QueuedJobs {
@@ -21,6 +24,7 @@ export class QueuedJobs {
     private readonly ctx: StoreContext,
     private readonly moves: BullmqMoves,
     private readonly channels: StoreChannels,
+    private readonly outbox: JobOutbox,
   ) {}
 
   async submit(job: NewJob): Promise<StoredJob> {
@@ -30,7 +34,7 @@ export class QueuedJobs {
     if (created !== 1) throw jobExists(job.job_id);
     // The record is exactly what was just written: no need to read it back.
     const stored = toStoredJob(job.job_id, hashOf(fields))!;
-    await this.enqueue(stored, () => runScript(redis, 'remove', [k.job(job.job_id), k.state('queued'), k.all, k.live], [job.job_id]));
+    await this.enqueue(stored, () => runScript(redis, 'remove', this.removeKeys(job.job_id), [job.job_id]));
     return stored;
   }
 
@@ -50,9 +54,12 @@ export class QueuedJobs {
       throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} was retried already as ${detail}; retry ${detail} instead`, { details: { retried_as: detail } });
     }
     if (result === 'state') throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is ${detail}: only failed or cancelled jobs can be retried`);
+    if (result === 'child') {
+      throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is a child of job ${detail}: retry its parent instead`, { details: { parent_id: detail } });
+    }
     const stored = toStoredJob(job.job_id, hashOf(fields))!;
     await this.enqueue(stored, async () => {
-      await runScript(redis, 'remove', [k.job(job.job_id), k.state('queued'), k.all, k.live], [job.job_id]);
+      await runScript(redis, 'remove', this.removeKeys(job.job_id), [job.job_id]);
       await redis.hdel(k.job(jobId), 'retried_as');
     });
     return stored;
@@ -93,25 +100,46 @@ export class QueuedJobs {
 
   async cancel(jobId: string, now: number): Promise<CancelResult> {
     const k = this.ctx.keys;
-    const result = (await runScript(this.ctx.redis, 'cancel', [k.job(jobId), k.state('queued'), k.state('cancelled'), k.all, k.history('cancelled'), k.live], [jobId, isoTime(now), now])) as CancelResult;
+    const [result, queued, discarded] = (await runScript(
+      this.ctx.redis,
+      'cancel',
+      [k.job(jobId), k.state('queued'), k.state('cancelled'), k.all, k.history('cancelled'), k.live],
+      [jobId, isoTime(now), now, k.root],
+    )) as CancelReply;
     // Our record keeps the cancelled job; BullMQ forgets it (refused while a lease() holds it, which then drops it).
     if (result === 'cancelled') await this.moves.discard(jobId);
+    // A flow: the queued children cancelled with it leave BullMQ too; a finally job is added (running children heard it from the script).
+    if (queued.length > 0 || discarded.length > 0) await this.outbox.settle(effectsOf(queued, discarded));
     // A running one: its worker hears it at once when it listens (direct Redis workers), else at its next heartbeat.
     if (result === 'requested') await this.channels.cancelRequested(jobId).catch(() => 0);
     return result;
   }
 
+  /** Remove a queued job; a `SIS_JOB_STATE` StoreError for a child of a flow (its parent is cancelled instead). */
   async remove(jobId: string): Promise<boolean> {
-    const k = this.ctx.keys;
-    const removed = await runScript(this.ctx.redis, 'remove', [k.job(jobId), k.state('queued'), k.all, k.live], [jobId]);
+    const removed = await this.removeQueued(jobId);
+    if (removed === 'child') throw new StoreError(ErrorCodes.JOB_STATE, `job ${jobId} is a child of a flow: cancel its parent instead`);
+    return removed;
+  }
+
+  /** Remove every queued job that is not a child (children stay with their parents). */
+  async clear(): Promise<void> {
+    const ids = await this.ctx.redis.zrange(this.ctx.keys.state('queued'), 0, -1);
+    await Promise.all(ids.map((id) => this.removeQueued(id)));
+  }
+
+  /** remove.lua, then BullMQ's side: true when removed, 'child' when refused. */
+  private async removeQueued(jobId: string): Promise<boolean | 'child'> {
+    const removed = await runScript(this.ctx.redis, 'remove', this.removeKeys(jobId), [jobId]);
+    if (removed === 'child') return 'child';
     if (removed !== 1) return false;
     await this.moves.discard(jobId);
     return true;
   }
 
-  /** Remove every queued job. */
-  async clear(): Promise<void> {
-    const ids = await this.ctx.redis.zrange(this.ctx.keys.state('queued'), 0, -1);
-    await Promise.all(ids.map((id) => this.remove(id)));
+  /** KEYS of remove.lua for job `jobId`. */
+  private removeKeys(jobId: string): string[] {
+    const k = this.ctx.keys;
+    return [k.job(jobId), k.state('queued'), k.all, k.live, k.children(jobId), k.dependencies(jobId), k.processed(jobId), k.finally(jobId)];
   }
 }

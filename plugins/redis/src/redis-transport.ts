@@ -15,7 +15,7 @@ import {
   type JobResult,
   type Logger,
 } from '@sisyphus/core';
-import { LeaseSweeper, jobDocument, recordHeartbeat, reportJob, withQueueEvents, type EventedQueueStore } from '@sisyphus/server/queue';
+import { LeaseSweeper, leasedDocument, recordHeartbeat, reportJob, withQueueEvents, type EventedQueueStore } from '@sisyphus/server/queue';
 import { isStoreError, type StoredJob } from '@sisyphus/server/store';
 import { BullmqStore } from './bullmq-store.js';
 import { resolveRedisTransportOptions, type RedisTransportOptions, type ResolvedRedisTransportOptions } from './redis-transport-options.js';
@@ -28,12 +28,12 @@ export interface RedisLease {
   workerId: string;
 }
 
-const CAPABILITIES: TransportCapabilities = { longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true };
+const CAPABILITIES: TransportCapabilities = { longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true, children: true };
 
 /** A stored job as this transport hands it to the worker. */
-function leasedJob(job: StoredJob, workerId: string): LeasedJob {
+async function leasedJob(store: EventedQueueStore, job: StoredJob, workerId: string): Promise<LeasedJob> {
   const lease: RedisLease = { workerId };
-  return { job_id: job.job_id, job: jobDocument(job), lease };
+  return { job_id: job.job_id, job: await leasedDocument(store, job), lease };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -239,7 +239,7 @@ export class RedisTransport implements Transport {
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
     for (;;) {
       const { job } = await this.#call('poll', (store) => store.poll(workerId, this.#leaseMs, Date.now()));
-      if (job) return leasedJob(job, workerId);
+      if (job) return this.#call('resume', (store) => leasedJob(store, job, workerId));
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return undefined;
       await this.#idle(Math.min(this.#pollMs, left), signal);
@@ -289,10 +289,12 @@ export class RedisTransport implements Transport {
     return this.#call(`completion of job ${id}`, async (store) => {
       try {
         const { next } = await reportJob(store, id, report, { workerId, now: Date.now(), leaseMs: this.#leaseMs, next: !!nextFor && nextFor === workerId });
-        return next ? { accepted: true, next: leasedJob(next, workerId!) } : { accepted: true };
+        return next ? { accepted: true, next: await leasedJob(store, next, workerId!) } : { accepted: true };
       } catch (error) {
         // Refused (unknown job, lease lost): the worker drops the result, as after a 404/409 from a server.
         if (isStoreError(error, 'SIS_JOB_NOT_FOUND') || isStoreError(error, 'SIS_LEASE_LOST')) return { accepted: false, reason: error.message };
+        // A report the server can never take (child jobs that are not jobs): as a 400 from a server.
+        if (isStoreError(error, 'SIS_VALIDATION')) throw new TransportError(`completion of job ${id}: ${error.message}`, { retryable: false, cause: error });
         throw error;
       }
     });

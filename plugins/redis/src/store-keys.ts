@@ -4,8 +4,8 @@ export const QUEUE_NAME = 'jobs';
 /** A state a job ends in (it never leaves it). */
 export type FinalState = 'completed' | 'failed' | 'cancelled';
 
-/** A job state that has its own index (see {@link StoreKeys.state}). */
-export type IndexedState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** A job state that has its own index (see {@link StoreKeys.state}): every state. */
+export type IndexedState = 'queued' | 'running' | 'waiting-children' | 'completed' | 'failed' | 'cancelled';
 
 /**
  * Names of the plain Redis keys the store keeps next to BullMQ's, all under
@@ -16,6 +16,15 @@ export class StoreKeys {
 
   constructor(prefix: string) {
     this.base = `${prefix}:sis:`;
+  }
+
+  /**
+   * What every key of the store starts with (`${prefix}:sis:`). The flow
+   * fragment (lua/fragments/job-ended.lua) makes the keys of a job's
+   * parent and children from it, named as here.
+   */
+  get root(): string {
+    return this.base;
   }
 
   /**
@@ -34,7 +43,7 @@ export class StoreKeys {
   get all(): string {
     return `${this.base}all`;
   }
-  /** Sorted set: the ids of the jobs in one state, scored as {@link all}. */
+  /** Sorted set: the ids of the jobs in one state, scored as {@link all} (`waiting-children` jobs: by `added`). */
   state(state: IndexedState): string {
     return `${this.base}state:${state}`;
   }
@@ -51,7 +60,7 @@ export class StoreKeys {
   workerHistory(state: FinalState, workerId: string): string {
     return `${this.history(state)}:worker:${workerId}`;
   }
-  /** Sorted set: the queued and running jobs, scored by `added` (epoch ms), members `job id \0 lowercased title` (see fragments/listing-index.lua). */
+  /** Sorted set: the queued, running and waiting-children jobs, scored by `added` (epoch ms), members `job id \0 lowercased title` (see fragments/listing-index.lua). */
   get live(): string {
     return `${this.base}live`;
   }
@@ -66,6 +75,34 @@ export class StoreKeys {
   /** String: the id of the newest entry trimmed from {@link events} (absent while none was). */
   get eventsTrimmed(): string {
     return `${this.base}events-trimmed`;
+  }
+  /**
+   * List: the ids of every child `parentId` queued (each round's, then its
+   * finally job), in the order they were queued (`QueueStore.children`).
+   */
+  children(parentId: string): string {
+    return `${this.base}children:${parentId}`;
+  }
+  /** Set: the children of `parentId`'s current round that have not ended yet (BullMQ's `:dependencies` of a parent). */
+  dependencies(parentId: string): string {
+    return `${this.base}dependencies:${parentId}`;
+  }
+  /** Hash: child id -> `ChildResult` JSON of the children of `parentId`'s current round that ended (BullMQ's `:processed`). */
+  processed(parentId: string): string {
+    return `${this.base}processed:${parentId}`;
+  }
+  /** Hash: the record fields of `parentId`'s finally job until it is queued (see job-ended.lua). */
+  finally(parentId: string): string {
+    return `${this.base}finally:${parentId}`;
+  }
+  /**
+   * Sorted set: job id -> epoch ms a script queued it (a flow's child, finally
+   * job or resumed parent) while its BullMQ job is not added yet: the store
+   * adds it right after the script, and the lease sweep adds what a crash
+   * left (see job-outbox.ts).
+   */
+  get outbox(): string {
+    return `${this.base}outbox`;
   }
   /** Sorted set: running job id -> `lease_expires` (epoch ms). */
   get leases(): string {

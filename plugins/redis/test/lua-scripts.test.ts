@@ -87,16 +87,20 @@ describe('the store\'s scripts', () => {
 
   it('a shared fragment is written once, and is verbatim in every script that uses it', () => {
     const fragments = readdirSync(new URL('fragments/', LUA));
-    expect(fragments.sort()).toEqual(['byte-order.lua', 'finish-record.lua', 'gate-check.lua', 'hand-over-lock.lua', 'holder-check.lua', 'lease-record.lua', 'listing-index.lua']);
+    expect(fragments.sort()).toEqual([
+      'byte-order.lua', 'finish-record.lua', 'gate-check.lua', 'hand-over-lock.lua', 'holder-check.lua', 'job-ended.lua', 'lease-record.lua', 'listing-index.lua',
+    ]);
     const users: Record<string, ScriptName[]> = {
-      'holder-check.lua': ['finish', 'finish-lease-head', 'release'],
+      'holder-check.lua': ['finish', 'finish-lease-head', 'release', 'wait-children'],
+      // Every end of a job (the flow rules run in the same script as the end), and the wait itself.
+      'job-ended.lua': ['finish', 'finish-lease-head', 'expire', 'cancel', 'wait-children'],
       'gate-check.lua': ['gate', 'finish', 'finish-lease-head'],
       'hand-over-lock.lua': ['release', 'expire'],
       'lease-record.lua': ['lease', 'finish-lease-head'],
       'finish-record.lua': ['finish', 'finish-lease-head'],
       'byte-order.lua': ['list-scan', 'queue-scan'],
       // Every script that queues a job, puts it in a final state or removes it, and the backfill.
-      'listing-index.lua': ['submit', 'retry', 'remove', 'finish', 'finish-lease-head', 'expire', 'cancel', 'purge', 'index-backfill'],
+      'listing-index.lua': ['submit', 'retry', 'remove', 'finish', 'finish-lease-head', 'expire', 'cancel', 'purge', 'index-backfill', 'wait-children'],
     };
     for (const [fragment, scripts] of Object.entries(users)) {
       // The fragment's own lines (its includes aside) appear as they are in each user.

@@ -107,7 +107,7 @@ describe('redis transport specifics', () => {
     expect(redisPlugin.transports?.map((t: TransportFactory) => t.name)).toEqual(['redis']);
     const transport = await redisTransportFactory.create({ connection: URL, prefix: freshPrefix() });
     expect(transport.name).toBe('redis');
-    expect(await transport.capabilities?.()).toEqual({ longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true });
+    expect(await transport.capabilities?.()).toEqual({ longPoll: true, leases: true, pollChecksDisabled: true, completeFetchesNext: true, children: true });
     await transport.close();
   });
 

@@ -9,8 +9,9 @@
 --   written once, when it finishes, and removed with it (purge). The
 --   worker's key is named here after the history key (same prefix, so the
 --   same hash slot as every key of the prefix).
--- - live: the queued and running jobs, scored by added (epoch ms). Written
---   at submit and retry, removed when the job finishes or is removed; the
+-- - live: the queued, running and waiting-children jobs (every job not yet
+--   finished), scored by added (epoch ms). Written at submit, retry and when
+--   a flow queues a child, removed when the job finishes or is removed; the
 --   holder changes while a job lives: a worker filter reads it from the record.
 -- The title is the record's `title_lc` (lowercased by the store); records
 -- written before it existed fall back to Lua's ASCII lowercasing. Job ids

@@ -201,5 +201,5 @@ describe('module declaration and DI', () => {
 });
 
 const CONTEXT_KEYS = [
-  'activity', 'data', 'dataStore', 'jobWorkspace', 'logger', 'outputFiles', 'outputs', 'paths', 'progress', 'runner', 'settings', 'signal', 'task', 'workspace',
+  'activity', 'children', 'data', 'dataStore', 'jobWorkspace', 'logger', 'outputFiles', 'outputs', 'paths', 'progress', 'runner', 'settings', 'signal', 'task', 'workspace',
 ];

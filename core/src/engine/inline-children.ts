@@ -5,6 +5,9 @@ import type { Engine, RunOptions } from './engine.js';
 import type { ResumedChild } from './job-flow.js';
 import type { JobResult } from './job-result.js';
 
+/** A task that waits more often than this in one local run is stopped (it would run for ever). */
+export const MAX_LOCAL_ROUNDS = 1000;
+
 /** The job document of a child (its `weight` is the server's business). */
 function childDocument(child: ChildJob): JobInput {
   return { job_title: child.job_title, tasks: child.tasks };
@@ -37,6 +40,10 @@ export async function runChildrenInline(engine: Engine, job: JobInput, options: 
   while (result.waiting_children) {
     const waiting = result.waiting_children;
     round += 1;
+    if (round > MAX_LOCAL_ROUNDS) {
+      result = endedBy(result, waiting.task_index, `the task waited for children ${MAX_LOCAL_ROUNDS} times; stopped (does its run check ctx.children.resumed?)`, ErrorCodes.RUN, false);
+      break;
+    }
     last = waiting.finally ?? last;
     const done: ResumedChild[] = [];
     let ended: ResumedChild | undefined;
@@ -79,7 +86,11 @@ function endedByChild(waited: JobResult, taskIndex: number, child: ResumedChild)
     ? `child ${child.job_id} (${child.job_title}) was cancelled`
     : `child ${child.job_id} (${child.job_title}) failed: ${child.reason ?? 'failed'}`;
   const childCode = (child.result as { code?: JobResult['code'] } | undefined)?.code;
-  const code = cancelled ? ErrorCodes.CANCELLED : (childCode ?? ErrorCodes.RUN);
+  return endedBy(waited, taskIndex, message, cancelled ? ErrorCodes.CANCELLED : (childCode ?? ErrorCodes.RUN), cancelled);
+}
+
+/** The result of a job whose waiting task `taskIndex` ended it with `message`. */
+function endedBy(waited: JobResult, taskIndex: number, message: string, code: NonNullable<JobResult['code']>, cancelled: boolean): JobResult {
   const tasks = waited.tasks.map((record) =>
     record.index === taskIndex
       ? { ...record, waiting: undefined, status: cancelled ? ('cancelled' as const) : ('failed' as const), error: { code, phase: 'run' as const, message } }

@@ -78,13 +78,15 @@ export function resumedStep(resume: JobResume, index: number, module: string): R
 /**
  * Keep what a task's `run` returned in its record (BullMQ's `returnvalue`):
  * JSON-able values up to 64 KiB; anything else is left out with a warning
- * (`warn`), never failing the task.
+ * (in the record's `warnings`, and to `warn`), never failing the task.
  */
 export function recordReturnValue(record: TaskRecord, value: unknown, warn: (message: string) => void): void {
   if (value === undefined) return;
   try {
     record.returnvalue = JSON.parse(jsonOf(value, 'the value run returned', MAX_RETURN_BYTES));
   } catch (error) {
-    warn(`${(error as Error).message}: not kept as the task's returnvalue`);
+    const message = `${(error as Error).message}: not kept as the task's returnvalue`;
+    (record.warnings ??= []).push(message);
+    warn(message);
   }
 }

@@ -16,11 +16,12 @@ import {
 } from '@sisyphus/core';
 import type { CleanupData } from './cleanup-schema.js';
 import type { Stats } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { copyEntry, deleteEntry, FileOpError, finalDestination, reviewTransfer, lstatOrUndefined, moveEntry } from './file-ops.js';
 
 /** One planned operation, with the data field it came from (for messages). */
 interface Operation {
-  kind: 'copy' | 'move' | 'delete';
+  kind: 'copy' | 'move' | 'delete' | 'delete-folder';
   field: string;
   source: string;
   destination?: string;
@@ -57,7 +58,12 @@ export class CleanupTask implements TaskHandler {
     this.data.copy?.forEach((t, i) => ops.push({ kind: 'copy', field: `copy[${i}]`, source: t.source, destination: t.destination }));
     this.data.move?.forEach((t, i) => ops.push({ kind: 'move', field: `move[${i}]`, source: t.source, destination: t.destination }));
     this.data.delete?.forEach((p, i) => ops.push({ kind: 'delete', field: `delete[${i}]`, source: p }));
+    this.data.delete_folders?.forEach((p, i) => ops.push({ kind: 'delete-folder', field: `delete_folders[${i}]`, source: p }));
     for (const op of ops) {
+      if (op.kind === 'delete-folder') {
+        await this.#checkFolder(op, 'validate');
+        continue;
+      }
       const sourceField = op.kind === 'delete' ? op.field : `${op.field}.source`;
       const realSource = await this.paths.check(op.source, sourceField);
       const source = this.paths.resolve(op.source);
@@ -84,6 +90,27 @@ export class CleanupTask implements TaskHandler {
     this.#ops = ops;
   }
 
+  /**
+   * A folder to delete with its contents: inside the allowed roots, not a
+   * root itself, a real folder (not a symlink to one); one already gone is
+   * fine (a cleanup after a failure may run when there is nothing left).
+   * Answers its path when it is there.
+   */
+  async #checkFolder(op: Operation, phase: 'validate' | 'run'): Promise<string | undefined> {
+    const E = phase === 'validate' ? ValidationError : RunError;
+    const real = await this.paths.check(op.source, op.field);
+    const folder = this.paths.resolve(op.source);
+    if (this.paths.roots.some((root) => root === real || root === folder)) {
+      throw new E(`${op.field}: ${folder} is an allowed root; a root is never deleted`, { details: { field: op.field, path: folder } });
+    }
+    const st = await lstatOrUndefined(folder);
+    if (!st) return undefined;
+    if (!st.isDirectory()) {
+      throw new E(`${op.field}: ${folder} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; delete_folders deletes folders only`, { details: { field: op.field, path: folder } });
+    }
+    return folder;
+  }
+
   /** Where copies and moves land, for later tasks' validation. */
   outputs(): string[] {
     return this.#outputs;
@@ -96,7 +123,7 @@ export class CleanupTask implements TaskHandler {
    */
   inputs(): string[] {
     const written = new Set(this.#outputs);
-    return this.#ops.filter((op) => op.kind !== 'delete').map((op) => this.paths.resolve(op.source)).filter((p) => !written.has(p));
+    return this.#ops.filter((op) => op.kind === 'copy' || op.kind === 'move').map((op) => this.paths.resolve(op.source)).filter((p) => !written.has(p));
   }
 
   /** What moves take away and deletes remove. */
@@ -106,7 +133,9 @@ export class CleanupTask implements TaskHandler {
 
   plan(): string[] {
     return this.#ops.map((op) =>
-      op.destination === undefined ? `delete ${this.paths.resolve(op.source)}` : `${op.kind} ${this.paths.resolve(op.source)} -> ${op.target ?? this.paths.resolve(op.destination)}`,
+      op.kind === 'delete-folder'
+        ? `delete the folder ${this.paths.resolve(op.source)} with everything in it`
+        : op.destination === undefined ? `delete ${this.paths.resolve(op.source)}` : `${op.kind} ${this.paths.resolve(op.source)} -> ${op.target ?? this.paths.resolve(op.destination)}`,
     );
   }
 
@@ -136,6 +165,14 @@ export class CleanupTask implements TaskHandler {
   }
 
   async #perform(op: Operation): Promise<void> {
+    if (op.kind === 'delete-folder') {
+      // Checked again right before use: a symlink may have appeared since validate.
+      const folder = await this.#checkFolder(op, 'run');
+      if (!folder) return this.logger.info(`${op.field}: ${this.paths.resolve(op.source)} is gone already`);
+      await this.activity.during(`deleting ${folder}`, rm(folder, { recursive: true, force: true }));
+      this.logger.info(`deleted the folder ${folder}`);
+      return;
+    }
     const sourceField = op.kind === 'delete' ? op.field : `${op.field}.source`;
     // Checked again right before use: a symlink may have appeared since validate.
     await this.paths.check(op.source, sourceField);

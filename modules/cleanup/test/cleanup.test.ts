@@ -112,6 +112,43 @@ describe('cleanup module', () => {
     expect(missing.result.message).toBe(`copy[0].source: ${join(d, 'nope.mkv')} does not exist (and no earlier task of the job writes it)`);
   });
 
+  it('delete_folders: deletes a folder with everything in it (symlinks removed, not followed); one already gone is fine; never a root, a symlink or a file', async () => {
+    const root = await temp();
+    const outside = await temp();
+    const kept = await file(join(outside, 'kept'));
+    const chunks = join(root, '.sisyphus-chunks-1');
+    await mkdir(join(chunks, '.sisyphus-tmp-x'), { recursive: true });
+    await file(join(chunks, 'chunk-00000.nut'));
+    await file(join(chunks, '.sisyphus-tmp-x', 'partial.nut'));
+    await symlink(outside, join(chunks, 'link-out'));
+    await symlink(kept, join(chunks, 'file-link'));
+    const done = await runTask(cleanupModule, { delete_folders: [chunks] }, { allowedRoots: [root] });
+    expect(done.result.completed).toBe(true);
+    expect(existsSync(chunks)).toBe(false);
+    expect(await readFile(kept, 'utf8')).toBe('payload'); // what links pointed at stays
+    expect(done.logs.some((l) => l.message === `deleted the folder ${chunks}`)).toBe(true);
+
+    const gone = await runTask(cleanupModule, { delete_folders: [chunks] }, { allowedRoots: [root] });
+    expect(gone.result.completed).toBe(true);
+    expect(gone.logs.some((l) => /is gone already$/.test(l.message))).toBe(true);
+
+    const asRoot = await runTask(cleanupModule, { delete_folders: [root] }, { allowedRoots: [root] });
+    expect(asRoot.result.code).toBe(ErrorCodes.VALIDATION);
+    expect(asRoot.result.message).toBe(`delete_folders[0]: ${root} is an allowed root; a root is never deleted`);
+    expect(existsSync(root)).toBe(true);
+
+    await symlink(outside, join(root, 'to-outside'));
+    const viaLink = await runTask(cleanupModule, { delete_folders: [join(root, 'to-outside')] }, { allowedRoots: [root] });
+    expect(viaLink.result.code).toBe(ErrorCodes.PATH_NOT_ALLOWED);
+    await mkdir(join(root, 'real'));
+    await symlink(join(root, 'real'), join(root, 'inner-link'));
+    const linked = await runTask(cleanupModule, { delete_folders: [join(root, 'inner-link')] }, { allowedRoots: [root] });
+    expect(linked.result.message).toBe(`delete_folders[0]: ${join(root, 'inner-link')} is a symlink; delete_folders deletes folders only`);
+    const aFile = await runTask(cleanupModule, { delete_folders: [await file(join(root, 'f'))] }, { allowedRoots: [root] });
+    expect(aFile.result.message).toBe(`delete_folders[0]: ${join(root, 'f')} is not a folder; delete_folders deletes folders only`);
+    expect(existsSync(join(root, 'real')) && existsSync(kept)).toBe(true);
+  });
+
   it('runs copies, then moves, then deletes (the seed: move the output, delete the intermediate)', async () => {
     const d = await temp();
     await file(join(d, 'output_file.mkv'), 'intermediate');

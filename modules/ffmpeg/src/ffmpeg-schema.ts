@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sisyphus/core';
+import { ChunkingSchema } from './chunking/chunking-schema.js';
 
 /**
  * An ffmpeg option name, without the dash (`crf`, `x265-params`, `b`), with
@@ -56,6 +57,7 @@ export const FfmpegDataSchema = Type.Object(
     output_maps: Type.Optional(Type.Array(OutputMapSchema)),
     output_file: Type.String({ minLength: 1 }),
     overwrite: Type.Optional(Type.Boolean()),
+    chunking: Type.Optional(ChunkingSchema),
   },
   { additionalProperties: false },
 );

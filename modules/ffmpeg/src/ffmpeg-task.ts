@@ -1,4 +1,4 @@
-import { access, readdir, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   ErrorCodes,
@@ -20,7 +20,10 @@ import {
   type PathGuard,
   type ProcessRunner,
   type ProgressReporter,
+  type RunOutcome,
+  type TaskChildren,
   type TaskHandler,
+  type TaskInfo,
 } from '@sisyphus/core';
 import { PROGRESS_ARGS, buildFfmpegArgs, stderrSummary, type ResolvedOutputMap } from './build-args.js';
 import type { FfmpegData, FfmpegSettings } from './ffmpeg-schema.js';
@@ -32,6 +35,13 @@ import { applicableOutputMaps, mappedOutput } from './output-streams.js';
 import { outputKind, refuseGlobPattern, reviewFfmpegOptions, reviewPathField, type OptionPolicy, type OptionReview } from './option-policy.js';
 import { REFUSED_INPUT_FORMATS } from './ffmpeg-option-table.js';
 import { verifyEncode, verifySegments, verifySequence, type EncodeReport } from './verify-output.js';
+import { refuseUnchunkable } from './chunking/chunk-refusals.js';
+import { concatList, expandSourceMaps, joinArgs, type OutputStreamSource } from './chunking/chunk-join.js';
+import { asChunkState, chunkCleanupJob, chunkFolder, chunkJobs, type ChunkState } from './chunking/chunk-job.js';
+import { planChunks, refuseVideoStream } from './chunking/chunk-plan.js';
+import { sourceEnds, verifyChunks, verifyJoin } from './chunking/chunk-verify.js';
+import { scanPackets, type PacketScan } from './chunking/packet-scan.js';
+import type { SplitMaps } from './chunking/option-split.js';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -77,6 +87,10 @@ export class FfmpegTask implements TaskHandler {
   #running = false;
   /** What each source was when it was probed: a probe is reused at run only for the very same, unchanged file. */
   readonly #probedAs = new Map<number, string>();
+  /** Packet scans of sources (chunking), by source index, with what the file was when scanned (as `#probedAs`). */
+  readonly #scans = new Map<number, { seen: string; scan: PacketScan }>();
+  /** The chunk folder this run made (`plan`) or joins from (`join`), for `cleanup`. */
+  #chunkFolder?: { path: string; phase: 'plan' | 'join' };
 
   constructor(
     @inject(TOKENS.TaskData) private readonly data: FfmpegData,
@@ -89,6 +103,8 @@ export class FfmpegTask implements TaskHandler {
     @inject(TOKENS.Logger) private readonly logger: Logger,
     @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
     @inject(TOKENS.JobWorkspace) private readonly scratch: string,
+    @inject(TOKENS.Children) private readonly children: TaskChildren,
+    @inject(TOKENS.TaskInfo) private readonly info: TaskInfo,
   ) {}
 
   async init(): Promise<void> {
@@ -136,6 +152,47 @@ export class FfmpegTask implements TaskHandler {
       }
       if (!data.overwrite) await this.#checkSetNotPresent();
     }
+    if (data.chunking) await this.#validateChunking();
+  }
+
+  /**
+   * Refuse what cannot be encoded in chunks (see `refuseUnchunkable`); with
+   * the video's source at hand, scan its packets (a demux) and refuse a
+   * variable frame rate. A resumed run has its plan already: no scan.
+   */
+  async #validateChunking(): Promise<void> {
+    const checked = this.#chunkingCheck();
+    if (!checked || this.children.resumed) return;
+    const from = checked.streams[checked.video]!;
+    const scan = await this.#scan(from.source, 'validate');
+    refuseVideoStream(scan.streams.get(from.stream), `sources[${from.source}] stream ${from.stream}`);
+  }
+
+  /** The refusals over the task data and probes; with every source probed, the split of the options and the output's streams. */
+  #chunkingCheck(): { split: SplitMaps; video: number; streams: OutputStreamSource[] } | undefined {
+    const output = mappedOutput(this.data, this.#probes);
+    const streams = output ? expandSourceMaps(this.data, this.#probes) : undefined;
+    const checked = refuseUnchunkable({
+      data: this.data,
+      maps: this.#maps,
+      kind: this.#kind,
+      ...(output ? { output: output.streams, outputSources: streams!.map((s) => s.source) } : {}),
+      urls: this.#urls,
+      files: this.#review?.files ?? [],
+    });
+    return checked && streams ? { ...checked, streams } : undefined;
+  }
+
+  /** The packet scan of source `i`, reused while the file is the very same, unchanged (as probes are). */
+  async #scan(i: number, phase: 'validate' | 'run'): Promise<PacketScan> {
+    const path = this.#sources[i]!;
+    const st = await stat(path).catch(() => undefined);
+    const seen = st ? `${path}|${st.dev}|${st.ino}|${st.size}|${st.mtimeMs}|${st.ctimeMs}` : '';
+    const known = this.#scans.get(i);
+    if (known && seen && known.seen === seen) return known.scan;
+    const scan = await scanPackets(this.runner, this.#ffprobe, path, phase);
+    if (seen) this.#scans.set(i, { seen, scan });
+    return scan;
   }
 
   /** The output format the options set (`f` in a map without specifier), lower case. */
@@ -368,6 +425,14 @@ export class FfmpegTask implements TaskHandler {
   }
 
   plan(): string[] {
+    const chunking = this.data.chunking;
+    if (chunking) {
+      return [
+        ...this.#notes,
+        `encode the video in chunks of about ${chunking.seconds} s, cut at ${chunking.cut === 'keyframe' ? 'the source\'s keyframes' : 'scene changes'}, each chunk a child job (an ffmpeg task)`,
+        `then join the chunks with the other streams (concat demuxer, video copied), check the result and rename it -> ${this.#output}`,
+      ];
+    }
     const lines = [...this.#notes, formatCommand(this.argv())];
     if (!this.#direct()) lines.push(`then check the result with ffprobe and rename it -> ${this.#output}`);
     return lines;
@@ -386,10 +451,12 @@ export class FfmpegTask implements TaskHandler {
     return [...this.#sourceCandidates().map((c) => c.path), ...this.#optionReads];
   }
 
-  async run(): Promise<void> {
+  /**
+   * Everything again, right before the encode: an earlier task may have replaced a source
+   * (stale probe) or swapped a folder for a symlink (stale path check) since validate.
+   */
+  async #recheck(): Promise<void> {
     this.#running = true;
-    // Everything again, right before the encode: an earlier task may have replaced a source
-    // (stale probe) or swapped a folder for a symlink (stale path check) since validate.
     await this.#checkSources();
     await this.#checkOptionFiles();
     await this.#checkOutput();
@@ -398,6 +465,11 @@ export class FfmpegTask implements TaskHandler {
     for (const media of this.#optionMedia) await this.#probeMedia(media, 'run');
     this.#applyProbes();
     if (this.#maps.length !== before) for (const note of this.#notes) this.logger.info(note);
+  }
+
+  async run(): Promise<void> {
+    await this.#recheck();
+    if (this.data.chunking) return this.children.resumed ? this.#joinChunks() : this.#planChunks();
     const kind = this.#kind === 'sequence' || this.#kind === 'segments' ? this.#kind : 'file';
     const claim = this.#direct() ? undefined : await this.files.claim(this.#output, { field: 'output_file', overwrite: this.data.overwrite === true, kind });
     if (claim?.superseded) this.logger.warn(`took over the claim on ${this.#output}: ${claim.superseded.reason}`);
@@ -445,6 +517,108 @@ export class FfmpegTask implements TaskHandler {
     }
     if (claim) await this.#promote(claim, report, stderr);
     this.progress.report(parser.succeeded());
+  }
+
+  /**
+   * First run of a chunked encode: plan the cuts, make the chunk folder
+   * beside the output, and hand one ffmpeg child job per chunk to the
+   * server (this run ends there; the task runs again when they have all
+   * completed). A cleanup job removes the folder if the job fails or is
+   * cancelled meanwhile.
+   */
+  async #planChunks(): Promise<never> {
+    const checked = this.#chunkingCheck();
+    if (!checked) throw new RunError('chunking: the sources could not all be probed');
+    const { split, video, streams } = checked;
+    const from = streams[video]!;
+    const scan = await this.#scan(from.source, 'run');
+    const plan = await planChunks(this.runner, this.#ffmpeg, this.#sources[from.source]!, scan, from.stream, this.data.chunking!);
+    const scans = new Map<number, PacketScan>([[from.source, scan]]);
+    for (const s of streams) if (s.codecType === 'audio' && !scans.has(s.source) && !this.#urls.has(s.source)) scans.set(s.source, await this.#scan(s.source, 'run'));
+    const ends = sourceEnds(streams, video, scans);
+
+    const folder = chunkFolder(this.#output, this.info.jobId);
+    await this.paths.check(folder, 'output_file (its chunk folder)');
+    // A run of this same job that ended before its children were handed over may have left it.
+    await rm(folder, { recursive: true, force: true });
+    await mkdir(folder);
+    this.#chunkFolder = { path: folder, phase: 'plan' };
+    const spec = {
+      source: this.#sources[from.source]!,
+      stream: from.stream,
+      ...(from.source === 0 && this.#inputOptions ? { inputOptions: this.#inputOptions } : {}),
+      maps: split.chunk,
+    };
+    const counts = plan.chunks.map((c) => c.frames);
+    this.logger.info(
+      `chunked encode: ${plan.total_frames} frames in ${plan.chunks.length} chunks (${Math.min(...counts)}-${Math.max(...counts)} frames, cut at ${plan.settings.cut === 'keyframe' ? 'keyframes' : 'scene changes'}${plan.open_gop ? '; open GOPs' : ''}) in ${folder}`,
+    );
+    const state: ChunkState = { version: 1, folder, plan, ends };
+    this.children.wait(chunkJobs(this.info.jobTitle, spec, plan, folder), { state, finally: chunkCleanupJob(this.info.jobTitle, folder) });
+  }
+
+  /**
+   * The resumed run of a chunked encode: every chunk is there with its
+   * planned frame count; join them with the other streams (encoded here,
+   * once) into this attempt's claim of the output, verify the result
+   * against the plan and the source, promote it, remove the chunk folder.
+   */
+  async #joinChunks(): Promise<void> {
+    const state = asChunkState(this.children.resumed!.state);
+    if (!state) throw new RunError('chunking: the job resumed without its chunk plan (it was made by another version?); retry it');
+    const checked = this.#chunkingCheck();
+    if (!checked) throw new RunError('chunking: the sources could not all be probed');
+    const { plan, folder, ends } = state;
+    if (folder !== chunkFolder(this.#output, this.info.jobId)) throw new RunError(`chunking: the chunks are in ${folder}, not beside output_file ${this.#output}`);
+    this.#chunkFolder = { path: folder, phase: 'join' };
+    await this.paths.check(folder, 'output_file (its chunk folder)');
+    await verifyChunks(this.runner, this.#ffprobe, folder, plan);
+    const list = join(folder, 'chunks.ffconcat');
+    await writeFile(list, concatList(plan));
+
+    const claim = await this.files.claim(this.#output, { field: 'output_file', overwrite: this.data.overwrite === true, kind: 'file' });
+    if (claim.superseded) this.logger.warn(`took over the claim on ${this.#output}: ${claim.superseded.reason}`);
+    const spec = { sources: this.#sources, inputOptions: this.#inputOptions, streams: checked.streams, video: checked.video, list, maps: checked.split.join, output: claim.path, overwrite: true };
+    const argv = [this.#ffmpeg, ...PROGRESS_ARGS, ...joinArgs(plan, spec)];
+    this.logger.debug(formatCommand(argv));
+    const totals = expectedOutput({ ...this.data, input_options: this.#inputOptions, sources: this.#sources }, this.#probes, this.#maps);
+    const parser = new FfmpegProgressParser(totals);
+    try {
+      await this.runner.run(argv[0]!, argv.slice(1), {
+        cwd: this.scratch,
+        onStdoutLine: (line) => {
+          const progress = parser.push(line);
+          if (progress) this.progress.report(progress);
+        },
+        stderrTailLines: 20,
+      });
+    } catch (error) {
+      if (!(error instanceof ProcessError) || error.isCanceled || error.timedOut) throw error;
+      for (const line of error.stderrTail) this.logger.error(line);
+      const summary = stderrSummary(error.stderrTail);
+      throw new RunError(`chunking: the join (ffmpeg) ${error.signal ? `was killed by ${error.signal}` : `exited with code ${error.exitCode}`}${summary ? `: ${summary}` : ''}`, {
+        cause: error,
+        details: { exitCode: error.exitCode, signal: error.signal, stderrTail: error.stderrTail },
+      });
+    }
+    await claim.promote((files) => verifyJoin(this.runner, this.#ffprobe, files[0]!, plan, { video: checked.video, ends }));
+    this.progress.report(parser.succeeded());
+  }
+
+  /**
+   * The chunk folder goes once the join succeeded, or when the first run
+   * failed before handing over its chunks. It stays while the chunks run,
+   * and after a failed join: a retry of the job's resumed run joins the
+   * same chunks, and if none comes, the job's cleanup job removes them.
+   */
+  async cleanup(outcome: RunOutcome): Promise<void> {
+    const folder = this.#chunkFolder;
+    if (!folder || outcome.waiting) return;
+    if (folder.phase === 'join' && outcome.failed) {
+      this.logger.info(`the chunks stay in ${folder.path} for a retry of the join (the job's cleanup job removes them if the job fails)`);
+      return;
+    }
+    await rm(folder.path, { recursive: true, force: true }).catch((error: unknown) => this.logger.warn(`could not remove the chunk folder ${folder.path}: ${(error as Error).message}`));
   }
 
   /**

@@ -1,0 +1,123 @@
+/** Where a chunk starts, and why there. */
+export interface Cut {
+  /** Display index of the chunk's first frame. */
+  frame: number;
+  /** `start`: the first chunk; `keyframe`: a source keyframe; `scene`: a scene change; `target`: the frame nearest the target (no scene change near it). */
+  reason: 'start' | 'keyframe' | 'scene' | 'target';
+  /** The scene score of the frame, when it was analysed. */
+  score?: number;
+}
+
+/** What {@link chooseCuts} works from. */
+export interface CutInput {
+  /** Every frame's time in seconds from the first frame, display order (so `times[0]` is 0). */
+  times: readonly number[];
+  /** Seconds from the first frame to the end of the last. */
+  end: number;
+  /** Target chunk length in seconds. */
+  seconds: number;
+  /** Shortest chunk allowed, in seconds. */
+  minSeconds: number;
+  cut: 'scene' | 'keyframe';
+  /** `keyframe`: display indices of the source keyframes. */
+  keyframes?: readonly number[];
+  /** `scene`: scene score by display index (frames of {@link sceneWindows}). */
+  scores?: ReadonlyMap<number, number>;
+  /** `scene`: the score from which a frame is a scene change. */
+  threshold?: number;
+}
+
+/** Slack for float comparisons of seconds. */
+const EPS = 1e-9;
+
+/** Index of the first time >= t (times sorted). */
+function lowerBound(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The search window around each target in `scene` mode reaches at most this far (s): the analysis decodes it. */
+export const MAX_WINDOW_HALF = 10;
+
+/** Half the width of the search window around each target in `scene` mode: a quarter of the target length, at most {@link MAX_WINDOW_HALF}. */
+export const windowHalf = (seconds: number) => Math.min(seconds / 4, MAX_WINDOW_HALF);
+
+/**
+ * The frames the scene analysis must score: for each target (every
+ * multiple of `seconds` before the end) the frames within a quarter target
+ * length (at most 10 s) of it that could start a chunk at all (at least `minSeconds` from
+ * the start and from the end). Display indices, both ends included.
+ */
+export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' | 'minSeconds'>): Array<{ from: number; to: number }> {
+  const { times, end, seconds, minSeconds } = input;
+  const half = windowHalf(seconds);
+  const windows: Array<{ from: number; to: number }> = [];
+  for (let k = 1; k * seconds < end - EPS; k++) {
+    const lo = Math.max(k * seconds - half, minSeconds);
+    const hi = Math.min(k * seconds + half, end - minSeconds);
+    if (hi < lo - EPS) continue;
+    const from = Math.max(1, lowerBound(times, lo - EPS));
+    const to = lowerBound(times, hi + EPS) - 1;
+    if (to >= from) windows.push({ from, to });
+  }
+  return windows;
+}
+
+/**
+ * Choose where chunks start: one cut near each multiple of `seconds`
+ * (targets at whole multiples from the start, so lengths do not drift),
+ * never making a chunk shorter than `minSeconds` (so a short last piece is
+ * merged into the chunk before it). `keyframe`: the source keyframe
+ * nearest the target (sparse keyframes give longer chunks; a target behind
+ * the last cut is skipped). `scene`: within a quarter target length of the
+ * target (at most 10 s), the frame with the highest scene score if it reaches the
+ * threshold, else the frame nearest the target. Pure; the first cut is
+ * frame 0.
+ */
+export function chooseCuts(input: CutInput): Cut[] {
+  const { times, end, seconds, minSeconds } = input;
+  const cuts: Cut[] = [{ frame: 0, reason: 'start' }];
+  if (!times.length) return cuts;
+  const allowed = (i: number) => i > cuts.at(-1)!.frame && times[i]! - times[cuts.at(-1)!.frame]! >= minSeconds - EPS && end - times[i]! >= minSeconds - EPS;
+  const keyframes = (input.keyframes ?? []).filter((k) => k > 0 && k < times.length);
+  const half = windowHalf(seconds);
+  const threshold = input.threshold ?? 0;
+
+  for (let k = 1; k * seconds < end - EPS; k++) {
+    const target = k * seconds;
+    if (target <= times[cuts.at(-1)!.frame]! + EPS) continue;
+    let pick: Cut | undefined;
+    if (input.cut === 'keyframe') {
+      let best = -1;
+      for (const i of keyframes) {
+        if (!allowed(i)) continue;
+        if (best < 0 || Math.abs(times[i]! - target) < Math.abs(times[best]! - target) - EPS) best = i;
+      }
+      if (best >= 0) pick = { frame: best, reason: 'keyframe' };
+    } else {
+      const from = lowerBound(times, target - half - EPS);
+      const to = lowerBound(times, target + half + EPS) - 1;
+      let scene = -1;
+      let near = -1;
+      for (let i = from; i <= to; i++) {
+        if (!allowed(i)) continue;
+        const score = input.scores?.get(i);
+        if (score !== undefined && score >= threshold && (scene < 0 || score > input.scores!.get(scene)!)) scene = i;
+        if (near < 0 || Math.abs(times[i]! - target) < Math.abs(times[near]! - target) - EPS) near = i;
+      }
+      if (scene >= 0) pick = { frame: scene, reason: 'scene', score: input.scores!.get(scene)! };
+      else if (near >= 0) {
+        const score = input.scores?.get(near);
+        pick = { frame: near, reason: 'target', ...(score !== undefined ? { score } : {}) };
+      }
+    }
+    if (pick) cuts.push(pick);
+  }
+  return cuts;
+}

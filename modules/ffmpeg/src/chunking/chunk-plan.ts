@@ -1,0 +1,170 @@
+import { RunError, ValidationError, type ProcessRunner } from '@sisyphus/core';
+import { DEFAULT_SCENE_THRESHOLD, type Chunking } from './chunking-schema.js';
+import { chooseCuts, sceneWindows, type Cut } from './chunk-cuts.js';
+import { frameCadence } from './frame-cadence.js';
+import { ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
+import { sceneScores } from './scene-scores.js';
+import { frameSeek, prerollFor, type FrameSeek } from './seek-point.js';
+
+/** One chunk of a {@link ChunkPlan}: an exact range of the source's frames. */
+export interface PlannedChunk {
+  /** 0-based, in timeline order. */
+  index: number;
+  /** Display index of its first frame in the source's video stream. */
+  start_frame: number;
+  /** How many frames it holds (`-frames:v`). */
+  frames: number;
+  /** pts of its first frame, in ticks of the stream's time base. */
+  start_pts: number;
+  /** The same in seconds on the file's timeline. */
+  start_pts_time: number;
+  /** How its encode starts exactly at its first frame (input and output `-ss`, `-output_ts_offset`, with `-copyts`; see `frameSeek`). */
+  seek: FrameSeek;
+  /** µs from the video's first frame to this chunk's first frame. */
+  offset_us: number;
+  /** µs it lasts on the source's timeline: to the next chunk's first frame; the last one to the end of the last frame. */
+  duration_us: number;
+  /** Why it starts here (see `Cut`). */
+  cut: Cut['reason'];
+  /** Scene score of its first frame, when analysed. */
+  score?: number;
+}
+
+/**
+ * Where a chunked encode cuts its video, and everything the chunks and the
+ * join need to be frame-exact. JSON: it is kept with the job while the
+ * chunks run, so a resumed job joins exactly these chunks.
+ */
+export interface ChunkPlan {
+  version: 1;
+  /** The source file (as ffmpeg opens it) and its video stream's absolute index. */
+  source: string;
+  stream: number;
+  /** The stream's time base, `num/den`. */
+  time_base: string;
+  /** The file's start time in µs (what `-ss` counts from). */
+  start_us: number;
+  /** pts of the stream's first frame, in ticks. */
+  first_pts: number;
+  /** Frames of the stream: the frames the output must hold. */
+  total_frames: number;
+  /** Average frame duration in µs (the stream has a constant frame rate). */
+  frame_us: number;
+  /** µs from the first frame to the end of the last. */
+  duration_us: number;
+  /** Open GOPs (leading pictures that refer to the GOP before a keyframe) were seen. Supported: every chunk decodes from the keyframe before its cut. */
+  open_gop: boolean;
+  /** The settings used, defaults filled in. */
+  settings: { seconds: number; cut: 'scene' | 'keyframe'; min_seconds: number; scene_threshold: number };
+  chunks: PlannedChunk[];
+}
+
+/** The settings with their defaults: `cut` scene, `min_seconds` a quarter of `seconds`, `scene_threshold` 0.3. */
+export function chunkSettings(chunking: Chunking): ChunkPlan['settings'] {
+  return {
+    seconds: chunking.seconds,
+    cut: chunking.cut ?? 'scene',
+    min_seconds: chunking.min_seconds ?? chunking.seconds / 4,
+    scene_threshold: chunking.scene_threshold ?? DEFAULT_SCENE_THRESHOLD,
+  };
+}
+
+/** The video stream `stream` of a scan, checked to be chunkable (see {@link refuseVideoStream}). */
+export function videoStream(scan: PacketScan, stream: number, what: string): ScannedStream & { pts: number[] } {
+  const video = scan.streams.get(stream);
+  refuseVideoStream(video, what);
+  return video as ScannedStream & { pts: number[] };
+}
+
+/**
+ * Refuse, as a ValidationError naming `what` (`sources[0] stream 0`), a
+ * video stream that cannot be chunked frame-exactly: no packets, packets
+ * without timestamps, or a variable frame rate (chunks would be timed
+ * from the wrong frames: see `frameCadence`). Open GOPs are fine.
+ */
+export function refuseVideoStream(video: ScannedStream | undefined, what: string): void {
+  if (!video?.pts?.length) throw new ValidationError(`chunking: ${what} has no video frames to chunk`);
+  if (video.missingPts) throw new ValidationError(`chunking: ${what} has ${video.missingPts} of ${video.packets} packets without a timestamp; chunks cannot be cut exactly`);
+  const cadence = frameCadence(video.pts, video.timeBase, video.lastDuration);
+  if (!cadence.constant) {
+    const fps = cadence.frameUs > 0 ? (1e6 / cadence.frameUs).toFixed(3) : '?';
+    throw new ValidationError(
+      `chunking: ${what} has a variable frame rate (frame ${cadence.worstFrame} is ${(cadence.maxDeviationUs / 1000).toFixed(1)} ms off a constant ${fps} fps); ` +
+        'chunked encoding needs a constant frame rate: encode it without chunking, or convert it to a constant rate first',
+    );
+  }
+}
+
+const tbText = (tb: TimeBase) => `${tb[0]}/${tb[1]}`;
+
+/**
+ * Build the plan from cuts (pure): exact frame ranges, seek points, and the
+ * timeline offsets the join gives the concat demuxer.
+ */
+export function buildPlan(source: string, scan: PacketScan, video: ScannedStream & { pts: number[] }, settings: ChunkPlan['settings'], cuts: readonly Cut[]): ChunkPlan {
+  const { pts, timeBase: tb } = video;
+  const n = pts.length;
+  const first = pts[0]!;
+  const cadence = frameCadence(pts, tb, video.lastDuration);
+  const lastDuration = video.lastDuration || Math.round((cadence.frameUs * tb[1]) / (tb[0] * 1e6));
+  const durationUs = Math.round(ticksToUs(pts[n - 1]! + lastDuration - first, tb));
+  const offsets = cuts.map((c) => Math.round(ticksToUs(pts[c.frame]! - first, tb)));
+  const chunks = cuts.map((c, i): PlannedChunk => {
+    const next = cuts[i + 1]?.frame ?? n;
+    return {
+      index: i,
+      start_frame: c.frame,
+      frames: next - c.frame,
+      start_pts: pts[c.frame]!,
+      start_pts_time: Number((ticksToUs(pts[c.frame]!, tb) / 1e6).toFixed(6)),
+      seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, prerollFor(scan.formatName)),
+      offset_us: offsets[i]!,
+      duration_us: (offsets[i + 1] ?? durationUs) - offsets[i]!,
+      cut: c.reason,
+      ...(c.score !== undefined ? { score: Number(c.score.toFixed(6)) } : {}),
+    };
+  });
+  return {
+    version: 1,
+    source,
+    stream: video.index,
+    time_base: tbText(tb),
+    start_us: scan.startUs,
+    first_pts: first,
+    total_frames: n,
+    frame_us: Number(cadence.frameUs.toFixed(3)),
+    duration_us: durationUs,
+    open_gop: (video.leadingPictures ?? 0) > 0,
+    settings,
+    chunks,
+  };
+}
+
+/**
+ * Plan a chunked encode of video stream `stream` of `source` (scanned with
+ * `scanPackets`): find the cuts (`keyframe`: from the scan; `scene`: ffmpeg
+ * scores the frames near each target, see `sceneScores`) and build the
+ * plan. Throws a ValidationError for a stream that cannot be chunked, a
+ * RunError when the analysis fails.
+ */
+export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: string, scan: PacketScan, stream: number, chunking: Chunking): Promise<ChunkPlan> {
+  const settings = chunkSettings(chunking);
+  if (settings.min_seconds > settings.seconds) throw new ValidationError(`chunking.min_seconds (${settings.min_seconds}) is more than chunking.seconds (${settings.seconds})`);
+  const video = videoStream(scan, stream, `${source} stream ${stream}`);
+  const { pts, timeBase: tb } = video;
+  const first = pts[0]!;
+  const times = pts.map((p) => ticksToUs(p - first, tb) / 1e6);
+  const cadence = frameCadence(pts, tb, video.lastDuration);
+  const end = (ticksToUs(pts.at(-1)! - first, tb) + (video.lastDuration ? ticksToUs(video.lastDuration, tb) : cadence.frameUs)) / 1e6;
+  const base = { times, end, seconds: settings.seconds, minSeconds: settings.min_seconds };
+  let cuts: Cut[];
+  if (settings.cut === 'keyframe') cuts = chooseCuts({ ...base, cut: 'keyframe', keyframes: video.keyframes ?? [] });
+  else {
+    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), pts, keyframes: video.keyframes ?? [] }, sceneWindows(base));
+    cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold });
+  }
+  const plan = buildPlan(source, scan, video, settings, cuts);
+  const counted = plan.chunks.reduce((sum, c) => sum + c.frames, 0);
+  if (counted !== plan.total_frames) throw new RunError(`chunking: the plan covers ${counted} frames of ${plan.total_frames} (a bug)`);
+  return plan;
+}

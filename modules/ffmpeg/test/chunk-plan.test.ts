@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCodes, createProcessRunner } from '@sisyphus/core';
+import { chooseCuts, sceneWindows } from '../src/chunking/chunk-cuts.js';
+import { planChunks } from '../src/chunking/chunk-plan.js';
+import { frameCadence } from '../src/chunking/frame-cadence.js';
+import { scanPackets } from '../src/chunking/packet-scan.js';
+import { PREROLL_US, frameSeek, prerollFor } from '../src/chunking/seek-point.js';
+import { makeOpenGop, makeScenes, makeVfr, packets } from './chunk-media.js';
+
+const runner = createProcessRunner();
+let dir = '';
+/** Scene changes at frames 55, 129 and 194 of 264, keyframes only every 48 frames (x264 scene cuts off). */
+let scenes = '';
+let openGop = '';
+let vfr = '';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sis-chunk-plan-'));
+  scenes = join(dir, 'scenes.mkv');
+  openGop = join(dir, 'open-gop.mkv');
+  vfr = join(dir, 'vfr.mkv');
+  await makeScenes(scenes, { size: '192x108', extra: ['-x264-params', 'scenecut=0:keyint=48:min-keyint=48'] });
+  await makeOpenGop(scenes, openGop);
+  await makeVfr(vfr);
+}, 60_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Frame times of `n` frames at `fps`. */
+const grid = (n: number, fps: number) => Array.from({ length: n }, (_, i) => i / fps);
+const lengths = (cuts: Array<{ frame: number }>, times: number[], end: number) => cuts.map((c, i) => (i + 1 < cuts.length ? times[cuts[i + 1]!.frame]! : end) - times[c.frame]!);
+
+describe('chooseCuts', () => {
+  it('keyframe: the source keyframe nearest each multiple of seconds (a tie takes the earlier)', () => {
+    const times = grid(100, 10);
+    const cuts = chooseCuts({ times, end: 10, seconds: 2.5, minSeconds: 0.625, cut: 'keyframe', keyframes: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90] });
+    expect(cuts).toEqual([{ frame: 0, reason: 'start' }, { frame: 20, reason: 'keyframe' }, { frame: 50, reason: 'keyframe' }, { frame: 70, reason: 'keyframe' }]);
+  });
+
+  it('keyframe: a piece shorter than min_seconds at the end is merged into the chunk before', () => {
+    const times = grid(103, 10);
+    const cuts = chooseCuts({ times, end: 10.3, seconds: 5, minSeconds: 1.25, cut: 'keyframe', keyframes: [0, 50, 100] });
+    expect(cuts.map((c) => c.frame)).toEqual([0, 50]);
+  });
+
+  it('keyframe: sparse keyframes give longer chunks, and targets behind the last cut are skipped', () => {
+    const times = grid(300, 10);
+    const cuts = chooseCuts({ times, end: 30, seconds: 3, minSeconds: 0.75, cut: 'keyframe', keyframes: [0, 100, 200] });
+    expect(cuts.map((c) => c.frame)).toEqual([0, 100, 200]);
+  });
+
+  it('scene: the strongest scene change within a quarter target of each target, else the frame nearest the target', () => {
+    const times = grid(100, 10);
+    const scores = new Map<number, number>();
+    for (let i = 1; i < 100; i++) scores.set(i, 0.01);
+    scores.set(28, 0.9);
+    scores.set(23, 0.5);
+    scores.set(57, 0.2); // below the threshold
+    const cuts = chooseCuts({ times, end: 10, seconds: 2.5, minSeconds: 0.625, cut: 'scene', scores, threshold: 0.3 });
+    expect(cuts).toEqual([
+      { frame: 0, reason: 'start' },
+      { frame: 28, reason: 'scene', score: 0.9 },
+      { frame: 50, reason: 'target', score: 0.01 },
+      { frame: 75, reason: 'target', score: 0.01 },
+    ]);
+  });
+
+  it('never makes a chunk shorter than min_seconds (random sources)', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let run = 0; run < 200; run++) {
+      const fps = 10 + Math.floor(random() * 50);
+      const n = 20 + Math.floor(random() * 2000);
+      const times = grid(n, fps);
+      const end = n / fps;
+      const seconds = 1 + random() * 10;
+      const minSeconds = seconds * (0.1 + random() * 0.8);
+      const keyframes = [0, ...times.flatMap((_, i) => (i > 0 && random() < 0.05 ? [i] : []))];
+      const scores = new Map(times.map((_, i) => [i, random()] as [number, number]));
+      for (const cut of ['keyframe', 'scene'] as const) {
+        const cuts = chooseCuts({ times, end, seconds, minSeconds, cut, keyframes, scores, threshold: 0.95 });
+        const ls = lengths(cuts, times, end);
+        if (cuts.length > 1) for (const l of ls) expect(l).toBeGreaterThanOrEqual(minSeconds - 1e-9);
+        expect(cuts.map((c) => c.frame)).toEqual([...new Set(cuts.map((c) => c.frame))].sort((a, b) => a - b));
+        if (cut === 'keyframe') for (const c of cuts) expect(keyframes).toContain(c.frame);
+      }
+    }
+  });
+
+  it('sceneWindows: the frames near each target that may start a chunk', () => {
+    expect(sceneWindows({ times: grid(100, 10), end: 10, seconds: 4, minSeconds: 1 })).toEqual([{ from: 30, to: 50 }, { from: 70, to: 90 }]);
+  });
+});
+
+describe('frameSeek and frameCadence', () => {
+  it('seeks 3 s before the keyframe ahead of the frame, starts 1 µs before the frame, keeps source time + 10 s, exactly', () => {
+    const pts = Array.from({ length: 300 }, (_, i) => i * 1001); // 1/24000: 23.976 fps
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130)).toEqual({ input: '2.005000', output: '5.422082', offset: '15.422082' }); // 5.42208333 s
+    // A cut at a keyframe decodes from the keyframe before it (open GOPs); none far enough before: no input seek.
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 120)).toEqual({ output: '5.004999', offset: '15.004999' });
+    // The input seek counts from the file's start; the output one is on the source's timeline.
+    expect(frameSeek(pts.map((p) => p + 36036), [0, 120, 240], [1, 24000], 1_000_000, 250)).toMatchObject({ input: '7.511500', output: '11.928582' });
+    expect(frameSeek(pts, [0], [1, 24000], 0, 0)).toEqual({ offset: '10.000000' });
+    expect(frameSeek([21, 63], [0], [1, 1000], 0, 0)).toEqual({ output: '0.020999', offset: '10.020999' });
+    // Files with an index seek straight to the keyframe.
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, prerollFor('matroska,webm'))).toMatchObject({ input: '5.005000' });
+    expect([prerollFor('mov,mp4,m4a,3gp,3g2,mj2'), prerollFor('mpegts'), prerollFor(undefined)]).toEqual([0, PREROLL_US, PREROLL_US]);
+  });
+
+  it('tolerates container rounding, catches a change of rate, a dropped frame, equal timestamps', () => {
+    const ms = Array.from({ length: 240 }, (_, i) => Math.round((i * 1001) / 24));
+    expect(frameCadence(ms, [1, 1000]).constant).toBe(true);
+    const changed = [...grid(48, 24), ...grid(60, 30).map((t) => t + 2)].map((t) => Math.round(t * 1000));
+    expect(frameCadence(changed, [1, 1000]).constant).toBe(false);
+    const dropped = grid(100, 25).filter((_, i) => i !== 50).map((t) => Math.round(t * 1000));
+    expect(frameCadence(dropped, [1, 1000]).constant).toBe(false);
+    expect(frameCadence([0, 40, 80, 80, 120, 160], [1, 1000]).constant).toBe(false);
+  });
+});
+
+describe('planChunks on generated media', () => {
+  it('scans packets: every frame, its keyframes, no open GOP', async () => {
+    const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
+    const video = scan.streams.get(0)!;
+    expect(video.pts).toHaveLength(264);
+    expect(video.keyframes).toEqual([0, 48, 96, 144, 192, 240]);
+    expect(video.leadingPictures).toBe(0);
+    expect(scan.streams.get(1)!.codecType).toBe('audio');
+  });
+
+  it('cut: keyframe cuts at the source keyframes nearest each target; the plan covers every frame exactly', async () => {
+    const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
+    const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 3, cut: 'keyframe' });
+    expect(plan.chunks.map((c) => [c.start_frame, c.frames, c.cut])).toEqual([[0, 48, 'start'], [48, 96, 'keyframe'], [144, 48, 'keyframe'], [192, 72, 'keyframe']]);
+    expect(plan).toMatchObject({ total_frames: 264, stream: 0, open_gop: false, settings: { seconds: 3, cut: 'keyframe', min_seconds: 0.75, scene_threshold: 0.3 } });
+    // Each chunk's offset is its first frame's time after the video's first frame; durations add up to the whole.
+    const pts = (await packets(scenes)).map((p) => p.pts).sort((a, b) => a - b);
+    for (const c of plan.chunks) expect(c.offset_us).toBe((pts[c.start_frame]! - pts[0]!) * 1000);
+    expect(plan.chunks.reduce((s, c) => s + c.duration_us, 0)).toBe(plan.duration_us);
+    expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
+  });
+
+  it('cut: scene finds ffmpeg\'s scene changes where the source has no keyframe, and cuts at the target where there is none', async () => {
+    const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
+    const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 2.7, cut: 'scene' });
+    expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
+    expect(plan.chunks[1]!.score).toBeGreaterThan(0.3);
+    // A longer target: the change at 2.3 s is outside the window around 4 s.
+    const longer = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 4, cut: 'scene', min_seconds: 2 });
+    expect(longer.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [96, 'target'], [194, 'scene']]);
+  });
+
+  it('reports open GOPs (supported) and refuses a variable frame rate, naming the stream', async () => {
+    const open = await scanPackets(runner, 'ffprobe', openGop, 'validate');
+    expect(open.streams.get(0)!.leadingPictures).toBeGreaterThan(0);
+    const plan = await planChunks(runner, 'ffmpeg', openGop, open, 0, { seconds: 3, cut: 'keyframe' });
+    expect(plan.open_gop).toBe(true);
+    expect(plan.chunks.map((c) => c.start_frame)).toEqual([0, 50, 150, 200]);
+
+    const scan = await scanPackets(runner, 'ffprobe', vfr, 'validate');
+    const error = await planChunks(runner, 'ffmpeg', vfr, scan, 0, { seconds: 1 }).catch((e: unknown) => e as Error & { code?: string });
+    expect(error).toMatchObject({ code: ErrorCodes.VALIDATION });
+    expect((error as Error).message).toMatch(new RegExp(`^chunking: ${vfr} stream 0 has a variable frame rate \\(frame \\d+ is [0-9.]+ ms off a constant [0-9.]+ fps\\); chunked encoding needs a constant frame rate`));
+  });
+});

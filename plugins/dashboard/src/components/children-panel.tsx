@@ -4,11 +4,12 @@ import type { ChildView, ChildrenView, JobView } from '../api/types.js';
 import { childRoles, childStates, type ChildRole } from '../flow-details.js';
 import { time } from '../format.js';
 import { failureMessage } from '../job-details.js';
-import { jobHref } from '../router.js';
 import { workersStore } from '../state/workers-store.js';
 import { Ellipsis } from './ellipsis.js';
+import { JobLink } from './job-link.js';
 import { ProgressBar } from './progress-bar.js';
 import { StateBadge } from './state-badge.js';
+import { Table, type Column } from './table.js';
 
 const ROLE: Record<ChildRole, string> = { round: 'this round', earlier: 'earlier round', finally: 'finally job' };
 
@@ -87,6 +88,53 @@ export function ChildrenPanel({ answer, job }: { answer: ChildrenView | undefine
   const total = answer.flow?.children ?? answer.children.length;
   const roles = childRoles(answer);
   const others = answer.all.filter((c) => roles.get(c.job_id) !== 'round').length;
+  const round: Array<Column<ChildView>> = [
+    { label: '#', class: 'col-narrow', cell: (_, i) => i + 1 },
+    {
+      label: 'Child',
+      class: 'col-title',
+      cell: (child) => {
+        const reason = child.reason ?? (child.state === 'failed' ? reasons.get(child.job_id) : undefined);
+        return (
+          <>
+            <JobLink id={child.job_id} title={child.job_title} testId="child-link" />
+            {reason && (child.state === 'failed' || child.state === 'cancelled') ? (
+              <span class={`sub child-reason child-reason-${child.state}`} data-testid="child-reason">
+                {reason}
+              </span>
+            ) : null}
+          </>
+        );
+      },
+    },
+    { label: 'State', class: 'col-status', cell: (child) => <StateBadge state={child.state} testId="child-state" /> },
+    {
+      label: 'Worker',
+      class: 'col-worker',
+      cell: (child) => (
+        <span data-testid="child-worker">
+          <Ellipsis text={hostOf(child)} />
+        </span>
+      ),
+    },
+    { label: 'Progress', class: 'col-progress', cell: (child) => <ProgressBar value={progressOf(child)} label={`Progress of ${child.job_title}`} /> },
+    { label: 'Weight', class: 'col-num', testId: 'child-weight', cell: (child) => child.weight },
+  ];
+  const all: Array<Column<ChildrenView['all'][number]>> = [
+    { label: 'Role', class: 'col-status', cell: (child) => ROLE[roles.get(child.job_id) ?? 'earlier'] },
+    {
+      label: 'Child',
+      class: 'col-title',
+      cell: (child) => (
+        <>
+          <JobLink id={child.job_id} title={child.job_title} />
+          {child.reason ? <span class="sub">{child.reason}</span> : null}
+        </>
+      ),
+    },
+    { label: 'State', class: 'col-status', cell: (child) => <StateBadge state={child.state} /> },
+    { label: 'Finished', class: 'col-datetime', cell: (child) => time(child.finished_at) },
+  ];
   return (
     <div class="panel" data-testid="job-children">
       <h2>
@@ -99,111 +147,28 @@ export function ChildrenPanel({ answer, job }: { answer: ChildrenView | undefine
         </div>
         <span data-testid="children-states">{childStates(answer.states, total)}</span>
       </div>
-      <div class="table-wrap">
-        <table class="table" data-testid="children-table">
-          <caption class="sr-only">Child jobs of this round</caption>
-          <thead>
-            <tr>
-              <th class="col-narrow" scope="col">
-                #
-              </th>
-              <th class="col-title" scope="col">
-                Child
-              </th>
-              <th class="col-status" scope="col">
-                State
-              </th>
-              <th class="col-worker" scope="col">
-                Worker
-              </th>
-              <th class="col-progress" scope="col">
-                Progress
-              </th>
-              <th class="col-num" scope="col">
-                Weight
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {answer.children.map((child, i) => {
-              const reason = child.reason ?? (child.state === 'failed' ? reasons.get(child.job_id) : undefined);
-              return (
-                <tr key={child.job_id} data-testid="child-row" data-job-id={child.job_id}>
-                  <td class="col-narrow">{i + 1}</td>
-                  <td class="col-title">
-                    <a href={jobHref(child.job_id)} data-testid="child-link">
-                      <Ellipsis text={child.job_title} />
-                    </a>
-                    {reason && (child.state === 'failed' || child.state === 'cancelled') ? (
-                      <span class={`sub child-reason child-reason-${child.state}`} data-testid="child-reason">
-                        {reason}
-                      </span>
-                    ) : null}
-                  </td>
-                  <td class="col-status">
-                    <StateBadge state={child.state} testId="child-state" />
-                  </td>
-                  <td class="col-worker">
-                    <span data-testid="child-worker">
-                      <Ellipsis text={hostOf(child)} />
-                    </span>
-                  </td>
-                  <td class="col-progress">
-                    <ProgressBar value={progressOf(child)} label={`Progress of ${child.job_title}`} />
-                  </td>
-                  <td class="col-num" data-testid="child-weight">
-                    {child.weight}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-        {answer.children.length ? null : <p class="empty">No children in this round</p>}
-      </div>
+      <Table
+        columns={round}
+        rows={answer.children}
+        rowKey={(child) => child.job_id}
+        rowProps={(child) => ({ 'data-testid': 'child-row', 'data-job-id': child.job_id })}
+        empty="No children in this round"
+        caption="Child jobs of this round"
+        testId="children-table"
+      />
       {answer.all.length ? (
         <details class="children-all" data-testid="children-all">
           <summary>
             All child jobs ({answer.all.length}){others ? `: ${others} from earlier rounds or the finally job` : ''}
           </summary>
-          <div class="table-wrap">
-            <table class="table">
-              <caption class="sr-only">Every child job, in the order they were queued</caption>
-              <thead>
-                <tr>
-                  <th class="col-status" scope="col">
-                    Role
-                  </th>
-                  <th class="col-title" scope="col">
-                    Child
-                  </th>
-                  <th class="col-status" scope="col">
-                    State
-                  </th>
-                  <th class="col-datetime" scope="col">
-                    Finished
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {answer.all.map((child) => (
-                  <tr key={child.job_id} data-testid="children-all-row" data-job-id={child.job_id} data-role={roles.get(child.job_id)}>
-                    <td class="col-status">{ROLE[roles.get(child.job_id) ?? 'earlier']}</td>
-                    <td class="col-title">
-                      <a href={jobHref(child.job_id)}>
-                        <Ellipsis text={child.job_title} />
-                      </a>
-                      {child.reason ? <span class="sub">{child.reason}</span> : null}
-                    </td>
-                    <td class="col-status">
-                      <StateBadge state={child.state} />
-                    </td>
-                    <td class="col-datetime">{time(child.finished_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            columns={all}
+            rows={answer.all}
+            rowKey={(child) => child.job_id}
+            rowProps={(child) => ({ 'data-testid': 'children-all-row', 'data-job-id': child.job_id, 'data-role': roles.get(child.job_id) })}
+            empty="No child jobs"
+            caption="Every child job, in the order they were queued"
+          />
         </details>
       ) : null}
     </div>

@@ -2,27 +2,18 @@ import type { ComponentChildren, JSX } from 'preact';
 
 /** A column of a {@link Table}. */
 export interface Column<T> {
-  /** Header text. */
+  /** Header text (also the column's key: unique within a table). */
   label: string;
-  /** The cell of a row. */
-  cell: (row: T) => ComponentChildren;
+  /** The cell of a row; `index`: the row's place in `rows`, from 0. */
+  cell: (row: T, index: number) => ComponentChildren;
   /** Class of the header and cells (width, alignment). */
   class?: string;
+  /** `data-testid` of each of the column's cells (`td`); none without it. */
+  testId?: string;
 }
 
-/**
- * A dense table with a sticky header; `rowProps` gives each row its
- * attributes (data-testid, data-*). Without rows it shows `empty`.
- */
-export function Table<T>({
-  columns,
-  rows,
-  rowKey,
-  rowProps,
-  empty,
-  emptyTestId,
-  caption,
-}: {
+/** What a {@link Table} shows. */
+export interface TableProps<T> {
   columns: Array<Column<T>>;
   rows: readonly T[];
   rowKey: (row: T) => string;
@@ -30,10 +21,18 @@ export function Table<T>({
   empty: string;
   emptyTestId?: string;
   caption?: string;
-}) {
+  /** `data-testid` of the `table` element; none without it. */
+  testId?: string;
+}
+
+/**
+ * A dense table with a sticky header; `rowProps` gives each row its
+ * attributes (data-testid, data-*). Without rows it shows `empty`.
+ */
+export function Table<T>({ columns, rows, rowKey, rowProps, empty, emptyTestId, caption, testId }: TableProps<T>) {
   return (
     <div class="table-wrap">
-      <table class="table">
+      <table class="table" data-testid={testId}>
         {caption ? <caption class="sr-only">{caption}</caption> : null}
         <thead>
           <tr>
@@ -45,11 +44,11 @@ export function Table<T>({
           </tr>
         </thead>
         <tbody>
-          {rows.map((row) => (
+          {rows.map((row, index) => (
             <tr key={rowKey(row)} {...(rowProps?.(row) ?? {})}>
               {columns.map((c) => (
-                <td key={c.label} class={c.class}>
-                  {c.cell(row)}
+                <td key={c.label} class={c.class} data-testid={c.testId}>
+                  {c.cell(row, index)}
                 </td>
               ))}
             </tr>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, reportError } from '../api/api-client.js';
 import type { JobPage, JobView } from '../api/types.js';
 import { Ellipsis } from '../components/ellipsis.js';
+import { JobTitleCell } from '../components/job-title-cell.js';
 import { Pager } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { Table, type Column } from '../components/table.js';
@@ -212,22 +213,7 @@ export function HistoryView() {
 
   const columns: Array<Column<JobView>> = [
     { label: 'State', class: 'col-status', cell: (j) => <StateBadge state={j.state} /> },
-    {
-      label: 'Job',
-      class: 'col-title',
-      cell: (j) => (
-        <>
-          <a href={jobHref(j.job_id)}>
-            <Ellipsis text={j.job_title} />
-          </a>
-          {j.parent_id ? (
-            <a class="sub" href={jobHref(j.parent_id)} data-testid="parent-link" title={`A child job of ${j.parent_id}`}>
-              ↑ parent job
-            </a>
-          ) : null}
-        </>
-      ),
-    },
+    { label: 'Job', class: 'col-title', cell: (j) => <JobTitleCell job={j} /> },
     { label: 'Worker', class: 'col-worker', cell: (j) => <Ellipsis text={j.worker_hostname ?? j.result?.worker ?? j.worker_id ?? '—'} /> },
     { label: 'Finished', class: 'col-datetime', cell: (j) => time(j.finished_at) },
     { label: 'Runtime', class: 'col-num', cell: (j) => runtime(j.result?.runtime) },

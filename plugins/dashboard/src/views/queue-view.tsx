@@ -2,12 +2,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, reportError } from '../api/api-client.js';
 import type { JobPage, JobView } from '../api/types.js';
 import { Ellipsis } from '../components/ellipsis.js';
+import { JobTitleCell } from '../components/job-title-cell.js';
 import { Pager } from '../components/pager.js';
 import { QueueState, QueueToggle } from '../components/queue-toggle.js';
 import { Table, type Column } from '../components/table.js';
 import { useGeneration, useServerEvents } from '../events/use-server-events.js';
 import { clip, time } from '../format.js';
-import { jobHref } from '../router.js';
 import { toast } from '../state/toast.js';
 import { useCoalesced } from '../state/use-coalesced.js';
 
@@ -92,22 +92,7 @@ export function QueueView() {
   const offset = cursors.length * LIMIT;
   const columns: Array<Column<JobView>> = [
     { label: '#', class: 'col-num col-narrow', cell: (j) => offset + (page?.jobs.indexOf(j) ?? 0) + 1 },
-    {
-      label: 'Job',
-      class: 'col-title',
-      cell: (j) => (
-        <>
-          <a href={jobHref(j.job_id)}>
-            <Ellipsis text={j.job_title} />
-          </a>
-          {j.parent_id ? (
-            <a class="sub" href={jobHref(j.parent_id)} data-testid="parent-link" title={`A child job of ${j.parent_id}`}>
-              ↑ parent job
-            </a>
-          ) : null}
-        </>
-      ),
-    },
+    { label: 'Job', class: 'col-title', cell: (j) => <JobTitleCell job={j} /> },
     { label: 'Tasks', class: 'col-task', cell: (j) => <Ellipsis text={(j.tasks ?? []).map((t) => t.module).join(' → ') || '—'} /> },
     { label: 'Added', class: 'col-datetime', cell: (j) => time(j.added) },
     { label: 'Attempts', class: 'col-num col-attempts', cell: (j) => j.attempts },

@@ -2,14 +2,15 @@ import { useState } from 'preact/hooks';
 import { api, reportError } from '../api/api-client.js';
 import type { WorkerView } from '../api/types.js';
 import { Ellipsis } from '../components/ellipsis.js';
+import { JobLink } from '../components/job-link.js';
 import { Pager } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { Table, type Column } from '../components/table.js';
 import { ago, percent, time, workerStatus } from '../format.js';
-import { jobHref } from '../router.js';
 import { useObservable } from '../state/observable.js';
 import { serverNow } from '../state/server-clock.js';
 import { can } from '../state/session.js';
+import { useBusyIds } from '../state/use-busy-ids.js';
 import { useTick } from '../state/use-tick.js';
 import { workersStore } from '../state/workers-store.js';
 
@@ -27,7 +28,7 @@ export function WorkersView() {
   const [filter, setFilter] = useState('');
   const [page, setPage] = useState(0);
   const [offlinePage, setOfflinePage] = useState(0);
-  const [busy, setBusy] = useState<Set<string>>(new Set());
+  const busy = useBusyIds();
 
   if (!loaded) return <p class="muted">Loading…</p>;
   const needle = filter.trim().toLowerCase();
@@ -38,7 +39,7 @@ export function WorkersView() {
   const admin = can('worker.disable');
 
   const toggle = async (worker: WorkerView) => {
-    setBusy((old) => new Set(old).add(worker.worker_id));
+    busy.add(worker.worker_id);
     try {
       const attributes = await api<WorkerView['attributes']>(`/workers/${encodeURIComponent(worker.worker_id)}`, {
         method: 'PATCH',
@@ -48,11 +49,7 @@ export function WorkersView() {
     } catch (error) {
       reportError(error);
     } finally {
-      setBusy((old) => {
-        const next = new Set(old);
-        next.delete(worker.worker_id);
-        return next;
-      });
+      busy.remove(worker.worker_id);
     }
   };
 
@@ -83,9 +80,7 @@ export function WorkersView() {
       cell: (w) =>
         w.job_id ? (
           <span data-testid="worker-job" class="worker-job">
-            <a href={jobHref(w.job_id)}>
-              <Ellipsis text={w.job_title ?? w.job_id} />
-            </a>
+            <JobLink id={w.job_id} title={w.job_title ?? w.job_id} />
             <span class="sub">{[w.task, typeof w.progress === 'number' ? percent(w.progress) : undefined].filter(Boolean).join(' · ')}</span>
           </span>
         ) : (

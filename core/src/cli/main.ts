@@ -117,7 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   apiOptions(program.command('jobs').argument('[action]', 'ls | show | cancel | retry', 'ls').argument('[id]', 'job id').description('list, show, cancel or retry jobs'))
-    .option('--state <state>', 'queued | running | completed | failed | cancelled | finished (the last three) (retry --all: failed or cancelled, default failed)')
+    .option('--state <state>', 'queued | running | waiting-children | completed | failed | cancelled | finished (the last three) (retry --all: failed or cancelled, default failed)')
     .option('--title <text>', 'only jobs whose title contains this (any case)')
     .option('--worker <id>', 'only jobs run by this worker id')
     .option('--since <time>', 'only jobs finished (or, unfinished, added) at or after this ISO time')

@@ -15,7 +15,7 @@ import { parseJob } from '../job/parse-job.js';
 import { renderTemplate, type TemplateVariables } from '../job/render-template.js';
 import type { Job, JobInput } from '../job/job-schema.js';
 import { formatProblems, schemaProblems } from '../job/format-errors.js';
-import { CancelledError, SisyphusError, ValidationError, tagError, type Phase } from '../module/errors.js';
+import { CancelledError, JobError, SisyphusError, ValidationError, tagError, type Phase } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 import type { RunOutcome, TaskHandler } from '../module/task-module.js';
 import type { ChildJob, WaitOptions } from '../module/task-children.js';
@@ -561,6 +561,9 @@ export class Engine extends EventEmitter<EngineEvents> {
         ...(nested ? { nested } : {}),
       };
       this.emit('job:start', { jobId, job: parsed, modules: parsed.tasks.map((t) => t.module) });
+      if (options.resume && options.resume.task_index >= parsed.tasks.length) {
+        throw new JobError(`the job resumes at task ${options.resume.task_index + 1}, but it has ${parsed.tasks.length} task${parsed.tasks.length === 1 ? '' : 's'}`);
+      }
       await this.#prepare(state);
       await this.#initAndValidate(state);
       if (this.#sourceGuard && state.use) state.sources = await snapshotSources(state.use);

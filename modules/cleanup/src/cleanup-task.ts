@@ -17,6 +17,7 @@ import {
 import type { CleanupData } from './cleanup-schema.js';
 import type { Stats } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { sep } from 'node:path';
 import { copyEntry, deleteEntry, FileOpError, finalDestination, reviewTransfer, lstatOrUndefined, moveEntry } from './file-ops.js';
 
 /** One planned operation, with the data field it came from (for messages). */
@@ -92,7 +93,7 @@ export class CleanupTask implements TaskHandler {
 
   /**
    * A folder to delete with its contents: inside the allowed roots, not a
-   * root itself, a real folder (not a symlink to one); one already gone is
+   * root itself nor holding one, a real folder (not a symlink to one); one already gone is
    * fine (a cleanup after a failure may run when there is nothing left).
    * Answers its path when it is there.
    */
@@ -103,6 +104,8 @@ export class CleanupTask implements TaskHandler {
     if (this.paths.roots.some((root) => root === real || root === folder)) {
       throw new E(`${op.field}: ${folder} is an allowed root; a root is never deleted`, { details: { field: op.field, path: folder } });
     }
+    const inside = this.paths.roots.find((root) => root.startsWith(`${real}${sep}`) || root.startsWith(`${folder}${sep}`));
+    if (inside) throw new E(`${op.field}: ${folder} holds the allowed root ${inside}; a root is never deleted`, { details: { field: op.field, path: folder } });
     const st = await lstatOrUndefined(folder);
     if (!st) return undefined;
     if (!st.isDirectory()) {

@@ -136,6 +136,10 @@ describe('cleanup module', () => {
     expect(asRoot.result.code).toBe(ErrorCodes.VALIDATION);
     expect(asRoot.result.message).toBe(`delete_folders[0]: ${root} is an allowed root; a root is never deleted`);
     expect(existsSync(root)).toBe(true);
+    await mkdir(join(root, 'mid', 'inner'), { recursive: true });
+    const holding = await runTask(cleanupModule, { delete_folders: [join(root, 'mid')] }, { allowedRoots: [root, join(root, 'mid', 'inner')] });
+    expect(holding.result.message).toBe(`delete_folders[0]: ${join(root, 'mid')} holds the allowed root ${join(root, 'mid', 'inner')}; a root is never deleted`);
+    expect(existsSync(join(root, 'mid', 'inner'))).toBe(true);
 
     await symlink(outside, join(root, 'to-outside'));
     const viaLink = await runTask(cleanupModule, { delete_folders: [join(root, 'to-outside')] }, { allowedRoots: [root] });

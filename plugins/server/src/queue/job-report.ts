@@ -40,8 +40,10 @@ export interface ReportOutcome {
  *   asked for (reason `cancelled`), else `failed`;
  * - not failed with `info.waiting_children` (a task handed over child jobs)
  *   -> `waiting-children` (`QueueStore.waitForChildren`; children get new ids
- *   and the job's priority; a malformed one is `SIS_VALIDATION`), unless a
- *   cancel was asked for meanwhile: then `cancelled`.
+ *   and the job's priority; a malformed one, one without `info.worker_id`
+ *   or one whose `task_index` is not a task of the job is `SIS_VALIDATION`),
+ *   unless a cancel was asked for meanwhile: then `cancelled`; a child job
+ *   that waits, or a job that waited {@link MAX_ROUNDS} times, fails with the reason.
  * The holder rules are the store's (see `QueueStore.finish`). Throws a
  * {@link StoreError}: `SIS_JOB_NOT_FOUND` for an unknown job,
  * `SIS_LEASE_LOST` when another worker holds it or it finished already
@@ -95,15 +97,29 @@ function refuse(result: 'ok' | 'not-found' | 'lease-lost', jobId: string, worker
   );
 }
 
+/** A job that waits for children more often than this is failed (a task that never checks `resumed` would wait for ever). */
+export const MAX_ROUNDS = 1000;
+
 /** {@link reportJob} of a report that waits for children. */
 async function waitForChildren(store: QueueStore, jobId: string, info: Record<string, unknown>, waiting: Record<string, unknown>, options: ReportOptions): Promise<ReportOutcome> {
   const { workerId, now } = options;
+  // Only the lease holder hands over child jobs: an anonymous report (an original client's) cannot.
+  if (!workerId) throw new StoreError(ErrorCodes.VALIDATION, 'a report that waits for children must name its worker (info.worker_id), the holder of the job');
   const job = await store.get(jobId);
   if (!job) throw jobNotFound(jobId);
-  if (job.state === 'running' && job.cancel_requested) {
+  const { waiting_children: _, ...rest } = info;
+  const end = (message: string, cancelled = false) => reportJob(store, jobId, { failed: true, info: { ...rest, completed: false, failed: true, cancelled, message } }, options);
+  if (job.state === 'running' && job.worker_id === workerId) {
     // Cancelled while its step ran: nothing to wait for.
-    const { waiting_children: _, ...rest } = info;
-    return reportJob(store, jobId, { failed: true, info: { ...rest, cancelled: true, message: 'cancelled' } }, options);
+    if (job.cancel_requested) return end('cancelled', true);
+    // Refused by ending the job with the reason (its worker learns nothing from a refusal it would only retry or drop).
+    if (job.parent_id !== undefined) return end('a child job cannot wait for children of its own (nested fan-out is not supported)');
+    if ((job.flow?.round ?? 0) >= MAX_ROUNDS) return end(`the job waited for children ${MAX_ROUNDS} times; stopped (does its task check ctx.children.resumed?)`);
+  }
+  const tasks = Array.isArray(job.job.tasks) ? job.job.tasks.length : 0;
+  const index = waiting.task_index;
+  if (typeof index === 'number' && Number.isInteger(index) && index >= tasks) {
+    throw new StoreError(ErrorCodes.VALIDATION, `waiting_children.task_index ${index} is not a task of job ${jobId} (it has ${tasks})`);
   }
   const wait = waitForChildrenOf(info, waiting, job.priority, now);
   const result = await store.waitForChildren(jobId, workerId, wait, now);

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sisyphus/core';
 import { ChunkingSchema } from './chunking/chunking-schema.js';
+import { ChunkOfSchema } from './chunking/source-identity.js';
 
 /**
  * An ffmpeg option name, without the dash (`crf`, `x265-params`, `b`), with
@@ -58,6 +59,7 @@ export const FfmpegDataSchema = Type.Object(
     output_file: Type.String({ minLength: 1 }),
     overwrite: Type.Optional(Type.Boolean()),
     chunking: Type.Optional(ChunkingSchema),
+    chunk_of: Type.Optional(ChunkOfSchema),
   },
   { additionalProperties: false },
 );

@@ -38,10 +38,11 @@ import { verifyEncode, verifySegments, verifySequence, type EncodeReport } from 
 import { refuseUnchunkable } from './chunking/chunk-refusals.js';
 import { concatList, expandSourceMaps, joinArgs, type OutputStreamSource } from './chunking/chunk-join.js';
 import { asChunkState, chunkCleanupJob, chunkFolder, chunkJobs, type ChunkState } from './chunking/chunk-job.js';
-import { planChunks, refuseVideoStream } from './chunking/chunk-plan.js';
+import { chunkCountBound, planChunks, refuseChunkCount, refuseVideoStream, videoSpan } from './chunking/chunk-plan.js';
 import { sourceEnds, verifyChunks, verifyJoin } from './chunking/chunk-verify.js';
-import { scanPackets, type PacketScan } from './chunking/packet-scan.js';
-import type { SplitMaps } from './chunking/option-split.js';
+import { scanPackets, type PacketScan, type ScannedStream } from './chunking/packet-scan.js';
+import { splitOutputMaps, type SplitMaps } from './chunking/option-split.js';
+import { identityChange, sourceIdentity, type SourceIdentity } from './chunking/source-identity.js';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -89,6 +90,8 @@ export class FfmpegTask implements TaskHandler {
   readonly #probedAs = new Map<number, string>();
   /** Packet scans of sources (chunking), by source index, with what the file was when scanned (as `#probedAs`). */
   readonly #scans = new Map<number, { seen: string; scan: PacketScan }>();
+  /** The output maps with option sets merged, before the option review (what a chunk plan keeps). */
+  #withSets: ResolvedOutputMap[] = [];
   /** The chunk folder this run made (`plan`) or joins from (`join`), for `cleanup`. */
   #chunkFolder?: { path: string; phase: 'plan' | 'join' };
 
@@ -121,12 +124,16 @@ export class FfmpegTask implements TaskHandler {
       this.#sourcePaths.push(reviewed.kind === 'url' ? source : reviewed.path);
     }
     await this.#checkSources();
+    await this.#checkChunkOf();
     for (const [i, map] of data.source_maps.entries()) {
       if (map.source >= data.sources.length) {
         throw new ValidationError(`source_maps[${i}].source is ${map.source} but there ${data.sources.length === 1 ? 'is only 1 source' : `are only ${data.sources.length} sources`}`);
       }
     }
-    const withSets = await resolveOptionSets(data.output_maps ?? [], this.store);
+    // A chunked encode's resumed run uses the options its plan resolved (sets are resolved once).
+    const planned = data.chunking && this.children.resumed ? asChunkState(this.children.resumed.state) : undefined;
+    const withSets = planned ? planned.maps : await resolveOptionSets(data.output_maps ?? [], this.store);
+    this.#withSets = withSets;
     this.#review = reviewFfmpegOptions(data, withSets, policy);
     await this.#checkOptionFiles();
 
@@ -161,11 +168,29 @@ export class FfmpegTask implements TaskHandler {
    * variable frame rate. A resumed run has its plan already: no scan.
    */
   async #validateChunking(): Promise<void> {
+    if (this.children.resumed) return;
     const checked = this.#chunkingCheck();
-    if (!checked || this.children.resumed) return;
+    if (!checked) return;
     const from = checked.streams[checked.video]!;
     const scan = await this.#scan(from.source, 'validate');
-    refuseVideoStream(scan.streams.get(from.stream), `sources[${from.source}] stream ${from.stream}`);
+    const video = scan.streams.get(from.stream);
+    refuseVideoStream(video, `sources[${from.source}] stream ${from.stream}`);
+    refuseChunkCount(chunkCountBound(videoSpan(video as ScannedStream & { pts: number[] }), this.data.chunking!.seconds), ValidationError, true);
+  }
+
+  /**
+   * A chunk of a chunked encode (`chunk_of`) encodes only the very file its
+   * parent planned: `sources[0]` replaced or changed since then is refused
+   * (the parent's join would refuse it too, after every chunk).
+   */
+  async #checkChunkOf(): Promise<void> {
+    const of = this.data.chunk_of;
+    if (!of || this.#urls.has(0)) return;
+    const change = identityChange(of.source, await sourceIdentity(this.#sources[0]!));
+    if (change) {
+      const E = this.#phase === 'validate' ? ValidationError : RunError;
+      throw new E(`sources[0] changed since the chunks of job ${of.job_id} were planned (${change}); this chunk is not encoded`, { details: { field: 'sources[0]' } });
+    }
   }
 
   /** The refusals over the task data and probes; with every source probed, the split of the options and the output's streams. */
@@ -458,6 +483,7 @@ export class FfmpegTask implements TaskHandler {
   async #recheck(): Promise<void> {
     this.#running = true;
     await this.#checkSources();
+    await this.#checkChunkOf();
     await this.#checkOptionFiles();
     await this.#checkOutput();
     const before = this.#maps.length;
@@ -537,12 +563,18 @@ export class FfmpegTask implements TaskHandler {
     for (const s of streams) if (s.codecType === 'audio' && !scans.has(s.source) && !this.#urls.has(s.source)) scans.set(s.source, await this.#scan(s.source, 'run'));
     const ends = sourceEnds(streams, video, scans);
 
+    const identities: Array<SourceIdentity | null> = [];
+    for (const [i, path] of this.#sources.entries()) {
+      const id = this.#urls.has(i) ? null : await sourceIdentity(path);
+      if (id === undefined) throw new RunError(`sources[${i}]: ${this.#sourceNames[i]} cannot be read`, { details: { field: `sources[${i}]` } });
+      identities.push(id);
+    }
     const folder = chunkFolder(this.#output, this.info.jobId);
     await this.paths.check(folder, 'output_file (its chunk folder)');
     // A run of this same job that ended before its children were handed over may have left it.
     await rm(folder, { recursive: true, force: true });
-    await mkdir(folder);
     this.#chunkFolder = { path: folder, phase: 'plan' };
+    await mkdir(folder);
     const spec = {
       source: this.#sources[from.source]!,
       stream: from.stream,
@@ -551,10 +583,12 @@ export class FfmpegTask implements TaskHandler {
     };
     const counts = plan.chunks.map((c) => c.frames);
     this.logger.info(
-      `chunked encode: ${plan.total_frames} frames in ${plan.chunks.length} chunks (${Math.min(...counts)}-${Math.max(...counts)} frames, cut at ${plan.settings.cut === 'keyframe' ? 'keyframes' : 'scene changes'}${plan.open_gop ? '; open GOPs' : ''}) in ${folder}`,
+      `chunked encode: ${plan.total_frames} frames in ${plan.chunks.length} chunk${plan.chunks.length === 1 ? '' : 's'} (${Math.min(...counts)}-${Math.max(...counts)} frames, cut at ${plan.settings.cut === 'keyframe' ? 'keyframes' : 'scene changes'}${plan.open_gop ? '; open GOPs' : ''}) in ${folder}`,
     );
-    const state: ChunkState = { version: 1, folder, plan, ends };
-    this.children.wait(chunkJobs(this.info.jobTitle, spec, plan, folder), { state, finally: chunkCleanupJob(this.info.jobTitle, folder) });
+    const state: ChunkState = { version: 2, folder, plan, ends, sources: identities, maps: this.#withSets, video };
+    const videoSource = identities[from.source];
+    const chunkOf = videoSource ? { job_id: this.info.jobId, source: videoSource } : undefined;
+    this.children.wait(chunkJobs(this.info.jobTitle, spec, plan, folder, chunkOf), { state, finally: chunkCleanupJob(this.info.jobTitle, folder) });
   }
 
   /**
@@ -566,8 +600,17 @@ export class FfmpegTask implements TaskHandler {
   async #joinChunks(): Promise<void> {
     const state = asChunkState(this.children.resumed!.state);
     if (!state) throw new RunError('chunking: the job resumed without its chunk plan (it was made by another version?); retry it');
-    const checked = this.#chunkingCheck();
-    if (!checked) throw new RunError('chunking: the sources could not all be probed');
+    for (const [i, planned] of state.sources.entries()) {
+      if (!planned || i >= this.#sources.length) continue;
+      const change = identityChange(planned, await sourceIdentity(this.#sources[i]!));
+      if (change) {
+        throw new RunError(`sources[${i}] changed since the chunks were planned (${change}); the chunks cannot be joined: retry the job to encode it again`, { details: { field: `sources[${i}]` } });
+      }
+    }
+    const output = mappedOutput(this.data, this.#probes);
+    if (!output) throw new RunError('chunking: the sources could not all be probed');
+    // The plan's options (this.#maps comes from state.maps), split as the plan split them; no refusal is checked again.
+    const checked = { streams: expandSourceMaps(this.data, this.#probes), video: state.video, split: splitOutputMaps(this.#maps, output.streams, state.video) };
     const { plan, folder, ends } = state;
     if (folder !== chunkFolder(this.#output, this.info.jobId)) throw new RunError(`chunking: the chunks are in ${folder}, not beside output_file ${this.#output}`);
     this.#chunkFolder = { path: folder, phase: 'join' };

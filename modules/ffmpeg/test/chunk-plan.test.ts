@@ -165,6 +165,6 @@ describe('planChunks on generated media', () => {
     const scan = await scanPackets(runner, 'ffprobe', vfr, 'validate');
     const error = await planChunks(runner, 'ffmpeg', vfr, scan, 0, { seconds: 1 }).catch((e: unknown) => e as Error & { code?: string });
     expect(error).toMatchObject({ code: ErrorCodes.VALIDATION });
-    expect((error as Error).message).toMatch(new RegExp(`^chunking: ${vfr} stream 0 has a variable frame rate \\(frame \\d+ is [0-9.]+ ms off a constant [0-9.]+ fps\\); chunked encoding needs a constant frame rate`));
+    expect((error as Error).message).toMatch(new RegExp(`^chunking: ${vfr} stream 0 has a variable frame rate \\(frame \\d+ is [0-9.]+ ms off the [0-9.]+ fps grid\\); chunked encoding needs a constant frame rate`));
   });
 });

@@ -62,7 +62,7 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
     expect(twoPass.message).toBe('output_maps[0].options.pass: two-pass encoding cannot be chunked: each chunk would make its own first pass');
     const variable = await engine.run({ job_title: 'vfr', tasks: [ffmpegTask(out, { sources: [vfr], source_maps: [{ source: 0, specifier: 'v' }], output_maps: [{ specifier: 'v', stream: 0, option_set: 'lossless' }] })] });
     expect(variable).toMatchObject({ completed: false, code: ErrorCodes.VALIDATION, phase: 'validate' });
-    expect(variable.message).toMatch(/^chunking: sources\[0\] stream 0 has a variable frame rate \(frame \d+ is [0-9.]+ ms off a constant [0-9.]+ fps\); chunked encoding needs a constant frame rate/);
+    expect(variable.message).toMatch(/^chunking: sources\[0\] stream 0 has a variable frame rate \(frame \d+ is [0-9.]+ ms off the [0-9.]+ fps grid\); chunked encoding needs a constant frame rate/);
     const schema = await engine.run({ job_title: 'bad', tasks: [ffmpegTask(out, { chunking: { seconds: 10, cut: 'gop' } })] });
     expect(schema).toMatchObject({ code: ErrorCodes.VALIDATION });
     expect(schema.message).toMatch(/^chunking\.cut must be one of "scene", "keyframe"|^chunking\.cut/);

@@ -2,31 +2,51 @@ import { basename, dirname, join } from 'node:path';
 import type { ChildJob } from '@sisyphus/core';
 import { chunkTaskData, type ChunkEncodeSpec } from './chunk-encode.js';
 import type { ChunkPlan } from './chunk-plan.js';
+import type { ResolvedOutputMap } from '../build-args.js';
 import type { JoinExpectation } from './chunk-verify.js';
+import type { ChunkOf, SourceIdentity } from './source-identity.js';
 
 /** Prefix of the hidden folder beside the output that holds one job's chunks. */
 export const CHUNK_FOLDER_PREFIX = '.sisyphus-chunks-';
 
-/** `DIR/.sisyphus-chunks-JOBID` beside `output` (characters outside `[A-Za-z0-9._-]` of the id become `_`). */
+/**
+ * `DIR/.sisyphus-chunks-JOBID` beside `output`. One folder per job id,
+ * never shared: a queue id (letters, digits, `.`, `_`, `~`, `-`) is kept
+ * verbatim; any other id is written `+` and its UTF-8 bytes in hex (`+`
+ * is never in a queue id, so the two forms cannot meet).
+ */
 export function chunkFolder(output: string, jobId: string): string {
-  return join(dirname(output), `${CHUNK_FOLDER_PREFIX}${jobId.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  const name = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(jobId) ? jobId : `+${Buffer.from(jobId, 'utf8').toString('hex')}`;
+  return join(dirname(output), `${CHUNK_FOLDER_PREFIX}${name}`);
 }
 
 /** What the task keeps with the job while its chunks run (`ctx.children.wait` state). */
 export interface ChunkState {
-  version: 1;
+  version: 2;
   /** The chunk folder, absolute. */
   folder: string;
   plan: ChunkPlan;
   /** Where the source's audio ended relative to its video (see `sourceEnds`). */
   ends: JoinExpectation['ends'];
+  /** What each source was when the chunks were planned, by source index (null: a URL); the join refuses a changed one. */
+  sources: Array<SourceIdentity | null>;
+  /**
+   * The task's output maps with their option sets merged, as the plan
+   * resolved them: sets are resolved once, so the resumed run uses these
+   * whatever the sets say by then (its option review and path checks run
+   * on them again, the chunking refusals do not).
+   */
+  maps: ResolvedOutputMap[];
+  /** Index of the chunked video among the output's streams. */
+  video: number;
 }
 
 /** `state` as a {@link ChunkState}, or undefined when it is not one (a job from another version). */
 export function asChunkState(state: unknown): ChunkState | undefined {
   const s = state as Partial<ChunkState> | undefined;
-  if (!s || s.version !== 1 || typeof s.folder !== 'string' || !basename(s.folder).startsWith(CHUNK_FOLDER_PREFIX)) return undefined;
-  if (!s.plan || s.plan.version !== 1 || !Array.isArray(s.plan.chunks) || !Array.isArray(s.ends)) return undefined;
+  if (!s || s.version !== 2 || typeof s.folder !== 'string' || !basename(s.folder).startsWith(CHUNK_FOLDER_PREFIX)) return undefined;
+  if (!s.plan || s.plan.version !== 1 || !Array.isArray(s.plan.chunks) || !Array.isArray(s.ends) || !Array.isArray(s.sources)) return undefined;
+  if (!Array.isArray(s.maps) || !Number.isInteger(s.video)) return undefined;
   return s as ChunkState;
 }
 
@@ -34,11 +54,11 @@ export function asChunkState(state: unknown): ChunkState | undefined {
  * One child job per chunk: an ordinary `ffmpeg` task (see `chunkTaskData`),
  * weighted by its frame count for the parent's progress.
  */
-export function chunkJobs(title: string, spec: ChunkEncodeSpec, plan: ChunkPlan, folder: string): ChildJob[] {
+export function chunkJobs(title: string, spec: ChunkEncodeSpec, plan: ChunkPlan, folder: string, chunkOf?: ChunkOf): ChildJob[] {
   const n = plan.chunks.length;
   return plan.chunks.map((chunk) => ({
     job_title: `${title} (chunk ${chunk.index + 1} of ${n})`,
-    tasks: [{ module: 'ffmpeg', data: chunkTaskData(spec, chunk, folder) as unknown as Record<string, unknown> }],
+    tasks: [{ module: 'ffmpeg', data: { ...chunkTaskData(spec, chunk, folder), ...(chunkOf ? { chunk_of: chunkOf } : {}) } as unknown as Record<string, unknown> }],
     weight: chunk.frames,
   }));
 }

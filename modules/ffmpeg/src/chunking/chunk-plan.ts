@@ -1,7 +1,7 @@
 import { RunError, ValidationError, type ProcessRunner } from '@sisyphus/core';
 import { DEFAULT_SCENE_THRESHOLD, type Chunking } from './chunking-schema.js';
 import { chooseCuts, sceneWindows, type Cut } from './chunk-cuts.js';
-import { frameCadence } from './frame-cadence.js';
+import { cadenceFault, frameCadence } from './frame-cadence.js';
 import { ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
 import { sceneScores } from './scene-scores.js';
 import { frameSeek, prerollFor, type FrameSeek } from './seek-point.js';
@@ -59,6 +59,33 @@ export interface ChunkPlan {
   chunks: PlannedChunk[];
 }
 
+/**
+ * The most chunks one encode may have: every chunk is a child job whose
+ * document travels in the worker's report and whose result is kept with
+ * the parent, and the plan is kept with the job (at most 1 MiB of state).
+ * The waiting report of 500 chunks (children and plan) is about 0.5 MB,
+ * within the server's default 1 MiB request body with room for long paths;
+ * 500 chunks of 60 s is more than 8 hours.
+ */
+export const MAX_CHUNKS = 500;
+
+/** At most how many chunks a video of `end` seconds gets with target `seconds` (one per target before the end, plus the first). */
+export const chunkCountBound = (end: number, seconds: number) => 1 + Math.max(0, Math.ceil(end / seconds - 1e-9) - 1);
+
+/** Refuse more than {@link MAX_CHUNKS} chunks (`about`: the count is the bound, before the cuts are chosen). */
+export function refuseChunkCount(count: number, E: typeof ValidationError | typeof RunError, about = false): void {
+  if (count > MAX_CHUNKS) {
+    throw new E(`chunking.seconds: ${about ? 'up to ' : ''}${count} chunks; at most ${MAX_CHUNKS}: raise chunking.seconds`, { details: { field: 'chunking.seconds', chunks: count, max: MAX_CHUNKS } });
+  }
+}
+
+/** Seconds from the first frame of `video` to the end of its last (the last frame's own duration, else the average). */
+export function videoSpan(video: ScannedStream & { pts: number[] }): number {
+  const { pts, timeBase: tb } = video;
+  const cadence = frameCadence(pts, tb, video.lastDuration);
+  return (ticksToUs(pts.at(-1)! - pts[0]!, tb) + (video.lastDuration ? ticksToUs(video.lastDuration, tb) : cadence.frameUs)) / 1e6;
+}
+
 /** The settings with their defaults: `cut` scene, `min_seconds` a quarter of `seconds`, `scene_threshold` 0.3. */
 export function chunkSettings(chunking: Chunking): ChunkPlan['settings'] {
   return {
@@ -87,12 +114,20 @@ export function refuseVideoStream(video: ScannedStream | undefined, what: string
   if (video.missingPts) throw new ValidationError(`chunking: ${what} has ${video.missingPts} of ${video.packets} packets without a timestamp; chunks cannot be cut exactly`);
   const cadence = frameCadence(video.pts, video.timeBase, video.lastDuration);
   if (!cadence.constant) {
-    const fps = cadence.frameUs > 0 ? (1e6 / cadence.frameUs).toFixed(3) : '?';
+    const fault = cadenceFault(video.pts, video.timeBase);
+    const where = fault
+      ? `frame ${fault.frame} is ${(Math.abs(fault.offUs) / 1000).toFixed(1)} ms off the ${fpsText(fault.frameUs)} fps grid`
+      : `frame ${cadence.worstFrame} is ${(cadence.maxDeviationUs / 1000).toFixed(1)} ms off a constant rate`;
     throw new ValidationError(
-      `chunking: ${what} has a variable frame rate (frame ${cadence.worstFrame} is ${(cadence.maxDeviationUs / 1000).toFixed(1)} ms off a constant ${fps} fps); ` +
+      `chunking: ${what} has a variable frame rate (${where}); ` +
         'chunked encoding needs a constant frame rate: encode it without chunking, or convert it to a constant rate first',
     );
   }
+}
+
+/** `25`, `23.976`, `29.97` for a frame duration in µs. */
+function fpsText(frameUs: number): string {
+  return frameUs > 0 ? String(Number((1e6 / frameUs).toFixed(3))) : '?';
 }
 
 const tbText = (tb: TimeBase) => `${tb[0]}/${tb[1]}`;
@@ -154,8 +189,8 @@ export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: 
   const { pts, timeBase: tb } = video;
   const first = pts[0]!;
   const times = pts.map((p) => ticksToUs(p - first, tb) / 1e6);
-  const cadence = frameCadence(pts, tb, video.lastDuration);
-  const end = (ticksToUs(pts.at(-1)! - first, tb) + (video.lastDuration ? ticksToUs(video.lastDuration, tb) : cadence.frameUs)) / 1e6;
+  const end = videoSpan(video);
+  refuseChunkCount(chunkCountBound(end, settings.seconds), RunError, true);
   const base = { times, end, seconds: settings.seconds, minSeconds: settings.min_seconds };
   let cuts: Cut[];
   if (settings.cut === 'keyframe') cuts = chooseCuts({ ...base, cut: 'keyframe', keyframes: video.keyframes ?? [] });
@@ -163,6 +198,7 @@ export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: 
     const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), pts, keyframes: video.keyframes ?? [] }, sceneWindows(base));
     cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold });
   }
+  refuseChunkCount(cuts.length, RunError);
   const plan = buildPlan(source, scan, video, settings, cuts);
   const counted = plan.chunks.reduce((sum, c) => sum + c.frames, 0);
   if (counted !== plan.total_frames) throw new RunError(`chunking: the plan covers ${counted} frames of ${plan.total_frames} (a bug)`);

@@ -6,7 +6,7 @@ import { FilterGraphSyntaxError, parseFilterGraph } from '../filtergraph.js';
 import { splitKv, type FfmpegOutputKind, type OptionFileRef } from '../option-policy.js';
 import type { ProbedStream } from '../probe.js';
 import type { Chunking } from './chunking-schema.js';
-import { optionBase, splitOutputMaps, type SplitMaps, type VideoOption } from './option-split.js';
+import { canonicalOption, optionBase, optionReach, splitOutputMaps, type SplitMaps, type VideoOption } from './option-split.js';
 
 /**
  * Video filters a chunk may run: each makes one output frame of one input
@@ -26,6 +26,30 @@ export const CHUNK_SAFE_FILTERS: ReadonlySet<string> = new Set([
 
 /** Filter options that make a filter depend on the frame's time or number (timeline editing, per-frame evaluation). */
 const TIME_OPTIONS = new Set(['enable', 'eval']);
+
+/**
+ * Expression variables of the allowed filters that give the frame's time
+ * or number (crop, scale, pad: `t`, `n`, `pos`; hue: `t`, `n`, `pts`,
+ * `tb`... see ffmpeg-filters), and the names other filters use for them. In
+ * a chunk, `t` is the source's timestamp (not 0 at the first frame) and `n`
+ * restarts at 0, so such an expression gives other pictures than the
+ * unchunked encode. Matched as whole words in every filter argument's
+ * value: a value that merely contains the word elsewhere (a file name, a
+ * colour) is refused too; that is the price of not parsing expressions.
+ * File arguments (`file`, `psfile`) are not looked at.
+ */
+export const TIME_VARIABLES: readonly string[] = ['t', 'T', 'n', 'N', 'pts', 'PTS', 'time', 'frame', 'frame_num', 'in_time', 'out_time', 'pos', 'prev_pts', 'prev_t', 'startpts', 'startt'];
+const TIME_VARIABLE = new RegExp(`(?<![A-Za-z0-9_.])(${TIME_VARIABLES.join('|')})(?![A-Za-z0-9_])`);
+
+/**
+ * Audio filters that change the audio's length or timing (tempo, rate,
+ * trimming, padding, looping, delaying, dropping, reversing): the join
+ * checks that each audio stream ends where it ended relative to the video
+ * in the source, so these would fail the job after every chunk was encoded.
+ */
+export const AUDIO_RETIMING_FILTERS: ReadonlySet<string> = new Set([
+  'atempo', 'asetpts', 'atrim', 'apad', 'asetrate', 'aloop', 'areverse', 'adelay', 'aselect', 'asegment', 'silenceremove', 'rubberband', 'aresample',
+]);
 
 /** Input options that seek, trim or retime the input: the chunks seek themselves and count frames from the source's timestamps. */
 const INPUT_REFUSED: ReadonlyMap<string, string> = new Map([
@@ -72,6 +96,7 @@ const VIDEO_REFUSED: ReadonlyMap<string, string> = new Map([
   ['t', 'trims the output; chunking encodes the whole video stream'],
   ['to', 'trims the output; chunking encodes the whole video stream'],
   ['vn', 'drops the video, so there is nothing to encode in chunks'],
+  ['enc_time_base', 'changes the encoder\'s time base: the chunks\' timestamps would not be the source\'s, which the join relies on'],
 ]);
 
 /** Keys of encoder parameter strings (x264-params...) that chunks cannot honour. */
@@ -145,6 +170,14 @@ function checkVideoOption(vo: VideoOption, files: readonly OptionFileRef[]): voi
       }
       const timed = f.items.find((item) => item.key !== undefined && TIME_OPTIONS.has(item.key));
       if (timed) fail(field, `${f.filter}'s ${timed.key} depends on the frame's time or number, which restart in every chunk`);
+      for (const item of f.items) {
+        if (item.key === 'file' || item.key === 'psfile') continue; // a file name, never an expression
+        const variable = TIME_VARIABLE.exec(item.value)?.[1];
+        if (variable) {
+          const arg = item.key ?? `argument ${item.position + 1}`;
+          fail(field, `${f.filter}'s ${arg} (${JSON.stringify(item.value)}) uses "${variable}": filter expressions using time or frame number cannot be chunked (each chunk has its own)`);
+        }
+      }
     }
   }
   if (KV_OPTIONS.has(base) && !KV_OPTIONS.get(base)!.nestedOptions) {
@@ -157,6 +190,32 @@ function checkVideoOption(vo: VideoOption, files: readonly OptionFileRef[]): voi
   const written = files.find((f) => f.access !== 'read' && (f.field === prefix || f.field.startsWith(`${prefix}.`) || f.field.startsWith(`${prefix}[`) || f.field.startsWith(`${prefix}{`)));
   if (written) fail(written.field, `names a file the encoder writes (${written.reason}); every chunk would write its own`);
 }
+
+/** Refuse an audio filter that changes the audio's length (see {@link AUDIO_RETIMING_FILTERS}); `aresample` only with its timing options. */
+function refuseAudioRetiming(maps: readonly ResolvedOutputMap[], output: readonly ProbedStream[]): void {
+  for (const [i, map] of maps.entries()) {
+    for (const [key, value] of Object.entries(map.options ?? {})) {
+      if (canonicalOption(key) !== 'filter' || value === false) continue;
+      if (!optionReach(map, key, output).some((s) => output[s]?.codec_type === 'audio')) continue;
+      const field = optionField(`output_maps[${i}].options`, key);
+      let filters;
+      try {
+        filters = parseFilterGraph(String(value));
+      } catch (error) {
+        if (error instanceof FilterGraphSyntaxError) return fail(field, `not a filter graph ffmpeg can parse: ${error.message}`);
+        throw error;
+      }
+      for (const f of filters) {
+        if (!AUDIO_RETIMING_FILTERS.has(f.filter)) continue;
+        if (f.filter === 'aresample' && !f.items.some((item) => item.key !== undefined && ARESAMPLE_TIMING.has(item.key))) continue;
+        fail(field, `filter ${f.filter} changes the audio's length or timing; a chunked encode keeps every stream's end where it is in the source (the join checks it), so it cannot be used with chunking`);
+      }
+    }
+  }
+}
+
+/** aresample options that stretch, squeeze, pad or drop audio to follow timestamps. */
+const ARESAMPLE_TIMING = new Set(['async', 'first_pts', 'min_comp', 'min_hard_comp', 'comp_duration', 'max_soft_comp']);
 
 /**
  * Refuse, with one line naming the field, a task whose `chunking` cannot
@@ -196,6 +255,7 @@ export function refuseUnchunkable(check: ChunkingCheck): { split: SplitMaps; vid
   const video = videos[0]!;
   const from = check.outputSources?.[video];
   if (from !== undefined && check.urls?.has(from)) fail(`sources[${from}]`, 'chunking: the video comes from a URL; chunks need a file to seek in');
+  refuseAudioRetiming(maps, output);
   const split = splitOutputMaps(maps, output, video);
   let codec: VideoOption | undefined;
   for (const vo of split.video) {

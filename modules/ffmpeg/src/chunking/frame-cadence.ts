@@ -35,3 +35,35 @@ export function frameCadence(pts: readonly number[], tb: TimeBase, lastDuration 
   }
   return { constant: frameUs > 0 && maxDeviationUs <= frameUs / 4, frameUs, maxDeviationUs, worstFrame };
 }
+
+/** Where a variable-rate stream leaves its own rate (see {@link cadenceFault}). */
+export interface CadenceFault {
+  /** The stream's usual frame duration in µs (the mean of the frame intervals near the median). */
+  frameUs: number;
+  /** The first frame (display index) more than a quarter frame off the grid of that rate from frame 0, and how far off it is (µs, signed: positive is late). */
+  frame: number;
+  offUs: number;
+}
+
+/**
+ * For a message: the stream's usual rate (the median frame interval,
+ * refined by the mean of the intervals within a quarter of it, so 1 ms
+ * container ticks do not skew it), and the first frame off that rate's
+ * grid from frame 0. A 25 fps stream with a 0.5 s gap after frame 50:
+ * frame 51 is 460 ms off the 25 fps grid. Undefined when no frame is off
+ * (fewer than two frames).
+ */
+export function cadenceFault(pts: readonly number[], tb: TimeBase): CadenceFault | undefined {
+  if (pts.length < 2) return undefined;
+  const us = pts.map((p) => ticksToUs(p, tb));
+  const gaps = us.slice(1).map((u, i) => u - us[i]!);
+  const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+  const near = gaps.filter((g) => Math.abs(g - median) <= median / 4);
+  const frameUs = near.length ? near.reduce((a, b) => a + b, 0) / near.length : median;
+  if (!(frameUs > 0)) return { frameUs: median, frame: 1, offUs: gaps[0]! };
+  for (let i = 1; i < us.length; i++) {
+    const off = us[i]! - us[0]! - i * frameUs;
+    if (Math.abs(off) > frameUs / 4) return { frameUs, frame: i, offUs: off };
+  }
+  return undefined;
+}

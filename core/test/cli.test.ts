@@ -160,7 +160,7 @@ describe('sisyphus CLI', () => {
     expect(schema.exitCode).toBe(0);
     const parsed = JSON.parse(schema.stdout);
     expect(parsed.type).toBe('object');
-    expect(Object.keys(parsed.properties)).toEqual(['delete', 'copy', 'move']);
+    expect(Object.keys(parsed.properties)).toEqual(['delete', 'copy', 'move', 'delete_folders']);
   });
 
   it('Ctrl-C cancels cleanly: children killed, cleanup run, exit 130', async () => {

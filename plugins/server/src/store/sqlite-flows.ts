@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { ErrorCodes } from '@sisyphus/core';
-import { flowOf, iso, toJob, type JobRow } from './sqlite-job-row.js';
+import { iso, toJob, type FlowFixed, type JobRow } from './sqlite-job-row.js';
 import { StoreError, jobExists } from './store-error.js';
-import type { ChildResult, JobFlow, NewJob, StoredJob, WaitForChildren } from './queue-store.js';
+import type { ChildResult, NewJob, StoredJob, WaitForChildren } from './queue-store.js';
 
 /** What {@link SqliteFlows} needs of the store: its statements, rows and inserts, inside the caller's transaction. */
 export interface FlowTables {
@@ -24,8 +24,24 @@ interface ChildRow {
   reason: string | null;
 }
 
+/** What a job's end needs of its row (no document, no flow JSON). */
+type EndedRow = Pick<JobRow, 'job_id' | 'job_title' | 'state' | 'result' | 'reason' | 'flow_round'>;
+
+/** What moving a parent on needs of its row (no document, no flow JSON, no finally document). */
+interface ParentRow {
+  job_id: string;
+  state: JobRow['state'];
+  flow_pending: number | null;
+  /** 1 while a finally job waits to be queued. */
+  has_finally: number;
+  flow_finally_id: string | null;
+}
+
+/** The states a job does not leave. */
+const FINAL = `('completed', 'failed', 'cancelled')`;
+
 /** What the parent fails with when `child` failed: the child's reason, else its `result.message`, else 'failed'. */
-function failedWhy(child: JobRow): string {
+function failedWhy(child: Pick<JobRow, 'reason' | 'result'>): string {
   if (child.reason) return child.reason;
   const message = child.result === null ? undefined : (JSON.parse(child.result) as Record<string, unknown>).message;
   return typeof message === 'string' && message !== '' ? message : 'failed';
@@ -37,9 +53,16 @@ function failedWhy(child: JobRow): string {
  * store's transaction of the operation that calls it, so that "a child
  * ended" is part of the end itself (a report, a lease running out, a cancel).
  *
- * Tables: `jobs.parent_id`, `jobs.flow` (the JobFlow, JSON), `jobs.flow_finally`
- * (the finally job until it is queued) and `job_children` (each round's
- * children in the order given and how they ended).
+ * Tables: `jobs.parent_id`; the JobFlow in `jobs.flow` (its fixed part,
+ * JSON, written once per wait) and `jobs.flow_round`, `flow_pending`,
+ * `flow_finally_id`; `jobs.flow_finally` (the finally job until it is
+ * queued); `job_children` (each round's children in the order given and how
+ * they ended).
+ *
+ * Cost: a child's end is a few index lookups and small updates (it never
+ * reads nor rewrites the parent's flow JSON, whose size grows with the
+ * children); a parent ending with N open children is a few set-wise
+ * statements, O(N log N), not N child ends.
  */
 export class SqliteFlows {
   readonly #t: FlowTables;
@@ -62,9 +85,9 @@ export class SqliteFlows {
       if (ids.has(job.job_id) || this.#t.row(job.job_id)) throw jobExists(job.job_id);
       ids.add(job.job_id);
     }
-    const round = (flowOf(row)?.round ?? 0) + 1;
-    const flow: JobFlow = { task_index: wait.task_index, round, children: wait.children.map((c) => c.job_id), pending: wait.children.length };
-    if (wait.state !== undefined) flow.state = wait.state;
+    const round = (row.flow_round ?? 0) + 1;
+    const fixed: FlowFixed = { task_index: wait.task_index, children: wait.children.map((c) => c.job_id) };
+    if (wait.state !== undefined) fixed.state = wait.state;
     const link = this.#t.stmt(`INSERT INTO job_children (parent_id, round, idx, child_id, job_title) VALUES (?, ?, ?, ?, ?)`);
     for (const [idx, child] of wait.children.entries()) {
       this.#t.insertChild(child, row.job_id);
@@ -73,9 +96,9 @@ export class SqliteFlows {
     // The worker holds it no more: no lease; attempts count again from the resumed run.
     this.#t.stmt(
       `UPDATE jobs SET state = 'waiting-children', attempts = 0, lease_expires = NULL, result = ?, flow = ?,
-         flow_finally = COALESCE(?, flow_finally), cancel_requested = 0
+         flow_round = ?, flow_pending = ?, flow_finally_id = NULL, flow_finally = COALESCE(?, flow_finally), cancel_requested = 0
        WHERE job_id = ?`,
-    ).run(JSON.stringify(wait.result), JSON.stringify(flow), wait.finally ? JSON.stringify(wait.finally) : null, row.job_id);
+    ).run(JSON.stringify(wait.result), JSON.stringify(fixed), round, wait.children.length, wait.finally ? JSON.stringify(wait.finally) : null, row.job_id);
     if (row.cancel_requested) {
       // A cancel asked for while the task ran: it holds for the flow too.
       this.cancelWaiting(row.job_id, now);
@@ -96,21 +119,20 @@ export class SqliteFlows {
    * its finally job may be due.
    */
   ended(jobId: string, now: number): void {
-    const job = this.#t.row(jobId);
+    const job = this.#t.stmt(`SELECT job_id, job_title, state, result, reason, flow_round FROM jobs WHERE job_id = ?`).get(jobId) as EndedRow | undefined;
     if (!job) return;
     const link = this.#t.stmt(`SELECT * FROM job_children WHERE child_id = ? AND state IS NULL`).get(jobId) as ChildRow | undefined;
     if (link) this.#childEnded(link, job, now);
-    if (job.flow !== null) this.#queueFinally(jobId);
+    if (job.flow_round !== null) this.#queueFinally(jobId);
   }
 
   /** The ended children of `parentId`'s current round, in the order given. */
   childResults(parentId: string): ChildResult[] {
-    const parent = this.#t.stmt(`SELECT flow FROM jobs WHERE job_id = ?`).get(parentId) as Pick<JobRow, 'flow'> | undefined;
-    const flow = parent ? flowOf(parent) : undefined;
-    if (!flow) return [];
+    const parent = this.#t.stmt(`SELECT flow_round FROM jobs WHERE job_id = ?`).get(parentId) as Pick<JobRow, 'flow_round'> | undefined;
+    if (parent?.flow_round == null) return [];
     const rows = this.#t
       .stmt(`SELECT * FROM job_children WHERE parent_id = ? AND round = ? AND state IS NOT NULL ORDER BY idx`)
-      .all(parentId, flow.round) as ChildRow[];
+      .all(parentId, parent.flow_round) as ChildRow[];
     return rows.map((row) => {
       const result: ChildResult = { job_id: row.child_id, job_title: row.job_title, state: row.state! };
       if (row.result !== null) result.result = JSON.parse(row.result) as Record<string, unknown>;
@@ -129,18 +151,16 @@ export class SqliteFlows {
     this.#t.stmt(`DELETE FROM job_children WHERE parent_id = ?`).run(parentId);
   }
 
-  /** Record how `child` ended with its parent, then move the parent on. */
-  #childEnded(link: ChildRow, child: JobRow, now: number): void {
+  /** Record how `child` ended with its parent, then move the parent on (one fewer pending, when the round is still the parent's). */
+  #childEnded(link: ChildRow, child: EndedRow, now: number): void {
     this.#t
       .stmt(`UPDATE job_children SET state = ?, result = ?, reason = ? WHERE parent_id = ? AND round = ? AND idx = ?`)
       .run(child.state, child.result, child.reason, link.parent_id, link.round, link.idx);
-    const parent = this.#t.row(link.parent_id);
-    const flow = parent && flowOf(parent);
-    if (!parent || !flow || flow.round !== link.round) return;
-    flow.pending = (
-      this.#t.stmt(`SELECT COUNT(*) AS n FROM job_children WHERE parent_id = ? AND round = ? AND state IS NULL`).get(parent.job_id, flow.round) as { n: number }
-    ).n;
-    this.#t.stmt(`UPDATE jobs SET flow = ? WHERE job_id = ?`).run(JSON.stringify(flow), parent.job_id);
+    const moved = this.#t
+      .stmt(`UPDATE jobs SET flow_pending = flow_pending - 1 WHERE job_id = ? AND flow_round = ?`)
+      .run(link.parent_id, link.round).changes;
+    if (!moved) return;
+    const parent = this.#parent(link.parent_id)!;
     if (parent.state !== 'waiting-children') {
       this.#queueFinally(parent.job_id);
       return;
@@ -150,9 +170,16 @@ export class SqliteFlows {
       this.#endParent(parent.job_id, 'failed', `${named} failed: ${failedWhy(child)}`, `parent ${parent.job_id} failed`, now);
     } else if (child.state === 'cancelled') {
       this.#endParent(parent.job_id, 'cancelled', `${named} was cancelled`, `parent ${parent.job_id} was cancelled`, now);
-    } else if (flow.pending === 0) {
+    } else if (parent.flow_pending === 0) {
       this.#resume(parent.job_id);
     }
+  }
+
+  /** The flow columns of `parentId`. */
+  #parent(parentId: string): ParentRow | undefined {
+    return this.#t
+      .stmt(`SELECT job_id, state, flow_pending, flow_finally IS NOT NULL AS has_finally, flow_finally_id FROM jobs WHERE job_id = ?`)
+      .get(parentId) as ParentRow | undefined;
   }
 
   /** Every child of the round completed: the parent is queued again at the head of its priority, nobody's. */
@@ -169,44 +196,54 @@ export class SqliteFlows {
   /**
    * End the waiting parent (`state`, `reason`); cancel its round's queued
    * children (`childReason`) and ask its running ones to cancel; queue its
-   * finally job when nothing runs any more.
+   * finally job when nothing runs any more. Set-wise, whatever the number of
+   * children: each statement walks the round's open children once (by the
+   * `job_children` key, each child by its own), and the parent's pending
+   * count is written once.
    */
   #endParent(parentId: string, state: 'failed' | 'cancelled', reason: string, childReason: string, now: number): void {
     this.#t
       .stmt(`UPDATE jobs SET state = ?, reason = ?, finished_at = ?, lease_expires = NULL WHERE job_id = ?`)
       .run(state, reason, iso(now), parentId);
-    const flow = flowOf(this.#t.row(parentId)!)!;
-    const open = this.#t
-      .stmt(`SELECT child_id FROM job_children WHERE parent_id = ? AND round = ? AND state IS NULL ORDER BY idx`)
-      .all(parentId, flow.round) as Array<{ child_id: string }>;
-    for (const { child_id } of open) {
-      const child = this.#t.row(child_id);
-      if (child?.state === 'queued') {
-        this.#t
-          .stmt(`UPDATE jobs SET state = 'cancelled', reason = ?, finished_at = ? WHERE job_id = ?`)
-          .run(childReason, iso(now), child_id);
-        this.ended(child_id, now);
-      } else if (child?.state === 'running') {
-        this.#t.stmt(`UPDATE jobs SET cancel_requested = 1 WHERE job_id = ?`).run(child_id);
-      }
-    }
+    const open = `SELECT child_id FROM job_children WHERE parent_id = @parent AND round = (SELECT flow_round FROM jobs WHERE job_id = @parent) AND state IS NULL`;
+    // `+state`: each open child is found by its id, never the whole queue (or every running job) by the state indexes.
+    this.#t
+      .stmt(`UPDATE jobs SET state = 'cancelled', reason = @reason, finished_at = @at WHERE job_id IN (${open}) AND +state = 'queued'`)
+      .run({ parent: parentId, reason: childReason, at: iso(now) });
+    this.#t.stmt(`UPDATE jobs SET cancel_requested = 1 WHERE job_id IN (${open}) AND +state = 'running'`).run({ parent: parentId });
+    // How each child that has just ended ended, kept with the parent (what `ended()` of each would record).
+    this.#t
+      .stmt(
+        `UPDATE job_children SET state = j.state, result = j.result, reason = j.reason
+         FROM jobs AS j
+         WHERE job_children.parent_id = @parent AND job_children.round = (SELECT flow_round FROM jobs WHERE job_id = @parent)
+           AND job_children.state IS NULL AND j.job_id = job_children.child_id AND j.state IN ${FINAL}`,
+      )
+      .run({ parent: parentId });
+    this.#t
+      .stmt(
+        `UPDATE jobs SET flow_pending = (SELECT COUNT(*) FROM job_children WHERE parent_id = @parent AND round = jobs.flow_round AND state IS NULL)
+         WHERE job_id = @parent`,
+      )
+      .run({ parent: parentId });
     this.#queueFinally(parentId);
   }
 
   /** Queue the finally job of `parentId` if it is due: the parent failed or was cancelled and no child of it is unfinished. Once. */
   #queueFinally(parentId: string): void {
-    const parent = this.#t.row(parentId);
-    if (!parent || parent.flow_finally === null || (parent.state !== 'failed' && parent.state !== 'cancelled')) return;
-    const flow = flowOf(parent);
-    if (!flow || flow.finally_id !== undefined || flow.pending > 0) return;
-    const job = JSON.parse(parent.flow_finally) as NewJob;
+    const parent = this.#parent(parentId);
+    if (!parent?.has_finally || (parent.state !== 'failed' && parent.state !== 'cancelled')) return;
+    if (parent.flow_pending === null || parent.flow_finally_id !== null || parent.flow_pending > 0) return;
+    const { flow_finally } = this.#t.stmt(`SELECT flow_finally FROM jobs WHERE job_id = ?`).get(parentId) as { flow_finally: string };
+    const job = JSON.parse(flow_finally) as NewJob;
+    let queued: string | null = null;
     try {
       this.#t.insertChild(job, parentId);
-      flow.finally_id = job.job_id;
+      queued = job.job_id;
     } catch (error) {
       // Its id was free at the wait; should it have been taken since, the end of the job still stands.
       if ((error as { code?: unknown }).code !== ErrorCodes.JOB_EXISTS) throw error;
     }
-    this.#t.stmt(`UPDATE jobs SET flow = ?, flow_finally = NULL WHERE job_id = ?`).run(JSON.stringify(flow), parentId);
+    this.#t.stmt(`UPDATE jobs SET flow_finally_id = ?, flow_finally = NULL WHERE job_id = ?`).run(queued, parentId);
   }
 }

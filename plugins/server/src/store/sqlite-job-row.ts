@@ -23,8 +23,14 @@ export interface JobRow {
   retry_of: string | null;
   retried_as: string | null;
   parent_id: string | null;
-  /** The {@link JobFlow}, JSON. */
+  /** What of the {@link JobFlow} is fixed for a round ({@link FlowFixed}), JSON; set once the job has waited. */
   flow: string | null;
+  /** {@link JobFlow.round}; set with `flow`. */
+  flow_round: number | null;
+  /** {@link JobFlow.pending}; set with `flow`. */
+  flow_pending: number | null;
+  /** {@link JobFlow.finally_id}, once the finally job was queued. */
+  flow_finally_id: string | null;
   /** The `finally` job (a `NewJob`, JSON) still to queue when the job ends failed or cancelled. */
   flow_finally: string | null;
   sort_key?: string;
@@ -33,9 +39,20 @@ export interface JobRow {
 /** ISO text of epoch ms `ms`, as the store keeps times. */
 export const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The {@link JobFlow} of a row, when it has one. */
-export function flowOf(row: Pick<JobRow, 'flow'>): JobFlow | undefined {
-  return row.flow === null ? undefined : (JSON.parse(row.flow) as JobFlow);
+/**
+ * The part of a {@link JobFlow} kept as JSON in `jobs.flow`: written once per
+ * wait, never on a child's end (its size grows with the children and the state).
+ */
+export type FlowFixed = Pick<JobFlow, 'task_index' | 'children' | 'state'>;
+
+/** The {@link JobFlow} of a row (its `flow` JSON and flow columns), when it has one. */
+export function flowOf(row: Pick<JobRow, 'flow' | 'flow_round' | 'flow_pending' | 'flow_finally_id'>): JobFlow | undefined {
+  if (row.flow === null) return undefined;
+  const fixed = JSON.parse(row.flow) as FlowFixed;
+  const flow: JobFlow = { task_index: fixed.task_index, round: row.flow_round ?? 0, children: fixed.children, pending: row.flow_pending ?? 0 };
+  if (fixed.state !== undefined) flow.state = fixed.state;
+  if (row.flow_finally_id !== null) flow.finally_id = row.flow_finally_id;
+  return flow;
 }
 
 /** A row as the store hands it out. */
@@ -59,6 +76,7 @@ export function toJob(row: JobRow): StoredJob {
   if (row.retry_of !== null) job.retry_of = row.retry_of;
   if (row.retried_as !== null) job.retried_as = row.retried_as;
   if (row.parent_id !== null) job.parent_id = row.parent_id;
-  if (row.flow !== null) job.flow = JSON.parse(row.flow) as JobFlow;
+  const flow = flowOf(row);
+  if (flow) job.flow = flow;
   return job;
 }

@@ -99,14 +99,20 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO event_log VALUES (lower(hex(randomblob(6))));
   `,
   // 4: fan-out (flows). A child names its parent (`parent_id`, indexed in queue order for
-  // `children()`); a job that waited keeps its JobFlow as JSON (`flow`) and the finally job to
-  // queue when it ends failed or cancelled (`flow_finally`, a NewJob as JSON, until queued).
+  // `children()`). A job that waited keeps its JobFlow: what is fixed for a round as JSON (`flow`:
+  // task_index, children, state; written once per wait), and what a child's end reads or changes in
+  // columns of their own (`flow_round`, `flow_pending`, `flow_finally_id`), so that a child ending
+  // never reads or rewrites a JSON that grows with the number of children. The finally job to queue
+  // when the job ends failed or cancelled waits in `flow_finally` (a NewJob as JSON, until queued).
   // `job_children` holds each round's children in the order given and how each ended, kept with
   // the parent (its rows go when the parent's record goes), so results outlive the children's records.
   `
   ALTER TABLE jobs ADD COLUMN parent_id TEXT;
   ALTER TABLE jobs ADD COLUMN flow TEXT;
+  ALTER TABLE jobs ADD COLUMN flow_round INTEGER;
+  ALTER TABLE jobs ADD COLUMN flow_pending INTEGER;
   ALTER TABLE jobs ADD COLUMN flow_finally TEXT;
+  ALTER TABLE jobs ADD COLUMN flow_finally_id TEXT;
   CREATE INDEX jobs_parent ON jobs (parent_id, submit_seq) WHERE parent_id IS NOT NULL;
   CREATE TABLE job_children (
     parent_id TEXT NOT NULL,

@@ -168,7 +168,7 @@ describe('cleanup module', () => {
   });
 
   it.each([
-    [{}, 'must have at least one of delete, copy, move'],
+    [{}, 'must have at least one of delete, copy, move, delete_folders'],
     [{ delete: [] }, 'delete must have at least 1 item'],
     [{ copy: [{ source: 'a' }] }, 'copy[0].destination is required'],
     [{ move: [{ source: 'a', destination: 'b', mode: 1 }] }, 'move[0].mode is not an allowed field'],

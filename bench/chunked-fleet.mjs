@@ -110,7 +110,8 @@ export async function startFleet({ dir, cores, roots }) {
  *     `toFirstChild` (first run's end to the first child's start),
  *     `toResume` (last child's end to the resumed start), and `chunks`: per
  *     child in timeline order {frames, start, end (epoch ms), worker, run
- *     (the child's result `runtime`, ms), phases (its task's `durations`)}.
+ *     (the child's result `runtime`, ms), phases (its task's `durations`),
+ *     data (its task's data)}.
  */
 async function collect(call, view, waiting) {
   const out = { job_id: view.job_id, total: ms(view.finished_at) - ms(view.added), added: ms(view.added), start: ms(view.started_at), finished: ms(view.finished_at), result: view.result };
@@ -133,6 +134,7 @@ async function collect(call, view, waiting) {
       worker: child.worker_id,
       run: child.result.runtime * 1000,
       phases: child.result.tasks[0].durations,
+      data: child.tasks[0].data,
     });
   }
   chunks.sort((a, b) => a.index - b.index);

@@ -26,7 +26,9 @@
 // model (bench/chunked-model.mjs; explained in docs/architecture.md,
 // "Chunked encoding: speed-up and its model"): each chunk's time on its worker
 // as fixed cost + per-frame cost (the least-squares line over the chunks is
-// printed; the fixed cost used is (b)'s chunks less (a), per chunk), the plan
+// printed; the fixed cost used is measured: each chunk's own ffmpeg command
+// run again with one frame, bench/chunked-fixed.mjs, plus its child's other
+// phases), the plan
 // step and the join as lines in the file's frames (through the 20 s and the
 // 60 s runs), dispatch gaps. It replays the measured chunks to predict (b) and
 // (c) (a check of the model), then predicts the efficiency of N = 2, 4, 8, 16
@@ -52,6 +54,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SECONDS, SIZE, SCENE_CHANGES, makeShort, makeSource, videoHash, videoInfo } from './chunked-media.mjs';
 import { startFleet } from './chunked-fleet.mjs';
+import { measureFixed } from './chunked-fixed.mjs';
 import { machineTicks, waitForQuiet } from './scale-lib.mjs';
 import { chunkedTime, fitLine, lineThrough, predictEfficiency, replayCuts, sceneCuts } from './chunked-model.mjs';
 
@@ -180,8 +183,10 @@ async function measure(dir) {
       const [a, b, c] = ['a', 'b', 'c'].map((k) => runs[k][r].total);
       console.log(`round ${r + 1}: ${line.join(', ')}  ->  a/c ${f2(a / c)}, a/(2c) ${f3(a / (2 * c))}, b/a ${f3(b / a)}`);
     }
+    if (quietS > 0) await waitForQuiet('one-frame runs of each chunk:', quietS);
+    const fixed = await measureFixed(runs.b[0].chunks, { core: cores[0], dir: join(dir, 'out') });
     const scenes = process.env.BENCH_SOURCE ? undefined : SCENE_CHANGES;
-    return { settings: { chunkSeconds, shortSeconds, preset, crf, scenes }, info, runs, outputs: await checkOutputs(info, runs) };
+    return { settings: { chunkSeconds, shortSeconds, preset, crf, scenes }, info, runs, fixed, outputs: await checkOutputs(info, runs) };
   } finally {
     await fleet?.close().catch((error) => console.error(`closing the fleet: ${error.message}`));
   }
@@ -213,7 +218,7 @@ function printOutputs(info, { wrong, hashes }, shortSeconds) {
 }
 
 /** Times, ratios, where the chunked time goes, and the model. */
-function report({ settings, info, runs, outputs }) {
+function report({ settings, info, runs, fixed: fixedRuns, outputs }) {
   const { chunkSeconds, shortSeconds } = settings;
   const order = Object.keys(runs);
   const L = info.long;
@@ -293,13 +298,16 @@ function report({ settings, info, runs, outputs }) {
   const fb = fit(runs.b);
   const fc = fit(runs.c);
   const n = runs.b[0].chunks.length;
-  // By CPU time, which other processes hardly change: (b)'s work less (a)'s, less the plan and the join (their
-  // wall time at the share of a core (b) got), per chunk.
-  const fixedOf = (r, i) => (r.cpu - runs.a[i].cpu - (r.cpu / r.total) * (r.plan + r.resume)) / r.chunks.length;
-  const fixed = Math.max(0, median(runs.b.map(fixedOf)));
+  // Measured: each chunk's command with one frame, plus its child's phases outside the encode (bench/chunked-fixed.mjs).
+  const fixed = median(fixedRuns.map((f) => f.fixed));
   console.log('\n== model (bench/chunked-model.mjs)');
   console.log(`  least squares over the chunks, time on its worker = fixed + per-frame x frames: (b) ${sec(fb.a)} s + ${fb.b.toFixed(1)} ms x frames (R2 ${f2(fb.r2)}); (c) ${sec(fc.a)} s + ${fc.b.toFixed(1)} ms x frames (R2 ${f2(fc.r2)})`);
-  console.log(`  fixed cost per chunk used: ${fixed.toFixed(0)} ms (rounds: ${runs.b.map(fixedOf).map((x) => x.toFixed(0)).join(', ')}) = ((b)'s CPU - (a)'s CPU - plan and join) / ${n} chunks`);
+  const fx = fixedRuns.map((f) => f.fixed);
+  console.log(
+    `  fixed cost per chunk used: ${fixed.toFixed(0)} ms, the median of ${n} chunks (${Math.min(...fx).toFixed(0)}-${Math.max(...fx).toFixed(0)} ms): ` +
+      `its ffmpeg with one frame (start, probe, pre-roll decode from the keyframe before the cut, x264 set-up; median ${median(fixedRuns.map((f) => f.ffmpeg)).toFixed(0)} ms) ` +
+      `+ its child's init, validate, cleanup (median ${median(fixedRuns.map((f) => f.phases)).toFixed(0)} ms)`,
+  );
   /** Per chunk (timeline order): frames and its own per-frame cost (its median time over the rounds, less the fixed cost). */
   const pool = (rs) => rs[0].chunks.map((ch, i) => ({ frames: ch.frames, perFrame: (median(rs.map((r) => r.chunks[i].end - r.chunks[i].start)) - fixed) / ch.frames }));
   const poolB = pool(runs.b);

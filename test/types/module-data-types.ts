@@ -48,7 +48,7 @@ export const badTrack: MkvmergeData = { sources: [{ filename: 'a.mkv' }], tracks
 // cleanup
 expectTypeOf<ModuleData<typeof cleanupModule>>().toEqualTypeOf<CleanupData>();
 expectTypeOf<Transfer>().toEqualTypeOf<{ source: string; destination: string }>();
-expectTypeOf<CleanupData>().toEqualTypeOf<{ delete?: string[]; copy?: Transfer[]; move?: Transfer[] }>();
+expectTypeOf<CleanupData>().toEqualTypeOf<{ delete?: string[]; copy?: Transfer[]; move?: Transfer[]; delete_folders?: string[] }>();
 // @ts-expect-error misspelled key
 export const badCleanup: CleanupData = { delet: ['a'] };
 

@@ -48,7 +48,10 @@ export async function startFleet({ dir, cores, roots }) {
       }),
     );
     const log = createWriteStream(join(dir, `worker-${i + 1}.log`));
-    const child = spawn('taskset', ['-c', String(core), process.execPath, CLI, 'worker', '--config', config, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // setpriv --pdeathsig: a worker dies with this process (and its ffmpeg with it), so no worker outlives a killed bench.
+    const child = spawn('taskset', ['-c', String(core), 'setpriv', '--pdeathsig', 'KILL', process.execPath, CLI, 'worker', '--config', config, '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     workers.push({ id, core, child, log: join(dir, `worker-${i + 1}.log`) });

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { expectTypeOf } from 'vitest';
 import {
-  RunError, TOKENS, Type, ValidationError, defineModule, definePlugin, formatCommand, inject, injectable,
+  RunError, TOKENS, Type, ValidationError, defineModule, definePlugin, detectBinaryVersion, formatCommand, inject, injectable,
   type Logger, type ProcessRunner, type SettingsOf, type Static, type TaskHandler,
 } from '@sisyphus/core';
 
@@ -106,3 +106,20 @@ class PlainTranscodeTask implements TaskHandler {
   }
 }
 export const plainTranscode = defineModule({ name: 'transcode-plain', schema: TranscodeSchema, task: PlainTranscodeTask });
+
+// "Capabilities: detect and requires"
+export const hashModule = defineModule({
+  name: 'hash',
+  schema: Type.Object({ file: Type.String(), algorithm: Type.Union([Type.Literal('sha256'), Type.Literal('blake3')]) }, { additionalProperties: false }),
+  settingsSchema: Type.Object({ b3sum: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+  setup: (ctx) => ({ run: () => ctx.logger.info(`hashing ${ctx.data.file}`) }),
+  detect: async (ctx) => {
+    expectTypeOf(ctx.settings.b3sum).toEqualTypeOf<string | undefined>();
+    const version = await detectBinaryVersion(ctx, 'b3sum', { configured: ctx.settings.b3sum });
+    return version ? { binaries: { b3sum: version } } : {};
+  },
+  requires: (data) => {
+    expectTypeOf(data.algorithm).toEqualTypeOf<'sha256' | 'blake3'>();
+    return data.algorithm === 'blake3' ? ['binary:b3sum'] : [];
+  },
+});

@@ -31,5 +31,6 @@ export function parseJob(input: unknown): Job {
   if (doc.job_id !== undefined) job.job_id = doc.job_id;
   if (doc.priority !== undefined) job.priority = doc.priority;
   if (doc.added !== undefined) job.added = doc.added;
+  if (doc.requires !== undefined) job.requires = doc.requires;
   return job;
 }

@@ -42,6 +42,11 @@ export function defineModule(definition: ClassModuleDefinition<TSchema, TSchema 
   if (definition.settingsSchema !== undefined && (typeof definition.settingsSchema !== 'object' || definition.settingsSchema === null)) {
     throw new TypeError(`defineModule(${definition.name}): settingsSchema must be a TypeBox schema`);
   }
+  for (const hook of ['detect', 'requires'] as const) {
+    if (definition[hook] !== undefined && typeof definition[hook] !== 'function') {
+      throw new TypeError(`defineModule(${definition.name}): ${hook} must be a function`);
+    }
+  }
   const task = 'task' in definition ? definition.task : undefined;
   const setup = 'setup' in definition ? definition.setup : undefined;
   if ((typeof task === 'function') === (typeof setup === 'function')) {
@@ -53,6 +58,8 @@ export function defineModule(definition: ClassModuleDefinition<TSchema, TSchema 
     schema: definition.schema,
     ...(definition.description !== undefined ? { description: definition.description } : {}),
     ...(definition.settingsSchema !== undefined ? { settingsSchema: definition.settingsSchema } : {}),
+    ...(definition.detect !== undefined ? { detect: definition.detect } : {}),
+    ...(definition.requires !== undefined ? { requires: definition.requires } : {}),
   };
   return Object.freeze(task ? { ...common, task } : { ...common, setup: setup! });
 }

@@ -12,6 +12,8 @@ export {
   type SisyphusErrorOptions,
 } from './errors.js';
 export { defineModule, isTaskModule } from './define-module.js';
+export { CAPABILITY_KINDS, type CapabilityKind, type GpuDevice, type ModuleDetection, type DetectContext, type RequiresContext } from './module-hooks.js';
+export { detectBinaryVersion, type BinaryVersionOptions } from './binary-version.js';
 export type {
   TaskModule,
   SetupTaskModule,

@@ -2,6 +2,7 @@ import type { Static, TSchema } from 'typebox';
 import type { InjectionToken } from 'tsyringe';
 import type { SisyphusError } from './errors.js';
 import type { TaskContext } from '../container/services.js';
+import type { DetectContext, ModuleDetection, RequiresContext } from './module-hooks.js';
 
 /** What `cleanup` learns about the `run` before it. */
 export interface RunOutcome {
@@ -79,6 +80,25 @@ interface ModuleBase<S extends TSchema, SS extends TSchema | undefined> {
   schema: S;
   /** TypeBox schema of the module's settings in the worker config; `ctx.settings` is typed from it. */
   settingsSchema?: SS;
+  /**
+   * Optional, for capability routing: what this worker can do with the
+   * module, found once at worker start (binaries and their versions, ffmpeg's
+   * encoders and hardware acceleration methods). Run programs through
+   * `context.runner` with `context.signal` and `context.timeoutMs` (see
+   * `detectBinaryVersion`); a missing binary is left out, not thrown. A hook
+   * that throws or runs out of time contributes nothing (the worker logs it).
+   */
+  detect?(context: DetectContext<SettingsOf<SS>>): ModuleDetection | Promise<ModuleDetection>;
+  /**
+   * Optional, for capability routing: what a task with `data` needs of the
+   * worker that runs it, besides the module itself (`module:NAME` is always
+   * required), as `kind:value` strings: `binary:NAME`, `encoder:NAME`,
+   * `hwaccel:NAME`, `gpu:VENDOR`, `tag:NAME`. The server calls it when a job
+   * is submitted, after the data passed the schema; it must not throw on
+   * data it cannot read (validation reports that), and it reads server-side
+   * data through `context.getData` as the task would at run time.
+   */
+  requires?(data: Static<S>, context: RequiresContext): readonly string[] | Promise<readonly string[]>;
 }
 
 /** Declaring a module with a handler class: built from a tsyringe child container of the task (decorators or `static inject`). */

@@ -1,5 +1,7 @@
 import type { JobResult } from '../engine/job-result.js';
 import type { Logger } from '../container/services.js';
+import type { ModuleLookup } from '../job/job-requirements.js';
+import type { WorkerCapabilities } from '../worker/worker-capabilities.js';
 
 /** A job handed to a worker by its transport. */
 export interface LeasedJob {
@@ -25,6 +27,13 @@ export interface WorkerStatus {
   /** 0-100. */
   progress?: number;
   info?: Record<string, unknown>;
+  /**
+   * What the worker can do (capability routing; added by us, absent from
+   * the original worker's heartbeats): detected at start-up plus its tags.
+   * The server hands it only jobs whose requirements it meets; compare in
+   * the flat form `capabilityList(capabilities)`.
+   */
+  capabilities?: WorkerCapabilities;
 }
 
 /** What a server may answer to a heartbeat. */
@@ -181,6 +190,13 @@ export interface Transport {
 export interface TransportContext {
   /** Where the transport may log (connection notes, detected features). */
   logger?: Logger;
+  /**
+   * The modules of the worker's plugins. A transport that takes reports
+   * itself (straight into a store, without a server) derives the
+   * requirements of the child jobs a task hands over from them
+   * (`jobRequirements`), as a server does from its own.
+   */
+  modules?: ModuleLookup;
 }
 
 /**

@@ -10,6 +10,7 @@ import { slotWorkerIds } from './slot-worker-id.js';
 import type { WorkerEvents } from './worker-events.js';
 import { WorkerSlot, type SlotContext } from './worker-slot.js';
 import type { ResultOutbox } from './result-outbox.js';
+import type { WorkerCapabilities } from './worker-capabilities.js';
 
 /** Options of {@link createWorker}. */
 export interface WorkerOptions {
@@ -47,6 +48,16 @@ export interface WorkerOptions {
    * once its lease expires).
    */
   outbox?: ResultOutbox;
+  /**
+   * What the worker can do (see `detectWorkerCapabilities`), sent in every
+   * heartbeat of every slot so the server hands it only jobs it can run. A
+   * promise is waited for before the startup heartbeat (detection may run
+   * while the rest starts); one that rejects is logged and the worker
+   * advertises nothing. Without it, heartbeats carry no capabilities (as the
+   * original worker's): such a worker gets only jobs without an explicit
+   * `requires`.
+   */
+  capabilities?: WorkerCapabilities | Promise<WorkerCapabilities>;
 }
 
 /** Options of {@link SisyphusWorker.stop}. */
@@ -118,6 +129,14 @@ export class SisyphusWorker extends EventEmitter<WorkerEvents> {
       cancelJob: (jobId) => this.#cancelJob(jobId),
       ...(options.outbox ? { outbox: options.outbox } : {}),
     };
+    if (options.capabilities !== undefined) {
+      ctx.ready = Promise.resolve(options.capabilities).then(
+        (capabilities) => {
+          ctx.capabilities = capabilities;
+        },
+        (error: unknown) => this.#log('warn', `capabilities not known (${error instanceof Error ? error.message : String(error)}); heartbeats carry none`),
+      );
+    }
     this.#slots = this.workerIds.map((id) => new WorkerSlot(ctx, id, heartbeatMs));
   }
 

@@ -28,3 +28,6 @@ export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { resolveWorkerSettings, WORKER_ENV, type WorkerSettings, type WorkerFlags } from './worker-settings.js';
 export { findTransport, createTransport, DEFAULT_TRANSPORT_PLUGINS, TRANSPORT_PACKAGES, type FoundTransport } from './load-transport.js';
 export { killAllGroups, liveGroups } from '../process/process-groups.js';
+export { capabilityList, readWorkerCapabilities, TAG_PATTERN, type WorkerCapabilities } from './worker-capabilities.js';
+export { detectWorkerCapabilities, DETECT_TIMEOUT_MS, type DetectCapabilitiesOptions } from './detect-capabilities.js';
+export { detectGpus, gpuVendors, GPU_VENDORS, type DetectGpusOptions } from './detect-gpus.js';

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../container/services.js';
+import type { ModuleLookup } from '../job/job-requirements.js';
 import { ConfigError } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 import { importPlugin } from '../plugin/import-plugin.js';
@@ -85,10 +86,13 @@ export async function findTransport(name: string, plugins: readonly LoadedPlugin
   return { factory: distinct[0]!, plugins: all };
 }
 
-/** Make the transport from its factory, turning a bad option into a `ConfigError` naming the transport. */
-export async function createTransport(factory: TransportFactory, options: Record<string, unknown>, logger?: Logger): Promise<Transport> {
+/**
+ * Make the transport from its factory, turning a bad option into a
+ * `ConfigError` naming the transport. `modules`: see `TransportContext.modules`.
+ */
+export async function createTransport(factory: TransportFactory, options: Record<string, unknown>, logger?: Logger, modules?: ModuleLookup): Promise<Transport> {
   try {
-    return await factory.create(options, logger ? { logger } : {});
+    return await factory.create(options, { ...(logger ? { logger } : {}), ...(modules ? { modules } : {}) });
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`transport "${factory.name}": ${(error as Error).message}`, { code: ErrorCodes.CONFIG_INVALID, cause: error });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../module/errors.js';
 import { ErrorCodes } from '../module/error-codes.js';
 import type { WorkerConfig } from '../plugin/config-schema.js';
+import { TAG_PATTERN } from './worker-capabilities.js';
 import { defaultStateDir } from './worker-id.js';
 
 /** Everything `sisyphus worker` needs besides the engine, resolved from config, environment and flags. */
@@ -16,6 +17,8 @@ export interface WorkerSettings {
   concurrency: number;
   stateDir: string;
   transport: { name: string; options: Record<string, unknown> };
+  /** The operator's tags (config `worker.tags` plus `--tag` flags), lower case, sorted, without repeats. */
+  tags: string[];
 }
 
 /** Flags that beat both the environment and the config. */
@@ -24,6 +27,8 @@ export interface WorkerFlags {
   token?: string;
   concurrency?: number;
   id?: string;
+  /** `--tag` (repeatable): added to the config's `worker.tags`. */
+  tags?: readonly string[];
 }
 
 /** The environment variables of the original worker (plus our token/API names). */
@@ -64,6 +69,7 @@ export function resolveWorkerSettings(config: WorkerConfig, dir: string, env: No
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigError(`worker concurrency must be a whole number >= 1 (got ${concurrency})`, { code: ErrorCodes.CONFIG_INVALID });
   }
+  const tags = [...checkTags(w.tags, 'worker.tags'), ...checkTags(flags.tags, '--tag')];
   return {
     ...(id ? { id } : {}),
     hostname: nonEmpty(env.HOSTNAME_OVERRIDE) ?? w.hostname ?? osHostname(),
@@ -73,5 +79,21 @@ export function resolveWorkerSettings(config: WorkerConfig, dir: string, env: No
     concurrency,
     stateDir: w.stateDir ? resolve(dir, w.stateDir) : defaultStateDir(env),
     transport: { name: transportName, options },
+    tags: [...new Set(tags.map((t) => t.toLowerCase()))].sort(),
   };
+}
+
+/** Tags as given (`undefined`: none); a bad one is a one-line ConfigError naming it (`worker.tags[1]`, `--tag`). */
+function checkTags(tags: readonly unknown[] | undefined, where: string): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) throw new ConfigError(`${where} must be a list of tags`, { code: ErrorCodes.CONFIG_INVALID });
+  return tags.map((tag, i) => {
+    const name = where.startsWith('--') ? where : `${where}[${i}]`;
+    if (typeof tag !== 'string' || !TAG_PATTERN.test(tag)) {
+      throw new ConfigError(`${name} must be a tag: a letter or digit, then letters, digits, '.', '_' or '-' (got ${JSON.stringify(tag)})`, {
+        code: where.startsWith('--') ? ErrorCodes.USAGE : ErrorCodes.CONFIG_INVALID,
+      });
+    }
+    return tag;
+  });
 }

@@ -13,6 +13,7 @@ import type { OutageTracker } from './outage-tracker.js';
 import { sleep } from './sleep.js';
 import type { WorkerEvents } from './worker-events.js';
 import type { ResultOutbox } from './result-outbox.js';
+import type { WorkerCapabilities } from './worker-capabilities.js';
 
 /**
  * While a job reports progress, its slot heartbeats at least this often
@@ -54,6 +55,10 @@ export interface SlotContext {
   cancelJob(jobId: string): void;
   /** Keeps results that could not be reported across worker restarts. */
   outbox?: ResultOutbox;
+  /** What the worker can do, sent in every heartbeat (set once {@link SlotContext.ready} settles). */
+  capabilities?: WorkerCapabilities;
+  /** Settles when the capabilities are known: the startup heartbeat waits for it, so it carries them. */
+  ready?: Promise<void>;
 }
 
 interface RunningJob {
@@ -106,6 +111,7 @@ export class WorkerSlot {
   /** The heartbeat body right now. */
   status(): WorkerStatus {
     const base: WorkerStatus = { status: this.#phase, hostname: this.ctx.hostname, version: this.ctx.version, online_at: this.ctx.onlineAt };
+    if (this.ctx.capabilities) base.capabilities = this.ctx.capabilities;
     const running = this.#running;
     if (!running) return base;
     return { ...base, job_id: running.leased.job_id, job_title: running.title, ...running.progress.fields() };
@@ -200,8 +206,10 @@ export class WorkerSlot {
     await this.#beating;
   }
 
-  /** The slot's life: startup heartbeat, then poll/run until the worker stops. */
+  /** The slot's life: startup heartbeat (once the capabilities are known), then poll/run until the worker stops. */
   async run(): Promise<void> {
+    // The startup heartbeat carries the capabilities, and precedes the first poll (a server routes jobs by them).
+    await this.ctx.ready;
     await this.beat();
     this.#phase = 'idle';
     this.#timer = setInterval(() => void this.beat(), this.heartbeatIntervalMs);

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { defineModule, definePlugin } from '@sisyphus/core';
 import { FfmpegDataSchema, FfmpegSettingsSchema } from './ffmpeg-schema.js';
 import { FfmpegTask } from './ffmpeg-task.js';
+import { detectFfmpeg } from './ffmpeg-capabilities.js';
+import { ffmpegRequirements } from './ffmpeg-requirements.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -12,6 +14,8 @@ export const ffmpegModule = defineModule({
   schema: FfmpegDataSchema,
   settingsSchema: FfmpegSettingsSchema,
   task: FfmpegTask,
+  detect: (ctx) => detectFfmpeg(ctx),
+  requires: (data, ctx) => ffmpegRequirements(data, ctx),
 });
 
 export * from './ffmpeg-schema.js';
@@ -47,6 +51,10 @@ export { probe, selectStreams, describeStreams, type ProbeResult, type ProbedStr
 export { parseTime, parseFrameRate, expectedOutput, type OutputTotals } from './stream-check.js';
 export { verifyEncode, verifySequence, type EncodeReport } from './verify-output.js';
 export { FfmpegTask } from './ffmpeg-task.js';
+// Capability routing: what this worker's ffmpeg can do, and what a task needs of it.
+export { detectFfmpeg, parseEncoderList, parseHwaccelList, advertisedEncoders, type ListedEncoder } from './ffmpeg-capabilities.js';
+export { ffmpegRequirements } from './ffmpeg-requirements.js';
+export { encoderUsable, hwaccelUsable, type HardwareEnvironment } from './hardware-support.js';
 
 /** The plugin: default export. */
 export default definePlugin({ name: '@sisyphus/module-ffmpeg', version, modules: [ffmpegModule] });

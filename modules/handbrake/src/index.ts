@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { defineModule, definePlugin } from '@sisyphus/core';
 import { HandbrakeDataSchema, HandbrakeSettingsSchema } from './handbrake-schema.js';
 import { HandbrakeTask } from './handbrake-task.js';
+import { detectHandbrake, handbrakeRequirements } from './handbrake-capabilities.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -12,6 +13,8 @@ export const handbrakeModule = defineModule({
   schema: HandbrakeDataSchema,
   settingsSchema: HandbrakeSettingsSchema,
   task: HandbrakeTask,
+  detect: (ctx) => detectHandbrake(ctx),
+  requires: (data) => handbrakeRequirements(data),
 });
 
 export * from './handbrake-schema.js';
@@ -29,6 +32,7 @@ export { HandbrakeOutputReader, progressFrom, workDoneError, handbrakeReason, HA
 export { probe, type Probed, type ProbedStream } from './probe.js';
 export { verifyEncode, expectedSeconds, durationTolerance, type ExpectedEncode } from './verify-output.js';
 export { HandbrakeTask } from './handbrake-task.js';
+export { detectHandbrake, handbrakeRequirements } from './handbrake-capabilities.js';
 
 /** The plugin: default export. */
 export default definePlugin({ name: '@sisyphus/module-handbrake', version, modules: [handbrakeModule] });

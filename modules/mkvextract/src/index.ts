@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { defineModule, definePlugin } from '@sisyphus/core';
 import { MkvextractDataSchema, MkvextractSettingsSchema } from './mkvextract-schema.js';
 import { MkvextractTask } from './mkvextract-task.js';
+import { detectMkvextract, mkvextractRequirements } from './mkvextract-capabilities.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -12,6 +13,8 @@ export const mkvextractModule = defineModule({
   schema: MkvextractDataSchema,
   settingsSchema: MkvextractSettingsSchema,
   task: MkvextractTask,
+  detect: (ctx) => detectMkvextract(ctx),
+  requires: () => mkvextractRequirements(),
 });
 
 export * from './mkvextract-schema.js';
@@ -20,6 +23,7 @@ export { identifySource, describeTracks, describeAttachments, type SourceInfo, t
 export { checkExtractionData, listExtractions, resolveExtractions, selectTrack, type Extraction, type ExtractMode, type ResolvedExtraction } from './select.js';
 export { verifyExtraction } from './verify-output.js';
 export { MkvextractTask } from './mkvextract-task.js';
+export { detectMkvextract, mkvextractRequirements } from './mkvextract-capabilities.js';
 
 /** The plugin: default export. */
 export default definePlugin({ name: '@sisyphus/module-mkvextract', version, modules: [mkvextractModule] });

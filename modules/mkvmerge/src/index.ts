@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { defineModule, definePlugin } from '@sisyphus/core';
 import { MkvmergeDataSchema, MkvmergeSettingsSchema } from './mkvmerge-schema.js';
 import { MkvmergeTask } from './mkvmerge-task.js';
+import { detectMkvmerge, mkvmergeRequirements } from './mkvmerge-capabilities.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -12,6 +13,8 @@ export const mkvmergeModule = defineModule({
   schema: MkvmergeDataSchema,
   settingsSchema: MkvmergeSettingsSchema,
   task: MkvmergeTask,
+  detect: (ctx) => detectMkvmerge(ctx),
+  requires: () => mkvmergeRequirements(),
 });
 
 export * from './mkvmerge-schema.js';
@@ -39,6 +42,7 @@ export { detectMimeType } from './mime-type.js';
 export { parseGuiLine, type GuiLine } from './gui-output.js';
 export { identify, identifyFile, readIdentification, describeTracks, type Identification, type Identified } from './identify.js';
 export { MkvmergeTask } from './mkvmerge-task.js';
+export { detectMkvmerge, mkvmergeRequirements } from './mkvmerge-capabilities.js';
 
 /** The plugin: default export. */
 export default definePlugin({ name: '@sisyphus/module-mkvmerge', version, modules: [mkvmergeModule] });

@@ -6,8 +6,11 @@ import { ErrorCodes } from '../../module/error-codes.js';
 import { createEngineFromConfig, dataStoreFromConfig } from '../../plugin/engine-from-config.js';
 import { loadConfig } from '../../plugin/load-config.js';
 import { loadPlugins } from '../../plugin/load-plugins.js';
+import { buildRegistry } from '../../plugin/module-registry.js';
 import { killAllGroups } from '../../process/process-groups.js';
 import { createWorker } from '../../worker/create-worker.js';
+import { detectWorkerCapabilities } from '../../worker/detect-capabilities.js';
+import type { WorkerCapabilities } from '../../worker/worker-capabilities.js';
 import { createTransport, findTransport } from '../../worker/load-transport.js';
 import { loadOrCreateWorkerId } from '../../worker/worker-id.js';
 import { resolveWorkerSettings } from '../../worker/worker-settings.js';
@@ -29,6 +32,21 @@ export interface WorkerCommandOptions extends GlobalOptions {
   concurrency?: string;
   /** `json` or `pretty` (beats `LOG_FORMAT`; default: pretty on a terminal). */
   logFormat?: string;
+  /** `--tag` (repeatable): tags added to the config's `worker.tags`. */
+  tag?: string[];
+}
+
+/** One line saying what a worker advertises. */
+function describeCapabilities(c: WorkerCapabilities): string {
+  const binaries = Object.entries(c.binaries).map(([name, version]) => `${name} ${version}`);
+  const parts = [
+    `binaries: ${binaries.join(', ') || 'none'}`,
+    `${c.encoders.length} encoder${c.encoders.length === 1 ? '' : 's'}`,
+    `hwaccels: ${c.hwaccels.join(', ') || 'none'}`,
+    `gpus: ${c.gpus.join(', ') || 'none'}`,
+    `tags: ${c.tags.join(', ') || 'none'}`,
+  ];
+  return `capabilities: ${parts.join('; ')}`;
 }
 
 /**
@@ -111,9 +129,11 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
     ...(options.api ? { api: options.api } : {}),
     ...(options.token ? { token: options.token } : {}),
     ...(concurrency ? { concurrency } : {}),
+    ...(options.tag?.length ? { tags: options.tag } : {}),
   });
   const found = await findTransport(settings.transport.name, await loadPlugins(loaded.config.plugins, loaded.dir));
-  const transport = await createTransport(found.factory, settings.transport.options, asLogger(root.child({ component: 'transport' })));
+  // The plugins' modules: a transport that takes reports itself (the direct Redis one) derives child jobs' requirements from them.
+  const transport = await createTransport(found.factory, settings.transport.options, asLogger(root.child({ component: 'transport' })), buildRegistry(found.plugins));
   const workerId = settings.id ?? (await loadOrCreateWorkerId(settings.stateDir, { logger: asLogger(log) }));
   // Server data first (option sets live there); the config's local data as a fallback.
   const engine = await createEngineFromConfig(loaded, {
@@ -122,6 +142,16 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
     worker: { hostname: settings.hostname, id: workerId },
   });
   logJobs(engine, log);
+  // Found while the worker starts; its startup heartbeat waits for them (capability routing).
+  const capabilities = detectWorkerCapabilities({
+    modules: engine.modules,
+    ...(loaded.config.settings ? { settings: loaded.config.settings } : {}),
+    tags: settings.tags,
+    logger: asLogger(log),
+  }).then((found) => {
+    log.info(describeCapabilities(found));
+    return found;
+  });
 
   const worker = createWorker({
     outbox: createFileOutbox(join(settings.stateDir, 'outbox', workerId)),
@@ -134,6 +164,7 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
     networkRetryIntervalMs: settings.networkRetryIntervalMs,
     concurrency: settings.concurrency,
     logger: asLogger(log),
+    capabilities,
   });
   const where = typeof settings.transport.options.apiUrl === 'string' ? ` ${settings.transport.options.apiUrl}` : '';
   const modules = engine.modules.names();

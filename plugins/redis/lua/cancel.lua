@@ -12,6 +12,7 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'not-found', {}, {}} end
 local effects = newEffects()
 if state == 'queued' then
+  dropReady(ARGV[4], KEYS[1], ARGV[1])
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_at', ARGV[2], 'reason', 'cancelled while queued')
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])

@@ -3,9 +3,14 @@
 --       state:cancelled, all, the BullMQ job's lock, the lease grace key
 --       (no lease expires before the epoch ms it holds: a grace period any
 --       instance on the prefix granted holds for every instance's sweep),
---       history:failed, history:cancelled, live (see fragments/listing-index.lua).
+--       history:failed, history:cancelled, live (see fragments/listing-index.lua),
+--       the BullMQ job (its hash).
 -- ARGV: job id, now (ms), max attempts, now (ISO), a fresh move token, grace
---       (ms), the store's key base (for the flow rules, fragments/job-ended.lua).
+--       (ms), the store's key base (for the flow rules, fragments/job-ended.lua,
+--       and the ready index), BullMQ's score unit.
+-- A requeued job is back in its ready index at the head of its priority at
+-- once (fragments/ready-index.lua), where the caller's move to wait puts it
+-- in BullMQ.
 -- Returns {'requeued' | 'failed' | 'cancelled' | 'skip', move token, reason,
 -- ids queued, ids discarded (the flow's effects of a job that ended)}.
 -- The BullMQ lock goes with the lease, to the move token as in release.lua:
@@ -39,6 +44,7 @@ elseif attempts >= tonumber(ARGV[3]) then
 else
   redis.call('HSET', KEYS[1], 'state', 'queued')
   redis.call('ZADD', KEYS[4], fields[6] or 0, ARGV[1])
+  putBackReady(ARGV[7], KEYS[1], ARGV[1], KEYS[13], ARGV[8])
   return {'requeued', moveToken, ''}
 end
 redis.call('HSET', KEYS[1], 'state', outcome, 'reason', reason, 'finished_at', ARGV[4])

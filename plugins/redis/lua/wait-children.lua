@@ -46,6 +46,7 @@ end
 -- The job: waiting, nobody's.
 redis.call('ZREM', KEYS[2], id)
 redis.call('ZREM', state == 'running' and KEYS[3] or KEYS[4], id)
+if state == 'queued' then dropReady(base, record, id) end
 redis.call('ZADD', KEYS[5], f[5] or 0, id)
 local set = {
   'state', 'waiting-children', 'attempts', '0', 'result', ARGV[6],

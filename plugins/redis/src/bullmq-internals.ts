@@ -5,16 +5,24 @@ import { QUEUE_NAME } from './store-keys.js';
 /*
  * The one door to BullMQ: the only file that imports it, and so the only
  * place that knows what the store relies on beyond BullMQ's documented
- * manual-fetching API (Queue.add/addBulk/remove, Worker.getNextJob,
+ * manual-fetching API (Queue.add/addBulk/remove,
  * Job.moveToCompleted/moveToFailed/moveToWait/extendLock,
  * startStalledCheckTimer): how BullMQ names keys (its job lock, the
- * prioritized set, the active list), Job handles made without a fetch, the
- * reply of a move that fetches the next job, the worker's lock duration, and
- * the one-round-trip completion of `fastComplete` (the backend's
- * moveToCompletedArgs/execCommand/client and the socket's cork), and the
- * score layout of the prioritized set with the job hash's `priority` field
- * (a priority change that keeps the submission order, set-priority.lua;
- * a resumed parent put at the head of its priority, to-head.lua).
+ * prioritized set, the wait and active lists, the events stream), Job
+ * handles made without a fetch, the worker's lock duration, the
+ * one-round-trip completion of `fastComplete` (the backend's
+ * moveToCompletedArgs/execCommand/client and the socket's cork), the score
+ * layout of the prioritized set with the job hash's `priority` field (a
+ * priority change that keeps the submission order, set-priority.lua; a
+ * resumed parent put at the head of its priority, enqueued.lua), and what
+ * BullMQ's fetch does to the job it hands out: capability routing leases a
+ * job the store chose (the best one the worker can run, not BullMQ's head),
+ * so our lease takes that job in BullMQ as BullMQ's moveToActive takes its
+ * head (lua/fragments/bullmq-take.lua: out of the prioritized set or the
+ * wait list to the head of the active list, an `active` event,
+ * `processedOn`, the `ats` count, the lock). BullMQ's own fetch
+ * (Worker.getNextJob, a move with fetchNext) is never used: it would hand
+ * out the head of the queue whoever asks.
  * test/bullmq-internals.test.ts fails when an upgrade changes any of it.
  */
 
@@ -47,8 +55,12 @@ export const PRIORITY_SCORE_UNIT = 2 ** 32;
 export interface BullmqKeys {
   /** Sorted set of the queued jobs (BullMQ ids): score ascending, then member, is the order BullMQ hands them out. */
   readonly prioritized: string;
-  /** List of the active jobs: a move that fetches the next job pushes it to the head. */
+  /** List of the jobs waiting without a priority: where BullMQ's stalled check puts a job back. */
+  readonly wait: string;
+  /** List of the active jobs: BullMQ's fetch pushes the job it hands out to the head. */
   readonly active: string;
+  /** Stream of BullMQ's job events (`active`, `completed`, ...), what BullMQ's QueueEvents read. */
+  readonly events: string;
   /** What every BullMQ job key starts with: a job's lock is `${jobPrefix}${bullmqId}${lockSuffix}`. */
   readonly jobPrefix: string;
   /** What a job's lock key adds to its job key. */
@@ -65,8 +77,6 @@ type Corkable = { cork(): void; uncork(): void };
 export interface FastCompletion<T> {
   /** BullMQ completed the job (the move did not fail). */
   completed: boolean;
-  /** The BullMQ id of the job the move fetched (locked with the same token), if any. */
-  fetchedId: string | undefined;
   /** Error of the command sent along (null when it succeeded)... */
   error: unknown;
   /** ... or its reply. */
@@ -90,12 +100,6 @@ function attempt<T>(call: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** The BullMQ id of the job a `moveToFinished` with fetchNext handed out (`[jobData, jobId, ...]`), if any. */
-function fetchedId(reply: unknown): string | undefined {
-  const id = Array.isArray(reply) ? reply[1] : undefined;
-  return typeof id === 'string' && id !== '' ? id : undefined;
-}
-
 /** BullMQ's backend, when it and this connection offer all the fast path needs. */
 function fastBackendOf(redis: Redis, fetcher: Worker): FastBackend | undefined {
   const backend = fetcher.backend as unknown as (Partial<FastBackend> & { version?: unknown }) | undefined;
@@ -109,13 +113,14 @@ function fastBackendOf(redis: Redis, fetcher: Worker): FastBackend | undefined {
 }
 
 /**
- * The BullMQ queue of one prefix, and the manually fetching worker that
- * takes jobs from it, as the store uses them. Job ids here are BullMQ's (see
- * job-ids.ts).
+ * The BullMQ queue of one prefix, and the manually processing worker whose
+ * job handles move the jobs our lease took (lua/fragments/bullmq-take.lua)
+ * and whose timer runs BullMQ's stalled check, as the store uses them. Job
+ * ids here are BullMQ's (see job-ids.ts).
  */
 export class BullmqInternals {
   /**
-   * Queue and fetching worker on `redis` (the Worker duplicates it for its
+   * Queue and manually processing worker on `redis` (the Worker duplicates it for its
    * blocking connection). Listen to {@link onError} before {@link start}.
    */
   static create(redis: Redis, options: { prefix: string; lockMs: number }): BullmqInternals {
@@ -140,7 +145,7 @@ export class BullmqInternals {
   }
 
   readonly keys: BullmqKeys;
-  /** How long BullMQ locks a job it hands out (the fetching worker's `lockDuration`), in ms. */
+  /** How long a lease locks the BullMQ job it takes at least (the worker's `lockDuration`, which its moves expect), in ms. */
   readonly lockMs: number;
   #fast: FastBackend | undefined;
 
@@ -149,7 +154,14 @@ export class BullmqInternals {
     private readonly queue: Queue,
     private readonly fetcher: Worker,
   ) {
-    this.keys = { prioritized: queue.keys['prioritized']!, active: queue.keys['active']!, jobPrefix: queue.toKey(''), lockSuffix: LOCK_SUFFIX };
+    this.keys = {
+      prioritized: queue.keys['prioritized']!,
+      wait: queue.keys['wait']!,
+      active: queue.keys['active']!,
+      events: queue.keys['events']!,
+      jobPrefix: queue.toKey(''),
+      lockSuffix: LOCK_SUFFIX,
+    };
     this.lockMs = fetcher.opts.lockDuration!;
   }
 
@@ -189,20 +201,20 @@ export class BullmqInternals {
     await this.queue.addBulk(jobs.map((job) => ({ name: JOB_NAME, data: job.data, opts: { ...JOB_OPTIONS, jobId: job.bullmqId, priority: job.priority } })));
   }
 
+  /** Whether BullMQ job `bullmqId` waits to be handed out (in the prioritized set or the wait list). */
+  async waiting(bullmqId: string): Promise<boolean> {
+    const [score, position] = await Promise.all([this.redis.zscore(this.keys.prioritized, bullmqId), this.redis.lpos(this.keys.wait, bullmqId)]);
+    return score !== null || position !== null;
+  }
+
   /** Forget job `bullmqId` (BullMQ refuses while it is locked). */
   async remove(bullmqId: string): Promise<void> {
     await this.queue.remove(bullmqId);
   }
 
-  /** The next job, locked with `token` for {@link lockMs}: its BullMQ id, or undefined when none is waiting. */
-  async fetchNext(token: string): Promise<string | undefined> {
-    return (await this.fetcher.getNextJob(token, { block: false }))?.id || undefined;
-  }
-
   /**
    * A handle on BullMQ job `bullmqId` for lock and move calls (no round
-   * trip). It belongs to the fetching worker, as BullMQ's own handles do:
-   * a move that fetches the next job locks it for the worker's `lockDuration`.
+   * trip). It belongs to the worker, as BullMQ's own handles do.
    */
   private job(bullmqId: string): Job {
     return new Job(this.fetcher, JOB_NAME, {}, JOB_OPTIONS, bullmqId);
@@ -218,40 +230,40 @@ export class BullmqInternals {
     await this.job(bullmqId).moveToWait(token);
   }
 
-  /** Complete job `bullmqId` (held with `token`); with `fetchNext`, the BullMQ id of the job fetched in the same call, locked with the same token. */
-  async complete(bullmqId: string, token: string, fetchNext: boolean): Promise<string | undefined> {
-    return fetchedId(await this.job(bullmqId).moveToCompleted(null, token, fetchNext));
+  /** Complete job `bullmqId` (held with `token`). */
+  async complete(bullmqId: string, token: string): Promise<void> {
+    await this.job(bullmqId).moveToCompleted(null, token, false);
   }
 
-  /** Fail job `bullmqId` (held with `token`) with `reason`; `fetchNext` as in {@link complete}. */
-  async fail(bullmqId: string, token: string, reason: string, fetchNext: boolean): Promise<string | undefined> {
-    return fetchedId(await this.job(bullmqId).moveToFailed(new Error(reason), token, fetchNext));
+  /** Fail job `bullmqId` (held with `token`) with `reason`. */
+  async fail(bullmqId: string, token: string, reason: string): Promise<void> {
+    await this.job(bullmqId).moveToFailed(new Error(reason), token, false);
   }
 
   /**
-   * {@link complete} with `fetchNext`, and `then()` right behind it in the
-   * same write: one round trip for both. `then` must send its one command
-   * before it returns (an ioredis call on the store's connection does), so
-   * that Redis runs it after the move and sees the job the move fetched.
-   * Undefined (and nothing sent) when {@link fastPathAvailable} is false.
+   * {@link complete}, and `then()` right behind it in the same write: one
+   * round trip for both. `then` must send its one command before it returns
+   * (an ioredis call on the store's connection does), so that Redis runs it
+   * after the move. Undefined (and nothing sent) when
+   * {@link fastPathAvailable} is false.
    */
   async fastComplete<T>(bullmqId: string, token: string, then: () => Promise<T>): Promise<FastCompletion<T> | undefined> {
     const backend = this.#fast;
     if (!backend) return undefined;
     const client = await backend.client;
     // The arguments read only the job's id and options: no need for a whole BullMQ Job.
-    const moveArgs = backend.moveToCompletedArgs({ id: bullmqId, opts: JOB_OPTIONS } as unknown as Job, RETURN_VALUE, false, token, true);
+    const moveArgs = backend.moveToCompletedArgs({ id: bullmqId, opts: JOB_OPTIONS } as unknown as Job, RETURN_VALUE, false, token, false);
     // Both leave in one write: the socket (of this connection, new after a reconnect) is corked until the end of this tick.
     const stream = this.redis.stream as Partial<Corkable> | undefined;
     stream?.cork?.();
-    // Sent first (the script must see the job the move fetched): the call itself, not in a later microtask.
+    // Sent first (the script after it sees the job completed): the call itself, not in a later microtask.
     const moving = settle(attempt(() => backend.execCommand(client, 'moveToFinished', moveArgs) as Promise<unknown>));
     const sending = settle(attempt(then));
     process.nextTick(() => stream?.uncork?.());
     const [[moveError, moved], [error, reply]] = await Promise.all([moving, sending]);
     // A negative number is BullMQ's refusal (lock lost, job not active...).
     const completed = !moveError && (typeof moved !== 'number' || moved >= 0);
-    return { completed, fetchedId: completed ? fetchedId(moved) : undefined, error, reply };
+    return { completed, error, reply };
   }
 
   /** Stop the worker (and its stalled check) and the queue; the connection stays open. */

@@ -1,46 +1,57 @@
 import type { JobOutcome } from '@sisyphus/server/store';
-import type { BullmqInternals } from './bullmq-internals.js';
 import { toBullmqId } from './job-ids.js';
 import type { StoreChannels } from './store-channels.js';
+import type { StoreContext } from './store-context.js';
 
 /**
  * BullMQ's side of a change our script has decided already: each move is
  * made only with the BullMQ lock the script reported (a job whose lock is
  * someone else's is theirs; one without a lock is the stalled check's), and
- * a move that fails changes nothing our record says.
+ * a move that fails changes nothing our record says. A BullMQ job that no
+ * longer stands for a queued or running job of ours leaves BullMQ (nothing
+ * fetches from BullMQ blindly to find it: leases take the jobs our ready
+ * indexes name).
  */
 export class BullmqMoves {
   constructor(
-    private readonly bull: BullmqInternals,
+    private readonly ctx: StoreContext,
     private readonly channels: StoreChannels,
   ) {}
 
-  /** Give a job we hold (with `token`; '' = we do not) back to the head of its priority, and wake a poll. */
+  /**
+   * Give a job we hold (with `token`; '' = we do not) back to the head of
+   * its priority, and wake a poll. (Our script put it back in its ready
+   * index already.) Should it have ended meanwhile (cancelled or removed
+   * while we held the lock, so its own removal from BullMQ was refused), it
+   * leaves BullMQ instead.
+   */
   async requeue(jobId: string, token: string): Promise<void> {
-    if (token !== '') await this.bull.moveToWait(toBullmqId(jobId), token).catch(() => undefined);
+    if (token !== '') {
+      const moved = await this.ctx.bull.moveToWait(toBullmqId(jobId), token).then(
+        () => true,
+        () => false,
+      );
+      if (moved) {
+        const state = await this.ctx.redis.hget(this.ctx.keys.job(jobId), 'state').catch(() => 'queued');
+        if (state !== 'queued' && state !== 'running') await this.discard(jobId);
+      }
+    }
     await this.channels.wake();
   }
 
-  /**
-   * End a job we hold in BullMQ as our record says. With `fetchNext`, BullMQ
-   * hands out its next job in the same call (locked with the same token):
-   * its BullMQ id is returned, to be leased.
-   */
-  async finish(jobId: string, token: string, outcome: JobOutcome, fetchNext = false): Promise<string | undefined> {
-    // Only with the lock (BullMQ would hand a next job out unlocked, and a job locked by someone else is theirs).
-    // Without it (a requeued job its last holder finished, waiting unlocked in BullMQ): out of BullMQ's queue
-    // (refused while locked: whoever fetches it then meets our record and drops it).
-    if (token === '') {
-      await this.discard(jobId);
-      return undefined;
-    }
+  /** End a job we hold (with `token`; '' = we do not) in BullMQ as our record says. */
+  async finish(jobId: string, token: string, outcome: JobOutcome): Promise<void> {
+    // Only with the lock (a job locked by someone else is theirs). Without it (a requeued job its last holder
+    // finished, waiting unlocked in BullMQ): out of BullMQ's queue (refused while someone holds a lock).
+    if (token === '') return this.discard(jobId);
     const bullmqId = toBullmqId(jobId);
     try {
-      return outcome.state === 'completed'
-        ? await this.bull.complete(bullmqId, token, fetchNext)
-        : await this.bull.fail(bullmqId, token, outcome.reason ?? outcome.state, fetchNext);
+      if (outcome.state === 'completed') await this.ctx.bull.complete(bullmqId, token);
+      else await this.ctx.bull.fail(bullmqId, token, outcome.reason ?? outcome.state);
     } catch {
-      return undefined; // lock lost meanwhile: as above
+      // The lock lapsed and BullMQ's stalled check gave the job back to wait: out of BullMQ's queue. (Finished
+      // there already by a move that overtook this one: it stays as it is.)
+      if (await this.ctx.bull.waiting(bullmqId).catch(() => false)) await this.discard(jobId);
     }
   }
 
@@ -54,15 +65,8 @@ export class BullmqMoves {
     await this.discard(jobId);
   }
 
-  /** A job BullMQ handed out (locked with `token`) whose record is gone or finished (`state`): out of BullMQ too. */
-  async drop(bullmqId: string, token: string, state: string): Promise<void> {
-    // A move that fails leaves it locked by us; once the lock lapses the stalled check gives it back, and this runs again.
-    await this.bull.fail(bullmqId, token, `job is ${state === '' ? 'gone' : state}`, false).catch(() => undefined);
-    await this.bull.remove(bullmqId).catch(() => 0);
-  }
-
-  /** Out of BullMQ, if it lets us (it refuses while the job is locked: whoever holds it meets our record and drops it). */
+  /** Out of BullMQ, if it lets us (it refuses while the job is locked: whoever holds it meets our record). */
   async discard(jobId: string): Promise<void> {
-    await this.bull.remove(toBullmqId(jobId)).catch(() => 0);
+    await this.ctx.bull.remove(toBullmqId(jobId)).catch(() => 0);
   }
 }

@@ -21,7 +21,8 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 export const redisTransportFactory: TransportFactory<RedisTransportOptions> = {
   name: 'redis',
   description: 'Straight from the BullMQ queue on Redis (the servers\' store), without the HTTP server',
-  create: (options, context) => createRedisTransport({ ...(context?.logger ? { logger: context.logger } : {}), ...options }),
+  create: (options, context) =>
+    createRedisTransport({ ...(context?.logger ? { logger: context.logger } : {}), ...(context?.modules ? { modules: context.modules } : {}), ...options }),
 };
 
 /** The plugin: default export, for worker configs that use `transport: redis`. */

@@ -1,20 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import type { FinishResult, PollResult, StoredJob } from '@sisyphus/server/store';
+import type { FinishResult, LeaseOptions, PollResult, StoredJob } from '@sisyphus/server/store';
+import { PRIORITY_SCORE_UNIT } from './bullmq-internals.js';
 import type { BullmqMoves } from './bullmq-moves.js';
-import { fromBullmqId, toBullmqId } from './job-ids.js';
+import { toBullmqId } from './job-ids.js';
 import { effectsOf, type JobOutbox } from './job-outbox.js';
 import { hashOf, isoTime, toStoredJob } from './job-record.js';
 import { runScript } from './lua-scripts.js';
+import { capabilityArgs } from './requirement-sets.js';
 import type { StoreContext } from './store-context.js';
+
+/** The reply of lease.lua: leased (record, job id), nothing to run, or the gate closed. */
+type LeaseReply = [1, string[], string] | [0] | [2, 'queue' | 'worker'];
 
 /** How many lock tokens of leased jobs an instance remembers (see {@link JobLeases.held}); a forgotten one is read from Redis. */
 const MAX_HELD_TOKENS = 10_000;
 
 /**
- * Leases: taking a job BullMQ hands out (our LEASE script decides), renewing,
- * giving back and expiring them. A lease and the BullMQ lock of its job go
- * together: the lock is taken for the lease plus `lockGraceMs`, renewed with
- * it, and handed to the mover when a lease ends.
+ * Leases: taking the best job a worker can run (lease.lua: the heads of the
+ * ready indexes of the requirement sets it can run, the job taken in BullMQ
+ * and leased in our record in one step), renewing, giving back and
+ * expiring them. A lease and the BullMQ lock of its job go together: the
+ * lock is taken for the lease plus `lockGraceMs`, renewed with it, and
+ * handed to the mover when a lease ends.
  */
 export class JobLeases {
   /**
@@ -49,63 +56,50 @@ export class JobLeases {
   }
 
   /** A lease for `workerId` unless the queue or the worker is disabled. */
-  async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
-    const k = this.ctx.keys;
-    const blocked = (await runScript(this.ctx.redis, 'gate', [k.queueAttributes, k.workerAttributes(workerId)], [workerId === '' ? '0' : '1'])) as string;
-    if (blocked === 'queue' || blocked === 'worker') return { blocked };
-    const job = await this.lease(workerId, leaseMs, now);
-    return job ? { job } : {};
+  async poll(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<PollResult> {
+    const reply = await this.leaseScript(workerId, leaseMs, now, options, workerId === '' ? '0' : '1');
+    if (reply[0] === 2) return { blocked: reply[1] };
+    return reply[0] === 1 ? { job: this.leased(reply[1], reply[2], workerId) } : {};
   }
 
-  /** The next job BullMQ hands out that our record lets `workerId` lease, or undefined when none is left. */
-  async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
-    for (;;) {
-      const token = randomUUID();
-      const bullmqId = await this.ctx.bull.fetchNext(token);
-      if (!bullmqId) return undefined;
-      const leased = await this.leaseFetched(bullmqId, token, workerId, leaseMs, now);
-      if (leased) return leased;
-    }
+  /** The best job `workerId` can run (see {@link QueueStore.lease}), leased; undefined when there is none. */
+  async lease(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<StoredJob | undefined> {
+    const reply = await this.leaseScript(workerId, leaseMs, now, options, '');
+    return reply[0] === 1 ? this.leased(reply[1], reply[2], workerId) : undefined;
   }
 
   /**
-   * Record the lease of a job BullMQ just handed out (locked with `token`).
-   * Undefined when it was removed or cancelled meanwhile (it is then dropped
-   * from BullMQ too), or when it runs under a live lease (BullMQ gave it back
-   * after its lock lapsed; the lock goes back to its holder): the caller
-   * takes the next one.
+   * What the lease scripts (lease.lua, finish-lease.lua) take about the
+   * lease to make, locked with `token` in BullMQ for the lease plus the
+   * grace (and no less than BullMQ's own lock), and the worker's capabilities.
    */
-  async leaseFetched(bullmqId: string, token: string, workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
+  leaseArgs(leaseMs: number, now: number, token: string, options: LeaseOptions | undefined): Array<string | number> {
+    const { bull, lockGraceMs } = this.ctx;
+    const lockMs = Math.max(bull.lockMs, leaseMs + lockGraceMs);
+    return [now + leaseMs, isoTime(now), token, lockMs, bull.keys.jobPrefix, bull.keys.lockSuffix, ...capabilityArgs(options)];
+  }
+
+  /** The job of a lease script's reply `[1, record, job id]`, its token remembered for `workerId` (see {@link held}). */
+  leased(record: string[], jobId: string, workerId: string): StoredJob {
+    const hash = hashOf(record);
+    this.hold(jobId, hash['lock_token']!, workerId);
+    return toStoredJob(jobId, hash)!;
+  }
+
+  private async leaseScript(workerId: string, leaseMs: number, now: number, options: LeaseOptions | undefined, gate: '' | '0' | '1'): Promise<LeaseReply> {
     const { redis, keys: k, bull } = this.ctx;
-    const jobId = fromBullmqId(bullmqId);
-    const [leased, payload] = (await runScript(
+    return (await runScript(
       redis,
       'lease',
-      [k.job(jobId), k.leases, k.state('queued'), k.state('running'), bull.lockKey(toBullmqId(jobId)), k.leaseGrace],
-      [jobId, workerId, now + leaseMs, isoTime(now), token, now, bull.lockMs],
-    )) as [number, string[] | string];
-    if (leased === 2) return undefined; // someone's live lease: left to its holder
-    if (leased === 1) {
-      this.hold(jobId, token, workerId);
-      await this.lockFor(bullmqId, token, leaseMs);
-      return toStoredJob(jobId, hashOf(payload as string[]));
-    }
-    await this.moves.drop(bullmqId, token, payload as string);
-    return undefined;
-  }
-
-  /** Make the BullMQ lock of a job just leased last for a lease of `leaseMs` plus the grace. */
-  async lockFor(bullmqId: string, token: string, leaseMs: number): Promise<void> {
-    // BullMQ locked it for lockMs already; only a longer lease needs more.
-    const ms = leaseMs + this.ctx.lockGraceMs;
-    if (ms > this.ctx.bull.lockMs) await this.ctx.bull.extendLock(bullmqId, token, ms);
+      [k.leases, k.state('queued'), k.state('running'), k.outbox, k.queueAttributes, k.workerAttributes(workerId), bull.keys.prioritized, bull.keys.wait, bull.keys.active, bull.keys.events],
+      [workerId, now, k.root, gate, ...this.leaseArgs(leaseMs, now, randomUUID(), options)],
+    )) as LeaseReply;
   }
 
   /**
-   * Until epoch ms `until`, a running job whose lease ran out stays its
-   * holder's when BullMQ's stalled check gives it back (as under a live
-   * lease): the sweep's grace period after an outage, shared by every
-   * instance on the prefix.
+   * Until epoch ms `until`, no lease expires (expire.lua skips them): the
+   * sweep's grace period after an outage, shared by every instance on the
+   * prefix.
    */
   async setLeaseGrace(until: number): Promise<void> {
     const ms = Math.max(1, Math.ceil(until - Date.now()));
@@ -115,17 +109,16 @@ export class JobLeases {
   async renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
     const { redis, keys: k, bull, lockGraceMs } = this.ctx;
     const bullmqId = toBullmqId(jobId);
-    const token = (await runScript(redis, 'renew', [k.job(jobId), k.leases, bull.lockKey(bullmqId), k.state('queued'), k.state('running')], [
-      jobId,
-      workerId,
-      now + leaseMs,
-      leaseMs + lockGraceMs,
-    ])) as string | null;
+    const token = (await runScript(
+      redis,
+      'renew',
+      [k.job(jobId), k.leases, bull.lockKey(bullmqId), k.state('queued'), k.state('running'), bull.keys.prioritized, bull.keys.wait, bull.keys.active, bull.keys.events],
+      [jobId, workerId, now + leaseMs, leaseMs + lockGraceMs, k.root, bullmqId, bull.keys.jobPrefix, bull.keys.lockSuffix, randomUUID(), now],
+    )) as string | null;
     if (token === null) return false;
-    // Its last holder took it back ('~requeued'): it stays in BullMQ's queue; the next poll that fetches it meets
-    // a live lease and keeps it, locked, for its holder (see lease-record.lua), and a requeue finds it where it is.
+    // Its last holder took it back ('~requeued'): the script took it in BullMQ under a lock of its own.
     if (token === '~requeued') return true;
-    // The lease is ours whatever BullMQ says; a lock BullMQ lost already is left to its stalled check.
+    // The lease is ours whatever BullMQ says (the script locked the job again if the lock had lapsed).
     if (token !== '') await bull.extendLock(bullmqId, token, leaseMs + lockGraceMs);
     return true;
   }
@@ -135,8 +128,8 @@ export class JobLeases {
     const [result, token] = (await runScript(
       redis,
       'release',
-      [k.job(jobId), k.leases, k.state('running'), k.state('queued'), bull.lockKey(toBullmqId(jobId))],
-      [jobId, workerId ?? '', randomUUID(), lockGraceMs],
+      [k.job(jobId), k.leases, k.state('running'), k.state('queued'), bull.lockKey(toBullmqId(jobId)), bull.jobKey(toBullmqId(jobId))],
+      [jobId, workerId ?? '', randomUUID(), lockGraceMs, k.root, PRIORITY_SCORE_UNIT],
     )) as [FinishResult, string];
     if (result === 'ok') {
       this.forget(jobId);
@@ -156,9 +149,9 @@ export class JobLeases {
         'expire',
         [
           k.job(jobId), k.leases, k.state('running'), k.state('queued'), k.state('failed'), k.state('cancelled'), k.all,
-          bull.lockKey(toBullmqId(jobId)), k.leaseGrace, k.history('failed'), k.history('cancelled'), k.live,
+          bull.lockKey(toBullmqId(jobId)), k.leaseGrace, k.history('failed'), k.history('cancelled'), k.live, bull.jobKey(toBullmqId(jobId)),
         ],
-        [jobId, now, maxAttempts, isoTime(now), randomUUID(), lockGraceMs, k.root],
+        [jobId, now, maxAttempts, isoTime(now), randomUUID(), lockGraceMs, k.root, PRIORITY_SCORE_UNIT],
       )) as ['requeued' | 'failed' | 'cancelled' | 'skip', string, string, string[]?, string[]?];
       if (outcome !== 'skip') this.forget(jobId);
       // The script moved the BullMQ lock from the holder to this sweep (moveToken): the moves use it.

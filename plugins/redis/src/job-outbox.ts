@@ -43,10 +43,13 @@ interface Outgoing {
  * and takes the id out ({@link settle}). A crash in between leaves the id
  * in the outbox, and the lease sweep adds it later ({@link sweep}): no job is
  * stranded queued in our record but missing from BullMQ. Adding twice is
- * harmless (BullMQ keeps a job id once; a job whose record is no longer
- * queued is dropped when fetched). A resumed parent (its record has a
- * flow) goes to the head of its priority, as a requeued job; a new job
- * (child, finally job) takes its place in the submission order.
+ * harmless (BullMQ keeps a job id once; enqueued.lua makes only a job
+ * still queued ready to lease). A resumed parent (its record has a flow)
+ * goes to the head of its priority, as a requeued job; a new job (child,
+ * finally job, a submitted or retried job) takes its place in the
+ * submission order. Submitted and retried jobs are in the outbox too until
+ * their caller's add made them ready (submit.lua, retry.lua), and so is a
+ * job a lease found queued in our record but not in BullMQ (lease-next.lua).
  */
 export class JobOutbox {
   constructor(
@@ -109,26 +112,31 @@ export class JobOutbox {
       for (const id of jobIds) read.hmget(k.job(id), 'state', 'job_title', 'priority', 'flow_round');
       const fresh: Outgoing[] = [];
       const resumed: Outgoing[] = [];
+      const ended: string[] = [];
       ((await read.exec()) ?? []).forEach(([error, fields], i) => {
         if (error) throw error;
         const [state, title, priority, round] = fields as Array<string | null>;
-        if (state !== 'queued') return; // ended or gone meanwhile: nothing to add
         const jobId = jobIds[i]!;
+        if (state !== 'queued') return void ended.push(jobId); // ended or gone meanwhile: nothing to add
         (round === null ? fresh : resumed).push({ jobId, bullmqId: toBullmqId(jobId), title: title ?? '', priority: Number(priority ?? 0) });
       });
       const data = (job: Outgoing) => ({ job_id: job.jobId, job_title: job.title });
       await bull.addBulk(fresh.map((job) => ({ bullmqId: job.bullmqId, data: data(job), priority: toBullmqPriority(job.priority) })));
       for (const job of resumed) {
         // Its BullMQ job was taken out when it began to wait; a leftover (a crash then) would make the add a no-op.
-        // (Locked, it is being handed out right now: the lease sees our queued record and takes it.)
+        // (Refused while locked: such a leftover is still active in BullMQ; the lease takes it where it is.)
         await bull.remove(job.bullmqId).catch(() => 0);
         await bull.add(job.bullmqId, data(job), toBullmqPriority(job.priority));
       }
+      // Ready to lease (enqueued.lua): new jobs where BullMQ put them, resumed parents at the head of their priority.
       const after = redis.pipeline();
-      for (const job of fresh) pipeScript(after, 'remember-order', [k.job(job.jobId), bull.keys.prioritized], [job.bullmqId, PRIORITY_SCORE_UNIT]);
-      for (const job of resumed) pipeScript(after, 'to-head', [bull.keys.prioritized], [job.bullmqId, toBullmqPriority(job.priority), PRIORITY_SCORE_UNIT]);
-      after.zrem(k.outbox, ...jobIds);
-      await after.exec();
+      const ready = (job: Outgoing, place: 'order' | 'head') =>
+        pipeScript(after, 'enqueued', [k.job(job.jobId), bull.keys.prioritized, k.outbox], [job.jobId, job.bullmqId, PRIORITY_SCORE_UNIT, place, toBullmqPriority(job.priority), k.root]);
+      for (const job of fresh) ready(job, 'order');
+      for (const job of resumed) ready(job, 'head');
+      // (Each script takes its job out of the outbox; one that fails leaves it there for the next sweep.)
+      if (ended.length > 0) after.zrem(k.outbox, ...ended);
+      for (const [error] of (await after.exec()) ?? []) if (error) throw error;
       if (fresh.length + resumed.length > 0) await this.channels.wake(fresh.length + resumed.length > 1).catch(() => undefined);
     } catch (error) {
       this.log?.('warn', `could not add ${jobIds.length} queued job(s) to BullMQ (the lease sweep adds them later): ${(error as Error).message}`);

@@ -1,10 +1,17 @@
-import type { JobFlow, JobState, NewJob, StoredJob } from '@sisyphus/server/store';
+import type { JobFlow, JobRequirements, JobState, NewJob, StoredJob } from '@sisyphus/server/store';
+import { toBullmqId } from './job-ids.js';
+import { requirementSetId } from './requirement-sets.js';
 
 /**
  * A job's live record is a Redis hash of plain fields, so that the Lua
  * scripts change state, attempts, holder and lease without decoding JSON
  * (Redis' cjson would round numbers and turn `[]` into `{}`). The submitted
  * document and the result are opaque JSON strings in it.
+ *
+ * Capability routing: a job with requirements has them as `requires`
+ * (`JobRequirements` JSON) and the id of their set as `requires_set`
+ * (requirement-sets.ts); a job whose BullMQ id is not its job id has it as
+ * `bullmq_id`.
  *
  * Flows: a child has `parent_id`; a job that waited for children has its
  * {@link JobFlow} as `flow_task_index`, `flow_round`, `flow_state` (JSON,
@@ -44,6 +51,10 @@ export function newRecordFields(job: NewJob, parentId?: string): string[] {
   ];
   if (job.retry_of !== undefined) fields.push('retry_of', job.retry_of);
   if (parentId !== undefined) fields.push('parent_id', parentId);
+  if (job.requires !== undefined) fields.push('requires', JSON.stringify(job.requires), 'requires_set', requirementSetId(job.requires));
+  // The scripts that take a job in BullMQ find its BullMQ id here when it is not the job id (job-ids.ts).
+  const bullmqId = toBullmqId(job.job_id);
+  if (bullmqId !== job.job_id) fields.push('bullmq_id', bullmqId);
   return fields;
 }
 
@@ -77,6 +88,7 @@ export function toStoredJob(jobId: string, hash: RecordHash): StoredJob | undefi
   if (hash['retried_as'] !== undefined) job.retried_as = hash['retried_as'];
   if (hash['parent_id'] !== undefined) job.parent_id = hash['parent_id'];
   if (hash['flow_round'] !== undefined) job.flow = flowOf(hash);
+  if (hash['requires'] !== undefined) job.requires = JSON.parse(hash['requires']) as JobRequirements;
   return job;
 }
 

@@ -1,23 +1,27 @@
-import type { FinishAndPollResult, FinishResult, JobOutcome } from '@sisyphus/server/store';
+import { randomUUID } from 'node:crypto';
+import type { FinishAndPollResult, FinishResult, JobOutcome, LeaseOptions } from '@sisyphus/server/store';
+import type { FastCompletion } from './bullmq-internals.js';
 import type { BullmqMoves } from './bullmq-moves.js';
-import { fromBullmqId, toBullmqId } from './job-ids.js';
+import { toBullmqId } from './job-ids.js';
 import type { JobLeases } from './job-leases.js';
 import { effectsOf, type JobOutbox } from './job-outbox.js';
-import { hashOf, isoTime, toStoredJob } from './job-record.js';
+import { isoTime } from './job-record.js';
 import { runScript } from './lua-scripts.js';
 import type { StoreContext } from './store-context.js';
 
 /** The reply of the finish script: result, the lease's lock token, what blocks a poll, the flow's effects (job-outbox.ts). */
 type FinishReply = [FinishResult, string, string?, string[]?, string[]?];
-/** The reply of finish-lease-head: FINISH's first three, what it found at the head of BullMQ's active list (see the script), the flow's effects. */
-type FinishLeaseHeadReply = [FinishResult, string, string?, number?, (string[] | string)?, string?, string[]?, string[]?];
+/** The reply of finish-lease.lua: FINISH's first three, then 1 with the next job's record and id when it leased one (else 0), the flow's effects. */
+type FinishLeaseReply = [FinishResult, string, string?, number?, (string[] | string)?, string?, string[]?, string[]?];
 
 /**
  * A job's end as its worker or the server reports it (our finish script
  * decides, then BullMQ's move follows), and the worker's report that asks
- * for its next job at once: BullMQ's own worker loop, where finishing a job
- * fetches the next one in the same call, in one round trip when the
- * holder reports through the instance that leased the job to it.
+ * for its next job at once: finish-lease.lua ends the job and leases the
+ * best job the worker can run in one script (capability routing, as a poll
+ * right after would lease it), and, when the holder reports through the
+ * instance that leased the job to it, BullMQ's move of the finished job
+ * goes in the same write: one round trip.
  */
 export class JobReports {
   constructor(
@@ -37,37 +41,36 @@ export class JobReports {
     return result;
   }
 
-  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
+  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number, options?: LeaseOptions): Promise<FinishAndPollResult> {
     const held = this.leases.held(jobId);
-    if (held && workerId !== '' && held.workerId === workerId && outcome.state === 'completed') {
-      this.leases.forget(jobId);
-      const done = await this.finishAndPollAtOnce(jobId, workerId, outcome, now, leaseMs, held.token);
-      if (done) return done;
-    }
-    const [result, token, blocked, queued, discarded] = await this.finishScript(jobId, workerId, outcome, now, true);
+    const fast = held !== undefined && workerId !== '' && held.workerId === workerId && outcome.state === 'completed';
+    if (fast) this.leases.forget(jobId);
+    const sent = fast ? await this.finishAndPollAtOnce(jobId, workerId, outcome, now, leaseMs, held.token, options) : undefined;
+    if (sent?.error) throw sent.error; // our finish is not known to have happened: the worker retries its report
+    // The ordinary way: our script decides (the finish and the next lease), then BullMQ's move of the finished job follows.
+    const reply = sent?.reply ?? (await this.finishLeaseScript(jobId, workerId, outcome, now, leaseMs, options));
+    const [result, token, gate, code, record, nextId, queued, discarded] = reply;
     if (result !== 'ok') return { result };
     this.leases.forget(jobId);
-    // The flow's effects first: a parent this finish resumed may be the job this worker gets next.
+    // BullMQ's side of the finished job: unless the move sent along completed it (with the token this instance remembered).
+    if (!sent?.completed) await this.moves.finish(jobId, token, outcome);
+    // The flow's effects first: a parent this finish resumed may be the job this worker gets next (the script left the lease to us then).
     if (queued?.length || discarded?.length) await this.outbox.settle(effectsOf(queued, discarded));
-    if (blocked === 'queue' || blocked === 'worker') {
-      await this.moves.finish(jobId, token, outcome);
-      return { result, blocked };
-    }
-    // BullMQ's own worker loop: finishing a job fetches the next one in the same call.
-    const nextId = await this.moves.finish(jobId, token, outcome, true);
-    const job = (nextId && (await this.leases.leaseFetched(nextId, token, workerId, leaseMs, now))) || (await this.leases.lease(workerId, leaseMs, now));
+    if (gate === 'queue' || gate === 'worker') return { result, blocked: gate };
+    if (code === 1) return { result, job: this.leases.leased(record as string[], nextId!, workerId) };
+    if (!queued?.length) return { result };
+    const job = await this.leases.lease(workerId, leaseMs, now, options);
     return job ? { result, job } : { result };
   }
 
   /**
-   * {@link finishAndPoll} in one round trip: BullMQ's move to completed
-   * (fetching the next job with the same token) and finish-lease-head (our
-   * finish, and our lease of the job the move fetched) leave in one write.
-   * The move is safe to send before our script has decided: a worker whose
-   * lease was lost lost the BullMQ lock with it (expire.lua takes the lock, a
-   * new lease has a new token), so its move fails and changes nothing, and
-   * then no job holds its token for the script to lease. Undefined when
-   * BullMQ's internals are not as expected: the caller takes the ordinary path.
+   * {@link finishAndPoll} in one round trip: BullMQ's move to completed (with
+   * the lock token this instance leased the job with) and finish-lease.lua
+   * leave in one write. The move is safe to send before our script has
+   * decided: a worker whose lease was lost lost the BullMQ lock with it
+   * (expire.lua takes the lock, a new lease has a new token), so its move
+   * fails and changes nothing. Undefined when BullMQ's internals are not as
+   * expected: the caller takes the ordinary way.
    */
   private async finishAndPollAtOnce(
     jobId: string,
@@ -76,76 +79,21 @@ export class JobReports {
     now: number,
     leaseMs: number,
     token: string,
-  ): Promise<FinishAndPollResult | undefined> {
+    options: LeaseOptions | undefined,
+  ): Promise<FastCompletion<FinishLeaseReply> | undefined> {
+    return this.ctx.bull.fastComplete(toBullmqId(jobId), token, () => this.finishLeaseScript(jobId, workerId, outcome, now, leaseMs, options));
+  }
+
+  /** finish-lease.lua: the finish, the gate of the poll that follows and the lease of the worker's next job. */
+  private finishLeaseScript(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number, options: LeaseOptions | undefined): Promise<FinishLeaseReply> {
     const { redis, keys: k, bull } = this.ctx;
-    const nowIso = isoTime(now); // finished_at of this job, started_at of the next
     const resultJson = outcome.result === undefined ? undefined : JSON.stringify(outcome.result);
-    const sent = await bull.fastComplete(toBullmqId(jobId), token, () =>
-      runScript(
-        redis,
-        'finish-lease-head',
-        [...this.finishKeys(jobId, workerId, outcome), bull.keys.active, k.leaseGrace],
-        [
-          ...this.finishArgs(jobId, workerId, outcome, now, true, resultJson, nowIso),
-          bull.keys.jobPrefix,
-          k.jobPrefix,
-          now + leaseMs,
-          nowIso,
-          token,
-          toBullmqId(jobId),
-          bull.lockMs,
-          bull.keys.lockSuffix,
-        ],
-      ) as Promise<FinishLeaseHeadReply>,
-    );
-    if (!sent) return undefined;
-    const { completed: completedInBullmq, fetchedId: nextId } = sent;
-    if (sent.error) {
-      // Our finish is not known to have happened: give a fetched job back and let the worker retry its report.
-      // (If Redis is gone, the fetched job's lock runs out and BullMQ's stalled check gives it back.)
-      if (nextId) await this.moves.requeue(fromBullmqId(nextId), token).catch(() => undefined);
-      throw sent.error;
-    }
-    const [result, leaseToken, gate, code = 3, headPayload, headId, queued, discarded] = sent.reply!;
-    if (queued?.length || discarded?.length) await this.outbox.settle(effectsOf(queued, discarded));
-    // The remembered token was stale (the lease was renewed under another instance's token) or the lock was lost: the lease's own token.
-    if (result === 'ok' && !completedInBullmq && leaseToken !== token) await this.moves.finish(jobId, leaseToken, outcome);
-    const blocked = gate === 'queue' || gate === 'worker' ? gate : undefined;
-    const nothing = (): FinishAndPollResult => (blocked && result === 'ok' ? { result, blocked } : { result });
-    // The flow queued jobs after the move fetched (a parent this child resumed, a finally job): the next job is
-    // leased as a poll now would lease it (the script left the fetched one alone).
-    const flowQueued = result === 'ok' && (queued?.length ?? 0) > 0;
-    if (!nextId) {
-      // Nothing fetched: the queue was empty. (When the move itself failed, look the ordinary way.)
-      if (result !== 'ok' || blocked || (completedInBullmq && !flowQueued)) return nothing();
-      const job = await this.leases.lease(workerId, leaseMs, now);
-      return job ? { result, job } : { result };
-    }
-    const nextJobId = fromBullmqId(nextId);
-    if (result !== 'ok' || blocked || flowQueued) {
-      await this.moves.requeue(nextJobId, token); // not to be handed out now: back to the head of the queue
-      if (!flowQueued || blocked) return nothing();
-      const job = await this.leases.lease(workerId, leaseMs, now);
-      return job ? { result, job } : { result };
-    }
-    // What the script found at the head counts only if it is the job the move fetched.
-    const headCode = headId === nextId ? code : code === 1 && headId ? -1 : 3;
-    if (headCode === -1) {
-      await this.leases.release(fromBullmqId(headId!), workerId); // cannot happen (see finish-lease-head.lua); never keep a job nobody runs
-    } else if (headCode === 1) {
-      this.leases.hold(nextJobId, token, workerId);
-      await this.leases.lockFor(nextId, token, leaseMs);
-      return { result, job: toStoredJob(nextJobId, hashOf(headPayload as string[]))! };
-    }
-    if (headCode === 0 || headCode === 2) {
-      // Finished or gone: out of BullMQ too. Running under a live lease: the script gave the lock back to its holder.
-      if (headCode === 0) await this.moves.drop(nextId, token, headPayload as string);
-      const job = await this.leases.lease(workerId, leaseMs, now);
-      return job ? { result, job } : { result };
-    }
-    // Another client's job came to the head in between (or the id is escaped): lease ours by its id.
-    const job = (await this.leases.leaseFetched(nextId, token, workerId, leaseMs, now)) || (await this.leases.lease(workerId, leaseMs, now));
-    return job ? { result, job } : { result };
+    return runScript(
+      redis,
+      'finish-lease',
+      [...this.finishKeys(jobId, workerId, outcome), k.outbox, bull.keys.prioritized, bull.keys.wait, bull.keys.active, bull.keys.events],
+      [...this.finishArgs(jobId, workerId, outcome, now, true, resultJson), ...this.leases.leaseArgs(leaseMs, now, randomUUID(), options)],
+    ) as Promise<FinishLeaseReply>;
   }
 
   /** Our side of a finish (the finish script); with `polling`, also the gate of the poll that follows. */
@@ -159,7 +107,7 @@ export class JobReports {
     )) as FinishReply;
   }
 
-  /** KEYS of the finish script (finish-lease-head adds its own after them). */
+  /** KEYS of the finish script (finish-lease.lua adds its own after them). */
   private finishKeys(jobId: string, workerId: string, outcome: JobOutcome): string[] {
     const k = this.ctx.keys;
     return [
@@ -168,7 +116,7 @@ export class JobReports {
     ];
   }
 
-  /** ARGV of the finish script (finish-lease-head adds its own after them). */
+  /** ARGV of the finish script (finish-lease.lua adds its own after them). */
   private finishArgs(
     jobId: string,
     workerId: string,

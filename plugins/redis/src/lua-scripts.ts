@@ -46,26 +46,25 @@ export function loadLua(file: string, dir: URL = LUA_DIR): string {
 
 /** Each script (`lua/NAME.lua`) and how many of its arguments are keys. */
 export const SCRIPT_KEYS = {
-  gate: 2,
-  submit: 4,
-  lease: 6,
-  renew: 5,
+  submit: 5,
+  enqueued: 3,
+  lease: 10,
+  renew: 9,
   finish: 10,
-  'finish-lease-head': 12,
-  release: 5,
-  expire: 12,
+  'finish-lease': 15,
+  release: 6,
+  expire: 13,
   cancel: 6,
   remove: 8,
   purge: 8,
   'list-scan': 1,
   'queue-scan': 1,
   'index-backfill': 2,
+  'ready-backfill': 2,
   'set-priority': 3,
-  'remember-order': 2,
-  retry: 5,
+  retry: 6,
   'events-append': 2,
   'wait-children': 7,
-  'to-head': 1,
 } as const;
 
 /** Name of one of our scripts (its file name without `.lua`). */

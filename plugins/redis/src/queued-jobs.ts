@@ -30,11 +30,11 @@ export class QueuedJobs {
   async submit(job: NewJob): Promise<StoredJob> {
     const { redis, keys: k } = this.ctx;
     const fields = newRecordFields(job);
-    const created = await runScript(redis, 'submit', [k.job(job.job_id), k.state('queued'), k.all, k.live], [job.job_id, timeScore(job.added), ...fields]);
+    const created = await runScript(redis, 'submit', [k.job(job.job_id), k.state('queued'), k.all, k.live, k.outbox], [job.job_id, timeScore(job.added), Date.now(), ...fields]);
     if (created !== 1) throw jobExists(job.job_id);
     // The record is exactly what was just written: no need to read it back.
     const stored = toStoredJob(job.job_id, hashOf(fields))!;
-    await this.enqueue(stored, () => runScript(redis, 'remove', this.removeKeys(job.job_id), [job.job_id]));
+    await this.enqueue(stored, () => runScript(redis, 'remove', this.removeKeys(job.job_id), [job.job_id, k.root]));
     return stored;
   }
 
@@ -45,8 +45,8 @@ export class QueuedJobs {
     const [result, detail] = (await runScript(
       redis,
       'retry',
-      [k.job(jobId), k.job(job.job_id), k.state('queued'), k.all, k.live],
-      [jobId, job.job_id, timeScore(job.added), k.jobPrefix, ...fields],
+      [k.job(jobId), k.job(job.job_id), k.state('queued'), k.all, k.live, k.outbox],
+      [jobId, job.job_id, timeScore(job.added), k.jobPrefix, Date.now(), ...fields],
     )) as RetryReply;
     if (result === 'not-found') throw jobNotFound(jobId);
     if (result === 'exists') throw jobExists(job.job_id);
@@ -59,7 +59,7 @@ export class QueuedJobs {
     }
     const stored = toStoredJob(job.job_id, hashOf(fields))!;
     await this.enqueue(stored, async () => {
-      await runScript(redis, 'remove', this.removeKeys(job.job_id), [job.job_id]);
+      await runScript(redis, 'remove', this.removeKeys(job.job_id), [job.job_id, k.root]);
       await redis.hdel(k.job(jobId), 'retried_as');
     });
     return stored;
@@ -67,22 +67,24 @@ export class QueuedJobs {
 
   /**
    * BullMQ's side of a job our record just queued: add it (undoing our
-   * record with `undo` when that fails), keep its place in the submission
-   * order (remember-order.lua) and wake a waiting poll.
+   * record with `undo` when that fails), then make it ready to lease in the
+   * place BullMQ gave it (enqueued.lua) and wake a waiting poll.
    */
   private async enqueue(stored: StoredJob, undo: () => Promise<unknown>): Promise<void> {
     const { redis, keys: k, bull } = this.ctx;
     const bullmqId = toBullmqId(stored.job_id);
+    const priority = toBullmqPriority(stored.priority);
     try {
-      await bull.add(bullmqId, bullmqData(stored), toBullmqPriority(stored.priority));
+      await bull.add(bullmqId, bullmqData(stored), priority);
     } catch (error) {
       await undo();
       throw error;
     }
-    // Both in one round trip; neither matters much (a missed wake-up only delays the job to the next look;
-    // a job without its order kept takes the head of a new priority if requeued first).
+    // Both in one round trip, in this order (a poll woken by the message finds the job ready). Should the script
+    // fail, the job stays in the outbox, whose sweep makes it ready (job-outbox.ts); a missed wake-up only delays
+    // the job to the next look.
     await Promise.all([
-      runScript(redis, 'remember-order', [k.job(stored.job_id), bull.keys.prioritized], [bullmqId, PRIORITY_SCORE_UNIT]).catch(() => 0),
+      runScript(redis, 'enqueued', [k.job(stored.job_id), bull.keys.prioritized, k.outbox], [stored.job_id, bullmqId, PRIORITY_SCORE_UNIT, 'order', priority, k.root]).catch(() => 0),
       this.channels.wake().catch(() => undefined),
     ]);
   }
@@ -94,7 +96,7 @@ export class QueuedJobs {
       redis,
       'set-priority',
       [k.job(jobId), bull.keys.prioritized, bull.jobKey(bullmqId)],
-      [priority, toBullmqPriority(priority), bullmqId, PRIORITY_SCORE_UNIT],
+      [priority, toBullmqPriority(priority), bullmqId, PRIORITY_SCORE_UNIT, k.root, jobId],
     )) as PriorityResult;
   }
 
@@ -106,7 +108,7 @@ export class QueuedJobs {
       [k.job(jobId), k.state('queued'), k.state('cancelled'), k.all, k.history('cancelled'), k.live],
       [jobId, isoTime(now), now, k.root],
     )) as CancelReply;
-    // Our record keeps the cancelled job; BullMQ forgets it (refused while a lease() holds it, which then drops it).
+    // Our record keeps the cancelled job; BullMQ forgets it (refused while a requeue's move holds its lock: that move drops it).
     if (result === 'cancelled') await this.moves.discard(jobId);
     // A flow: the queued children cancelled with it leave BullMQ too; a finally job is added (running children heard it from the script).
     if (queued.length > 0 || discarded.length > 0) await this.outbox.settle(effectsOf(queued, discarded));
@@ -130,7 +132,7 @@ export class QueuedJobs {
 
   /** remove.lua, then BullMQ's side: true when removed, 'child' when refused. */
   private async removeQueued(jobId: string): Promise<boolean | 'child'> {
-    const removed = await runScript(this.ctx.redis, 'remove', this.removeKeys(jobId), [jobId]);
+    const removed = await runScript(this.ctx.redis, 'remove', this.removeKeys(jobId), [jobId, this.ctx.keys.root]);
     if (removed === 'child') return 'child';
     if (removed !== 1) return false;
     await this.moves.discard(jobId);

@@ -1,4 +1,4 @@
-import { ConfigError, ErrorCodes, type Logger } from '@sisyphus/core';
+import { ConfigError, ErrorCodes, type Logger, type ModuleLookup } from '@sisyphus/core';
 import type { RedisOptions } from 'ioredis';
 import { redactUrl } from '@sisyphus/core/transport';
 
@@ -33,12 +33,14 @@ export type RedisTransportOptions = {
   callTimeoutMs?: number;
   /** Connection notes. */
   logger?: Logger;
+  /** The worker's modules, for the requirements of child jobs its tasks hand over (`TransportContext.modules`; set by the worker, not the config). */
+  modules?: ModuleLookup;
 };
 
 /** {@link RedisTransportOptions} with every default filled in. */
-export type ResolvedRedisTransportOptions = Required<Omit<RedisTransportOptions, 'logger'>> & Pick<RedisTransportOptions, 'logger'>;
+export type ResolvedRedisTransportOptions = Required<Omit<RedisTransportOptions, 'logger' | 'modules'>> & Pick<RedisTransportOptions, 'logger' | 'modules'>;
 
-const KNOWN = ['connection', 'prefix', 'leaseSeconds', 'clientExpirySeconds', 'pollIntervalMs', 'maintenance', 'maxAttempts', 'sweepIntervalMs', 'callTimeoutMs', 'logger'];
+const KNOWN = ['connection', 'prefix', 'leaseSeconds', 'clientExpirySeconds', 'pollIntervalMs', 'maintenance', 'maxAttempts', 'sweepIntervalMs', 'callTimeoutMs', 'logger', 'modules'];
 
 /**
  * Check the options and fill in defaults. A wrong, missing or unknown field
@@ -50,7 +52,7 @@ export function resolveRedisTransportOptions(options: RedisTransportOptions): Re
   const bad = (field: string, why: string) => new ConfigError(`transport.options.${field}: ${why}`, { code: ErrorCodes.CONFIG_INVALID });
   if (typeof options !== 'object' || options === null) throw bad('connection', 'is required (a redis:// URL or ioredis options)');
   for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw bad(key, `is not an option of the redis transport (known: ${KNOWN.filter((k) => k !== 'logger').join(', ')})`);
+    if (!KNOWN.includes(key)) throw bad(key, `is not an option of the redis transport (known: ${KNOWN.filter((k) => k !== 'logger' && k !== 'modules').join(', ')})`);
   }
   const { connection, prefix } = options;
   if (typeof connection === 'string') {
@@ -79,5 +81,6 @@ export function resolveRedisTransportOptions(options: RedisTransportOptions): Re
     sweepIntervalMs: positive('sweepIntervalMs', 5000),
     callTimeoutMs: positive('callTimeoutMs', 10_000),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.modules ? { modules: options.modules } : {}),
   };
 }

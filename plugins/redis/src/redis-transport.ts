@@ -1,5 +1,6 @@
 import {
   TransportError,
+  capabilityList,
   completionBody,
   type CompleteOptions,
   type CompleteReply,
@@ -15,8 +16,8 @@ import {
   type JobResult,
   type Logger,
 } from '@sisyphus/core';
-import { LeaseSweeper, leasedDocument, recordHeartbeat, reportJob, withQueueEvents, type EventedQueueStore } from '@sisyphus/server/queue';
-import { isStoreError, type StoredJob } from '@sisyphus/server/store';
+import { LeaseSweeper, leasedDocument, recordHeartbeat, reportJob, withQueueEvents, workerScheduleBlock, type EventedQueueStore } from '@sisyphus/server/queue';
+import { isStoreError, type PollResult, type StoredJob } from '@sisyphus/server/store';
 import { BullmqStore } from './bullmq-store.js';
 import { resolveRedisTransportOptions, type RedisTransportOptions, type ResolvedRedisTransportOptions } from './redis-transport-options.js';
 
@@ -37,6 +38,9 @@ async function leasedJob(store: EventedQueueStore, job: StoredJob, workerId: str
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** How long (ms) a slot's active-hours answer is used before the store is asked again (a schedule changed through the API shows within it). */
+const SCHEDULE_RECHECK_MS = 2000;
 
 /** Sleep `ms`, cut short by any of `signals`. */
 function pause(ms: number, signals: AbortSignal[]): Promise<void> {
@@ -86,6 +90,12 @@ export class RedisTransport implements Transport {
   /** Calls in flight and when each gives up; one timer looks at them all (see {@link #call}). */
   readonly #inFlight = new Set<{ deadline: number; fail: () => void }>();
   #watchdog: NodeJS.Timeout | undefined;
+  /**
+   * Each slot's capabilities (flat `kind:value`), from its latest heartbeat
+   * (the startup one precedes the first poll): polls and reports that take
+   * the next job pass them to the store, which hands out only jobs they meet.
+   */
+  readonly #capabilities = new Map<string, readonly string[]>();
 
   /** Throws a `ConfigError` naming the option when one is wrong, missing or unknown. */
   constructor(options: RedisTransportOptions) {
@@ -135,9 +145,28 @@ export class RedisTransport implements Transport {
       this.#evented = withQueueEvents(store, {
         heartbeatRefreshMs: Math.max(1000, this.#expiryMs / 3),
         onError: (error) => this.#options.logger?.warn(`redis transport: an event could not be appended: ${message(error)}`),
+        onMetricsError: (error) => this.#options.logger?.warn(`redis transport: metrics could not be recorded: ${message(error)}`),
       });
     }
     return this.#evented;
+  }
+
+  /** Per slot: is it outside its active hours, and until when (epoch ms) that answer holds. */
+  readonly #schedule = new Map<string, { off: boolean; until: number }>();
+
+  /**
+   * Is `workerId` outside its active hours (its own or its tags' schedule,
+   * see `workerScheduleBlock`)? Read from the store at most every
+   * {@link SCHEDULE_RECHECK_MS} per slot (a poll must not cost a read more),
+   * and again at once when the schedule's own next change comes sooner.
+   */
+  async #offHours(store: EventedQueueStore, workerId: string): Promise<boolean> {
+    const now = Date.now();
+    const known = this.#schedule.get(workerId);
+    if (known && now < known.until) return known.off;
+    const block = await workerScheduleBlock(store, workerId, now);
+    this.#schedule.set(workerId, { off: !!block, until: Math.min(now + SCHEDULE_RECHECK_MS, block?.until ?? Infinity) });
+    return !!block;
   }
 
   /** Wake one idle `next()` (or all of them). */
@@ -237,8 +266,13 @@ export class RedisTransport implements Transport {
   async next(signal: AbortSignal, options: NextOptions = {}): Promise<LeasedJob | undefined> {
     const workerId = options.workerId ?? '';
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
+    const capabilities = this.#capabilities.get(workerId);
+    const lease = capabilities ? { capabilities } : undefined;
     for (;;) {
-      const { job } = await this.#call('poll', (store) => store.poll(workerId, this.#leaseMs, Date.now()));
+      // Outside its active hours (its own or its tags' schedule) a worker takes no new job, as a disabled one.
+      const { job } = await this.#call('poll', async (store): Promise<PollResult> =>
+        (await this.#offHours(store, workerId)) ? {} : store.poll(workerId, this.#leaseMs, Date.now(), lease),
+      );
       if (job) return this.#call('resume', (store) => leasedJob(store, job, workerId));
       const left = deadline - Date.now();
       if (left <= 0 || signal.aborted) return undefined;
@@ -267,6 +301,8 @@ export class RedisTransport implements Transport {
   async heartbeat(status: WorkerStatus, options: HeartbeatOptions = {}): Promise<HeartbeatReply | void> {
     const workerId = options.workerId;
     if (!workerId) throw new TypeError('heartbeat: no worker id (pass options.workerId)');
+    // Kept before the call: a poll right after a heartbeat that failed still routes by them.
+    if (status.capabilities) this.#capabilities.set(workerId, capabilityList(status.capabilities));
     return this.#call(`heartbeat of ${workerId}`, async (store) => {
       const { cancel } = await recordHeartbeat(store, workerId, { ...status }, { now: Date.now(), leaseMs: this.#leaseMs, expiryMs: this.#expiryMs });
       return cancel.length ? { cancel } : undefined;
@@ -286,9 +322,18 @@ export class RedisTransport implements Transport {
     const holder = typeof report.info.worker_id === 'string' ? report.info.worker_id : (job.lease as Partial<RedisLease> | undefined)?.workerId;
     const workerId = holder || undefined;
     const nextFor = options.next?.workerId;
+    const capabilities = workerId ? this.#capabilities.get(workerId) : undefined;
     return this.#call(`completion of job ${id}`, async (store) => {
       try {
-        const { next } = await reportJob(store, id, report, { workerId, now: Date.now(), leaseMs: this.#leaseMs, next: !!nextFor && nextFor === workerId });
+        const { next } = await reportJob(store, id, report, {
+          workerId,
+          now: Date.now(),
+          leaseMs: this.#leaseMs,
+          next: !!nextFor && nextFor === workerId && !(await this.#offHours(store, workerId)),
+          ...(capabilities ? { lease: { capabilities } } : {}),
+          // Child jobs require what their tasks use, derived from this worker's modules (as a server does from its own).
+          ...(this.#options.modules ? { registry: this.#options.modules } : {}),
+        });
         return next ? { accepted: true, next: await leasedJob(store, next, workerId!) } : { accepted: true };
       } catch (error) {
         // Refused (unknown job, lease lost): the worker drops the result, as after a 404/409 from a server.

@@ -7,7 +7,7 @@ export interface StoreContext {
   /** Our own commands (and our scripts, see lua-scripts.ts); BullMQ's queue shares it. */
   readonly redis: Redis;
   readonly keys: StoreKeys;
-  /** BullMQ's queue and fetching worker on this prefix. */
+  /** BullMQ's queue and manually processing worker on this prefix. */
   readonly bull: BullmqInternals;
   /** How long (wall-clock ms) a BullMQ lock outlives the lease it belongs to. */
   readonly lockGraceMs: number;

@@ -29,7 +29,7 @@ export class StoreKeys {
 
   /**
    * Hash: the live record of one job (state, attempts, holder, lease, result
-   * ...; while leased, `lock_token`: the BullMQ lock token it was fetched
+   * ...; while leased, `lock_token`: the BullMQ lock token it was taken
    * with, shared by every server instance and never shown to clients).
    */
   job(jobId: string): string {
@@ -103,6 +103,36 @@ export class StoreKeys {
    */
   get outbox(): string {
     return `${this.base}outbox`;
+  }
+  /**
+   * Sorted set: the queued jobs of one requirement set that BullMQ holds
+   * (`requirement-sets.ts`; `any`: jobs without requirements), scored as
+   * BullMQ's prioritized set scores them: the lease takes the best head
+   * among the sets a worker can run (lua/fragments/ready-index.lua).
+   */
+  ready(setId: string): string {
+    return `${this.base}ready:${setId}`;
+  }
+  /** Set: the ids of the requirement sets whose {@link ready} index may hold jobs. */
+  get readySets(): string {
+    return `${this.base}ready-sets`;
+  }
+  /** Hash: requirement set id -> its `JobRequirements` JSON (never removed: sets are few). */
+  get requirementSets(): string {
+    return `${this.base}requirement-sets`;
+  }
+  /**
+   * Hash: requirement set id -> '1' | '0', whether the workers whose
+   * capabilities have `fingerprint` (requirement-sets.ts; `none`: workers
+   * that advertise none) can run its jobs, as leases found out; expires a day
+   * after its last change.
+   */
+  eligible(fingerprint: string): string {
+    return `${this.base}eligible:${fingerprint}`;
+  }
+  /** String: the version of the {@link ready} indexes this prefix holds (absent: written before capability routing). */
+  get readyVersion(): string {
+    return `${this.base}ready-version`;
   }
   /** Sorted set: running job id -> `lease_expires` (epoch ms). */
   get leases(): string {

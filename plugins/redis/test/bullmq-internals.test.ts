@@ -50,6 +50,10 @@ async function openInternals() {
 
 type StoreInternals = { redis: Redis; bull: BullmqInternals };
 const internals = (store: BullmqStore) => store as unknown as StoreInternals;
+/** BullMQ's own fetch (the store never uses it: see bullmq-internals.ts), to compare ours with. */
+type Fetcher = { getNextJob(token: string, options: { block: boolean }): Promise<{ id?: string } | undefined>; moveStalledJobsToWait(): Promise<unknown> };
+const fetcherOf = (bull: BullmqInternals) => (bull as unknown as { fetcher: Fetcher }).fetcher;
+const bullmqFetch = async (bull: BullmqInternals, token: string) => (await fetcherOf(bull).getNextJob(token, { block: false }))?.id;
 
 
 /** Record, for each write on the connection's socket, how corked the socket was; `write` is the original, to put back. */
@@ -86,8 +90,11 @@ describe('BullMQ internals the Redis store relies on', () => {
     expect(await redis.zrange(bull.keys.prioritized, 0, -1)).toEqual(['job-a', 'job-b']);
     // A job's key is jobPrefix + id.
     expect(JSON.parse((await redis.hget(`${bull.keys.jobPrefix}job-a`, 'data'))!)).toEqual({ job_id: 'job-a' });
+    expect([bull.keys.wait, bull.keys.events]).toEqual([`${bull.keys.jobPrefix}wait`, `${bull.keys.jobPrefix}events`]);
+    expect(await bull.waiting('job-a')).toBe(true);
     const token = randomUUID();
-    expect(await bull.fetchNext(token)).toBe('job-a');
+    expect(await bullmqFetch(bull, token)).toBe('job-a');
+    expect(await bull.waiting('job-a')).toBe(false);
     // The fetch locked it with our token, for the worker's lockDuration, under lockKey().
     expect(bull.lockKey('job-a')).toBe(`${bull.keys.jobPrefix}job-a${bull.keys.lockSuffix}`);
     expect(await redis.get(bull.lockKey('job-a'))).toBe(token);
@@ -116,33 +123,81 @@ describe('BullMQ internals the Redis store relies on', () => {
     expect(await redis.hget(bull.jobKey('job-b'), 'priority')).toBe('20');
     // A job given back goes to the head of its priority: counter 0.
     const token = randomUUID();
-    expect(await bull.fetchNext(token)).toBe('job-a');
+    expect(await bullmqFetch(bull, token)).toBe('job-a');
     await bull.moveToWait('job-a', token);
     expect(await score('job-a')).toBe(10 * PRIORITY_SCORE_UNIT);
   });
 
-  it('a move that fetches the next job reports its id and puts it, locked with the same token, at the head of active', async () => {
+  it('our take of a job the lease chose leaves it as BullMQ\'s own fetch leaves the job it hands out', async () => {
+    // The same job in two queues: BullMQ fetches it from one, our lease takes it (by id) from the other.
     const { redis, bull } = await openInternals();
-    for (const id of ['job-1', 'job-2', 'job-3']) await bull.add(id, {}, 1);
-    const token = randomUUID();
-    expect(await bull.fetchNext(token)).toBe('job-1');
-    expect(await bull.complete('job-1', token, true)).toBe('job-2');
-    expect(await redis.lindex(bull.keys.active, 0)).toBe('job-2');
-    expect(await redis.get(bull.lockKey('job-2'))).toBe(token);
-    expect(await bull.fail('job-2', token, 'no', true)).toBe('job-3');
-    expect(await bull.complete('job-3', token, true)).toBeUndefined(); // nothing left
+    await bull.add('job-a', { job_id: 'job-a', job_title: 'job-a' }, 2 ** 20);
+    const theirToken = randomUUID();
+    expect(await bullmqFetch(bull, theirToken)).toBe('job-a');
+    const prefix = freshPrefix();
+    const store = await BullmqStore.open({ connection: URL, prefix, stalledCheck: false, leaseMs: LEASE_MS });
+    cleanups.push(() => store.close());
+    await store.submit({ job_id: 'job-a', job_title: 'job-a', job: {}, priority: 0, added: new Date(T0).toISOString() });
+    const ours = internals(store).bull;
+    expect(await store.lease('w', LEASE_MS, T0)).toMatchObject({ job_id: 'job-a', state: 'running' });
+    const ourToken = (await redis.hget(`${prefix}:sis:job:job-a`, 'lock_token'))!;
+    for (const [b, token] of [[bull, theirToken], [ours, ourToken]] as const) {
+      // Out of the queue, at the head of active, locked with the token.
+      expect(await redis.zscore(b.keys.prioritized, 'job-a')).toBeNull();
+      expect(await redis.lrange(b.keys.active, 0, -1)).toEqual(['job-a']);
+      expect(await redis.get(b.lockKey('job-a'))).toBe(token);
+      expect(await redis.pttl(b.lockKey('job-a'))).toBeGreaterThan(0);
+      // The last event says it went active.
+      const [[, fields]] = (await redis.xrevrange(b.keys.events, '+', '-', 'COUNT', 1)) as [[string, string[]]];
+      expect(fields).toEqual(['event', 'active', 'jobId', 'job-a', 'prev', 'waiting']);
+    }
+    // The same fields on the job's hash (processedOn, the started-attempts count ats, ...).
+    const [theirs, mine] = [await redis.hgetall(bull.jobKey('job-a')), await redis.hgetall(ours.jobKey('job-a'))];
+    expect(Object.keys(mine).sort()).toEqual(Object.keys(theirs).sort());
+    expect(mine['ats']).toBe(theirs['ats']);
+    expect(Number(mine['processedOn'])).toBe(T0);
+    // BullMQ's moves work on it as on a job it fetched itself.
+    await ours.complete('job-a', ourToken);
+    expect(await redis.zscore(`${ours.keys.jobPrefix}completed`, 'job-a')).not.toBeNull();
+    expect(await redis.llen(ours.keys.active)).toBe(0);
+  });
+
+  it('our take finds a job BullMQ\'s stalled check gave back in the wait list', async () => {
+    const prefix = freshPrefix();
+    const store = await BullmqStore.open({ connection: URL, prefix, stalledCheck: false, leaseMs: LEASE_MS });
+    cleanups.push(() => store.close());
+    const { redis, bull } = internals(store);
+    const submit = (id: string) => store.submit({ job_id: id, job_title: id, job: {}, priority: 0, added: new Date(T0).toISOString() });
+    await submit('job-a');
+    await submit('job-b');
+    expect((await store.lease('w1', LEASE_MS, T0))?.job_id).toBe('job-a');
+    // Its lock lapses; two stalled checks give it back (to wait), then the sweep requeues it.
+    await redis.del(bull.lockKey('job-a'));
+    for (let i = 0; i < 2; i++) {
+      await redis.del(`${prefix}:jobs:stalled-check`);
+      await fetcherOf(bull).moveStalledJobsToWait();
+    }
+    expect(await redis.lrange(bull.keys.wait, 0, -1)).toEqual(['job-a']);
+    expect(await store.expireLeases(T0 + LEASE_MS + 1, 5)).toEqual({ requeued: ['job-a'], failed: [] });
+    expect((await store.lease('w2', LEASE_MS, T0 + LEASE_MS + 2))?.job_id).toBe('job-a');
+    expect(await redis.llen(bull.keys.wait)).toBe(0);
+    expect(await redis.lrange(bull.keys.active, 0, -1)).toEqual(['job-a']);
+    const token = (await redis.hget(`${prefix}:sis:job:job-a`, 'lock_token'))!;
+    expect(await redis.get(bull.lockKey('job-a'))).toBe(token);
+    await bull.complete('job-a', token);
+    expect(await redis.zscore(`${bull.keys.jobPrefix}completed`, 'job-a')).not.toBeNull();
   });
 
   it('fastComplete sends the move and the command after it in one write; Redis runs them in that order', async () => {
     const { redis, bull } = await openInternals();
     for (const id of ['job-1', 'job-2']) await bull.add(id, {}, 1);
     const token = randomUUID();
-    expect(await bull.fetchNext(token)).toBe('job-1');
+    expect(await bullmqFetch(bull, token)).toBe('job-1');
     const { socket, write, writes } = recordCorkedWrites(redis);
     try {
-      // The head of active as Redis sees it right after the move: the job the move fetched.
-      const done = await bull.fastComplete('job-1', token, () => redis.lindex(bull.keys.active, 0));
-      expect(done).toEqual({ completed: true, fetchedId: 'job-2', error: null, reply: 'job-2' });
+      // What Redis sees right after the move: job-1 completed, job-2 still queued (the move fetches nothing).
+      const done = await bull.fastComplete('job-1', token, () => redis.zrange(bull.keys.prioritized, 0, -1));
+      expect(done).toEqual({ completed: true, error: null, reply: ['job-2'] });
     } finally {
       socket.write = write;
     }
@@ -192,12 +247,12 @@ describe('BullMQ internals the Redis store relies on', () => {
     await mark();
 
     expect(report).toMatchObject({ result: 'ok', job: { job_id: 'job-3', worker_id: 'w', state: 'running' } });
-    // BullMQ's moveToFinished (completing job-2, fetching job-3), then our finish-lease-head (leasing job-3): nothing else.
+    // BullMQ's moveToFinished (completing job-2), then our finish-lease (leasing job-3): nothing else.
     const scripts = (redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet;
     const nameOf = (sha: string | undefined) => Object.entries(scripts).find(([, script]) => script.sha === sha)?.[0];
     expect(seen.map((args) => [args[0]!.toLowerCase(), nameOf(args[1])])).toEqual([
       ['evalsha', expect.stringMatching(/^moveToFinished:/)],
-      ['evalsha', commandOf('finish-lease-head')],
+      ['evalsha', commandOf('finish-lease')],
     ]);
     expect(writes.length).toBe(2);
     expect(writes.every((corked) => corked > 0), 'both commands written while the socket is corked').toBe(true);

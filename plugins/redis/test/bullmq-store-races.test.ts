@@ -180,7 +180,7 @@ describe('bullmq store races: the lease sweeper\'s token-less BullMQ moves', () 
     expect(await bullState(x)).toBe('active');
   });
 
-  it('the sweep\'s move of a cancelled job cannot hit a fetch in progress', async () => {
+  it('the sweep\'s move of a cancelled job cannot hit a lease in progress', async () => {
     const { stores: [a, b], submit, stalledCheck, bullState } = await setup(2);
     const x = await submit('job-x');
     expect((await b!.lease('w1', 1000, T0))?.job_id).toBe(x);
@@ -192,8 +192,8 @@ describe('bullmq store races: the lease sweeper\'s token-less BullMQ moves', () 
     const gate = new Promise<void>((resolve) => (go = resolve));
     let polling: Promise<unknown> | undefined;
     hook('expire', a!, 'after', async () => {
-      await stalledCheck(); // x (lock dropped by EXPIRE) back to wait
-      // b's poll fetches x from BullMQ (locked with b's token) and is about to run LEASE ...
+      await stalledCheck(); // x keeps the lock EXPIRE handed to the sweep: it stays active
+      // b's poll is about to run LEASE ...
       hook('lease', b!, 'before', async () => {
         fetched();
         await gate;
@@ -202,13 +202,12 @@ describe('bullmq store races: the lease sweeper\'s token-less BullMQ moves', () 
         (job) => job?.job_id,
         (error: unknown) => error,
       );
-      await Promise.race([reachedLease, polling]); // (a poll that fetched nothing never reaches LEASE)
+      await Promise.race([reachedLease, polling]);
     });
-    // ... while a's sweep moves x to failed with token '0', ignoring b's lock.
+    // ... while a's sweep moves x to failed with the lock EXPIRE handed it.
     expect(await a!.expireLeases(T0 + 2000, MAX_ATTEMPTS)).toEqual({ requeued: [], failed: [x] });
     go();
-    // x is cancelled: b's poll should just find nothing. It fails instead (its drop of x, moveToFailed
-    // with its own token, finds x no longer active: a's token-less move took it).
+    // x is cancelled: b's poll just finds nothing (LEASE only takes jobs its ready indexes name: never x).
     expect(await polling).toBeUndefined();
     expect((await a!.get(x))?.state).toBe('cancelled');
     expect(await bullState(x)).not.toBe('active');
@@ -277,25 +276,35 @@ describe('bullmq store races: a job BullMQ gives back while its lease is alive',
   const holderLockIsBack = async (raw: Redis, prefix: string, x: string) =>
     expect(await raw.get(`${prefix}:jobs:${x}:lock`)).toBe(await raw.hget(`${prefix}:sis:job:${x}`, 'lock_token'));
 
-  it('a poll does not take it: the job stays its holder\'s, locked with its token again', async () => {
+  it('a poll does not take it; the holder\'s next renewal makes it active again, locked with its token', async () => {
     const { stores: [a, b], raw, prefix, x } = await givenBack(2);
     expect(await b!.lease('w2', LEASE_MS, T0 + 1)).toBeUndefined();
     expect(await a!.get(x)).toMatchObject({ state: 'running', worker_id: 'w1', attempts: 1 });
+    expect(await b!.renew(x, 'w1', LEASE_MS, T0 + 2)).toBe(true);
     await holderLockIsBack(raw, prefix, x);
-    expect(await a!.finish(x, 'w1', completed, T0 + 2)).toBe('ok');
+    expect(await internals(a!).bull.queue.getJobState(x)).toBe('active');
+    expect(await a!.finish(x, 'w1', completed, T0 + 3)).toBe('ok');
     expect(await internals(a!).bull.queue.getJobState(x)).toBe('completed');
   });
 
-  it('a report that fetches it as the next job does not take it either', async () => {
+  it('a report that leases the next job does not take it either', async () => {
     const { stores: [a], raw, prefix, submit, x } = await givenBack(1);
     const y = await submit('job-y');
     expect((await a!.lease('w2', LEASE_MS, T0 + 1))?.job_id).toBe(y);
-    // w2's report with the next job: BullMQ's move fetches x (wait comes first), the script refuses it.
+    // w2's report with the next job: x waits in BullMQ's wait list, but our record says it is w1's.
     expect(await a!.finishAndPoll(y, 'w2', completed, T0 + 2, LEASE_MS)).toEqual({ result: 'ok' });
     expect(await a!.get(x)).toMatchObject({ state: 'running', worker_id: 'w1', attempts: 1 });
+    expect(await a!.renew(x, 'w1', LEASE_MS, T0 + 3)).toBe(true);
     await holderLockIsBack(raw, prefix, x);
-    expect(await a!.finishAndPoll(x, 'w1', completed, T0 + 3, LEASE_MS)).toEqual({ result: 'ok' });
+    expect(await a!.finishAndPoll(x, 'w1', completed, T0 + 4, LEASE_MS)).toEqual({ result: 'ok' });
     expect(await internals(a!).bull.queue.getJobState(x)).toBe('completed');
+  });
+
+  it('a finish without a renewal first takes it out of BullMQ\'s wait list', async () => {
+    const { stores: [a, b], x, drain } = await givenBack(2);
+    expect(await b!.finish(x, 'w1', completed, T0 + 1)).toBe('ok');
+    expect(await internals(a!).bull.queue.getJobState(x)).toBe('unknown');
+    expect(await drain(a!, 'w2', T0 + 2)).toEqual([]);
   });
 });
 
@@ -369,8 +378,8 @@ describe('bullmq store races: late reports after a lease was lost', () => {
   });
 });
 
-describe('bullmq store races: cancel, remove and the stalled check against a fetch', () => {
-  it('safe: a cancel between BullMQ\'s fetch and LEASE drops the job and hands out the next', async () => {
+describe('bullmq store races: cancel, remove and the stalled check against a lease', () => {
+  it('safe: a cancel right before a lease: the next job is handed out, the cancelled one left BullMQ', async () => {
     const { stores: [a, b], submit, bullState } = await setup(2);
     const x = await submit('job-x');
     const y = await submit('job-y');
@@ -382,7 +391,7 @@ describe('bullmq store races: cancel, remove and the stalled check against a fet
     expect(await bullState(x)).toBe('unknown');
   });
 
-  it('safe: a remove between BullMQ\'s fetch and LEASE drops the job from BullMQ too', async () => {
+  it('safe: a remove right before a lease: nothing is handed out, the job left BullMQ too', async () => {
     const { stores: [a, b], submit, bullState } = await setup(2);
     const x = await submit('job-x');
     hook('lease', a!, 'before', async () => {
@@ -393,7 +402,7 @@ describe('bullmq store races: cancel, remove and the stalled check against a fet
     expect(await bullState(x)).toBe('unknown');
   });
 
-  it('safe: stalled checks between BullMQ\'s fetch and LEASE leave the locked job alone', async () => {
+  it('safe: stalled checks around a lease leave the locked job alone', async () => {
     const { stores: [a, b], submit, stalledCheck, bullState } = await setup(2);
     const x = await submit('job-x');
     hook('lease', a!, 'before', async () => {

@@ -150,13 +150,13 @@ describe('flows in BullMQ', () => {
 });
 
 describe('flows: one round trip for a child\'s report', () => {
-  it('the last child\'s finishAndPoll (fast path) resumes the parent and hands it out as a poll would, ahead of a lower-priority job BullMQ fetched', async () => {
+  it('the last child\'s finishAndPoll (fast path) resumes the parent and hands it out as a poll would, ahead of a lower-priority job', async () => {
     const { store, waiting, submit, drain } = await setup();
     const { parent, children } = await waiting(1, { priority: 5, childPriority: 9 });
     expect((await store.lease('w2', LEASE_MS, T0 + 2))?.job_id).toBe(children[0]);
     const low = await submit(1);
     const redis = internals(store).redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    const name = commandOf('finish-lease-head');
+    const name = commandOf('finish-lease');
     const original = redis[name]!;
     let fastPath = 0;
     redis[name] = function (this: unknown, ...args: unknown[]) {
@@ -174,7 +174,7 @@ describe('flows: one round trip for a child\'s report', () => {
     expect(await drain('w3', T0 + 4)).toEqual([low]);
   });
 
-  it('a higher-priority job BullMQ fetched in the same round trip is the one handed out; the parent waits its turn', async () => {
+  it('a higher-priority job is the one handed out; the parent waits its turn', async () => {
     const { store, waiting, submit, drain } = await setup();
     const { parent, children } = await waiting(1, { priority: 5, childPriority: 9 });
     expect((await store.lease('w2', LEASE_MS, T0 + 2))?.job_id).toBe(children[0]);

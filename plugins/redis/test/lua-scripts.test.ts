@@ -88,19 +88,25 @@ describe('the store\'s scripts', () => {
   it('a shared fragment is written once, and is verbatim in every script that uses it', () => {
     const fragments = readdirSync(new URL('fragments/', LUA));
     expect(fragments.sort()).toEqual([
-      'byte-order.lua', 'finish-record.lua', 'gate-check.lua', 'hand-over-lock.lua', 'holder-check.lua', 'job-ended.lua', 'lease-record.lua', 'listing-index.lua',
+      'bullmq-take.lua', 'byte-order.lua', 'finish-record.lua', 'gate-check.lua', 'hand-over-lock.lua', 'holder-check.lua', 'job-ended.lua', 'lease-next.lua',
+      'lease-record.lua', 'listing-index.lua', 'ready-index.lua',
     ]);
     const users: Record<string, ScriptName[]> = {
-      'holder-check.lua': ['finish', 'finish-lease-head', 'release', 'wait-children'],
+      'holder-check.lua': ['finish', 'finish-lease', 'release', 'wait-children'],
       // Every end of a job (the flow rules run in the same script as the end), and the wait itself.
-      'job-ended.lua': ['finish', 'finish-lease-head', 'expire', 'cancel', 'wait-children'],
-      'gate-check.lua': ['gate', 'finish', 'finish-lease-head'],
+      'job-ended.lua': ['finish', 'finish-lease', 'expire', 'cancel', 'wait-children'],
+      'gate-check.lua': ['lease', 'finish', 'finish-lease'],
       'hand-over-lock.lua': ['release', 'expire'],
-      'lease-record.lua': ['lease', 'finish-lease-head'],
-      'finish-record.lua': ['finish', 'finish-lease-head'],
-      'byte-order.lua': ['list-scan', 'queue-scan'],
+      'lease-next.lua': ['lease', 'finish-lease'],
+      'lease-record.lua': ['lease', 'finish-lease'],
+      // Every script that takes a job in BullMQ: the leases, and a renewal that takes back a job or makes it active again.
+      'bullmq-take.lua': ['lease', 'finish-lease', 'renew'],
+      'finish-record.lua': ['finish', 'finish-lease'],
+      'byte-order.lua': ['list-scan', 'queue-scan', 'lease', 'finish-lease'],
       // Every script that queues a job, puts it in a final state or removes it, and the backfill.
-      'listing-index.lua': ['submit', 'retry', 'remove', 'finish', 'finish-lease-head', 'expire', 'cancel', 'purge', 'index-backfill', 'wait-children'],
+      'listing-index.lua': ['submit', 'retry', 'remove', 'finish', 'finish-lease', 'expire', 'cancel', 'purge', 'index-backfill', 'wait-children'],
+      // Every script that makes a job ready to lease (BullMQ holds it) or takes it out of the queue, and the backfill.
+      'ready-index.lua': ['enqueued', 'lease', 'finish', 'finish-lease', 'release', 'expire', 'cancel', 'remove', 'renew', 'wait-children', 'ready-backfill'],
     };
     for (const [fragment, scripts] of Object.entries(users)) {
       // The fragment's own lines (its includes aside) appear as they are in each user.
@@ -113,21 +119,24 @@ describe('the store\'s scripts', () => {
   it('are ioredis commands on the connection, in pipelines too, and reloaded after SCRIPT FLUSH', async () => {
     const redis = new Redis('redis://127.0.0.1:6379/0');
     const key = `sis-lua-test-${process.pid}-${Date.now()}`;
+    // A poll's lease on an empty store under `key`: the queue attributes `queue` decide whether its gate is closed.
+    const leaseKeys = (queue: string) => [`${key}:leases`, `${key}:queued`, `${key}:running`, `${key}:outbox`, queue, `${key}:w`, `${key}:p`, `${key}:wait`, `${key}:a`, `${key}:e`];
+    const leaseArgs = ['', '1', `${key}:`, '0', '2', 'now', 'token', '1000', `${key}:b:`, ':lock', '0'];
     try {
       defineScripts(redis);
-      expect(typeof (redis as unknown as Record<string, unknown>)[commandOf('gate')]).toBe('function');
+      expect(typeof (redis as unknown as Record<string, unknown>)[commandOf('lease')]).toBe('function');
       await redis.hset(`${key}:q`, 'disabled', 'true');
-      expect(await runScript(redis, 'gate', [`${key}:q`, `${key}:w`], ['1'])).toBe('queue');
+      expect(await runScript(redis, 'lease', leaseKeys(`${key}:q`), leaseArgs)).toEqual([2, 'queue']);
       await redis.script('FLUSH');
-      expect(await runScript(redis, 'gate', [`${key}:x`, `${key}:w`], ['1'])).toBe('');
+      expect(await runScript(redis, 'lease', leaseKeys(`${key}:x`), leaseArgs)).toEqual([0]);
       const pipeline = redis.pipeline() as unknown as Record<string, (...args: string[]) => unknown> & { exec(): Promise<unknown> };
-      pipeline[commandOf('gate')]!(`${key}:q`, `${key}:w`, '0');
-      pipeline[commandOf('gate')]!(`${key}:x`, `${key}:w`, '0');
+      pipeline[commandOf('lease')]!(...leaseKeys(`${key}:q`), ...leaseArgs);
+      pipeline[commandOf('lease')]!(...leaseKeys(`${key}:x`), ...leaseArgs);
       expect(await pipeline.exec()).toEqual([
-        [null, 'queue'],
-        [null, ''],
+        [null, [2, 'queue']],
+        [null, [0]],
       ]);
-      expect(() => runScript(redis, 'gate', [`${key}:q`], ['1'])).toThrow('script gate takes 2 keys, not 1');
+      expect(() => runScript(redis, 'lease', [`${key}:q`], leaseArgs)).toThrow('script lease takes 10 keys, not 1');
     } finally {
       await redis.del(`${key}:q`);
       await redis.quit();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isSchemaValid, parseJob, renderTemplate, schemaProblems, type SchemaProblem } from '@sisyphus/core';
 import { type ModuleRegistry } from '@sisyphus/core/config';
-import type { NewJob } from './store/queue-store.js';
+import type { NewJob, QueueStore } from './store/queue-store.js';
+import { withRequirements } from './queue/job-requirements.js';
 import { MAX_PROBLEMS, listProblems } from './problem-list.js';
 
 /** A submission that cannot be queued: every problem with its JSON path. */
@@ -68,4 +69,18 @@ export function prepareSubmission(body: unknown, registry: ModuleRegistry | unde
     // The priority lives beside the document (it can change while the job waits), not in it.
     job: { ...rest, job_id: jobId, added },
   };
+}
+
+/**
+ * {@link prepareSubmission}, then what the job needs of the worker that
+ * runs it (`NewJob.requires`, see `requirementsOf`): the one way a job is
+ * made for the queue, whatever submits it (`POST /queue`, templates, watch
+ * folders). Throws {@link SubmissionError} as prepareSubmission does.
+ */
+export async function prepareJob(
+  body: unknown,
+  sources: { registry: ModuleRegistry | undefined; store: Pick<QueueStore, 'getData'>; acceptUnknown: boolean; now: Date },
+): Promise<NewJob> {
+  const job = prepareSubmission(body, sources.registry, sources.acceptUnknown, sources.now);
+  return withRequirements(job, sources);
 }

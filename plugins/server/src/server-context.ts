@@ -4,6 +4,7 @@ import type { EventHub } from './event-hub.js';
 import type { QueueListing } from './routes/queue-listing.js';
 import type { ResolvedServerOptions } from './server-options.js';
 import type { QueueStore } from './store/queue-store.js';
+import type { WorkerDirectory } from './worker-directory.js';
 
 /** What every route needs: the store, settings, poll waiters and the known modules. */
 export interface ServerContext {
@@ -14,6 +15,8 @@ export interface ServerContext {
   hub: EventHub;
   /** `GET /queue`'s listing; invalidated whenever this server changes the queue. */
   listing: QueueListing;
+  /** Polling workers' records (capabilities, attributes), read from the store at most every few seconds. */
+  workers: WorkerDirectory;
   registry?: ModuleRegistry;
   startedAt: number;
   version: string;

@@ -2,7 +2,8 @@
 --!include fragments/gate-check.lua
 --!include fragments/listing-index.lua
 --!include fragments/job-ended.lua
--- The finish of finish.lua and finish-lease-head.lua, which take their first
+--!include fragments/ready-index.lua
+-- The finish of finish.lua and finish-lease.lua, which take their first
 -- 10 KEYS and 11 ARGV alike:
 -- KEYS: record, leases, state:running, state:<outcome>, all,
 --       queue attributes, worker attributes, state:queued (a requeued job's last holder may finish it),
@@ -15,8 +16,10 @@
 -- or '') and the flow's effects (job-ended.lua); else 'not-found' or
 -- 'lease-lost' (the record is left alone).
 local function finishRecord()
-  local result, _, holder, token = checkHolder(KEYS[1], ARGV[2])
+  local result, state, holder, token = checkHolder(KEYS[1], ARGV[2])
   if result ~= 'ok' then return result end
+  -- A requeued job its last holder finishes: out of the ready index too.
+  if state == 'queued' then dropReady(ARGV[11], KEYS[1], ARGV[1]) end
   local set, unset = {'state', ARGV[3], 'finished_at', ARGV[4]}, {'lease_expires', 'lock_token'}
   if ARGV[6] == '1' then set[#set + 1] = 'result'; set[#set + 1] = ARGV[7] else unset[#unset + 1] = 'result' end
   if ARGV[8] == '1' then set[#set + 1] = 'reason'; set[#set + 1] = ARGV[9] else unset[#unset + 1] = 'reason' end

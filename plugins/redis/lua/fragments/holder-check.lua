@@ -3,7 +3,7 @@
 -- holder's; a requeued job not leased again is still its last holder's
 -- (state 'queued', token '').
 -- Returns 'ok', the state, the holder (false when anonymous) and the BullMQ
--- lock token the lease was fetched with (or ''); else 'not-found' or
+-- lock token the lease was taken with (or ''); else 'not-found' or
 -- 'lease-lost'.
 local function checkHolder(record, workerId)
   local held = redis.call('HMGET', record, 'state', 'worker_id', 'lock_token')

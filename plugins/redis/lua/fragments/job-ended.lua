@@ -1,7 +1,8 @@
 --!include fragments/listing-index.lua
+--!include fragments/ready-index.lua
 -- Fan-out (flows): what a job's end does to its parent (when it is a child)
 -- and to its finally job (when it waited for children), in the same script
--- as the end itself (finish, finish-lease-head, expire, cancel). BullMQ's
+-- as the end itself (finish, finish-lease, expire, cancel). BullMQ's
 -- flows are the model, kept in our own keys, made from the store's key base
 -- `base` ('PREFIX:sis:') and named as in store-keys.ts:
 --   job:<id>               a record (job-record.ts: parent_id, flow_* fields)
@@ -39,6 +40,7 @@ local function flowRules()
 
   -- Job `id` (record `record`, in state `from`) ends in `state` with `reason`.
   local function endRecord(base, record, id, from, state, reason, nowMs, nowIso)
+    if from == 'queued' then dropReady(base, record, id) end
     redis.call('HSET', record, 'state', state, 'reason', reason, 'finished_at', nowIso)
     redis.call('ZREM', base .. 'state:' .. from, id)
     redis.call('ZADD', base .. 'state:' .. state, nowMs, id)

@@ -1,7 +1,8 @@
 import { ErrorCodes } from '@sisyphus/core';
-import type { JobOutcome, JobState, QueueStore, StoredJob } from '../store/queue-store.js';
+import type { JobOutcome, JobState, LeaseOptions, QueueStore, StoredJob } from '../store/queue-store.js';
 import { StoreError, jobNotFound } from '../store/store-error.js';
 import { waitForChildrenOf, waitRecorded, waitingChildrenOf } from './job-flow.js';
+import { withChildRequirements, type RequirementSources } from './job-requirements.js';
 
 /** A worker's report of a job, in the original API's shape (`PATCH /jobs/{id}/completed`). */
 export interface JobReport {
@@ -21,6 +22,14 @@ export interface ReportOptions {
   leaseMs: number;
   /** Also hand the reporting worker its next job, as a poll right after would (our workers; needs `workerId`). */
   next?: boolean;
+  /** What the reporting worker can do, for its next job (see `LeaseOptions`). */
+  lease?: LeaseOptions;
+  /**
+   * The modules known where the report is taken (the server's), for the
+   * requirements of child jobs; without it a child requires its modules and
+   * what its document (or its parent's) names in `requires`.
+   */
+  registry?: RequirementSources['registry'];
 }
 
 /** What a report did. */
@@ -65,7 +74,7 @@ export async function reportJob(store: QueueStore, jobId: string, report: JobRep
   const state = !failed ? 'completed' : cancelled ? 'cancelled' : 'failed';
   const ended: JobOutcome = { state, result: info, ...(cancelled ? { reason: 'cancelled' } : {}) };
   if (options.next && workerId) {
-    const { result, job: next } = await store.finishAndPoll(jobId, workerId, ended, now, options.leaseMs);
+    const { result, job: next } = await store.finishAndPoll(jobId, workerId, ended, now, options.leaseMs, options.lease);
     if (result !== 'ok' && (await recordedAlready(store, jobId, workerId, ended))) return { state };
     refuse(result, jobId, workerId);
     return next ? { state, next } : { state };
@@ -121,13 +130,20 @@ async function waitForChildren(store: QueueStore, jobId: string, info: Record<st
   if (typeof index === 'number' && Number.isInteger(index) && index >= tasks) {
     throw new StoreError(ErrorCodes.VALIDATION, `waiting_children.task_index ${index} is not a task of job ${jobId} (it has ${tasks})`);
   }
-  const wait = waitForChildrenOf(info, waiting, job.priority, now);
+  const made = waitForChildrenOf(info, waiting, job.priority, now);
+  // Children run where they can (capability routing), as their parent did.
+  const sources: RequirementSources = { registry: options.registry, store };
+  const [children, last] = await Promise.all([
+    withChildRequirements(made.children, job.job, sources),
+    made.finally ? withChildRequirements([made.finally], job.job, sources) : Promise.resolve([]),
+  ]);
+  const wait = { ...made, children, ...(last[0] ? { finally: last[0] } : {}) };
   const result = await store.waitForChildren(jobId, workerId, wait, now);
   if (result !== 'ok') {
     if (waitRecorded(await store.get(jobId), info)) return { state: 'waiting-children' };
     refuse(result, jobId, workerId);
   }
   if (!options.next || !workerId) return { state: 'waiting-children' };
-  const { job: next } = await store.poll(workerId, options.leaseMs, now);
+  const { job: next } = await store.poll(workerId, options.leaseMs, now, options.lease);
   return next ? { state: 'waiting-children', next } : { state: 'waiting-children' };
 }

@@ -47,6 +47,8 @@ async function queueRetry(store: QueueStore, old: StoredJob, now: Date): Promise
     added,
     job: { ...old.job, job_id: newId, added },
     retry_of: jobId,
+    // Same document, same requirements (capability routing).
+    ...(old.requires ? { requires: old.requires } : {}),
   });
   return { job_id: newId, retry_of: jobId };
 }

@@ -13,6 +13,8 @@ import { CompletedQuery, CompletionBody, JobIdParams, JobPatchBody, JobsQuery, R
 import { historyFilter } from './history-filter.js';
 import { flowProgress } from './flow-progress.js';
 import { retryJob, retryAll } from '../queue/job-retry.js';
+import { eligibilityOf, workerPool } from '../queue/job-eligibility.js';
+import { needsTagSchedules, workerScheduleBlock } from '../queue/applied-schedule.js';
 
 /** A job with its state (its {@link jobSummary}: the fields events carry too) and, once finished, its result record; `worker` adds its worker's host and live progress (see `jobWorkerFields`). */
 export function jobView(job: StoredJob, worker: JobWorkerFields = {}): Record<string, unknown> {
@@ -20,8 +22,27 @@ export function jobView(job: StoredJob, worker: JobWorkerFields = {}): Record<st
     ...jobDocument(job),
     ...jobSummary(job),
     ...worker,
+    ...(job.requires ? { requirements: job.requires.all } : {}),
     ...(job.result !== undefined ? { result: job.result } : {}),
   };
+}
+
+/**
+ * Add to each queued job's view with requirements who could run it now
+ * (`eligibility`, see `eligibilityOf`): "no eligible worker: needs ..."
+ * when no live worker could. One read of the workers for the whole page.
+ */
+async function withEligibility(ctx: ServerContext, jobs: readonly StoredJob[], views: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  if (!jobs.some((job) => job.state === 'queued' && job.requires)) return views;
+  const now = ctx.now();
+  const workers = await ctx.store.workers(now);
+  // The tags' schedules, when a live worker has tags (a worker outside its hours is not eligible).
+  const tagged = workers.some((w) => w.live && needsTagSchedules(w));
+  const pool = workerPool(workers, tagged ? await ctx.store.queueAttributes() : undefined, now);
+  jobs.forEach((job, i) => {
+    if (job.state === 'queued' && job.requires) views[i]!.eligibility = eligibilityOf(job.requires, pool);
+  });
+  return views;
 }
 
 /** `/jobs`: history, one job, removal, completion, cancel. */
@@ -45,7 +66,8 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
       const limit = q.limit ?? 50;
       const page = await store.list({ limit, ...historyFilter(q), ...(q.cursor ? { cursor: q.cursor } : {}) });
       const workers = await jobWorkerFields(store, page.jobs, ctx.now());
-      return { jobs: page.jobs.map((job, i) => jobView(job, workers[i])), ...(page.next ? { next: page.next } : {}) };
+      const views = await withEligibility(ctx, page.jobs, page.jobs.map((job, i) => jobView(job, workers[i])));
+      return { jobs: views, ...(page.next ? { next: page.next } : {}) };
     },
   );
 
@@ -53,7 +75,8 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
     const { id } = request.params;
     const job = await store.get(id);
     if (!job) throw jobNotFound(id);
-    const view = jobView(job, (await jobWorkerFields(store, [job], ctx.now()))[0]);
+    const [view] = await withEligibility(ctx, [job], [jobView(job, (await jobWorkerFields(store, [job], ctx.now()))[0])]);
+    if (!view) throw jobNotFound(id);
     if (job.state === 'waiting-children') {
       // Its progress is its children's (weighted), as a running job's is its worker's.
       const flow = (await flowProgress(store, job, ctx.now()))!;
@@ -172,13 +195,19 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
       const body = request.body;
       const info = typeof body.info === 'object' && body.info !== null && !Array.isArray(body.info) ? (body.info as Record<string, unknown>) : {};
       const workerId = typeof info.worker_id === 'string' && info.worker_id !== '' ? info.worker_id : undefined;
-      const wantsNext = request.query.next === '1';
+      // The next job, when asked for, is one this worker can run now (capabilities, active hours).
+      const poller = request.query.next === '1' && workerId ? await ctx.workers.lookup(workerId) : undefined;
+      const off = poller?.record ? await workerScheduleBlock(store, poller.record, ctx.now()) : undefined;
+      const wantsNext = request.query.next === '1' && !off;
       // SIS_JOB_NOT_FOUND -> 404, SIS_LEASE_LOST -> 409 (see reportJob).
       const { state, next } = await reportJob(store, id, { failed: body.failed, info }, {
         workerId,
         now: ctx.now(),
         leaseMs: ctx.options.leaseSeconds * 1000,
         next: wantsNext,
+        // The next job is one this worker can run (capability routing).
+        ...(wantsNext && poller ? { lease: poller.lease } : {}),
+        ...(ctx.registry ? { registry: ctx.registry } : {}),
       });
       if (state === 'queued') ctx.waiters.wake();
       return next ? { job_id: id, state, next: await leasedDocument(store, next) } : { job_id: id, state };

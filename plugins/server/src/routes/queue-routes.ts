@@ -1,14 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerContext } from '../server-context.js';
-import { SubmissionError, prepareSubmission } from '../job-submission.js';
+import { SubmissionError, prepareJob } from '../job-submission.js';
 import { leasedDocument } from '../queue/job-flow.js';
+import { workerScheduleBlock } from '../queue/applied-schedule.js';
+import { checkScheduleAttributes } from '../queue/schedule-attributes.js';
 import { safeJson } from '../json-escape.js';
 import { AttributesBody, PollQuery, QueueQuery, SubmissionBody } from './route-schemas.js';
 import { queueBody } from './queue-listing.js';
 
 /** The 404 message of an unanswered poll, by what blocked it. */
-const BLOCKED_MESSAGE = { queue: 'the queue is disabled', worker: 'this worker is disabled', none: 'the queue is empty' } as const;
+const BLOCKED_MESSAGE = { queue: 'the queue is disabled', worker: 'this worker is disabled', none: 'no queued job this worker can run' } as const;
 
 /** `/queue`: list, submit, clear, attributes, and `/queue/poll` (with long-poll). */
 export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext): void {
@@ -47,7 +49,7 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
     async (request, reply) => {
       let job;
       try {
-        job = prepareSubmission(request.body, ctx.registry, ctx.options.acceptUnknownModules, new Date(ctx.now()));
+        job = await prepareJob(request.body, { registry: ctx.registry, store, acceptUnknown: ctx.options.acceptUnknownModules, now: new Date(ctx.now()) });
       } catch (error) {
         if (error instanceof SubmissionError) return reply.code(400).send({ message: `invalid job: ${error.message}`, problems: error.problems });
         throw error;
@@ -64,7 +66,8 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
   });
 
   app.patch('/queue', { schema: { tags: ['queue'], summary: 'Set queue attributes, e.g. {disabled: true}; answers the attributes', body: AttributesBody } }, async (request) => {
-    const attributes = await store.setQueueAttributes(request.body);
+    // Per-tag schedules (`schedules`) are checked: a bad one is a 400 naming the field.
+    const attributes = await store.setQueueAttributes(checkScheduleAttributes('queue', request.body));
     if (!attributes.disabled) ctx.waiters.wakeAll();
     return attributes;
   });
@@ -92,14 +95,18 @@ export function registerQueueRoutes(server: FastifyInstance, ctx: ServerContext)
       for (;;) {
         // Shutting down: the store closes next; the worker polls again (another server, or this one restarted).
         if (ctx.closing.aborted) return reply.code(503).header('retry-after', '2').send({ message: 'the server is shutting down' });
-        const { job, blocked } = await store.poll(workerId ?? '', ctx.options.leaseSeconds * 1000, ctx.now());
+        // Only jobs this worker can run (its capabilities from its last heartbeat; see WorkerDirectory),
+        // and none outside its active hours (answered as a disabled worker is; a long-poll keeps looking).
+        const { record, lease } = await ctx.workers.lookup(workerId ?? '');
+        const off = record ? await workerScheduleBlock(store, record, ctx.now()) : undefined;
+        const { job, blocked } = off ? {} : await store.poll(workerId ?? '', ctx.options.leaseSeconds * 1000, ctx.now(), lease);
         // (A client that vanished right now leaves a lease that expires and requeues the job.)
         if (job) {
           listing.invalidate();
           return leasedDocument(store, job);
         }
         const left = deadline - Date.now();
-        if (left <= 0 || closed.signal.aborted) return reply.code(404).send({ message: BLOCKED_MESSAGE[blocked ?? 'none'] });
+        if (left <= 0 || closed.signal.aborted) return reply.code(404).send({ message: off?.reason ?? BLOCKED_MESSAGE[blocked ?? 'none'] });
         // Woken at once by a submit to this server (or, on a store that tells, to another
         // instance); it looks again every 250 ms anyway (several servers on one SQLite file,
         // a missed Redis message) or every second on a store that tells.

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { renderTemplate, templateVariables, type SchemaProblem } from '@sisyphus/core';
 import { parseDocument, placeholderCounts } from '@sisyphus/core/cli';
 import type { ServerContext } from '../server-context.js';
-import { SubmissionError, prepareSubmission } from '../job-submission.js';
+import { SubmissionError, prepareJob } from '../job-submission.js';
 import { TemplateBody } from './route-schemas.js';
 import { MAX_JSON_DEPTH, jsonDepthExceeds, parseJsonSecurely } from '../json-body-parser.js';
 
@@ -129,7 +129,7 @@ export function registerTemplateRoutes(server: FastifyInstance, ctx: ServerConte
       try {
         const rendered = renderTemplate(doc as Record<string, unknown>, variables);
         if (priority !== undefined) rendered.priority = priority;
-        job = prepareSubmission(rendered, ctx.registry, ctx.options.acceptUnknownModules, new Date(ctx.now()));
+        job = await prepareJob(rendered, { registry: ctx.registry, store: ctx.store, acceptUnknown: ctx.options.acceptUnknownModules, now: new Date(ctx.now()) });
       } catch (error) {
         if (error instanceof SubmissionError) return bad(withPlaceholders(doc, error.problems), placeholders);
         const problems = (error as { details?: { problems?: unknown } }).details?.problems;

@@ -1,4 +1,4 @@
-import type { JobFlow, JobState, StoredJob } from './queue-store.js';
+import type { JobFlow, JobRequirements, JobState, StoredJob } from './queue-store.js';
 
 /** A row of the SQLite store's `jobs` table (schema in `sqlite-schema.ts`). */
 export interface JobRow {
@@ -33,6 +33,10 @@ export interface JobRow {
   flow_finally_id: string | null;
   /** The `finally` job (a `NewJob`, JSON) still to queue when the job ends failed or cancelled. */
   flow_finally: string | null;
+  /** The job's requirement set (`requirement_sets.id`); NULL: anyone may run it. */
+  requires_id: number | null;
+  /** Its {@link JobRequirements}, JSON. */
+  requires: string | null;
   sort_key?: string;
 }
 
@@ -78,5 +82,6 @@ export function toJob(row: JobRow): StoredJob {
   if (row.parent_id !== null) job.parent_id = row.parent_id;
   const flow = flowOf(row);
   if (flow) job.flow = flow;
+  if (row.requires !== null) job.requires = JSON.parse(row.requires) as JobRequirements;
   return job;
 }

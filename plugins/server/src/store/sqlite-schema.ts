@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version written to `PRAGMA user_version`; bump it and add a step to {@link MIGRATIONS}. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Sort key of the newest-first listings and of the time-range filter
@@ -126,6 +126,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (parent_id, round, idx)
   );
   CREATE INDEX job_children_child ON job_children (child_id);
+  `,
+  // 5: capability routing. Each distinct JobRequirements is a row of `requirement_sets` (its
+  // explicit flag and sorted `kind:value` list as JSON text is the key); a job names its set
+  // (`requires_id`, NULL: anyone may run it) and keeps its JobRequirements as JSON (`requires`,
+  // read with the row). The queue is also indexed per set, in queue order, so that a lease looks
+  // at the head of each set a worker can run (a few index lookups) and never walks past the
+  // jobs of sets it cannot run, however many there are.
+  `
+  CREATE TABLE requirement_sets (
+    id       INTEGER PRIMARY KEY,
+    key      TEXT NOT NULL UNIQUE,
+    explicit INTEGER NOT NULL
+  );
+  ALTER TABLE jobs ADD COLUMN requires_id INTEGER;
+  ALTER TABLE jobs ADD COLUMN requires TEXT;
+  CREATE INDEX jobs_queue_by_requires ON jobs (requires_id, priority DESC, seq) WHERE state = 'queued';
   `,
 ];
 

@@ -3,6 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerContext } from '../server-context.js';
 import type { WorkerRecord } from '../store/queue-store.js';
 import { recordHeartbeat } from '../queue/worker-heartbeat.js';
+import { appliedSchedule, needsTagSchedules, scheduleView } from '../queue/applied-schedule.js';
+import { checkScheduleAttributes } from '../queue/schedule-attributes.js';
 import { AttributesBody, HeartbeatBody, WorkerIdParams, WorkersQuery } from './route-schemas.js';
 
 /** Largest heartbeat body (bytes): statuses are kept and listed by every `GET /workers`. */
@@ -16,6 +18,23 @@ export function workerView(record: WorkerRecord): Record<string, unknown> {
 /** A worker in `GET /workers?offline=1`: the original view, plus whether it is online and when it was last heard from. */
 function workerViewWithPresence(record: WorkerRecord): Record<string, unknown> {
   return { ...workerView(record), online: record.live, last_seen: record.last_seen ? new Date(record.last_seen).toISOString() : null };
+}
+
+/**
+ * Add to each worker's view the `schedule` that applies to it (see
+ * `appliedSchedule`: its own or its tags', with `active` and `next_change`);
+ * a worker without one keeps the original shape. The queue's attributes are
+ * read once, and only when some worker has tags and no schedule of its own.
+ */
+async function withSchedules(ctx: ServerContext, records: readonly WorkerRecord[], views: Record<string, unknown>[], now: number): Promise<Record<string, unknown>[]> {
+  const queueAttributes = records.some(needsTagSchedules) ? await ctx.store.queueAttributes() : undefined;
+  records.forEach((record, i) => {
+    const applied = appliedSchedule(record, queueAttributes, now);
+    // `schedule` is the server's word only: a heartbeat's own field of that name is not shown.
+    if (applied) views[i]!.schedule = scheduleView(applied);
+    else delete views[i]!.schedule;
+  });
+  return views;
 }
 
 /** `/workers`: list, status, heartbeat (renews the running job's lease), removal, attributes. */
@@ -36,16 +55,31 @@ export function registerWorkerRoutes(server: FastifyInstance, ctx: ServerContext
       },
     },
     async (request) => {
-      const all = await store.workers(ctx.now());
+      const now = ctx.now();
+      const all = await store.workers(now);
       const withOffline = request.query.offline === '1';
-      const workers = withOffline ? all.map(workerViewWithPresence) : all.filter((w) => w.live).map(workerView);
+      const records = withOffline ? all : all.filter((w) => w.live);
+      const workers = await withSchedules(ctx, records, records.map(withOffline ? workerViewWithPresence : workerView), now);
       return { workers, count: workers.length };
     },
   );
 
-  app.get('/workers/:id', { config: { access: ['worker', 'submitter'] }, schema: { tags: ['workers'], summary: 'Last heartbeat with worker_id and attributes (created on demand)', params: WorkerIdParams } }, async (request) => {
-    return workerView(await store.worker(request.params.id, ctx.now()));
-  });
+  app.get(
+    '/workers/:id',
+    {
+      config: { access: ['worker', 'submitter'] },
+      schema: {
+        tags: ['workers'],
+        summary: 'Last heartbeat with worker_id and attributes (created on demand), and the schedule that applies to it, if any (active hours, with active and next_change)',
+        params: WorkerIdParams,
+      },
+    },
+    async (request) => {
+      const now = ctx.now();
+      const record = await store.worker(request.params.id, now);
+      return (await withSchedules(ctx, [record], [workerView(record)], now))[0];
+    },
+  );
 
   app.post(
     '/workers/:id',
@@ -77,9 +111,21 @@ export function registerWorkerRoutes(server: FastifyInstance, ctx: ServerContext
 
   app.patch(
     '/workers/:id',
-    { schema: { tags: ['workers'], summary: 'Set worker attributes, e.g. {disabled: true}; answers the attributes', params: WorkerIdParams, body: AttributesBody } },
+    {
+      schema: {
+        tags: ['workers'],
+        summary:
+          'Set worker attributes, e.g. {disabled: true} or {schedule: {timezone?, windows: [{days?, from, to}]}} (active hours; null clears it); answers the attributes. 400 names a bad schedule field',
+        params: WorkerIdParams,
+        body: AttributesBody,
+      },
+    },
     async (request) => {
-      const attributes = await store.setWorkerAttributes(request.params.id, request.body);
+      // A bad schedule: SIS_VALIDATION -> 400 naming the field; one without timezone gets this server's.
+      const patch = checkScheduleAttributes('worker', request.body);
+      const attributes = await store.setWorkerAttributes(request.params.id, patch);
+      // This server's polls see the new attributes (a schedule, disabled) at once.
+      ctx.workers.forget(request.params.id);
       if (!attributes.disabled) ctx.waiters.wakeAll();
       return attributes;
     },

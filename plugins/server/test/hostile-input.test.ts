@@ -252,7 +252,7 @@ describe('token settings refused at start', () => {
       ],
       'tokens[2].token is 5 characters; tokens must be at least 16',
     ],
-    ['an unknown role', [{ token: good, role: 'root' }], 'tokens[0].role must be one of worker, submitter, admin (got "root")'],
+    ['an unknown role', [{ token: good, role: 'root' }], 'tokens[0].role must be one of worker, submitter, metrics, admin (got "root")'],
     [
       'a token beyond printable ASCII (curl and fetch send it differently)',
       [{ token: `${good}-é`, role: 'admin' }],

@@ -12,6 +12,12 @@ export interface LeaseSweeperOptions {
   now?: () => number;
   /** Jobs requeued: wake long-polls. */
   onRequeued?: (jobIds: string[]) => void;
+  /**
+   * Announce workers whose heartbeat expired (`worker.offline`, once per fleet:
+   * see `webhooks/worker-offline.ts`); returns their ids. Called after each
+   * sweep outside grace periods: while the server was away no worker could heartbeat.
+   */
+  workersOffline?: (now: number) => Promise<string[]>;
   /** One line per event (expired leases, grace periods, failed sweeps). */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -104,6 +110,9 @@ export class LeaseSweeper {
         this.#options.onRequeued?.(requeued);
       }
       if (failed.length) this.#options.log?.('warn', `lease expired too often or while cancelling: ended ${failed.join(', ')}`);
+      // Its failure is its own (logged): not a store outage that would give leases a grace period.
+      const offline = (await this.#options.workersOffline?.(now).catch((error: unknown) => void this.#options.log?.('error', `worker presence check failed: ${(error as Error).message}`))) ?? [];
+      if (offline.length) this.#options.log?.('info', `no heartbeat any more (worker offline): ${offline.join(', ')}`);
     } catch (error) {
       // The store went away mid-sweep: when it is back, leases get their grace period.
       this.#storeDown = true;

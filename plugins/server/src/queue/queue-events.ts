@@ -7,7 +7,9 @@ import type { StoredJob } from '../store/queue-store.js';
  * - `job.*`: a job changed; data `{job: JobSummary}` (`job.removed`: `{job: {job_id}}`).
  * - `queue.cleared` `{}`, `queue.attributes` `{attributes}`.
  * - `worker.heartbeat` `{worker: {worker_id, online, last_seen, status, attributes}}`,
- *   `worker.attributes` `{worker_id, attributes}`, `worker.removed` `{worker_id}`.
+ *   `worker.attributes` `{worker_id, attributes}`, `worker.removed` `{worker_id}`,
+ *   `worker.offline` `{worker: {worker_id, online: false, last_seen, expired_at, hostname?}}`
+ *   (once per expiry of a worker's heartbeat, see `webhooks/worker-offline.ts`).
  * - `data.changed` `{module, name, deleted}`.
  */
 export const QUEUE_EVENT_TYPES = [
@@ -28,6 +30,7 @@ export const QUEUE_EVENT_TYPES = [
   'worker.heartbeat',
   'worker.attributes',
   'worker.removed',
+  'worker.offline',
   'data.changed',
 ] as const;
 

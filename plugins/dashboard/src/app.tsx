@@ -14,6 +14,8 @@ import { OverviewView } from './views/overview-view.js';
 import { QueueView } from './views/queue-view.js';
 import { RunningView } from './views/running-view.js';
 import { SubmitView } from './views/submit-view.js';
+import { WatchView } from './views/watch-view.js';
+import { WebhooksView } from './views/webhooks-view.js';
 import { WorkersView } from './views/workers-view.js';
 
 const NAV: Array<{ name: Exclude<RouteName, 'job'>; label: string }> = [
@@ -24,6 +26,8 @@ const NAV: Array<{ name: Exclude<RouteName, 'job'>; label: string }> = [
   { name: 'history', label: 'History' },
   { name: 'submit', label: 'Submit' },
   { name: 'data', label: 'Option sets' },
+  { name: 'watch', label: 'Watch' },
+  { name: 'webhooks', label: 'Webhooks' },
 ];
 
 /** The page: the login, or the header with the navigation and the current view. */
@@ -111,6 +115,8 @@ function Shell({ auth, role, name }: { auth: boolean; role: string; name?: strin
         {route.name === 'job' && <JobView key={route.jobId} jobId={route.jobId!} />}
         {route.name === 'submit' && <SubmitView />}
         {route.name === 'data' && <DataView />}
+        {route.name === 'watch' && <WatchView />}
+        {route.name === 'webhooks' && <WebhooksView />}
         </ErrorBoundary>
       </main>
     </div>

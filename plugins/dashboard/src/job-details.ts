@@ -16,6 +16,8 @@ const STATE_FIELDS = new Set([
   'retried_as',
   'parent_id',
   'flow',
+  'requirements',
+  'eligibility',
 ]);
 
 /** The job document as submitted (with the id, title and time the server gave it). */

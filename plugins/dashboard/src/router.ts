@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 /** The views, by hash route (`#/overview`, `#/jobs/<id>`, ...). */
-export type RouteName = 'overview' | 'running' | 'queue' | 'workers' | 'history' | 'job' | 'submit' | 'data';
+export type RouteName = 'overview' | 'running' | 'queue' | 'workers' | 'history' | 'job' | 'submit' | 'data' | 'watch' | 'webhooks';
 
 /** A parsed hash route. */
 export interface Route {
@@ -10,7 +10,7 @@ export interface Route {
   jobId?: string;
 }
 
-const SIMPLE: readonly RouteName[] = ['overview', 'running', 'queue', 'workers', 'history', 'submit', 'data'];
+const SIMPLE: readonly RouteName[] = ['overview', 'running', 'queue', 'workers', 'history', 'submit', 'data', 'watch', 'webhooks'];
 
 /** The route of a location hash; anything unknown is the overview. */
 export function parseRoute(hash: string): Route {

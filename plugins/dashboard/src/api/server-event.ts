@@ -35,6 +35,7 @@ export const EVENT_TYPES = [
   'worker.heartbeat',
   'worker.attributes',
   'worker.removed',
+  'worker.offline',
   'data.changed',
   'reset',
 ] as const satisfies ReadonlyArray<QueueEventType | 'reset'>;

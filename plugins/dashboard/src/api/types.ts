@@ -1,11 +1,11 @@
 /** Shapes of the server's answers the dashboard reads (see docs/api.md). */
 
-import type { JobResult as CoreJobResult, Phase, TaskRecord as CoreTaskRecord } from '@sisyphus/core';
-import type { JobSummary } from '@sisyphus/server/queue';
-import type { JobCounts, JobState } from '@sisyphus/server/store';
+import type { JobResult as CoreJobResult, Phase, TaskRecord as CoreTaskRecord, WorkerCapabilities } from '@sisyphus/core';
+import type { JobSummary, WorkerSchedule } from '@sisyphus/server/queue';
+import type { JobCounts, JobState, WatchFileRecord, WatchScanStatus } from '@sisyphus/server/store';
 
 // The server's and the engine's own types (type-only imports: nothing of those packages is bundled).
-export type { JobState, Phase };
+export type { JobState, Phase, WatchFileRecord, WatchScanStatus, WorkerCapabilities, WorkerSchedule };
 export type Role = 'admin' | 'submitter' | 'worker';
 
 /** `GET /auth/whoami`: `role` is null with auth on and no token sent (401: a token the server does not know). */
@@ -82,7 +82,20 @@ export interface JobView {
   parent_id?: string;
   /** A job that waited for children: where it resumes, its round, its children and how many have not ended. */
   flow?: FlowSummary;
+  /** What the worker that runs it must have (capability routing): sorted `kind:value` entries, e.g. `tag:gpu`. */
+  requirements?: string[];
+  /** A queued job with requirements: how many live workers could run it; when none, what they lack. */
+  eligibility?: Eligibility;
   [key: string]: unknown;
+}
+
+/** `eligibility` of a queued job with requirements. */
+export interface Eligibility {
+  eligible_workers: number;
+  /** When none: what the closest live worker lacks (`encoder:hevc_nvenc`). */
+  needs?: string[];
+  /** When none: `no eligible worker: needs encoder hevc_nvenc`. */
+  message?: string;
 }
 
 /** A child of the current round in `GET /jobs/{id}/children`: its summary, worker and progress. */
@@ -128,6 +141,99 @@ export interface WorkerView extends LiveProgress {
   attributes: { disabled?: boolean; [key: string]: unknown };
   online: boolean;
   last_seen: string | null;
+  /** What it advertised in its last heartbeat (absent: a worker that advertises nothing, e.g. the original one). */
+  capabilities?: Partial<WorkerCapabilities>;
+  /** Its active hours, when a schedule applies to it (its own or its tags'). */
+  schedule?: ScheduleView;
+}
+
+/** `schedule` of a worker: the schedule that applies and its state now. */
+export interface ScheduleView {
+  source: 'worker' | 'tags';
+  /** `source: worker`: its own. */
+  schedule?: WorkerSchedule;
+  /** `source: tags`: each of its tags' schedules (it is active only while all are). */
+  tags?: Record<string, WorkerSchedule>;
+  active: boolean;
+  /** When `active` flips next (ISO); null: never. */
+  next_change: string | null;
+  /** Stored schedules that fail the checks (ignored by the server). */
+  errors?: string[];
+}
+
+/** A rule of `GET /watch/rules`. */
+export interface WatchRuleView {
+  name: string;
+  source: 'config' | 'api';
+  rule: {
+    folders: string[];
+    template: string;
+    include?: string[];
+    exclude?: string[];
+    recursive?: boolean;
+    stable_seconds?: number;
+    min_age_seconds?: number;
+    scan_interval_seconds?: number;
+    poll?: boolean;
+    max_failures?: number;
+    outputs_are_work?: boolean;
+    [key: string]: unknown;
+  };
+  scanning_here: boolean;
+  scanner?: string;
+  last_scan?: WatchScanStatus;
+  attention: number;
+  tracked: { seen: number; waiting: number };
+}
+
+/** One file of a scan (`POST /watch/rules/{name}/scan?dry_run=true`). */
+export interface FileDecision {
+  path: string;
+  action: 'submit' | 'skip';
+  skip?: string;
+  reason: string;
+  job_id?: string;
+}
+
+/** The answer of a (dry) scan. */
+export interface ScanReport {
+  rule: string;
+  dry_run: boolean;
+  started_at: number;
+  finished_at: number;
+  files: number;
+  submitted: number;
+  skipped: Record<string, number>;
+  entries: FileDecision[];
+  truncated: boolean;
+  errors: string[];
+}
+
+/** A delivery of a webhook (`last_delivery`, `GET /webhooks/{name}/deliveries`). */
+export interface DeliveryView {
+  event_id: string;
+  event_type: string;
+  event_at?: string;
+  status: 'pending' | 'sending' | 'delivered' | 'failed';
+  attempts: number;
+  created_at?: string;
+  last_attempt_at?: string;
+  status_code?: number;
+  error?: string;
+  next_attempt_at?: string;
+  finished_at?: string;
+}
+
+/** A hook of `GET /webhooks` (no secret). */
+export interface WebhookView {
+  name: string;
+  url: string;
+  events: string[];
+  filter: { title?: string; module?: string[]; worker_id?: string[] };
+  timeout_seconds: number;
+  max_attempts: number;
+  pending: number;
+  last_delivery: DeliveryView | null;
 }
 
 /** One problem of a refused submission. */

@@ -1,4 +1,4 @@
-import type { ComponentChildren, JSX } from 'preact';
+import { Fragment, type ComponentChildren, type JSX } from 'preact';
 
 /** A column of a {@link Table}. */
 export interface Column<T> {
@@ -23,13 +23,16 @@ export interface TableProps<T> {
   caption?: string;
   /** `data-testid` of the `table` element; none without it. */
   testId?: string;
+  /** What to show in a full-width row under a row (an expanded row's details); nothing when it answers null. */
+  detail?: (row: T) => ComponentChildren;
 }
 
 /**
  * A dense table with a sticky header; `rowProps` gives each row its
- * attributes (data-testid, data-*). Without rows it shows `empty`.
+ * attributes (data-testid, data-*), `detail` an optional full-width row
+ * under it. Without rows it shows `empty`.
  */
-export function Table<T>({ columns, rows, rowKey, rowProps, empty, emptyTestId, caption, testId }: TableProps<T>) {
+export function Table<T>({ columns, rows, rowKey, rowProps, empty, emptyTestId, caption, testId, detail }: TableProps<T>) {
   return (
     <div class="table-wrap">
       <table class="table" data-testid={testId}>
@@ -44,15 +47,25 @@ export function Table<T>({ columns, rows, rowKey, rowProps, empty, emptyTestId, 
           </tr>
         </thead>
         <tbody>
-          {rows.map((row, index) => (
-            <tr key={rowKey(row)} {...(rowProps?.(row) ?? {})}>
-              {columns.map((c) => (
-                <td key={c.label} class={c.class} data-testid={c.testId}>
-                  {c.cell(row, index)}
-                </td>
-              ))}
-            </tr>
-          ))}
+          {rows.map((row, index) => {
+            const more = detail?.(row);
+            return (
+              <Fragment key={rowKey(row)}>
+                <tr {...(rowProps?.(row) ?? {})}>
+                  {columns.map((c) => (
+                    <td key={c.label} class={c.class} data-testid={c.testId}>
+                      {c.cell(row, index)}
+                    </td>
+                  ))}
+                </tr>
+                {more ? (
+                  <tr class="detail-row">
+                    <td colSpan={columns.length}>{more}</td>
+                  </tr>
+                ) : null}
+              </Fragment>
+            );
+          })}
         </tbody>
       </table>
       {rows.length ? null : (

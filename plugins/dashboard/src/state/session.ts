@@ -16,8 +16,8 @@ export const WORKER_REFUSED = 'worker tokens cannot sign in to the dashboard';
 /** The current session. */
 export const session = new Observable<SessionState>({ phase: 'checking' });
 
-/** Actions only an admin may take (with auth off everyone is admin). */
-export type AdminAction = 'queue.pause' | 'worker.disable' | 'data.write';
+/** Actions only an admin may take (with auth off everyone is admin); `fleet.read`: see the watch folders and webhooks. */
+export type AdminAction = 'queue.pause' | 'worker.disable' | 'data.write' | 'fleet.read';
 
 /** May the signed-in user take `action`? */
 export function can(_action: AdminAction): boolean {

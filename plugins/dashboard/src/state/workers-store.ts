@@ -2,11 +2,16 @@ import { api, reportError } from '../api/api-client.js';
 import type { ServerEvent } from '../api/server-event.js';
 import type { Overview, WorkerView } from '../api/types.js';
 import { eventStream } from '../events/event-stream.js';
+import { coalesce } from './coalesce.js';
 import { Observable } from './observable.js';
 import { serverNow } from './server-clock.js';
 
 /** Seconds without a heartbeat after which a worker counts offline, until the server tells its own. */
 const DEFAULT_EXPIRY_SECONDS = 60;
+/** Fewest ms between two loads for the workers' schedules (see `#reloadSchedules`). */
+const SCHEDULE_RELOAD_MS = 5000;
+/** Longest wait of the timer that loads the schedules again when one flips (setTimeout's limit is 2^31-1 ms). */
+const MAX_TIMER_MS = 6 * 3_600_000;
 
 /**
  * Every worker the server knows (`GET /workers?offline=1`), kept current by
@@ -14,6 +19,13 @@ const DEFAULT_EXPIRY_SECONDS = 60;
  * the server's `client_expiry_seconds` on a local one-second timer (the
  * server sends no event when a worker goes quiet). Views read it through
  * `version`, which changes (at most five times a second) when anything did.
+ *
+ * A worker's `schedule` (active hours: whether it is active now, until
+ * when) is worked out by the server in `GET /workers`, not carried by
+ * heartbeats: it is kept across heartbeats, and the list is loaded again
+ * (at most every 5 s) when a schedule may have changed: a worker's
+ * attributes or the queue's tag schedules changed, a worker with tags
+ * came online, or the next change of a schedule shown has come.
  */
 export class WorkersStore {
   /** Changes whenever a worker changed. */
@@ -31,6 +43,10 @@ export class WorkersStore {
   #tick: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: Array<() => void> = [];
   #loadSeq = 0;
+  #scheduleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The queue's tag schedules as last seen in a `queue.attributes` event (JSON). */
+  #tagSchedules: string | undefined;
+  #reloadSchedules = coalesce(() => void this.load(), SCHEDULE_RELOAD_MS, 500);
 
   /** Load the workers and follow the event stream. */
   start(): void {
@@ -47,6 +63,9 @@ export class WorkersStore {
   stop(): void {
     clearInterval(this.#tick);
     this.#tick = undefined;
+    clearTimeout(this.#scheduleTimer);
+    this.#reloadSchedules.cancel();
+    this.#tagSchedules = undefined;
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     this.#workers.clear();
     this.#online.clear();
@@ -67,6 +86,7 @@ export class WorkersStore {
       if (overview?.client_expiry_seconds) this.#expiryMs = overview.client_expiry_seconds * 1000;
       this.#workers = new Map(list.workers.map((w) => [w.worker_id, normalized(w)]));
       this.#online = this.#onlineNow();
+      this.#timeScheduleReload();
       this.loaded.set(true);
       this.#changed(true);
     } catch (error) {
@@ -116,9 +136,16 @@ export class WorkersStore {
         const old = this.#workers.get(w.worker_id);
         const status = (w.status ?? {}) as Partial<WorkerView>;
         const attributes = (w.attributes ?? old?.attributes ?? {}) as WorkerView['attributes'];
-        this.#workers.set(w.worker_id, normalized({ ...status, worker_id: w.worker_id, attributes, online: true, last_seen: w.last_seen ?? event.at }));
+        // The schedule is not part of a heartbeat: the one of the last load stays.
+        const { schedule: _sent, ...heard } = status;
+        this.#workers.set(
+          w.worker_id,
+          normalized({ ...heard, worker_id: w.worker_id, attributes, online: true, last_seen: w.last_seen ?? event.at, ...(old?.schedule ? { schedule: old.schedule } : {}) }),
+        );
         const cameOnline = !this.#online.has(w.worker_id);
         this.#online.add(w.worker_id);
+        // Its tags may bring it under a tag schedule.
+        if (cameOnline && !attributes.schedule && hasTags(status.capabilities)) this.#reloadSchedules();
         this.#changed(!old || cameOnline || Boolean(old.attributes.disabled) !== Boolean(attributes.disabled));
         return;
       }
@@ -130,7 +157,16 @@ export class WorkersStore {
           event.worker_id,
           old ? { ...old, attributes } : normalized({ worker_id: event.worker_id, attributes, online: false }),
         );
+        if (JSON.stringify(old?.attributes.schedule ?? null) !== JSON.stringify(attributes.schedule ?? null)) this.#reloadSchedules();
         this.#changed(true);
+        return;
+      }
+      case 'queue.attributes': {
+        const schedules = JSON.stringify(event.attributes?.schedules ?? null);
+        if (schedules !== this.#tagSchedules) {
+          if (this.#workers.size) this.#reloadSchedules();
+          this.#tagSchedules = schedules;
+        }
         return;
       }
       case 'worker.removed':
@@ -141,6 +177,18 @@ export class WorkersStore {
         return;
       default:
     }
+  }
+
+  /** Load again just after the soonest change of a schedule shown (a worker going active or off hours). */
+  #timeScheduleReload(): void {
+    clearTimeout(this.#scheduleTimer);
+    let soonest = Infinity;
+    for (const worker of this.#workers.values()) {
+      const at = worker.schedule?.next_change ? Date.parse(worker.schedule.next_change) : NaN;
+      if (at < soonest) soonest = at;
+    }
+    if (soonest === Infinity) return;
+    this.#scheduleTimer = setTimeout(() => this.#reloadSchedules(), Math.min(MAX_TIMER_MS, Math.max(0, soonest - serverNow()) + 1000));
   }
 
   /** The one-second check: did a worker go quiet for longer than the expiry? */
@@ -181,6 +229,11 @@ function normalized(worker: Partial<WorkerView> & { worker_id: string }): Worker
     online: worker.online ?? true,
     last_seen: worker.last_seen ?? null,
   };
+}
+
+function hasTags(capabilities: unknown): boolean {
+  const tags = typeof capabilities === 'object' && capabilities !== null ? (capabilities as { tags?: unknown }).tags : undefined;
+  return Array.isArray(tags) && tags.length > 0;
 }
 
 function compare(a: string, b: string): number {

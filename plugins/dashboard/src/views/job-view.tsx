@@ -22,7 +22,8 @@ const PHASES: Phase[] = ['init', 'validate', 'run', 'cleanup'];
  * durations, the result record, and for failures the message and stderr
  * tail; retry (failed or cancelled, not yet retried) and cancel. A job
  * that fanned out lists its children ({@link ChildrenPanel}); a child links
- * to its parent.
+ * to its parent. What it requires of its worker is listed, and a queued job
+ * no live worker can run says so.
  */
 export function JobView({ jobId }: { jobId: string }) {
   const [job, setJob] = useState<Job | undefined>();
@@ -48,6 +49,9 @@ export function JobView({ jobId }: { jobId: string }) {
   };
   const reload = useCoalesced(() => void load(), 1000);
   useEffect(() => void load(), [generation]);
+  // A queued job with requirements: who can run it changes with the workers online.
+  const routed = Boolean(job?.eligibility && job.state === 'queued');
+  useEffect(() => (routed ? workersStore.presence.subscribe(() => reload()) : undefined), [routed]);
   useServerEvents((event) => {
     if (event.job?.job_id === jobId || (event.type === 'job.retried' && event.job?.retry_of === jobId)) reload();
   });
@@ -176,7 +180,25 @@ export function JobView({ jobId }: { jobId: string }) {
             </dd>
           </>
         ) : null}
+        {job.requirements?.length ? (
+          <>
+            <dt class="facts-row">Requires</dt>
+            <dd class="facts-rest" data-testid="job-requirements">
+              {job.requirements.map((r) => (
+                <span key={r} class="chip" data-testid="job-requirement">
+                  {r}
+                </span>
+              ))}
+            </dd>
+          </>
+        ) : null}
       </dl>
+
+      {job.state === 'queued' && job.eligibility?.eligible_workers === 0 ? (
+        <p class="notice eligibility-notice" data-testid="job-eligibility">
+          {job.eligibility.message ?? 'no eligible worker'}. It stays queued and runs as soon as a worker that has it polls.
+        </p>
+      ) : null}
 
       {job.state === 'running' ? (
         <div class="panel live-panel">

@@ -10,6 +10,7 @@ import { useGeneration, useServerEvents } from '../events/use-server-events.js';
 import { clip, time } from '../format.js';
 import { toast } from '../state/toast.js';
 import { useCoalesced } from '../state/use-coalesced.js';
+import { workersStore } from '../state/workers-store.js';
 
 const LIMIT = 50;
 /** Events after which the page is read again (the order may have changed). */
@@ -20,6 +21,9 @@ const LEAVES = new Set(['job.started', 'job.removed', 'job.cancelled']);
 /**
  * The queue in order (`GET /jobs?state=queued`, 50 a page, server-side
  * cursors): change a job's priority, remove it, pause or resume the queue.
+ * A job no live worker can run says why ("no eligible worker: needs tag
+ * gpu"); while the page shows jobs with requirements it is read again when
+ * workers come or go.
  */
 export function QueueView() {
   const [page, setPage] = useState<JobPage | undefined>();
@@ -48,6 +52,9 @@ export function QueueView() {
   };
   const reload = useCoalesced(() => void load(), 1000);
   useEffect(() => void load(), [generation, cursor]);
+  // Who can run a job changes with the workers online.
+  const routed = Boolean(page?.jobs.some((j) => j.eligibility));
+  useEffect(() => (routed ? workersStore.presence.subscribe(() => reload()) : undefined), [routed]);
 
   useServerEvents((event) => {
     if (event.type === 'queue.attributes') setPaused(Boolean(event.attributes?.disabled));
@@ -92,7 +99,20 @@ export function QueueView() {
   const offset = cursors.length * LIMIT;
   const columns: Array<Column<JobView>> = [
     { label: '#', class: 'col-num col-narrow', cell: (j) => offset + (page?.jobs.indexOf(j) ?? 0) + 1 },
-    { label: 'Job', class: 'col-title', cell: (j) => <JobTitleCell job={j} /> },
+    {
+      label: 'Job',
+      class: 'col-title',
+      cell: (j) => (
+        <>
+          <JobTitleCell job={j} />
+          {j.eligibility?.eligible_workers === 0 ? (
+            <span class="sub no-eligible" data-testid="no-eligible" title={j.requirements?.join(' ')}>
+              {j.eligibility.message ?? 'no eligible worker'}
+            </span>
+          ) : null}
+        </>
+      ),
+    },
     { label: 'Tasks', class: 'col-task', cell: (j) => <Ellipsis text={(j.tasks ?? []).map((t) => t.module).join(' → ') || '—'} /> },
     { label: 'Added', class: 'col-datetime', cell: (j) => time(j.added) },
     { label: 'Attempts', class: 'col-num col-attempts', cell: (j) => j.attempts },

@@ -6,7 +6,9 @@ import { JobLink } from '../components/job-link.js';
 import { Pager } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { Table, type Column } from '../components/table.js';
+import { CapabilitiesCell, CapabilitiesDetail } from '../components/worker-capabilities.js';
 import { ago, percent, time, workerStatus } from '../format.js';
+import { scheduleText } from '../schedule-text.js';
 import { useObservable } from '../state/observable.js';
 import { serverNow } from '../state/server-clock.js';
 import { can } from '../state/session.js';
@@ -17,7 +19,9 @@ import { workersStore } from '../state/workers-store.js';
 const PAGE = 100;
 
 /**
- * Every worker, sorted by hostname, 100 a page: status, current job,
+ * Every worker, sorted by hostname, 100 a page: status and active hours
+ * (its schedule, when one applies), current job, capabilities (tags, GPUs,
+ * binaries, a count of encoders that opens everything it advertises),
  * version, last heartbeat, enable/disable. Offline workers (no heartbeat
  * within the server's expiry, computed here every second) are listed apart.
  */
@@ -28,6 +32,7 @@ export function WorkersView() {
   const [filter, setFilter] = useState('');
   const [page, setPage] = useState(0);
   const [offlinePage, setOfflinePage] = useState(0);
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const busy = useBusyIds();
 
   if (!loaded) return <p class="muted">Loading…</p>;
@@ -67,12 +72,21 @@ export function WorkersView() {
     {
       label: 'Status',
       class: 'col-status',
-      cell: (w) => (
-        <>
-          <StateBadge state={w.status} label={workerStatus(w.status)} testId="worker-status" />
-          {w.attributes.disabled ? <span class="badge badge-disabled">disabled</span> : null}
-        </>
-      ),
+      cell: (w) => {
+        // An offline worker advertises no tags: only its own schedule still applies to it.
+        const schedule = w.schedule && (w.schedule.source === 'worker' || workersStore.isOnline(w)) ? scheduleText(w.schedule, now) : undefined;
+        return (
+          <>
+            <StateBadge state={w.status} label={workerStatus(w.status)} testId="worker-status" />
+            {w.attributes.disabled ? <span class="badge badge-disabled">disabled</span> : null}
+            {schedule ? (
+              <span class={`sub schedule${w.schedule!.active ? '' : ' schedule-off'}`} data-testid="worker-schedule" data-active={String(w.schedule!.active)} title={schedule.title}>
+                {schedule.text}
+              </span>
+            ) : null}
+          </>
+        );
+      },
     },
     {
       label: 'Current job',
@@ -88,6 +102,23 @@ export function WorkersView() {
             —
           </span>
         ),
+    },
+    {
+      label: 'Capabilities',
+      class: 'col-caps',
+      cell: (w) => (
+        <CapabilitiesCell
+          value={w.capabilities}
+          open={open.has(w.worker_id)}
+          onToggle={() =>
+            setOpen((old) => {
+              const next = new Set(old);
+              if (!next.delete(w.worker_id)) next.add(w.worker_id);
+              return next;
+            })
+          }
+        />
+      ),
     },
     { label: 'Version', class: 'col-version', cell: (w) => <span data-testid="worker-version">{w.version || '—'}</span> },
     {
@@ -111,6 +142,7 @@ export function WorkersView() {
       ),
     });
   }
+  const detail = (w: WorkerView) => (open.has(w.worker_id) ? <CapabilitiesDetail value={w.capabilities} /> : null);
   const rowProps = (online: boolean) => (w: WorkerView) => ({ 'data-testid': 'worker-row', 'data-worker-id': w.worker_id, 'data-online': String(online) });
 
   const onlinePages = Math.max(1, Math.ceil(online.length / PAGE));
@@ -144,6 +176,7 @@ export function WorkersView() {
         rows={online.slice(onlineAt * PAGE, (onlineAt + 1) * PAGE)}
         rowKey={(w) => w.worker_id}
         rowProps={rowProps(true)}
+        detail={detail}
         empty={needle ? 'No online worker matches' : 'No workers online'}
         caption="Online workers"
       />
@@ -165,6 +198,7 @@ export function WorkersView() {
           rows={offline.slice(offlineAt * PAGE, (offlineAt + 1) * PAGE)}
           rowKey={(w) => w.worker_id}
           rowProps={rowProps(false)}
+          detail={detail}
           empty="No offline workers"
           caption="Offline workers"
         />

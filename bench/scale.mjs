@@ -65,12 +65,16 @@
 //   BENCH_QUICK=1 npm run bench:scale   (BENCH_HISTORY=0,20000 BENCH_QUEUED=2000,10000 BENCH_CALLS=6
 //                                        BENCH_PHASE_MS=2500 BENCH_IDLE_MS=1500 BENCH_QUIET_S=10; about 2-3 minutes)
 // BENCH_KEEP=1 keeps the SQLite files (their directory is printed).
-// BENCH_PARTS=queue,dashboard (default both): `queue` is everything above; `dashboard` (issue 14,
+// BENCH_PARTS=queue,dashboard,routing (default all three): `queue` is everything above; `dashboard` (issue 14,
 // bench/scale-dashboard.mjs, after it) measures the dashboard's requests on 100,000 finished and 10,000
 // queued jobs against 1,000: the history page (GET /jobs with a state, a title, a worker, a time range,
 // and a deep cursor) and GET /status/overview (p99 < 200 ms), the events route's throughput to 20
 // connected clients while heartbeats with progress flow, and the server's RSS (< 1 GB); its own knobs
 // (BENCH_DASH_*, BENCH_SSE_*) are described there. `BENCH_PARTS=dashboard npm run bench:scale` runs it alone.
+// `routing` (issue 16, bench/scale-routing.mjs): a worker's polls behind 10,000 queued jobs only an absent
+// worker could run, against the same polls with nothing blocking (BENCH_ROUTING_BLOCKED, BENCH_ROUTING_POLLS).
+// `watch` (issue 16, bench/watch-scan.mjs in a child process, so its RSS is its own): a watch rule over
+// 10,000 files in a tree: first scan, settle, rescan, dry run, rescan after changes; time and peak RSS.
 // BENCH_STALLS=queue,queue-churn prints, for those phases, the server's stalls over 20 ms and how much of them its
 // main thread ran, waited for a CPU, and GC covered (a 5 ms timer in the server: a little load of its own).
 // BENCH_PROFILE=queue-churn (phase names: idle, queue, queue-paged, jobs, queue-churn; comma-separated)
@@ -87,6 +91,8 @@ import {
   now, pct, progress, rate, sleep, startChild, startServerChild, timedGet, waitForQuiet,
 } from './scale-lib.mjs';
 import { reportDashboard, runDashboardBench } from './scale-dashboard.mjs';
+import { reportRouting, runRoutingBench } from './scale-routing.mjs';
+import { runWatchBench } from './scale-watch.mjs';
 
 const quick = process.env.BENCH_QUICK === '1';
 const list = (name, fallback) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
@@ -105,7 +111,7 @@ const redisUrl = process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
 const keep = process.env.BENCH_KEEP === '1';
 const quietS = num('BENCH_QUIET_S', quick ? 10 : 30);
 const churnMs = num('BENCH_CHURN_MS', 100);
-const parts = list('BENCH_PARTS', 'queue,dashboard');
+const parts = list('BENCH_PARTS', 'queue,dashboard,routing,watch');
 
 const TARGET = { submitRatio: 1.5, heartbeatMs: 20, jobsPageMs: 200, rssBytes: 1024 ** 3 };
 const DAY = 86_400_000;
@@ -686,8 +692,10 @@ log(
       : ''),
 );
 let dashboard;
+let routing;
+let watch;
 try {
-  for (const part of parts) if (!['queue', 'dashboard'].includes(part)) throw new Error(`BENCH_PARTS: unknown part ${part} (queue, dashboard)`);
+  for (const part of parts) if (!['queue', 'dashboard', 'routing', 'watch'].includes(part)) throw new Error(`BENCH_PARTS: unknown part ${part} (queue, dashboard, routing, watch)`);
   for (const storeName of stores) if (!['sqlite', 'redis'].includes(storeName)) throw new Error(`BENCH_STORES: unknown store ${storeName} (sqlite, redis)`);
   for (const storeName of parts.includes('queue') ? stores : []) {
     const rows = (results[storeName] = []);
@@ -735,6 +743,8 @@ try {
     }
   }
   if (parts.includes('dashboard') && !interrupted) dashboard = await runDashboardBench(stores, { dir, redisUrl, prefixes, quietS, quick, failures });
+  if (parts.includes('routing') && !interrupted) routing = await runRoutingBench(stores, { redisUrl, prefixes, quietS, failures });
+  if (parts.includes('watch') && !interrupted) watch = await runWatchBench(stores, { redisUrl, quietS, failures });
 } finally {
   for (const child of children) child.kill();
   for (const prefix of prefixes) await deleteRedisKeys(prefix).catch((error) => console.error(`deleting ${prefix}:*: ${error.message}`));
@@ -743,6 +753,8 @@ try {
 }
 for (const [storeName, rows] of Object.entries(results)) if (rows.length) report(storeName, rows);
 if (dashboard) reportDashboard(dashboard);
+if (routing?.length) reportRouting(routing);
+if (watch) console.log(`\n== watch folders: a rule over a tree of files (bench/watch-scan.mjs, its own process) ==\n${watch}`);
 for (const failure of failures) console.log(`\nscenario failed: ${failure}`);
 if (process.env.BENCH_PROFILE) console.log(`\nCPU profiles of the server: ${process.env.BENCH_PROFILE_DIR}`);
 console.log(`\ntotal ${((now() - t0) / 1000).toFixed(0)} s`);

@@ -23,5 +23,6 @@ export * from './data/index.js';
 export * from './paths/index.js';
 export * from './files/index.js';
 export * from './version/index.js';
+export { capabilityList, readWorkerCapabilities, type WorkerCapabilities } from './worker/worker-capabilities.js';
 export { default as Type } from 'typebox';
 export type { Static, TSchema } from 'typebox';

@@ -6,6 +6,7 @@ import { runCommand } from './commands/run-command.js';
 import { validateCommand } from './commands/validate-command.js';
 import { modulesCommand } from './commands/modules-command.js';
 import { addNewCommand } from './commands/new-command.js';
+import { addWatchCommand } from './commands/watch-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -64,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addNewCommand(program, (c) => (code = c));
+  addWatchCommand(program, (c) => (code = c));
 
   program
     .command('worker')
@@ -71,6 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--api <url>', 'API URL (default: $API_URL, the config, http://localhost:5000)')
     .option('--token <token>', 'bearer token (default: $SISYPHUS_TOKEN, the config)')
     .option('--concurrency <n>', 'jobs at once; each slot shows as worker ID-1, ID-2, ...')
+    .addOption(new Option('--tag <tag>', 'advertise this tag (repeatable; added to worker.tags): jobs requiring it may run here').argParser(collect))
     .option('--log-format <format>', 'json | pretty (default: pretty on a terminal, else JSON lines; or $LOG_FORMAT)')
     .action(async (opts, cmd: Command) => {
       const { workerCommand } = await import('./commands/worker-command.js');

@@ -1,5 +1,25 @@
 import type { Static } from 'typebox';
 import { Type } from 'typebox';
+import { WatchRuleSchema } from './watch-rule-schema.js';
+
+/** A worker's active hours (`server.schedules`); checked in full (times, days, zone) when the server starts. */
+const ScheduleSchema = Type.Object(
+  {
+    timezone: Type.Optional(Type.String({ minLength: 1, description: "IANA time zone of the windows' times, e.g. Europe/Berlin. Default: the server's." })),
+    windows: Type.Array(
+      Type.Object(
+        {
+          days: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Days the window starts on: mon...sun or ranges such as mon-fri. Default every day.' })),
+          from: Type.String({ description: 'Start, HH:MM.' }),
+          to: Type.String({ description: 'End, HH:MM (24:00: midnight); not after from: the next day.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, description: 'The worker takes new jobs only while one of these is open.' },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * The worker configuration (`sisyphus.config.*`, `.sisyphusrc*`,
@@ -53,6 +73,11 @@ export const WorkerConfigSchema = Type.Object(
           ),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Jobs run at once; each slot shows as worker ID-1, ID-2, ... Default 1.' })),
           stateDir: Type.Optional(Type.String({ minLength: 1, description: 'Folder keeping the worker id. Default ~/.config/sisyphus.' })),
+          tags: Type.Optional(
+            Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }), {
+              description: "Tags this worker advertises (capability routing): jobs whose requires.tags name them may run here, e.g. [gpu, fast-disk]. Letters, digits, '.', '_', '-'; compared in lower case. The flag --tag adds more.",
+            }),
+          ),
         },
         { additionalProperties: false, description: 'Settings of `sisyphus worker`.' },
       ),
@@ -117,17 +142,57 @@ export const WorkerConfigSchema = Type.Object(
               description: 'Host names accepted in the Host header of a server on a loopback address, besides localhost, 127.x.x.x, ::1 and the bind address (others get 421).',
             }),
           ),
+          schedules: Type.Optional(
+            Type.Object(
+              {
+                tags: Type.Optional(Type.Record(Type.String(), ScheduleSchema, { description: 'Active hours of every worker with the tag (worker.tags), by tag.' })),
+                workers: Type.Optional(Type.Record(Type.String(), ScheduleSchema, { description: 'Active hours of single workers, by worker id.' })),
+              },
+              { additionalProperties: false, description: 'Active hours written into the store at each start (replacing what is stored for the tags and workers named here).' },
+            ),
+          ),
           tokens: Type.Optional(
             Type.Array(
               Type.Object(
                 {
                   token: Type.String({ minLength: 16, description: 'The bearer token (at least 16 characters, no surrounding whitespace, each used once).' }),
-                  role: Type.Union([Type.Literal('worker'), Type.Literal('submitter'), Type.Literal('admin')]),
+                  role: Type.Union([Type.Literal('worker'), Type.Literal('submitter'), Type.Literal('metrics'), Type.Literal('admin')]),
                   name: Type.Optional(Type.String()),
                 },
                 { additionalProperties: false },
               ),
               { description: 'Bearer tokens with roles; none = no authentication.' },
+            ),
+          ),
+          watch: Type.Optional(Type.Array(WatchRuleSchema, { description: 'Watch folder rules: new and changed files become jobs (docs/server.md, "Watch folders").' })),
+          webhooks: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: "Unique name (letters, digits, '_', '.', '-'; at most 64): GET /webhooks/{name}/deliveries." }),
+                  url: Type.String({ minLength: 1, description: 'http:// or https:// URL the deliveries are POSTed to (no user name or password in it).' }),
+                  events: Type.Array(Type.String({ minLength: 1 }), {
+                    minItems: 1,
+                    description: 'Event types to deliver, e.g. job.submitted, job.started, job.completed, job.failed, job.cancelled, worker.offline (any event of GET /events but worker.heartbeat).',
+                  }),
+                  filter: Type.Optional(
+                    Type.Object(
+                      {
+                        title: Type.Optional(Type.String({ minLength: 1, description: "Case-insensitive part of the job's title." })),
+                        module: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { description: 'The job has a task of this module (or of one of these).' })),
+                        worker_id: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { description: "The job's worker, or the worker gone offline, is this one (or one of these)." })),
+                      },
+                      { additionalProperties: false, description: 'Deliver only events that match every condition given.' },
+                    ),
+                  ),
+                  secret: Type.Optional(Type.String({ minLength: 16, description: 'Signing secret (HMAC-SHA256), at least 16 characters; or secret_env.' })),
+                  secret_env: Type.Optional(Type.String({ minLength: 1, description: 'Name of the environment variable holding the signing secret.' })),
+                  timeout_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 300, description: 'Longest attempt in seconds. Default 10.' })),
+                  max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts before a delivery is given up. Default 12.' })),
+                },
+                { additionalProperties: false },
+              ),
+              { description: 'Webhooks: signed JSON POSTs of queue events (docs/server.md, "Webhooks").' },
             ),
           ),
         },

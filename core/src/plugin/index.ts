@@ -4,6 +4,7 @@ export { importPlugin, resolvePluginEntry, missingPackageOf, packageNameOf } fro
 export { loadPlugins, DEFAULT_PLUGINS } from './load-plugins.js';
 export { loadConfig, checkConfig, CONFIG_SEARCH_PLACES, type LoadedConfig } from './load-config.js';
 export { WorkerConfigSchema, type WorkerConfig } from './config-schema.js';
+export { WatchRuleSchema, WATCH_RULE_NAME_PATTERN, type WatchRuleConfig } from './watch-rule-schema.js';
 export { createEngineFromConfig, dataStoreFromConfig } from './engine-from-config.js';
 export { buildConfigFileSchema, type SettingsModule } from './config-file-schema.js';
 export { buildJobFileSchema, moduleDefinitionKey, type JobFileSchemaOptions, type SchemaModule } from '../job/job-file-schema.js';

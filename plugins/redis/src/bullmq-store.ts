@@ -9,6 +9,7 @@ import type {
   JobFilter,
   JobOutcome,
   JobPage,
+  LeaseOptions,
   NewJob,
   PollResult,
   PriorityResult,
@@ -31,9 +32,13 @@ import { JobListings } from './job-listings.js';
 import { JobOutbox } from './job-outbox.js';
 import { JobReports } from './job-reports.js';
 import { ensureListingIndexes } from './listing-indexes.js';
+import { ensureReadyIndexes } from './ready-indexes.js';
 import { defineScripts } from './lua-scripts.js';
 import { ModuleData } from './module-data.js';
 import { QueuedJobs } from './queued-jobs.js';
+import { RedisQueueMetrics } from './redis-queue-metrics.js';
+import { RedisWebhooks } from './redis-webhooks.js';
+import { RedisWatchStore } from './redis-watch.js';
 import { StoreChannels } from './store-channels.js';
 import type { StoreContext } from './store-context.js';
 import { StoreKeys } from './store-keys.js';
@@ -43,17 +48,24 @@ export type { BullmqStoreOptions } from './bullmq-store-options.js';
 
 /**
  * A {@link QueueStore} on Redis: the queue itself is a BullMQ queue (submit
- * with `Queue.add`, lease with a manually fetching `Worker`, renew with
- * `extendLock`, finish with `moveToCompleted`/`moveToFailed`, give back with
- * `moveToWait`), the job records, leases, history, attributes, worker status
+ * with `Queue.add`, renew with `extendLock`, finish with
+ * `moveToCompleted`/`moveToFailed`, give back with `moveToWait`), the job records, leases, history, attributes, worker status
  * and module data are plain Redis structures under the same prefix, changed
  * by small Lua scripts (`lua/`). Several server instances on one Redis and
  * prefix share one queue: lock tokens are kept in Redis, not in the process.
  * The event log is a Redis stream under the prefix (event-log.ts), shared by
  * every instance and direct worker on it.
  *
- * Priorities from -1 048 576 to 1 048 575 each get their own place in the
+ * Priorities from -1 048 575 to 1 048 575 each get their own place in the
  * queue (see `priority-mapping.ts`).
+ *
+ * Capability routing: a lease hands out the best job the worker can run,
+ * not BullMQ's head. Each requirement set has a ready index beside BullMQ's
+ * queue (the same jobs, scored alike: lua/fragments/ready-index.lua); the
+ * lease looks at the head of each set the worker can run and takes the best
+ * one in BullMQ itself, as BullMQ's fetch would (lease.lua,
+ * lua/fragments/bullmq-take.lua): jobs nobody polling can run block nothing
+ * and cost nothing (docs/architecture.md, "Capability routing on Redis").
  *
  * Fan-out (flows, `waitForChildren`) follows BullMQ's flows in our own keys
  * (a parent's children, its pending children as BullMQ's `:dependencies`,
@@ -84,6 +96,7 @@ export class BullmqStore implements QueueStore {
       const bull = BullmqInternals.create(redis, { prefix: options.prefix, lockMs: (options.leaseMs ?? 30_000) + (options.lockGraceMs ?? 30_000) });
       const store = new BullmqStore(redis, bull, options);
       await ensureListingIndexes(store.ctx);
+      await ensureReadyIndexes(store.ctx);
       await bull.start(options.stalledCheck !== false);
       if (!bull.fastPathAvailable()) options.log?.('warn', 'this BullMQ lacks what the one-round-trip report takes; reports take the longer way');
       return store;
@@ -106,6 +119,12 @@ export class BullmqStore implements QueueStore {
   private readonly registry: WorkerRegistry;
   private readonly data: ModuleData;
   private readonly eventLog: RedisEventLog;
+  /** Webhook cursors and deliveries, offline workers (redis-webhooks.ts). */
+  readonly webhooks: RedisWebhooks;
+  /** Watch folder rules, file states, outputs and scanner leases (redis-watch.ts). */
+  readonly watch: RedisWatchStore;
+  /** The metrics' totals and the depth per priority (redis-queue-metrics.ts). */
+  readonly metrics: RedisQueueMetrics;
   private closed = false;
 
   private constructor(
@@ -119,7 +138,7 @@ export class BullmqStore implements QueueStore {
     this.ctx = { redis, keys, bull, lockGraceMs: options.lockGraceMs ?? 30_000 };
     this.connection = new ConnectionWatch(redis, bull, options.log);
     this.channels = new StoreChannels(redis, keys);
-    this.moves = new BullmqMoves(bull, this.channels);
+    this.moves = new BullmqMoves(this.ctx, this.channels);
     this.outbox = new JobOutbox(this.ctx, this.moves, this.channels, options.log);
     this.leases = new JobLeases(this.ctx, this.moves, this.outbox);
     this.reports = new JobReports(this.ctx, this.leases, this.moves, this.outbox);
@@ -129,6 +148,9 @@ export class BullmqStore implements QueueStore {
     this.registry = new WorkerRegistry(redis, keys);
     this.data = new ModuleData(redis, keys);
     this.eventLog = new RedisEventLog(redis, keys);
+    this.webhooks = new RedisWebhooks(redis, keys);
+    this.watch = new RedisWatchStore(redis, keys);
+    this.metrics = new RedisQueueMetrics(this.ctx);
   }
 
   // ---- jobs (queued-jobs.ts, job-leases.ts, job-reports.ts) ----
@@ -137,16 +159,16 @@ export class BullmqStore implements QueueStore {
     return this.queued.submit(job);
   }
 
-  lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
-    return this.leases.lease(workerId, leaseMs, now);
+  lease(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<StoredJob | undefined> {
+    return this.leases.lease(workerId, leaseMs, now, options);
   }
 
-  poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
-    return this.leases.poll(workerId, leaseMs, now);
+  poll(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<PollResult> {
+    return this.leases.poll(workerId, leaseMs, now, options);
   }
 
-  finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
-    return this.reports.finishAndPoll(jobId, workerId, outcome, now, leaseMs);
+  finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number, options?: LeaseOptions): Promise<FinishAndPollResult> {
+    return this.reports.finishAndPoll(jobId, workerId, outcome, now, leaseMs, options);
   }
 
   renew(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
@@ -172,10 +194,8 @@ export class BullmqStore implements QueueStore {
   }
 
   /**
-   * Until epoch ms `until`, a running job whose lease ran out stays its
-   * holder's when BullMQ's stalled check gives it back (as under a live
-   * lease): the sweep's grace period after an outage, shared by every
-   * instance on the prefix.
+   * Until epoch ms `until`, no lease expires: the sweep's grace period after
+   * an outage, shared by every instance on the prefix.
    */
   setLeaseGrace(until: number): Promise<void> {
     return this.leases.setLeaseGrace(until);

@@ -28,10 +28,21 @@ import { registerEventRoutes } from './routes/event-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerTemplateRoutes } from './routes/template-routes.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
+import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { withQueueEvents } from './queue/evented-store.js';
+import { seedSchedules } from './queue/schedule-attributes.js';
 import { EventHub } from './event-hub.js';
+import { registerWebhookRoutes } from './routes/webhook-routes.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { announceOfflineWorkers } from './webhooks/worker-offline.js';
+import { WorkerDirectory } from './worker-directory.js';
+import { registerWatchRoutes } from './routes/watch-routes.js';
+import { WatchService } from './watch/watch-service.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** How long (wall-clock ms) a poll may use a worker's record (capabilities, attributes) read from the store before reading it again. */
+const WORKER_RECORD_TTL_MS = 2000;
 
 /** A running job server: the fastify app plus what it owns. */
 export interface SisyphusServer {
@@ -41,6 +52,10 @@ export interface SisyphusServer {
   sweeper: LeaseSweeper;
   /** The history retention (see `HistoryRetention`); `run()` applies it now. */
   retention: HistoryRetention;
+  /** The webhooks' deliveries (see `WebhookDispatcher`); idle without configured hooks. */
+  webhooks: WebhookDispatcher;
+  /** The watch folders (see `WatchService`); idle without rules. */
+  watch: WatchService;
   /** Stop sweeping, wake long-polls, close the app and the store. */
   close(): Promise<void>;
 }
@@ -57,7 +72,7 @@ export interface SisyphusServer {
 export async function createServer(
   rawStore: QueueStore,
   options: ServerOptions = {},
-  extras: { registry?: ModuleRegistry; now?: () => number } = {},
+  extras: { registry?: ModuleRegistry; now?: () => number; /** The watch rules' scanner lease (ms; default 30 s): tests of several servers shorten it. */ watchLeaseMs?: number } = {},
 ): Promise<SisyphusServer> {
   const resolved = resolveServerOptions(options);
   const app = Fastify({
@@ -78,7 +93,10 @@ export async function createServer(
   const store = withQueueEvents(rawStore, {
     heartbeatRefreshMs: Math.max(1000, (resolved.clientExpirySeconds * 1000) / 3),
     onError: (error) => app.log.warn(`an event could not be appended to the store's log: ${(error as Error).message}`),
+    onMetricsError: (error) => app.log.warn(`metrics could not be recorded in the store: ${(error as Error).message}`),
   });
+  // The config's schedules (active hours) replace the stored ones they name, before any poll is answered.
+  await seedSchedules(store, resolved.schedules);
   const shutdown = new AbortController();
   const hub = new EventHub(store.events, { onError: (error) => app.log.warn(`reading the store's event log: ${(error as Error).message}`) });
   const context: ServerContext = {
@@ -88,6 +106,7 @@ export async function createServer(
     options: resolved,
     waiters: new PollWaiters(),
     listing: new QueueListing(store),
+    workers: new WorkerDirectory(store, { ttlMs: WORKER_RECORD_TTL_MS, now: Date.now }),
     startedAt: Date.now(),
     version,
     now: extras.now ?? Date.now,
@@ -150,6 +169,11 @@ export async function createServer(
   registerEventRoutes(app, context);
   registerAuthRoutes(app, context);
   registerTemplateRoutes(app, context);
+  registerWebhookRoutes(app, resolved.webhooks, rawStore.webhooks);
+  registerMetricsRoutes(app, context);
+  // Watch folders: the config's rules and the API's (kept in the store); one server at a time scans each rule.
+  const watch = new WatchService(context, rawStore.watch, resolved.watch, { log: (level, message) => app.log[level](message), ...(extras.watchLeaseMs ? { leaseMs: extras.watchLeaseMs } : {}) });
+  registerWatchRoutes(app, watch);
   await registerDashboardRoutes(app);
 
   // Whatever this server changes in the queue, `GET /queue` reads again (polls and the sweep invalidate it themselves).
@@ -170,11 +194,23 @@ export async function createServer(
       context.listing.invalidate();
       context.waiters.wake(requeued.length);
     },
+    // A worker whose heartbeat expired: one `worker.offline` event per expiry, whichever server of the fleet sweeps first.
+    ...(rawStore.webhooks ? { workersOffline: async (now: number) => (await announceOfflineWorkers(rawStore.webhooks!, store.events, now)).map((w) => w.worker_id) } : {}),
     log,
   });
   sweeper.start();
   const retention = new HistoryRetention(store, resolved.retention, { now: context.now, log });
   retention.start();
+  await watch.start().catch(async (error: unknown) => {
+    // A config rule that cannot work (its template): nothing of this server keeps running.
+    sweeper.stop();
+    await retention.stop();
+    await watch.stop();
+    throw error;
+  });
+  // Deliveries run beside the queue: the log is read and receivers are called off the request path.
+  const webhooks = new WebhookDispatcher(resolved.webhooks, rawStore.webhooks, store.events, store, { now: context.now, userAgent: `sisyphus-server/${version}`, log });
+  await webhooks.start();
   // Jobs submitted or requeued through another instance on the same store wake this one's long-polls.
   const unsubscribe = store.onJobsAvailable?.((everyone) => (everyone ? context.waiters.wakeAll() : context.waiters.wake()));
 
@@ -183,12 +219,16 @@ export async function createServer(
     context,
     sweeper,
     retention,
+    webhooks,
+    watch,
     async close() {
       shutdown.abort();
+      await watch.stop();
       sweeper.stop();
       await retention.stop();
       unsubscribe?.();
       hub.stop();
+      await webhooks.stop();
       context.waiters.wakeAll();
       await app.close();
       await store.close();

@@ -6,7 +6,7 @@ export { createServer, type SisyphusServer } from './create-server.js';
 export { resolveServerOptions, type ServerOptions, type ResolvedServerOptions, type TokenGrant, type Role } from './server-options.js';
 export type { ServerContext } from './server-context.js';
 export { safeJson } from './json-escape.js';
-export { prepareSubmission, SubmissionError } from './job-submission.js';
+export { prepareSubmission, prepareJob, SubmissionError } from './job-submission.js';
 export type {
   QueueStore, StoredJob, NewJob, JobState, JobOutcome, WorkerRecord, FinishResult, CancelResult, JobPage, PollResult, FinishAndPollResult,
   JobFlow, ChildResult, WaitForChildren,

@@ -1,6 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { ConfigError } from '@sisyphus/core';
 import { FINAL_STATES, type RetentionSettings } from './queue/history-retention.js';
+import { checkScheduleSettings, type ScheduleSettings } from './queue/schedule-attributes.js';
+import { checkedWebhooks, type ResolvedWebhook, type WebhookConfig } from './webhooks/webhook-config.js';
+import type { WatchRuleConfig } from '@sisyphus/core/config';
+import { checkedWatchRules, type WatchRule } from './watch/watch-rule.js';
 
 /** A bearer token and what it may do. */
 export interface TokenGrant {
@@ -12,10 +16,11 @@ export interface TokenGrant {
 
 /**
  * Roles: `worker` polls, heartbeats, completes and reads data; `submitter`
- * submits, reads and cancels; `admin` may do everything (clear, attributes,
+ * submits, reads and cancels; `metrics` reads `GET /metrics` only (a
+ * Prometheus scraper's token); `admin` may do everything (clear, attributes,
  * data writes, worker removal).
  */
-export type Role = 'worker' | 'submitter' | 'admin';
+export type Role = 'worker' | 'submitter' | 'metrics' | 'admin';
 
 /** Settings of {@link createServer}. */
 export interface ServerOptions {
@@ -64,6 +69,26 @@ export interface ServerOptions {
    * default). Applied in the background at start and every minute.
    */
   retention?: RetentionSettings;
+  /**
+   * Active hours written into the store at start (see `seedSchedules`):
+   * `tags: {TAG: schedule}` for every worker with the tag, `workers: {ID:
+   * schedule}` for single workers; a schedule without `timezone` gets the
+   * server's. Checked at start: a bad field is a {@link ConfigError} naming it.
+   */
+  schedules?: ScheduleSettings;
+  /**
+   * Webhooks: signed JSON POSTs of chosen queue events (see `webhooks/`):
+   * `[{name, url, events, filter?, secret | secret_env, timeout_seconds?, max_attempts?}]`.
+   * Checked at start: a bad field is a {@link ConfigError} naming it (`webhooks[1].url`), never a secret.
+   */
+  webhooks?: WebhookConfig[];
+  /**
+   * Watch folders: files that appear or change in the folders become jobs
+   * rendered from a template (see `watch/`): `[{name, folders, template,
+   * include?, exclude?, stable_seconds?, ...}]`. Checked at start: a bad
+   * field is a {@link ConfigError} naming it (`watch[0].folders[1]`).
+   */
+  watch?: WatchRuleConfig[];
   /** Description of the store for `/status/config` (secrets are masked there). */
   backend?: Record<string, unknown>;
   /**
@@ -77,12 +102,12 @@ export interface ServerOptions {
 }
 
 /** {@link ServerOptions} with every default filled in. */
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'backend' | 'logger' | 'cors' | 'bindHost'>> &
-  Pick<ServerOptions, 'backend' | 'logger' | 'bindHost'> & { cors: { origins: string[] } };
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'backend' | 'logger' | 'cors' | 'bindHost' | 'webhooks' | 'watch'>> &
+  Pick<ServerOptions, 'backend' | 'logger' | 'bindHost'> & { cors: { origins: string[] }; webhooks: ResolvedWebhook[]; watch: WatchRule[] };
 
 /** Shortest bearer token accepted. */
 export const MIN_TOKEN_LENGTH = 16;
-const ROLES: readonly Role[] = ['worker', 'submitter', 'admin'];
+const ROLES: readonly Role[] = ['worker', 'submitter', 'metrics', 'admin'];
 
 /** `tokens[2] ("ci")`: how a grant is named in messages (never by its token). */
 function grantLabel(grant: unknown, index: number): string {
@@ -193,6 +218,9 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     acceptUnknownModules: options.acceptUnknownModules ?? false,
     sweepIntervalMs: options.sweepIntervalMs ?? 1000,
     retention: checkedRetention(options.retention),
+    schedules: checkScheduleSettings(options.schedules),
+    webhooks: checkedWebhooks(options.webhooks),
+    watch: checkedWatchRules(options.watch),
     ...(options.bindHost !== undefined ? { bindHost: options.bindHost } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -1,8 +1,9 @@
 import type {
-  CancelResult, ChildResult, DocumentPage, FinishAndPollResult, FinishResult, JobCounts, JobFilter, JobOutcome, JobPage, JobState, NewJob,
+  CancelResult, ChildResult, DocumentPage, FinishAndPollResult, FinishResult, JobCounts, JobFilter, JobOutcome, JobPage, JobState, LeaseOptions, NewJob,
   NewQueueEvent, PollResult, PriorityResult, PurgeRule, QueueEventLog, QueueStore, StoredJob, WaitForChildren, WorkerRecord,
 } from '../store/queue-store.js';
 import { finishedEventType, jobSummary, type JobSummary, type QueueEventType } from './queue-events.js';
+import { QueueMetricsRecorder } from '../metrics/queue-metrics-recorder.js';
 
 /**
  * Shortest time between two appends of one process (ms): a busy process
@@ -51,6 +52,8 @@ export interface QueueEventsOptions {
   heartbeatRefreshMs?: number;
   /** An event could not be appended (the change itself went through). */
   onError?: (error: unknown) => void;
+  /** Metrics could not be recorded in the store's metrics part (the change went through). Default: `onError`. */
+  onMetricsError?: (error: unknown) => void;
   /** Current time (epoch ms); replaceable in tests. */
   now?: () => number;
 }
@@ -64,7 +67,10 @@ const heartbeatKey = (status: Record<string, unknown>) =>
  * that does what `store` does and appends what changed to `store.events`
  * (see `queue-events.ts` for the types). Every process that changes the
  * store (each server, each direct Redis worker) wraps its store, so the log
- * shared through the store sees every change whoever made it.
+ * shared through the store sees every change whoever made it. It also counts
+ * what it passes on (jobs started, ended, requeued...) into the store's
+ * metrics part when it has one (`QueueMetricsRecorder`: batched, never
+ * delaying or failing the change).
  *
  * Appending never delays or fails the change: events are appended in call
  * order, in batches, beside the calls (an append that fails is reported to
@@ -91,12 +97,15 @@ export class EventedQueueStore implements QueueStore {
   readonly #leased = new Map<string, JobSummary>();
   /** Finally jobs announced by this process (the oldest are forgotten beyond {@link MAX_FINALLY}). */
   readonly #announced = new Set<string>();
+  /** Counts what this process changes into the store's metrics part, when it has one (see `QueueMetricsRecorder`). */
+  readonly #metrics: QueueMetricsRecorder | undefined;
 
   constructor(store: QueueStore, options: QueueEventsOptions = {}) {
     this.#store = store;
     this.#refreshMs = options.heartbeatRefreshMs ?? 10_000;
     this.#onError = options.onError ?? (() => undefined);
     this.#now = options.now ?? Date.now;
+    this.#metrics = store.metrics ? new QueueMetricsRecorder(store, store.metrics, { onError: options.onMetricsError ?? this.#onError }) : undefined;
   }
 
   /** The wrapped store. */
@@ -108,9 +117,19 @@ export class EventedQueueStore implements QueueStore {
     return this.#store.events;
   }
 
+  get metrics(): QueueStore['metrics'] {
+    return this.#store.metrics;
+  }
+
+  /** Wait until the metrics recorded so far are written to the store (a scrape right after a change counts it). */
+  async flushMetrics(): Promise<void> {
+    await this.#metrics?.flush();
+  }
+
   /** Wait until every event of a change made so far is appended (or dropped). */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
+    await this.#metrics?.flush();
   }
 
   /** Append the events `make` builds (it may read the store), after those queued before. */
@@ -178,11 +197,13 @@ export class EventedQueueStore implements QueueStore {
     const summary = eventSummary(jobSummary(job));
     if (this.#leased.size >= MAX_LEASED) this.#leased.delete(this.#leased.keys().next().value!);
     this.#leased.set(job.job_id, summary);
+    this.#metrics?.started(job);
     this.#emit(() => [this.#event('job.started', { job: summary })]);
   }
 
   /** The finish event of `jobId`: from the summary kept at lease time (as the store records a finish), else read. */
   #finished(jobId: string, workerId: string | undefined, outcome: JobOutcome, now: number): void {
+    this.#metrics?.finished(jobId, outcome, now);
     const leased = this.#leased.get(jobId);
     this.#leased.delete(jobId);
     if (!leased) {
@@ -246,17 +267,18 @@ export class EventedQueueStore implements QueueStore {
   async submit(job: NewJob): Promise<StoredJob> {
     const stored = await this.#store.submit(job);
     this.#jobEvent(stored, 'job.submitted');
+    this.#metrics?.submitted();
     return stored;
   }
 
-  async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
-    const job = await this.#store.lease(workerId, leaseMs, now);
+  async lease(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<StoredJob | undefined> {
+    const job = await this.#store.lease(workerId, leaseMs, now, options);
     if (job) this.#started(job);
     return job;
   }
 
-  async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
-    const result = await this.#store.poll(workerId, leaseMs, now);
+  async poll(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<PollResult> {
+    const result = await this.#store.poll(workerId, leaseMs, now, options);
     if (result.job) this.#started(result.job);
     return result;
   }
@@ -271,8 +293,8 @@ export class EventedQueueStore implements QueueStore {
     return result;
   }
 
-  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
-    const result = await this.#store.finishAndPoll(jobId, workerId, outcome, now, leaseMs);
+  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number, options?: LeaseOptions): Promise<FinishAndPollResult> {
+    const result = await this.#store.finishAndPoll(jobId, workerId, outcome, now, leaseMs, options);
     if (result.result === 'ok') this.#finished(jobId, workerId, outcome, now);
     if (result.job) this.#started(result.job);
     return result;
@@ -282,12 +304,14 @@ export class EventedQueueStore implements QueueStore {
     const result = await this.#store.release(jobId, workerId, now);
     this.#leased.delete(jobId);
     if (result === 'ok') this.#jobEvents([jobId], 'job.requeued');
+    if (result === 'ok') this.#metrics?.released(jobId);
     return result;
   }
 
   async expireLeases(now: number, maxAttempts: number): Promise<{ requeued: string[]; failed: string[] }> {
     const result = await this.#store.expireLeases(now, maxAttempts);
     for (const id of [...result.requeued, ...result.failed]) this.#leased.delete(id);
+    this.#metrics?.expired(result.requeued, result.failed);
     this.#jobEvents(result.requeued, 'job.requeued');
     this.#jobEvents(result.failed, (job) => (job.state === 'cancelled' ? 'job.cancelled' : 'job.failed'));
     this.#flowEvents(result.failed, true);
@@ -297,6 +321,7 @@ export class EventedQueueStore implements QueueStore {
   async cancel(jobId: string, now: number): Promise<CancelResult> {
     const result = await this.#store.cancel(jobId, now);
     if (result === 'cancelled') {
+      this.#metrics?.cancelled(jobId);
       this.#jobEvents([jobId], 'job.cancelled');
       this.#flowEvents([jobId], true);
     } else if (result === 'requested') this.#jobEvents([jobId], 'job.cancel_requested');
@@ -311,6 +336,7 @@ export class EventedQueueStore implements QueueStore {
     const result = await this.#store.waitForChildren(jobId, workerId, wait, now);
     if (result !== 'ok') return result;
     this.#leased.delete(jobId);
+    this.#metrics?.waited(jobId, wait.children.length);
     this.#jobEvents([jobId], parentEventType);
     this.#jobEvents(
       wait.children.map((child) => child.job_id),
@@ -344,6 +370,7 @@ export class EventedQueueStore implements QueueStore {
   async retry(jobId: string, job: NewJob & { retry_of: string }): Promise<StoredJob> {
     const stored = await this.#store.retry(jobId, job);
     this.#jobEvent(stored, 'job.submitted');
+    this.#metrics?.submitted();
     this.#jobEvents([jobId], 'job.retried');
     return stored;
   }

@@ -12,3 +12,6 @@ export { HistoryRetention, FINAL_STATES, type FinalState, type RetentionRule, ty
 export { EventedQueueStore, withQueueEvents, type QueueEventsOptions } from './evented-store.js';
 export { QUEUE_EVENT_TYPES, jobSummary, type QueueEventType, type JobSummary } from './queue-events.js';
 export { retryJob, retryAll, type Retried, type RetryAllOutcome } from './job-retry.js';
+export { checkSchedule, scheduleState, WEEKDAYS, type WorkerSchedule, type ScheduleWindow, type ScheduleState, type Weekday } from './worker-schedule.js';
+export { appliedSchedule, scheduleBlock, workerScheduleBlock, workerTags, type AppliedSchedule, type ScheduleBlock } from './applied-schedule.js';
+export { checkScheduleAttributes, seedSchedules, type ScheduleSettings } from './schedule-attributes.js';

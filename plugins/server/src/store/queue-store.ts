@@ -1,3 +1,7 @@
+import type { WebhookStore } from './webhook-store.js';
+import type { WatchStore } from './watch-store.js';
+import type { QueueMetricsStore } from './queue-metrics.js';
+
 /**
  * Where a job is in its life. `waiting-children` (BullMQ's name for it): a
  * task of the job handed the server child jobs ({@link QueueStore.waitForChildren});
@@ -58,6 +62,49 @@ export interface WaitForChildren {
   finally?: NewJob;
 }
 
+/**
+ * What a job needs of the worker that runs it (capability routing). Each
+ * entry is `kind:value`, kinds `module`, `binary`, `encoder`, `hwaccel`,
+ * `gpu`, `tag` (e.g. `encoder:hevc_nvenc`, `tag:gpu`); a worker advertises
+ * its capabilities in the same form (see {@link LeaseOptions}). Made by the
+ * server at submission (`queue/job-requirements.ts`) from the job's
+ * top-level `requires` and what its tasks use; stores keep it and compare
+ * sets, nothing more.
+ */
+export interface JobRequirements {
+  /** Everything required, sorted, without repeats; never empty (a job requires at least its modules). */
+  all: string[];
+  /**
+   * The document has a `requires` of its own. A worker that advertises no
+   * capabilities (the original worker) gets only jobs without one: what tasks
+   * use is assumed of it, as before routing existed.
+   */
+  explicit: boolean;
+}
+
+/** What a polling worker can do, for {@link QueueStore.lease}, {@link QueueStore.poll} and {@link QueueStore.finishAndPoll}. */
+export interface LeaseOptions {
+  /**
+   * The worker's capabilities, `kind:value` as in {@link JobRequirements}.
+   * Undefined: it advertises none (the original worker, an anonymous poll):
+   * it gets jobs without explicit requirements.
+   */
+  capabilities?: readonly string[];
+}
+
+/**
+ * May a worker with `capabilities` (undefined: advertises none) run a job
+ * that requires `requires` (undefined: nothing)? The one rule every store
+ * applies (SQL and Lua stores apply it set-wise, this is its definition).
+ * Pass a Set when asking about many jobs for one worker.
+ */
+export function canRun(requires: JobRequirements | undefined, capabilities: readonly string[] | ReadonlySet<string> | undefined): boolean {
+  if (!requires) return true;
+  if (!capabilities) return !requires.explicit;
+  const have: ReadonlySet<string> = capabilities instanceof Set ? capabilities : new Set(capabilities as readonly string[]);
+  return requires.all.every((need) => have.has(need));
+}
+
 /** A job as the server keeps it. */
 export interface StoredJob {
   job_id: string;
@@ -92,6 +139,8 @@ export interface StoredJob {
   parent_id?: string;
   /** Set once the job has waited for children: see {@link JobFlow}. */
   flow?: JobFlow;
+  /** What a worker needs to be handed this job (see {@link JobRequirements}); absent: anyone. */
+  requires?: JobRequirements;
 }
 
 /** A new job to queue. */
@@ -103,6 +152,8 @@ export interface NewJob {
   added: string;
   /** Set by {@link QueueStore.retry} only. */
   retry_of?: string;
+  /** Capability routing: only workers that have all of it are handed the job. */
+  requires?: JobRequirements;
 }
 
 /** How a running job ended, as reported by its worker (or decided by the server). */
@@ -215,14 +266,19 @@ export interface QueueStore {
    * first within their priority, among themselves in an order the store
    * chooses) to `workerId` under a lease until
    * `now + leaseMs`: state `running`, attempts + 1. Undefined when none.
+   * Only jobs the worker can run ({@link canRun} with `options.capabilities`)
+   * are considered: one it cannot run is passed over (it keeps its place
+   * for workers that can), and passing over any number of them must not
+   * make the lease slower than a few index lookups per distinct
+   * {@link JobRequirements} queued.
    */
-  lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined>;
+  lease(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<StoredJob | undefined>;
   /**
    * What `GET /queue/poll` does in one step: nothing while the queue or
    * worker `workerId` is disabled (`blocked` says which), else
    * {@link lease}. `workerId` '' is an anonymous poll (no worker to check).
    */
-  poll(workerId: string, leaseMs: number, now: number): Promise<PollResult>;
+  poll(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<PollResult>;
   /**
    * Extend the lease of running job `jobId` held by `workerId`. A job leased
    * to no one in particular (`worker_id` unset, e.g. polled by an original
@@ -247,7 +303,7 @@ export interface QueueStore {
    * The next job is leased exactly as a separate poll right after the finish
    * would lease it (same order, same disabled checks).
    */
-  finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult>;
+  finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number, options?: LeaseOptions): Promise<FinishAndPollResult>;
   /**
    * Give a running job back: it returns to the head of the queue at once
    * (a worker that was stopped mid-job says so instead of letting the lease
@@ -413,6 +469,24 @@ export interface QueueStore {
    * resumed queue), else about one. Returns the unsubscribe function.
    */
   onJobsAvailable?(listener: (everyone: boolean) => void): () => void;
+
+  /**
+   * Optional: webhook cursors and deliveries, and the once-per-fleet claim of
+   * workers going offline (see `webhook-store.ts`). Without it the server has
+   * no webhooks and appends no `worker.offline` events.
+   */
+  readonly webhooks?: WebhookStore;
+
+  /** Optional: what the watch folders keep (rules, file states, outputs, scanner leases; see `watch-store.ts`). Without it the server has no watch folders. */
+  readonly watch?: WatchStore;
+
+  /**
+   * Optional: where the queue's metrics are kept (the counters and
+   * histograms of `GET /metrics`, the same for every process on the store;
+   * see `queue-metrics.ts`). `withQueueEvents` records into it. Without it
+   * `/metrics` shows gauges and process metrics only.
+   */
+  readonly metrics?: QueueMetricsStore;
 }
 
 /** An event to append to a {@link QueueEventLog}: `type` (e.g. `job.completed`) plus a JSON-able payload. */

@@ -6,6 +6,10 @@ import { normaliseAttributes, type Attributes } from './attributes.js';
 import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SqliteFlows } from './sqlite-flows.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
+import { SqliteWatchStore } from './sqlite-watch.js';
+import { SqliteQueueMetrics } from './sqlite-queue-metrics.js';
+import { SqliteRequirements } from './sqlite-requirements.js';
 import { iso, toJob, type JobRow } from './sqlite-job-row.js';
 import type { QueueEventLog } from './queue-store.js';
 import { NEWEST_KEY, foldTitle, migrate } from './sqlite-schema.js';
@@ -23,6 +27,7 @@ import type {
   JobOutcome,
   JobPage,
   JobState,
+  LeaseOptions,
   NewJob,
   PollResult,
   PriorityResult,
@@ -121,6 +126,13 @@ export class SqliteStore implements QueueStore {
   readonly #eventLog: SqliteEventLog;
   /** Fan-out: waits, children ending, finally jobs (inside this store's transactions). */
   readonly #flows: SqliteFlows;
+  /** Webhook cursors and deliveries, offline workers: tables of the same file ({@link SqliteWebhooks}). */
+  readonly webhooks: SqliteWebhooks;
+  /** Watch folder rules, file states, outputs and scanner leases: tables of the same file ({@link SqliteWatchStore}). */
+  readonly watch: SqliteWatchStore;
+  /** The metrics' totals: a table of the same file ({@link SqliteQueueMetrics}). */
+  readonly metrics: SqliteQueueMetrics;
+  readonly #requirements: SqliteRequirements;
 
   /**
    * Open (creating and migrating when needed) the store at `path`; `':memory:'` gives a private
@@ -140,6 +152,10 @@ export class SqliteStore implements QueueStore {
     migrate(db);
     this.#eventLog = new SqliteEventLog(db);
     this.events = this.#eventLog;
+    this.webhooks = new SqliteWebhooks(db);
+    this.watch = new SqliteWatchStore(db);
+    this.metrics = new SqliteQueueMetrics(db);
+    this.#requirements = new SqliteRequirements({ stmt: (sql) => this.stmt(sql) });
     this.#flows = new SqliteFlows({
       stmt: (sql) => this.stmt(sql),
       row: (jobId) => this.row(jobId),
@@ -179,9 +195,13 @@ export class SqliteStore implements QueueStore {
     const { seq } = this.stmt(`SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM jobs`).get() as { seq: number };
     try {
       this.stmt(
-        `INSERT INTO jobs (job_id, job_title, title_folded, job, state, priority, seq, submit_seq, added, attempts, retry_of, parent_id)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, 0, ?, ?)`,
-      ).run(job.job_id, job.job_title, foldTitle(job.job_title), JSON.stringify(job.job), job.priority, seq, seq, job.added, retryOf, parentId);
+        `INSERT INTO jobs (job_id, job_title, title_folded, job, state, priority, seq, submit_seq, added, attempts, retry_of, parent_id, requires_id, requires)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
+      ).run(
+        job.job_id, job.job_title, foldTitle(job.job_title), JSON.stringify(job.job), job.priority, seq, seq, job.added, retryOf, parentId,
+        job.requires ? this.#requirements.idOf(job.requires) : null,
+        job.requires ? JSON.stringify(job.requires) : null,
+      );
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw jobExists(job.job_id);
       throw error;
@@ -189,35 +209,34 @@ export class SqliteStore implements QueueStore {
     return toJob(this.row(job.job_id)!);
   }
 
-  async lease(workerId: string, leaseMs: number, now: number): Promise<StoredJob | undefined> {
-    return this.immediate(() => this.#leaseNext(workerId, leaseMs, now));
+  async lease(workerId: string, leaseMs: number, now: number, options: LeaseOptions = {}): Promise<StoredJob | undefined> {
+    return this.immediate(() => this.#leaseNext(workerId, leaseMs, now, options));
   }
 
-  async poll(workerId: string, leaseMs: number, now: number): Promise<PollResult> {
-    return this.immediate(() => this.#pollNow(workerId, leaseMs, now));
+  async poll(workerId: string, leaseMs: number, now: number, options: LeaseOptions = {}): Promise<PollResult> {
+    return this.immediate(() => this.#pollNow(workerId, leaseMs, now, options));
   }
 
-  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number): Promise<FinishAndPollResult> {
+  async finishAndPoll(jobId: string, workerId: string, outcome: JobOutcome, now: number, leaseMs: number, options: LeaseOptions = {}): Promise<FinishAndPollResult> {
     return this.immediate(() => {
       const result = this.#finishNow(jobId, workerId, outcome, now);
-      return result === 'ok' ? { result, ...this.#pollNow(workerId, leaseMs, now) } : { result };
+      return result === 'ok' ? { result, ...this.#pollNow(workerId, leaseMs, now, options) } : { result };
     });
   }
 
   /** {@link poll} inside a transaction. */
-  #pollNow(workerId: string, leaseMs: number, now: number): PollResult {
+  #pollNow(workerId: string, leaseMs: number, now: number, options: LeaseOptions): PollResult {
     if (this.attributes('queue', '').disabled) return { blocked: 'queue' };
     if (workerId !== '' && this.attributes('worker', workerId).disabled) return { blocked: 'worker' };
-    const job = this.#leaseNext(workerId, leaseMs, now);
+    const job = this.#leaseNext(workerId, leaseMs, now, options);
     return job ? { job } : {};
   }
 
-  /** {@link lease} inside a transaction. */
-  #leaseNext(workerId: string, leaseMs: number, now: number): StoredJob | undefined {
-    const next = this.stmt(
-      `SELECT job_id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, seq ASC LIMIT 1`,
-    ).get() as { job_id: string } | undefined;
-    if (!next) return undefined;
+  /** {@link lease} inside a transaction: the next job among those the worker can run (see `SqliteRequirements`). */
+  #leaseNext(workerId: string, leaseMs: number, now: number, options: LeaseOptions): StoredJob | undefined {
+    const jobId = this.#requirements.next(options.capabilities);
+    if (jobId === undefined) return undefined;
+    const next = { job_id: jobId };
     // An empty worker id is an anonymous poll (original client): the job is held by no one in particular.
     this.stmt(
       `UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?, lease_expires = ?,

@@ -17,6 +17,8 @@ import { describePersistence } from './store-suite/persistence.js';
 import { describePurge } from './store-suite/purge.js';
 import { describeQueueAttributes } from './store-suite/queue-attributes.js';
 import { describeQueuedDocuments } from './store-suite/queued-documents.js';
+import { describeRequirements } from './store-suite/requirements.js';
+import { describeQueueMetrics } from './store-suite/queue-metrics.js';
 import { describeRemoveAndClear } from './store-suite/remove-and-clear.js';
 import { describeRetry } from './store-suite/retry.js';
 import { describeSetPriority } from './store-suite/set-priority.js';
@@ -100,6 +102,8 @@ export function describeQueueStore(
     describeErrorCodes(fixture);
     describeEventLog(fixture);
     describeFlows(fixture, { persistence: options.reopen !== undefined });
+    describeRequirements(fixture, { persistence: options.reopen !== undefined });
+    describeQueueMetrics(fixture, { persistence: options.reopen !== undefined });
     if (options.reopen) {
       describePersistence(fixture);
       describeEventLogPersistence(fixture);

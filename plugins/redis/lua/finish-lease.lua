@@ -12,9 +12,12 @@
 --       14 its lock token, 15 the lock's duration (ms), 16 what starts a
 --       BullMQ job key, 17 what a BullMQ lock key adds to it, 18 '1' when the
 --       worker advertises capabilities ('0' when not), then 19 their
---       fingerprint (requirement-sets.ts) and 20... the capabilities.
+--       fingerprint (requirement-sets.ts) and 20... the capabilities; or 18
+--       '2' and 19 the fingerprint alone.
 -- Returns finish.lua's first three, then 1, the next job's record and its id
--- when one was leased, else 0; then the flow's effects as finish.lua's.
+-- when one was leased, 3 when the lease needs the capabilities ('2' came:
+-- the caller leases with them, lease.lua), else 0; then the flow's effects
+-- as finish.lua's.
 --!include fragments/finish-record.lua
 --!include fragments/lease-next.lua
 local result, token, blocked, effects = finishRecord()
@@ -26,4 +29,4 @@ local code, record, id = leaseNext({
   bull = {prioritized = KEYS[12], wait = KEYS[13], active = KEYS[14], events = KEYS[15], jobPrefix = ARGV[16], lockSuffix = ARGV[17]},
 })
 if code == 1 then return {'ok', token, '', 1, record, id, effects.queued, effects.discarded} end
-return {'ok', token, '', 0, '', '', effects.queued, effects.discarded}
+return {'ok', token, '', code, '', '', effects.queued, effects.discarded}

@@ -10,9 +10,11 @@
 --       6 started_at (ISO), 7 lock token, 8 lock duration (ms), 9 what starts
 --       a BullMQ job key, 10 what a BullMQ lock key adds to it, 11 '1' when
 --       the worker advertises capabilities ('0' when not), then 12 their
---       fingerprint (requirement-sets.ts) and 13... the capabilities.
+--       fingerprint (requirement-sets.ts) and 13... the capabilities; or 11
+--       '2' and 12 the fingerprint alone.
 -- Returns {1, record, job id} when leased, {0} when there is nothing it can
--- run, {2, 'queue' | 'worker'} when the gate is closed.
+-- run, {2, 'queue' | 'worker'} when the gate is closed, {3} when it needs
+-- the capabilities ('2' came: call again with '1' and the list).
 --!include fragments/gate-check.lua
 --!include fragments/lease-next.lua
 if ARGV[4] ~= '' then
@@ -25,4 +27,5 @@ local code, record, id = leaseNext({
   bull = {prioritized = KEYS[7], wait = KEYS[8], active = KEYS[9], events = KEYS[10], jobPrefix = ARGV[9], lockSuffix = ARGV[10]},
 })
 if code == 1 then return {1, record, id} end
+if code == 3 then return {3} end
 return {0}

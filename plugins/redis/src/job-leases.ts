@@ -6,14 +6,17 @@ import { toBullmqId } from './job-ids.js';
 import { effectsOf, type JobOutbox } from './job-outbox.js';
 import { hashOf, isoTime, toStoredJob } from './job-record.js';
 import { runScript } from './lua-scripts.js';
-import { capabilityArgs } from './requirement-sets.js';
+import { capabilityArgs, capabilityFingerprint } from './requirement-sets.js';
 import type { StoreContext } from './store-context.js';
 
-/** The reply of lease.lua: leased (record, job id), nothing to run, or the gate closed. */
-type LeaseReply = [1, string[], string] | [0] | [2, 'queue' | 'worker'];
+/** The reply of lease.lua: leased (record, job id), nothing to run, the gate closed, or "send the capabilities" (see {@link JobLeases.leaseArgs}). */
+type LeaseReply = [1, string[], string] | [0] | [2, 'queue' | 'worker'] | [3];
 
 /** How many lock tokens of leased jobs an instance remembers (see {@link JobLeases.held}); a forgotten one is read from Redis. */
 const MAX_HELD_TOKENS = 10_000;
+
+/** How many capability fingerprints an instance remembers having sent the list of (see {@link JobLeases.leaseArgs}). */
+const MAX_LISTED = 1000;
 
 /**
  * Leases: taking the best job a worker can run (lease.lua: the heads of the
@@ -32,6 +35,8 @@ export class JobLeases {
    * else must not use it. Bounded: the oldest entries go first.
    */
   readonly #held = new Map<string, { token: string; workerId: string }>();
+  /** Fingerprints whose capability list this instance sent to a lease script (later leases send the fingerprint alone). */
+  readonly #listed = new Set<string>();
 
   constructor(
     private readonly ctx: StoreContext,
@@ -62,21 +67,39 @@ export class JobLeases {
     return reply[0] === 1 ? { job: this.leased(reply[1], reply[2], workerId) } : {};
   }
 
-  /** The best job `workerId` can run (see {@link QueueStore.lease}), leased; undefined when there is none. */
-  async lease(workerId: string, leaseMs: number, now: number, options?: LeaseOptions): Promise<StoredJob | undefined> {
-    const reply = await this.leaseScript(workerId, leaseMs, now, options, '');
+  /**
+   * The best job `workerId` can run (see {@link QueueStore.lease}), leased;
+   * undefined when there is none. `list`: send the capability list at once
+   * (a lease script by fingerprint just asked for it).
+   */
+  async lease(workerId: string, leaseMs: number, now: number, options?: LeaseOptions, list = false): Promise<StoredJob | undefined> {
+    const reply = await this.leaseScript(workerId, leaseMs, now, options, '', list);
     return reply[0] === 1 ? this.leased(reply[1], reply[2], workerId) : undefined;
   }
 
   /**
    * What the lease scripts (lease.lua, finish-lease.lua) take about the
    * lease to make, locked with `token` in BullMQ for the lease plus the
-   * grace (and no less than BullMQ's own lock), and the worker's capabilities.
+   * grace (and no less than BullMQ's own lock), and the worker's
+   * capabilities: the list the first time this instance leases for its
+   * fingerprint (or with `list`), the fingerprint alone after that (the
+   * script kept what the list allows; when it meets a set it has no answer
+   * for, it answers 3 and the caller calls again with `list`).
    */
-  leaseArgs(leaseMs: number, now: number, token: string, options: LeaseOptions | undefined): Array<string | number> {
+  leaseArgs(leaseMs: number, now: number, token: string, options: LeaseOptions | undefined, list = false): Array<string | number> {
     const { bull, lockGraceMs } = this.ctx;
     const lockMs = Math.max(bull.lockMs, leaseMs + lockGraceMs);
-    return [now + leaseMs, isoTime(now), token, lockMs, bull.keys.jobPrefix, bull.keys.lockSuffix, ...capabilityArgs(options)];
+    return [now + leaseMs, isoTime(now), token, lockMs, bull.keys.jobPrefix, bull.keys.lockSuffix, ...capabilityArgs(options, list || this.#listing(options))];
+  }
+
+  /** Whether the lease of a worker with `options`' capabilities must send their list: the first time here for its fingerprint. */
+  #listing(options: LeaseOptions | undefined): boolean {
+    if (options?.capabilities === undefined) return false;
+    const fingerprint = capabilityFingerprint(options.capabilities);
+    if (this.#listed.has(fingerprint)) return false;
+    if (this.#listed.size >= MAX_LISTED) this.#listed.delete(this.#listed.values().next().value!);
+    this.#listed.add(fingerprint);
+    return true;
   }
 
   /** The job of a lease script's reply `[1, record, job id]`, its token remembered for `workerId` (see {@link held}). */
@@ -86,14 +109,16 @@ export class JobLeases {
     return toStoredJob(jobId, hash)!;
   }
 
-  private async leaseScript(workerId: string, leaseMs: number, now: number, options: LeaseOptions | undefined, gate: '' | '0' | '1'): Promise<LeaseReply> {
+  private async leaseScript(workerId: string, leaseMs: number, now: number, options: LeaseOptions | undefined, gate: '' | '0' | '1', list = false): Promise<LeaseReply> {
     const { redis, keys: k, bull } = this.ctx;
-    return (await runScript(
+    const reply = (await runScript(
       redis,
       'lease',
       [k.leases, k.state('queued'), k.state('running'), k.outbox, k.queueAttributes, k.workerAttributes(workerId), bull.keys.prioritized, bull.keys.wait, bull.keys.active, bull.keys.events],
-      [workerId, now, k.root, gate, ...this.leaseArgs(leaseMs, now, randomUUID(), options)],
+      [workerId, now, k.root, gate, ...this.leaseArgs(leaseMs, now, randomUUID(), options, list)],
     )) as LeaseReply;
+    // A set the script had no answer for: the same again with the list (it leased nothing).
+    return reply[0] === 3 && !list ? this.leaseScript(workerId, leaseMs, now, options, gate, true) : reply;
   }
 
   /**

@@ -11,7 +11,7 @@ import type { StoreContext } from './store-context.js';
 
 /** The reply of the finish script: result, the lease's lock token, what blocks a poll, the flow's effects (job-outbox.ts). */
 type FinishReply = [FinishResult, string, string?, string[]?, string[]?];
-/** The reply of finish-lease.lua: FINISH's first three, then 1 with the next job's record and id when it leased one (else 0), the flow's effects. */
+/** The reply of finish-lease.lua: FINISH's first three, then 1 with the next job's record and id when it leased one (3: the lease needs the capability list, else 0), the flow's effects. */
 type FinishLeaseReply = [FinishResult, string, string?, number?, (string[] | string)?, string?, string[]?, string[]?];
 
 /**
@@ -58,8 +58,9 @@ export class JobReports {
     if (queued?.length || discarded?.length) await this.outbox.settle(effectsOf(queued, discarded));
     if (gate === 'queue' || gate === 'worker') return { result, blocked: gate };
     if (code === 1) return { result, job: this.leases.leased(record as string[], nextId!, workerId) };
-    if (!queued?.length) return { result };
-    const job = await this.leases.lease(workerId, leaseMs, now, options);
+    // 3: the lease by capability fingerprint met a set it had no answer for (see JobLeases.leaseArgs): again with the list.
+    if (!queued?.length && code !== 3) return { result };
+    const job = await this.leases.lease(workerId, leaseMs, now, options, code === 3);
     return job ? { result, job } : { result };
   }
 

@@ -6,8 +6,11 @@ import type { StoreContext } from './store-context.js';
 
 /** The ioredis command of `lua/metrics/queue-depth.lua`. */
 const DEPTH_COMMAND = 'sisyphus:metrics-queue-depth';
+/** The ioredis command of `lua/metrics/record.lua`. */
+const RECORD_COMMAND = 'sisyphus:metrics-record';
 
 let depthSource: string | undefined;
+let recordSource: string | undefined;
 
 /** Our priority of a BullMQ priority (see priority-mapping.ts: BullMQ's is `2^20 - ours`). */
 const fromBullmqPriority = (bullmq: number): number => MAX_PRIORITY + 1 - bullmq;
@@ -15,8 +18,9 @@ const fromBullmqPriority = (bullmq: number): number => MAX_PRIORITY + 1 - bullmq
 /**
  * The {@link QueueMetricsStore} of a Redis store: every total in one hash,
  * `${prefix}:sis:metrics` (field: the series key, value: the total), added
- * to with `HINCRBYFLOAT` in one `MULTI` per `record` (so servers and direct
- * workers on one prefix add up, and a reader sees a record whole). The
+ * to with `HINCRBYFLOAT` in one script per `record` (`lua/metrics/record.lua`:
+ * so servers and direct workers on one prefix add up, and a reader sees a
+ * record whole, in one command rather than a `MULTI` of one per series). The
  * depth per priority walks BullMQ's prioritized set one priority at a time
  * in a script (`lua/metrics/queue-depth.lua`).
  */
@@ -29,15 +33,19 @@ export class RedisQueueMetrics implements QueueMetricsStore {
     this.#key = `${ctx.keys.root}metrics`;
     depthSource ??= loadLua('metrics/queue-depth.lua');
     ctx.redis.defineCommand(DEPTH_COMMAND, { numberOfKeys: 1, lua: depthSource });
+    recordSource ??= loadLua('metrics/record.lua');
+    ctx.redis.defineCommand(RECORD_COMMAND, { numberOfKeys: 1, lua: recordSource });
   }
 
   async record(increments: Readonly<Record<string, number>>): Promise<void> {
-    const entries = Object.entries(increments).filter(([, value]) => Number.isFinite(value) && value !== 0);
-    if (!entries.length) return;
-    const transaction = this.#ctx.redis.multi();
-    // HINCRBYFLOAT for counts too: one field may get whole and fractional increments (a sum of seconds).
-    for (const [field, value] of entries) transaction.hincrbyfloat(this.#key, field, value);
-    for (const [error] of (await transaction.exec()) ?? []) if (error) throw error;
+    const args: Array<string | number> = [];
+    for (const field in increments) {
+      const value = increments[field]!;
+      if (Number.isFinite(value) && value !== 0) args.push(field, value);
+    }
+    if (!args.length) return;
+    const redis = this.#ctx.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
+    await redis[RECORD_COMMAND]!(this.#key, ...args);
   }
 
   async read(): Promise<Record<string, number>> {

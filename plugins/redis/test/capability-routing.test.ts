@@ -4,8 +4,9 @@
  * commands its script runs, counted), a report's next job is the
  * best one across requirement sets, put-back jobs go first across sets, two
  * instances hand each job out once, a job missing from BullMQ is passed over
- * and repaired by the sweep, and jobs queued before routing existed are
- * leased after an upgrade.
+ * and repaired by the sweep, jobs queued before routing existed are
+ * leased after an upgrade, and a worker's capability list is sent only when
+ * a lease meets a set it has no answer for.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -14,6 +15,7 @@ import type { JobRequirements, NewJob, StoredJob } from '@sisyphus/server/store'
 import { BullmqStore } from '../src/bullmq-store.js';
 import { toBullmqId } from '../src/job-ids.js';
 import { OUTBOX_SWEEP_AGE_MS } from '../src/job-outbox.js';
+import { capabilityFingerprint } from '../src/requirement-sets.js';
 import { commandOf, loadLua, SCRIPT_KEYS } from '../src/lua-scripts.js';
 import { StoreKeys } from '../src/store-keys.js';
 import { deleteKeys } from '../../../test/support/redis-keys.js';
@@ -146,6 +148,47 @@ describe('capability routing on Redis', () => {
     expect(afterB).toMatchObject({ result: 'ok', job: { job_id: c } });
     expect(await store!.finishAndPoll(c, 'cpu', { state: 'failed', reason: 'no' }, T0 + 3, LEASE_MS, options)).toEqual({ result: 'ok' });
     expect((await store!.get(g))?.state).toBe('queued');
+  });
+
+  it('after its first lease a worker sends its capability fingerprint alone; a set with no kept answer costs one call more, with the list', async () => {
+    const { stores: [store], submit, keys, raw } = await setup();
+    // Each lease script call: which script, and whether the capability list went with it.
+    const sent: Array<[string, boolean]> = [];
+    const commands = internals(store!).redis as unknown as Record<string, Command>;
+    for (const script of ['lease', 'finish-lease'] as const) {
+      const name = commandOf(script);
+      const original = commands[name]!;
+      commands[name] = async (...keysAndArgs: unknown[]) => {
+        sent.push([script, keysAndArgs.slice(SCRIPT_KEYS[script]).includes('encoder:libx264')]);
+        return original.apply(commands, keysAndArgs);
+      };
+      cleanups.push(async () => {
+        commands[name] = original;
+      });
+    }
+    const options = { capabilities: CPU };
+    const a = await submit(FFMPEG);
+    const b = await submit(FFMPEG);
+    expect((await store!.lease('cpu', LEASE_MS, T0, options))?.job_id).toBe(a);
+    expect(sent.splice(0)).toEqual([['lease', true]]);
+    expect(await store!.finishAndPoll(a, 'cpu', { state: 'completed' }, T0 + 1, LEASE_MS, options)).toMatchObject({ result: 'ok', job: { job_id: b } });
+    expect(sent.splice(0)).toEqual([['finish-lease', false]]);
+    // A set first met after the list went (no answer kept for it): the report's lease asks for the list, the next lease sends it.
+    const m = await submit(MKV);
+    expect(await store!.finishAndPoll(b, 'cpu', { state: 'completed' }, T0 + 2, LEASE_MS, options)).toMatchObject({ result: 'ok', job: { job_id: m, worker_id: 'cpu' } });
+    expect(sent.splice(0)).toEqual([['finish-lease', false], ['lease', true]]);
+    // The kept answers gone (expired): the same.
+    const d = await submit(FFMPEG);
+    await raw.del(keys.eligible(capabilityFingerprint(CPU)));
+    expect((await store!.lease('cpu', LEASE_MS, T0 + 3, options))?.job_id).toBe(d);
+    expect(sent.splice(0)).toEqual([['lease', false], ['lease', true]]);
+    // A set it cannot run: found out once with the list, then known.
+    const g = await submit(gpu(0));
+    expect(await store!.lease('cpu', LEASE_MS, T0 + 4, options)).toBeUndefined();
+    expect(await store!.lease('cpu', LEASE_MS, T0 + 5, options)).toBeUndefined();
+    expect(sent.splice(0)).toEqual([['lease', false], ['lease', true], ['lease', false]]);
+    expect((await store!.get(g))?.state).toBe('queued');
+    expect((await store!.get(m))?.state).toBe('running');
   });
 
   it('a job put back goes first within its priority, ahead of older jobs of other sets', async () => {

@@ -31,6 +31,27 @@ afterAll(async () => {
 
 describe('QueueMetricsStore: redis', () => {
 
+  it('a record adds whole and fractional increments to the totals in one step; zero and non-finite ones are left out', async () => {
+    const prefix = freshPrefix();
+    const a = await BullmqStore.open({ connection: REDIS, prefix, stalledCheck: false });
+    const b = await BullmqStore.open({ connection: REDIS, prefix, stalledCheck: false });
+    try {
+      const count = 'sisyphus_jobs_finished_total{"state":"completed"}';
+      const sum = 'sisyphus_job_duration_seconds_sum{"modules":"noop","state":"completed"}';
+      await a.metrics.record({ [count]: 2, [sum]: 0.25, skipped: 0, nan: Number.NaN });
+      await Promise.all([b.metrics.record({ [count]: 1, [sum]: 1.5 }), a.metrics.record({ [sum]: 0.000001 })]);
+      const totals = await b.metrics.read();
+      expect(Object.keys(totals).sort()).toEqual([count, sum].sort());
+      expect(totals[count]).toBe(3);
+      expect(totals[sum]).toBeCloseTo(1.750001, 9);
+      await a.metrics.record({});
+      expect(await a.metrics.read()).toEqual(totals);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('counts priorities beyond the range BullMQ keeps apart at the nearest bound', async () => {
     const store = await BullmqStore.open({ connection: REDIS, prefix: freshPrefix(), stalledCheck: false });
     try {

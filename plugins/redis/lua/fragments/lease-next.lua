@@ -17,22 +17,27 @@
 --   lockMs    the BullMQ lock's duration (ms)
 --   outbox    the outbox key              bull      BullMQ's keys (bullmq-take.lua)
 --   caps      ARGV index of what the worker can do: '1', its capability
---             fingerprint and its capabilities; or '0' (it advertises none)
+--             fingerprint and its capabilities; '2' and the fingerprint
+--             alone; or '0' (it advertises none)
 -- Whether a worker can run a set never changes (a set id names its
 -- requirements), so the answers are kept per capability fingerprint
 -- (`eligible:<fingerprint>`, a hash: set id -> '1' | '0', for a day): a set
--- a worker cannot run costs its leases nothing after the first.
+-- a worker cannot run costs its leases nothing after the first. So callers
+-- send the fingerprint alone ('2') once the list went with it: a lease that
+-- meets a set with no answer for it then changes nothing and answers 3
+-- ("send the capabilities"), and the caller sends them (requirement-sets.ts).
 
 -- What is known of the sets the worker whose capabilities start at ARGV[caps] can run.
 -- (Answers are read per set as the lease meets it, not the whole hash: it keeps answers for every set
 -- ever met, the sets with queued jobs are what a lease looks at.)
 local function eligibility(base, caps)
-  local key = base .. 'eligible:' .. (ARGV[caps] == '1' and ARGV[caps + 1] or 'none')
+  local key = base .. 'eligible:' .. (ARGV[caps] ~= '0' and ARGV[caps + 1] or 'none')
   return {key = key, known = {}, caps = caps, have = nil}
 end
 
 -- May the worker of eligibility `e` run the jobs of set `set`? Worked out from the set's requirements
--- (QueueStore's canRun) the first time for its fingerprint, kept from then on.
+-- (QueueStore's canRun) the first time for its fingerprint, kept from then on; nil when that needs the
+-- capabilities and only the fingerprint came ('2').
 local function canRunSet(base, set, e)
   if set == 'any' then return true end
   local known = e.known[set]
@@ -44,6 +49,7 @@ local function canRunSet(base, set, e)
   end
   local json = redis.call('HGET', base .. 'requirement-sets', set)
   if not json then return false end
+  if ARGV[e.caps] == '2' then return nil end
   local requires = cjson.decode(json)
   local allowed = true
   if ARGV[e.caps] ~= '1' then
@@ -66,7 +72,8 @@ local function canRunSet(base, set, e)
   return allowed
 end
 
--- Lease the best job worker `o.worker` can run: 1, the record and its id; or 0.
+-- Lease the best job worker `o.worker` can run: 1, the record and its id; 0 (none); or 3 (send the
+-- capabilities, see above: nothing was leased; what changed before is only upkeep, the same again).
 local function leaseNext(o)
   local e = eligibility(o.base, o.caps)
   local sets = redis.call('SMEMBERS', o.base .. 'ready-sets')
@@ -74,7 +81,9 @@ local function leaseNext(o)
   for _ = 1, 100 do
     local bestId, bestScore, bestSet
     for _, set in ipairs(sets) do
-      if canRunSet(o.base, set, e) then
+      local can = canRunSet(o.base, set, e)
+      if can == nil then return 3 end
+      if can then
         local head = redis.call('ZRANGE', o.base .. 'ready:' .. set, 0, 0, 'WITHSCORES')
         if #head == 0 then
           redis.call('SREM', o.base .. 'ready-sets', set)

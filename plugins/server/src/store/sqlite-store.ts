@@ -9,6 +9,10 @@ import { SqliteFlows } from './sqlite-flows.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { SqliteWatchStore } from './sqlite-watch.js';
 import { SqliteQueueMetrics } from './sqlite-queue-metrics.js';
+// The parts are typed by their contracts: their SQLite classes' types name better-sqlite3's, which users of the package's declarations do not install.
+import type { WebhookStore } from './webhook-store.js';
+import type { WatchStore } from './watch-store.js';
+import type { QueueMetricsStore } from './queue-metrics.js';
 import { SqliteRequirements } from './sqlite-requirements.js';
 import { iso, toJob, type JobRow } from './sqlite-job-row.js';
 import type { QueueEventLog } from './queue-store.js';
@@ -127,11 +131,11 @@ export class SqliteStore implements QueueStore {
   /** Fan-out: waits, children ending, finally jobs (inside this store's transactions). */
   readonly #flows: SqliteFlows;
   /** Webhook cursors and deliveries, offline workers: tables of the same file ({@link SqliteWebhooks}). */
-  readonly webhooks: SqliteWebhooks;
+  readonly webhooks: WebhookStore;
   /** Watch folder rules, file states, outputs and scanner leases: tables of the same file ({@link SqliteWatchStore}). */
-  readonly watch: SqliteWatchStore;
+  readonly watch: WatchStore;
   /** The metrics' totals: a table of the same file ({@link SqliteQueueMetrics}). */
-  readonly metrics: SqliteQueueMetrics;
+  readonly metrics: QueueMetricsStore;
   readonly #requirements: SqliteRequirements;
 
   /**

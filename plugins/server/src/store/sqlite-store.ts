@@ -14,6 +14,7 @@ import type { WebhookStore } from './webhook-store.js';
 import type { WatchStore } from './watch-store.js';
 import type { QueueMetricsStore } from './queue-metrics.js';
 import { SqliteRequirements } from './sqlite-requirements.js';
+import { preparedStatements } from './sqlite-statements.js';
 import { iso, toJob, type JobRow } from './sqlite-job-row.js';
 import type { QueueEventLog } from './queue-store.js';
 import { NEWEST_KEY, foldTitle, migrate } from './sqlite-schema.js';
@@ -149,6 +150,7 @@ export class SqliteStore implements QueueStore {
 
   private constructor(db: Database.Database) {
     this.db = db;
+    this.stmt = preparedStatements(db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
@@ -169,16 +171,7 @@ export class SqliteStore implements QueueStore {
 
   // ---- statements (prepared lazily, once) ----
 
-  private readonly statements = new Map<string, Database.Statement>();
-
-  private stmt(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
-  }
+  private readonly stmt: (sql: string) => Database.Statement;
 
   private row(jobId: string): JobRow | undefined {
     return this.stmt('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined;
@@ -678,7 +671,6 @@ export class SqliteStore implements QueueStore {
   async close(): Promise<void> {
     this.#eventLog.close();
     if (this.db.open) {
-      this.statements.clear();
       this.db.close();
     }
   }

@@ -1,3 +1,4 @@
+import { preparedStatements } from './sqlite-statements.js';
 import type Database from 'better-sqlite3';
 import { decodeCursor, encodeCursor, pageSize } from './list-paging.js';
 import type {
@@ -123,20 +124,12 @@ function* chunks<T>(items: readonly T[], size: number): Generator<readonly T[]> 
 /** The {@link WatchStore} of a SQLite store: tables of the same file. */
 export class SqliteWatchStore implements WatchStore {
   readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #stmt: (sql: string) => Database.Statement;
 
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#stmt = preparedStatements(db);
     db.exec(TABLES);
-  }
-
-  #stmt(sql: string): Database.Statement {
-    let s = this.#statements.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#statements.set(sql, s);
-    }
-    return s;
   }
 
   // ---- rules and scan status ----

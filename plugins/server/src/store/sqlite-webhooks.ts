@@ -1,3 +1,4 @@
+import { preparedStatements } from './sqlite-statements.js';
 import type Database from 'better-sqlite3';
 import {
   WEBHOOK_DELIVERIES_KEEP,
@@ -94,21 +95,13 @@ const COLUMNS = 'hook, event_id, event_type, event_at, body, status, attempts, c
  */
 export class SqliteWebhooks implements WebhookStore {
   readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #stmt: (sql: string) => Database.Statement;
 
   /** The webhook part of `db` (an open store's database); makes its tables when missing. */
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#stmt = preparedStatements(db);
     db.exec(TABLES);
-  }
-
-  #stmt(sql: string): Database.Statement {
-    let s = this.#statements.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#statements.set(sql, s);
-    }
-    return s;
   }
 
   #immediate<T>(fn: () => T): T {

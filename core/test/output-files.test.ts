@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   ErrorCodes,
   SisyphusError,
@@ -16,6 +16,7 @@ import {
 } from '@sisyphus/core';
 // Internal pieces the SDK does not export: the per-task service the engine builds.
 import { createOutputFiles } from '../src/files/output-files.js';
+import { acquireClaim, claimHolder, releaseClaim } from '../src/files/claim-file.js';
 
 let dir = '';
 beforeAll(async () => {
@@ -109,6 +110,51 @@ describe('output claims', () => {
     expect(existsSync(healthy.path)).toBe(true);
     expect((await readClaim(claimPathFor(target)))?.record?.attempt).toBe('z-2');
     await healthy.promote();
+    expect(await readFile(target, 'utf8')).toBe('complete');
+    expect(await readdir(d)).toEqual(['out.mkv']);
+  });
+
+  it('a claim is never seen missing or half written by its holder: exclusive creation is atomic, and a loser releasing never moves the winner\'s claim aside', async () => {
+    const d = await folder();
+    const path = claimPathFor(join(d, 'race.mkv'));
+    const record = (attempt: string) => ({ target: join(d, 'race.mkv'), job_id: 'job-R', attempt, hostname: 'test-host', pid: process.pid, folder: `.sisyphus-tmp-${attempt}`, claimed_at: new Date().toISOString() });
+    for (let round = 0; round < 100; round++) {
+      await rm(path, { force: true });
+      const seen: Array<string | undefined> = [];
+      let done = false;
+      const reader = (async () => {
+        while (!done) {
+          const held = await readClaim(path);
+          if (held) seen.push(held.record?.attempt);
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      await acquireClaim(path, record(`w-${round}`), owner('job-R', `w-${round}`));
+      // Losers of this claim release what they believe is theirs, while the holder checks it.
+      const checks = await Promise.all([
+        ...Array.from({ length: 5 }, () => releaseClaim(path, 'a-zombie')),
+        ...Array.from({ length: 5 }, () => claimHolder(path).then((h) => h?.record?.attempt)),
+      ]);
+      done = true;
+      await reader;
+      expect(seen.every((a) => a === `w-${round}`), `round ${round}: a reader saw ${JSON.stringify(seen.filter((a) => a !== `w-${round}`))}`).toBe(true);
+      expect(checks.slice(5)).toEqual(Array(5).fill(`w-${round}`));
+    }
+    expect((await readdir(d)).sort()).toEqual([basename(path)]);
+  });
+
+  it('a loser whose winner has finished and released the claim says so (not "an unknown writer")', async () => {
+    const d = await folder();
+    const target = join(d, 'out.mkv');
+    const zombie = await createOutputFiles(owner('job-G', 'g-1', { workerId: 'w-1' })).claim(target, { field: 'output_file' });
+    await writeFile(zombie.path, 'stale half');
+    const winner = await createOutputFiles(owner('job-G', 'g-2', { workerId: 'w-2' })).claim(target, { field: 'output_file' });
+    await writeFile(winner.path, 'complete');
+    await winner.promote();
+    const lost = await rejection(zombie.promote());
+    expect(lost.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+    expect(lost.message).toMatch(/^output_file: this attempt lost its claim on .*out\.mkv to another attempt, which has finished and released it since \(the claim file is gone\); nothing was promoted$/);
+    await zombie.discard();
     expect(await readFile(target, 'utf8')).toBe('complete');
     expect(await readdir(d)).toEqual(['out.mkv']);
   });

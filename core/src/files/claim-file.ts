@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { NO_HARD_LINK } from './fs-error.js';
 
 /**
  * Who is writing an output: one attempt of one job. A job that the server
@@ -144,7 +145,8 @@ export interface Takeover {
  * pid P, since T, last refreshed N s ago)`, with the holder's own spelling
  * of the file when it differs from `target`.
  */
-export function describeHolder(record: ClaimRecord | undefined, mtimeMs?: number, target?: string): string {
+export function describeHolder(record: ClaimRecord | undefined, mtimeMs?: number, target?: string, gone = false): string {
+  if (gone) return 'another attempt, which has finished and released it since (the claim file is gone)';
   if (!record) return 'an unknown writer (the claim file is unreadable)';
   const worker = record.worker_id ? `worker ${record.worker_id} ` : '';
   const age = mtimeMs === undefined ? '' : `, last refreshed ${Math.max(0, Math.round((Date.now() - mtimeMs) / 1000))} s ago; taken over after ${CLAIM_STALE_MS / 1000} s without a refresh`;
@@ -164,6 +166,27 @@ export class ClaimConflict extends Error {
 }
 
 /**
+ * Create `path` holding `text`, failing with EEXIST when it exists, so that
+ * no reader ever sees it empty or half written: the text goes to a
+ * temporary file that is then hard-linked under the name (a link is
+ * exclusive and atomic). Where the file system has no hard links (some SMB
+ * and FAT mounts), an exclusive create and write; a reader that catches it
+ * being written judges it by its age (see {@link acquireClaim}).
+ */
+async function createExclusive(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.new`;
+  await writeFile(temp, text, { flag: 'wx', mode: 0o644 });
+  try {
+    await link(temp, path);
+  } catch (error) {
+    if (!NO_HARD_LINK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    await writeFile(path, text, { flag: 'wx', mode: 0o644 });
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/**
  * Take the claim at `path` for `record`'s attempt: create it exclusively,
  * or take it over when {@link takeoverReason} allows. Resolves with the
  * record taken over (if any) and why; rejects with {@link ClaimConflict}.
@@ -175,7 +198,7 @@ export async function acquireClaim(
 ): Promise<{ superseded?: ClaimRecord; takeover?: Takeover }> {
   for (let round = 0; round < 20; round++) {
     try {
-      await writeFile(path, JSON.stringify(record), { flag: 'wx', mode: 0o644 });
+      await createExclusive(path, JSON.stringify(record));
       return {};
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -201,14 +224,33 @@ export async function acquireClaim(
   throw new ClaimConflict(last?.record, last?.mtimeMs);
 }
 
-/** Is the claim at `path` still `attempt`'s? Resolves with the current holder when it is not. */
-export async function claimHolder(path: string): Promise<ClaimRecord | undefined> {
-  return (await readClaim(path))?.record;
+/** How long {@link settledClaim} keeps looking at a claim that is missing or unreadable. */
+const SETTLE_MS = 500;
+
+/**
+ * Read a claim for a verdict ("is it still mine?"): a claim file that is
+ * missing or unreadable is looked at again for up to half a second before
+ * that counts, since another attempt's {@link releaseClaim} moves a claim
+ * aside for an instant and puts it back when it is not its own. Resolves
+ * undefined only when the file stayed gone.
+ */
+export async function settledClaim(path: string): Promise<HeldClaim | undefined> {
+  const until = Date.now() + SETTLE_MS;
+  for (;;) {
+    const held = await readClaim(path).catch(() => undefined);
+    if (held?.record || Date.now() >= until) return held;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Who holds the claim at `path` now (see {@link settledClaim}): undefined when the file is gone, `record` undefined when unreadable. */
+export async function claimHolder(path: string): Promise<HeldClaim | undefined> {
+  return settledClaim(path);
 }
 
 /** Touch the claim's mtime if it is still `attempt`'s; false when it is not (lost). */
 export async function refreshClaim(path: string, attempt: string): Promise<boolean> {
-  const held = await readClaim(path).catch(() => undefined);
+  const held = await settledClaim(path);
   if (held?.record?.attempt !== attempt) return false;
   const now = new Date();
   await utimes(path, now, now).catch(() => undefined);
@@ -221,6 +263,9 @@ export async function refreshClaim(path: string, attempt: string): Promise<boole
  * never deleted (it is linked back when it turns out not to be ours).
  */
 export async function releaseClaim(path: string, attempt: string): Promise<void> {
+  // Not ours (taken over): leave it where it is; moving it aside even for an instant
+  // would make its holder's own checks find no claim.
+  if ((await readClaim(path).catch(() => undefined))?.record?.attempt !== attempt) return;
   const aside = `${path}.${randomBytes(4).toString('hex')}.release`;
   try {
     await rename(path, aside);

@@ -22,6 +22,9 @@ const CAUSES: Record<string, string> = {
   EINVAL: 'invalid name for this file system',
 };
 
+/** Errno codes that mean "this file system makes no hard links" (some SMB, FAT and FUSE mounts): fall back to an exclusive create or a checked rename. */
+export const NO_HARD_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS', 'EXDEV']);
+
 /** `read-only file system (EROFS)`, or the error's own message for codes not listed. */
 export function describeErrno(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -18,7 +18,7 @@ import {
   type AttemptOwner,
   type ClaimRecord,
 } from './claim-file.js';
-import { describeErrno, explainMkdirFailure } from './fs-error.js';
+import { NO_HARD_LINK, describeErrno, explainMkdirFailure } from './fs-error.js';
 import { findSameFile } from './file-identity.js';
 
 /**
@@ -59,8 +59,6 @@ export type VerifyOutput = (files: string[]) => unknown;
 
 /** Where an {@link OutputClaim} stands. */
 export type ClaimState = 'open' | 'promoted' | 'discarded' | 'kept';
-
-const NO_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS', 'EXDEV']);
 
 async function fsyncPath(path: string, dir = false): Promise<void> {
   const handle = await open(path, dir ? 'r' : 'r+').catch(() => (dir ? undefined : open(path, 'r').catch(() => undefined)));
@@ -144,10 +142,11 @@ export class OutputClaim {
   /** Throws `SIS_OUTPUT_CLAIMED` when another attempt has taken the claim over. */
   async assertHeld(): Promise<void> {
     if (!this.#claimPath) return;
-    const holder = await claimHolder(this.#claimPath);
+    const held = await claimHolder(this.#claimPath);
+    const holder = held?.record;
     if (holder?.attempt !== this.#attempt) {
       throw outputError(
-        `${this.field}: this attempt lost its claim on ${this.target} to ${describeHolder(holder)}; nothing was promoted`,
+        `${this.field}: this attempt lost its claim on ${this.target} to ${describeHolder(holder, undefined, undefined, !held)}; nothing was promoted`,
         ErrorCodes.OUTPUT_CLAIMED, this.field, { path: this.target, ...(holder ? { holder } : {}) },
       );
     }
@@ -299,7 +298,7 @@ export class OutputClaim {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? '';
         if (code === 'EEXIST') throw Object.assign(error as Error, { path: to });
-        if (!NO_LINK.has(code)) throw error;
+        if (!NO_HARD_LINK.has(code)) throw error;
         // No hard links here (some network shares): check, then rename.
       }
     }

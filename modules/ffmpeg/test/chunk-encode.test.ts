@@ -61,8 +61,10 @@ describe('a chunked encode, driven from the building blocks', () => {
     expect(plan.chunks.map((c) => c.start_frame)).toEqual([0, 55, 129, 194, 247]);
     expect(await frameHashes(out)).toEqual(await frameHashes(scenes));
     // Each chunk: source timestamps, exactly from its first frame, only the video, exact frame count, fixed threads, into a NUT file.
+    // Chunk 2 starts at a keyframe of a closed-GOP source (x264 put it at the scene change): its input seek is that keyframe.
+    expect(plan.chunks[2]!.cut).toBe('scene_keyframe');
     expect(chunkArgv[2]!.slice(1)).toEqual([
-      '-y', '-copyts', '-ss', '4.817000', '-i', scenes, '-map', '0:0',
+      '-y', '-copyts', '-ss', '5.401000', '-i', scenes, '-map', '0:0',
       '-codec:v:0', 'libx264', '-preset:v:0', 'ultrafast', '-qp:v:0', '0',
       '-ss', '5.400999', '-output_ts_offset', '15.400999',
       '-frames:v:0', '65', '-threads:v:0', '1', join(folder, chunkFileName(2)),

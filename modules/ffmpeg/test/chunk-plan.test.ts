@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, createProcessRunner } from '@sisyphus/core';
-import { chooseCuts, sceneWindows } from '../src/chunking/chunk-cuts.js';
+import { chooseCuts, encoderSceneKeyframes, sceneWindows } from '../src/chunking/chunk-cuts.js';
 import { planChunks } from '../src/chunking/chunk-plan.js';
 import { frameCadence } from '../src/chunking/frame-cadence.js';
 import { scanPackets } from '../src/chunking/packet-scan.js';
@@ -16,12 +16,16 @@ let dir = '';
 let scenes = '';
 let openGop = '';
 let vfr = '';
+/** The same scenes with x264's scene cuts on (keyframes at 0, 55, 115, 129, 189, 249: its cadence is 60, it marks the changes at 55 and 129, not the one at 194). */
+let x264Cuts = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sis-chunk-plan-'));
   scenes = join(dir, 'scenes.mkv');
   openGop = join(dir, 'open-gop.mkv');
   vfr = join(dir, 'vfr.mkv');
+  x264Cuts = join(dir, 'x264-cuts.mkv');
+  await makeScenes(x264Cuts, { size: '192x108' });
   await makeScenes(scenes, { size: '192x108', extra: ['-x264-params', 'scenecut=0:keyint=48:min-keyint=48'] });
   await makeOpenGop(scenes, openGop);
   await makeVfr(vfr);
@@ -92,8 +96,34 @@ describe('chooseCuts', () => {
     }
   });
 
-  it('sceneWindows: the frames near each target that may start a chunk', () => {
+  it('sceneWindows: the frames near each target that may start a chunk; a window holding a scene keyframe needs no analysis', () => {
     expect(sceneWindows({ times: grid(100, 10), end: 10, seconds: 4, minSeconds: 1 })).toEqual([{ from: 30, to: 50 }, { from: 70, to: 90 }]);
+    expect(sceneWindows({ times: grid(100, 10), end: 10, seconds: 4, minSeconds: 1, sceneKeyframes: [29, 44, 91] })).toEqual([{ from: 70, to: 90 }]);
+  });
+
+  it('encoderSceneKeyframes: keyframes sooner than the cadence (the longest repeated distance) are the encoder\'s scene cuts', () => {
+    // x264: every 50 frames after the keyframe before, and at scene changes (137, 200).
+    expect(encoderSceneKeyframes([0, 50, 100, 137, 187, 200, 250])).toEqual([137, 200]);
+    // Unsorted or repeated input is the same stream.
+    expect(encoderSceneKeyframes([250, 0, 137, 50, 100, 187, 200, 200])).toEqual([137, 200]);
+    // Fixed GOPs, keyframes only, no repeated distance, too few keyframes: nothing to tell them apart by.
+    expect(encoderSceneKeyframes([0, 48, 96, 144, 192])).toEqual([]);
+    expect(encoderSceneKeyframes(Array.from({ length: 20 }, (_, i) => i))).toEqual([]);
+    expect(encoderSceneKeyframes([0, 10, 25, 45])).toEqual([]);
+    expect(encoderSceneKeyframes([0, 30])).toEqual([]);
+    expect(encoderSceneKeyframes([])).toEqual([]);
+    // A trailing short GOP (the stream ends) counts like any: it is a keyframe either way.
+    expect(encoderSceneKeyframes([0, 60, 120, 180, 200])).toEqual([200]);
+  });
+
+  it('scene: a scene keyframe in the window is the cut (nearest the target), with no score; windows without one use the scores', () => {
+    const times = grid(100, 10);
+    const scores = new Map<number, number>([[52, 0.8]]);
+    const cuts = chooseCuts({ times, end: 10, seconds: 2.5, minSeconds: 0.625, cut: 'scene', scores, threshold: 0.3, sceneKeyframes: [22, 29, 90] });
+    expect(cuts).toEqual([{ frame: 0, reason: 'start' }, { frame: 22, reason: 'scene_keyframe' }, { frame: 52, reason: 'scene', score: 0.8 }, { frame: 75, reason: 'target' }]);
+    // One too close to the cut before (min_seconds) is not taken.
+    const close = chooseCuts({ times, end: 10, seconds: 2.5, minSeconds: 2.4, cut: 'scene', scores: new Map(), threshold: 0.3, sceneKeyframes: [26, 48] });
+    expect(close.map((c) => [c.frame, c.reason])).toEqual([[0, 'start'], [26, 'scene_keyframe'], [50, 'target'], [75, 'target']]);
   });
 });
 
@@ -108,7 +138,12 @@ describe('frameSeek and frameCadence', () => {
     expect(frameSeek(pts, [0], [1, 24000], 0, 0)).toEqual({ offset: '10.000000' });
     expect(frameSeek([21, 63], [0], [1, 1000], 0, 0)).toEqual({ output: '0.020999', offset: '10.020999' });
     // Files with an index seek straight to the keyframe.
-    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, prerollFor('matroska,webm'))).toMatchObject({ input: '5.005000' });
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, { prerollUs: prerollFor('matroska,webm') })).toMatchObject({ input: '5.005000' });
+    // Closed GOPs: a cut at a keyframe seeks to it (nothing before it to decode); between keyframes as before.
+    const closed = { prerollUs: 0, closedGop: true };
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 120, closed)).toEqual({ input: '5.005000', output: '5.004999', offset: '15.004999' });
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, closed)).toMatchObject({ input: '5.005000' });
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 120, { prerollUs: 0 })).toEqual({ output: '5.004999', offset: '15.004999' });
     expect([prerollFor('mov,mp4,m4a,3gp,3g2,mj2'), prerollFor('mpegts'), prerollFor(undefined)]).toEqual([0, PREROLL_US, PREROLL_US]);
   });
 
@@ -137,7 +172,7 @@ describe('planChunks on generated media', () => {
     const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
     const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 3, cut: 'keyframe' });
     expect(plan.chunks.map((c) => [c.start_frame, c.frames, c.cut])).toEqual([[0, 48, 'start'], [48, 96, 'keyframe'], [144, 48, 'keyframe'], [192, 72, 'keyframe']]);
-    expect(plan).toMatchObject({ total_frames: 264, stream: 0, open_gop: false, settings: { seconds: 3, cut: 'keyframe', min_seconds: 0.75, scene_threshold: 0.3 } });
+    expect(plan).toMatchObject({ total_frames: 264, stream: 0, open_gop: false, settings: { seconds: 3, cut: 'keyframe', min_seconds: 0.75, scene_threshold: 0.3, scene_keyframes: true } });
     // Each chunk's offset is its first frame's time after the video's first frame; durations add up to the whole.
     const pts = (await packets(scenes)).map((p) => p.pts).sort((a, b) => a - b);
     for (const c of plan.chunks) expect(c.offset_us).toBe((pts[c.start_frame]! - pts[0]!) * 1000);
@@ -153,6 +188,28 @@ describe('planChunks on generated media', () => {
     // A longer target: the change at 2.3 s is outside the window around 4 s.
     const longer = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 4, cut: 'scene', min_seconds: 2 });
     expect(longer.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [96, 'target'], [194, 'scene']]);
+  });
+
+  it('cut: scene takes the keyframes x264 put at scene changes without analysing their windows, and analyses the rest; chunks seek straight to a keyframe cut', async () => {
+    const scan = await scanPackets(runner, 'ffprobe', x264Cuts, 'run');
+    expect(scan.streams.get(0)!.keyframes).toEqual([0, 55, 115, 129, 189, 249]);
+    const frames: number[] = [];
+    const counting = { ...runner, run: (program: string, args: string[], options?: Parameters<typeof runner.run>[2]) => {
+      if (program === 'ffmpeg') frames.push(Number(args[args.indexOf('-frames:v') + 1]));
+      return runner.run(program, args, options);
+    } } as typeof runner;
+    const plan = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene' });
+    expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene_keyframe'], [129, 'scene_keyframe'], [194, 'scene'], [247, 'target']]);
+    const analysed = frames.reduce((a, b) => a + b, 0);
+    // A keyframe cut decodes from its own keyframe (closed GOPs); the others from the keyframe before.
+    expect(Number(plan.chunks[1]!.seek.input)).toBeGreaterThan(Number(plan.chunks[1]!.seek.output));
+    expect(Number(plan.chunks[3]!.seek.input)).toBeLessThan(Number(plan.chunks[3]!.seek.output));
+
+    frames.length = 0;
+    const all = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: false });
+    expect(all.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
+    expect(all.settings.scene_keyframes).toBe(false);
+    expect(analysed).toBeLessThan(frames.reduce((a, b) => a + b, 0) / 2);
   });
 
   it('reports open GOPs (supported) and refuses a variable frame rate, naming the stream', async () => {

@@ -2,8 +2,13 @@
 export interface Cut {
   /** Display index of the chunk's first frame. */
   frame: number;
-  /** `start`: the first chunk; `keyframe`: a source keyframe; `scene`: a scene change; `target`: the frame nearest the target (no scene change near it). */
-  reason: 'start' | 'keyframe' | 'scene' | 'target';
+  /**
+   * `start`: the first chunk; `keyframe`: a source keyframe; `scene`: a
+   * scene change ffmpeg's analysis found; `scene_keyframe`: a keyframe the
+   * source's encoder put at a scene change (see {@link encoderSceneKeyframes});
+   * `target`: the frame nearest the target (no scene change near it).
+   */
+  reason: 'start' | 'keyframe' | 'scene' | 'scene_keyframe' | 'target';
   /** The scene score of the frame, when it was analysed. */
   score?: number;
 }
@@ -25,6 +30,33 @@ export interface CutInput {
   scores?: ReadonlyMap<number, number>;
   /** `scene`: the score from which a frame is a scene change. */
   threshold?: number;
+  /** `scene`: keyframes the source's encoder put at scene changes ({@link encoderSceneKeyframes}), taken without analysis. */
+  sceneKeyframes?: readonly number[];
+}
+
+/**
+ * The keyframes a source's encoder put at scene changes, by its keyframe
+ * rhythm (display indices, sorted): encoders such as x264, x265 and SVT-AV1
+ * place a keyframe every `keyint` frames after the one before and, with
+ * their scene-cut detection (`scenecut`, on by default), at each scene
+ * change in between. So the stream's cadence is the longest distance
+ * between two keyframes that occurs at least twice, and a keyframe that
+ * comes sooner after the one before was put there for a scene change.
+ * Empty when no distance repeats (no rhythm to tell them apart by) and for
+ * a stream of fixed GOPs or of keyframes only (every distance the
+ * cadence). Frame 0 is never one.
+ */
+export function encoderSceneKeyframes(keyframes: readonly number[]): number[] {
+  const keys = [...new Set(keyframes)].filter((k) => k >= 0).sort((a, b) => a - b);
+  const seen = new Map<number, number>();
+  for (let i = 1; i < keys.length; i++) {
+    const d = keys[i]! - keys[i - 1]!;
+    seen.set(d, (seen.get(d) ?? 0) + 1);
+  }
+  let cadence = 0;
+  for (const [d, count] of seen) if (count >= 2 && d > cadence) cadence = d;
+  if (!cadence) return [];
+  return keys.filter((k, i) => i > 0 && k > 0 && k - keys[i - 1]! < cadence);
 }
 
 /** Slack for float comparisons of seconds. */
@@ -52,11 +84,14 @@ export const windowHalf = (seconds: number) => Math.min(seconds / 4, MAX_WINDOW_
  * The frames the scene analysis must score: for each target (every
  * multiple of `seconds` before the end) the frames within a quarter target
  * length (at most 10 s) of it that could start a chunk at all (at least `minSeconds` from
- * the start and from the end). Display indices, both ends included.
+ * the start and from the end), unless one of `sceneKeyframes` is among
+ * them (the cut is taken there, see {@link chooseCuts}). Display indices,
+ * both ends included.
  */
-export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' | 'minSeconds'>): Array<{ from: number; to: number }> {
+export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' | 'minSeconds' | 'sceneKeyframes'>): Array<{ from: number; to: number }> {
   const { times, end, seconds, minSeconds } = input;
   const half = windowHalf(seconds);
+  const known = input.sceneKeyframes ?? [];
   const windows: Array<{ from: number; to: number }> = [];
   for (let k = 1; k * seconds < end - EPS; k++) {
     const lo = Math.max(k * seconds - half, minSeconds);
@@ -64,7 +99,7 @@ export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' |
     if (hi < lo - EPS) continue;
     const from = Math.max(1, lowerBound(times, lo - EPS));
     const to = lowerBound(times, hi + EPS) - 1;
-    if (to >= from) windows.push({ from, to });
+    if (to >= from && !known.some((f) => f >= from && f <= to)) windows.push({ from, to });
   }
   return windows;
 }
@@ -76,9 +111,9 @@ export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' |
  * merged into the chunk before it). `keyframe`: the source keyframe
  * nearest the target (sparse keyframes give longer chunks; a target behind
  * the last cut is skipped). `scene`: within a quarter target length of the
- * target (at most 10 s), the frame with the highest scene score if it reaches the
- * threshold, else the frame nearest the target. Pure; the first cut is
- * frame 0.
+ * target (at most 10 s), the one of `sceneKeyframes` nearest the target,
+ * else the frame with the highest scene score if it reaches the threshold,
+ * else the frame nearest the target. Pure; the first cut is frame 0.
  */
 export function chooseCuts(input: CutInput): Cut[] {
   const { times, end, seconds, minSeconds } = input;
@@ -103,6 +138,15 @@ export function chooseCuts(input: CutInput): Cut[] {
     } else {
       const from = lowerBound(times, target - half - EPS);
       const to = lowerBound(times, target + half + EPS) - 1;
+      let known = -1;
+      for (const i of input.sceneKeyframes ?? []) {
+        if (i < from || i > to || !allowed(i)) continue;
+        if (known < 0 || Math.abs(times[i]! - target) < Math.abs(times[known]! - target) - EPS) known = i;
+      }
+      if (known >= 0) {
+        cuts.push({ frame: known, reason: 'scene_keyframe' });
+        continue;
+      }
       let scene = -1;
       let near = -1;
       for (let i = from; i <= to; i++) {

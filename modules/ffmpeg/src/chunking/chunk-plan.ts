@@ -1,8 +1,8 @@
 import { RunError, ValidationError, type ProcessRunner } from '@sisyphus/core';
 import { DEFAULT_SCENE_THRESHOLD, type Chunking } from './chunking-schema.js';
-import { chooseCuts, sceneWindows, type Cut } from './chunk-cuts.js';
+import { chooseCuts, encoderSceneKeyframes, sceneWindows, type Cut } from './chunk-cuts.js';
 import { cadenceFault, frameCadence } from './frame-cadence.js';
-import { ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
+import { openGops, ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
 import { sceneScores } from './scene-scores.js';
 import { frameSeek, prerollFor, type FrameSeek } from './seek-point.js';
 
@@ -52,10 +52,10 @@ export interface ChunkPlan {
   frame_us: number;
   /** µs from the first frame to the end of the last. */
   duration_us: number;
-  /** Open GOPs (leading pictures that refer to the GOP before a keyframe) were seen. Supported: every chunk decodes from the keyframe before its cut. */
+  /** Open GOPs (leading pictures that refer to the GOP before a keyframe) were seen. Supported: every chunk decodes from the keyframe before its cut (with closed GOPs, a cut at a keyframe decodes from it). */
   open_gop: boolean;
   /** The settings used, defaults filled in. */
-  settings: { seconds: number; cut: 'scene' | 'keyframe'; min_seconds: number; scene_threshold: number };
+  settings: { seconds: number; cut: 'scene' | 'keyframe'; min_seconds: number; scene_threshold: number; scene_keyframes: boolean };
   chunks: PlannedChunk[];
 }
 
@@ -86,13 +86,14 @@ export function videoSpan(video: ScannedStream & { pts: number[] }): number {
   return (ticksToUs(pts.at(-1)! - pts[0]!, tb) + (video.lastDuration ? ticksToUs(video.lastDuration, tb) : cadence.frameUs)) / 1e6;
 }
 
-/** The settings with their defaults: `cut` scene, `min_seconds` a quarter of `seconds`, `scene_threshold` 0.3. */
+/** The settings with their defaults: `cut` scene, `min_seconds` a quarter of `seconds`, `scene_threshold` 0.3, `scene_keyframes` true. */
 export function chunkSettings(chunking: Chunking): ChunkPlan['settings'] {
   return {
     seconds: chunking.seconds,
     cut: chunking.cut ?? 'scene',
     min_seconds: chunking.min_seconds ?? chunking.seconds / 4,
     scene_threshold: chunking.scene_threshold ?? DEFAULT_SCENE_THRESHOLD,
+    scene_keyframes: chunking.scene_keyframes ?? true,
   };
 }
 
@@ -144,6 +145,7 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
   const lastDuration = video.lastDuration || Math.round((cadence.frameUs * tb[1]) / (tb[0] * 1e6));
   const durationUs = Math.round(ticksToUs(pts[n - 1]! + lastDuration - first, tb));
   const offsets = cuts.map((c) => Math.round(ticksToUs(pts[c.frame]! - first, tb)));
+  const openGop = openGops(video);
   const chunks = cuts.map((c, i): PlannedChunk => {
     const next = cuts[i + 1]?.frame ?? n;
     return {
@@ -152,7 +154,7 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
       frames: next - c.frame,
       start_pts: pts[c.frame]!,
       start_pts_time: Number((ticksToUs(pts[c.frame]!, tb) / 1e6).toFixed(6)),
-      seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, prerollFor(scan.formatName)),
+      seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, { prerollUs: prerollFor(scan.formatName), closedGop: !openGop }),
       offset_us: offsets[i]!,
       duration_us: (offsets[i + 1] ?? durationUs) - offsets[i]!,
       cut: c.reason,
@@ -169,7 +171,7 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
     total_frames: n,
     frame_us: Number(cadence.frameUs.toFixed(3)),
     duration_us: durationUs,
-    open_gop: (video.leadingPictures ?? 0) > 0,
+    open_gop: openGop,
     settings,
     chunks,
   };
@@ -195,8 +197,10 @@ export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: 
   let cuts: Cut[];
   if (settings.cut === 'keyframe') cuts = chooseCuts({ ...base, cut: 'keyframe', keyframes: video.keyframes ?? [] });
   else {
-    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), pts, keyframes: video.keyframes ?? [] }, sceneWindows(base));
-    cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold });
+    const sceneKeyframes = settings.scene_keyframes ? encoderSceneKeyframes(video.keyframes ?? []) : [];
+    const windows = sceneWindows({ ...base, sceneKeyframes });
+    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), closedGop: !openGops(video), pts, keyframes: video.keyframes ?? [] }, windows);
+    cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold, sceneKeyframes });
   }
   refuseChunkCount(cuts.length, RunError);
   const plan = buildPlan(source, scan, video, settings, cuts);

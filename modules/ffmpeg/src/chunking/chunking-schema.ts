@@ -19,6 +19,12 @@ export const ChunkingSchema = Type.Object(
     min_seconds: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'No chunk is shorter than this (default seconds / 4); a short last chunk is merged into the one before' }),
     ),
+    scene_keyframes: Type.Optional(
+      Type.Boolean({
+        description:
+          'With cut "scene": take a keyframe the source\'s encoder put at a scene change (one sooner than its regular keyframe interval, as x264/x265 scenecut place them) as the cut near a target, without analysing that target\'s frames (default true; false: analyse every target)',
+      }),
+    ),
     scene_threshold: Type.Optional(
       Type.Number({ minimum: 0, maximum: 1, description: `Scene score (ffmpeg select's "scene", 0..1) from which a frame is a scene change (default ${DEFAULT_SCENE_THRESHOLD})` }),
     ),

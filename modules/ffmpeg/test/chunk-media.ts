@@ -54,13 +54,12 @@ export async function makeVfr(out: string): Promise<void> {
   ]);
 }
 
-/** ffprobe's packets of stream `stream` of `file`: pts, dts, flags. */
-export async function packets(file: string, stream = 0): Promise<Array<{ pts: number; dts: number; key: boolean }>> {
-  const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', String(stream), '-show_entries', 'packet=pts,dts,flags', '-of', 'csv=p=0', file]);
-  return stdout.split('\n').filter(Boolean).map((line) => {
-    const [pts, dts, flags] = line.split(',');
-    return { pts: Number(pts), dts: Number(dts), key: flags!.startsWith('K') };
-  });
+/** ffprobe's packets of stream `stream` of `file`: pts, dts, size in bytes, flags. */
+export async function packets(file: string, stream = 0): Promise<Array<{ pts: number; dts: number; size: number; key: boolean }>> {
+  const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', String(stream), '-show_entries', 'packet=pts,dts,size,flags', '-of', 'json', file]);
+  return (JSON.parse(stdout) as { packets: Array<{ pts: number; dts: number; size: string; flags: string }> }).packets.map((p) => ({
+    pts: Number(p.pts), dts: Number(p.dts), size: Number(p.size), key: p.flags.startsWith('K'),
+  }));
 }
 
 /** MD5 of every decoded frame of the first video stream (framemd5), in order. */

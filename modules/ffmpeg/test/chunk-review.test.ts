@@ -78,7 +78,7 @@ async function run(tasks: unknown[], onChildEnd: (jobId: string) => void = () =>
 }
 
 describe('chunked encode: a source replaced while the chunks run', () => {
-  it('a chunk refuses a source replaced after the first chunk; the job fails and the chunks are removed', async () => {
+  it('a chunk refuses a source replaced after the first chunk handed out; the job fails and the chunks are removed', async () => {
     const out = await outDir();
     const source = join(out, 'source.mkv');
     const other = join(out, 'other.mkv');
@@ -88,7 +88,7 @@ describe('chunked encode: a source replaced while the chunks run', () => {
       if (id.endsWith('-1-1')) renameSync(other, source); // mv other.mkv source.mkv
     });
     expect(result.completed).toBe(false);
-    expect(result.message).toMatch(/^child \S+-1-2 \(film \(chunk 2 of 5\)\) failed: sources\[0\] changed since the chunks of job \S+ were planned \(another file: device\/inode .*\); this chunk is not encoded$/);
+    expect(result.message).toMatch(/^child \S+-1-2 \(film \(chunk \d of 5\)\) failed: sources\[0\] changed since the chunks of job \S+ were planned \(another file: device\/inode .*\); this chunk is not encoded$/);
     expect((await readdir(out)).sort()).toEqual(['source.mkv']);
   }, 120_000);
 

@@ -74,7 +74,8 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
     const engine = createEngine({ plugins: [ffmpegPlugin, cleanupPlugin], dataStore });
     const result = await engine.run({ job_title: 'broken', tasks: [ffmpegTask(out, { output_maps: [{ specifier: 'v', stream: 0, options: { codec: 'libx264', preset: 'warp-speed' } }] })] });
     expect(result.completed).toBe(false);
-    expect(result.message).toMatch(/^child \S+-1-1 \(broken \(chunk 1 of 5\)\) failed: ffmpeg exited with code \d+: .*(preset|warp-speed)/i);
+    // The first chunk handed out (the costliest: see handOutOrder) fails.
+    expect(result.message).toMatch(/^child \S+-1-1 \(broken \(chunk \d of 5\)\) failed: ffmpeg exited with code \d+: .*(preset|warp-speed)/i);
     expect(await readdir(out)).toEqual([]);
   }, 60_000);
 
@@ -82,13 +83,14 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
   // the chunks already encoded. Needs `cleanup` to remove a folder with its contents (see chunkCleanupJob).
   it('a later chunk that fails: the chunks already written are removed too', async () => {
     const out = await outDir();
-    // ffmpeg, except for chunk 3 (a fake binary for a failure the real one cannot be made to take).
+    // ffmpeg, except for the third chunk it is asked to encode (a fake binary for a failure the real one cannot be made to take).
     const fake = join(dir, 'ffmpeg-failing-chunk-3');
-    await writeFile(fake, '#!/bin/sh\ncase "$*" in *chunk-00002.nut*) echo "fake failure" >&2; exit 1;; esac\nexec ffmpeg "$@"\n');
+    const counter = join(dir, 'chunks-encoded');
+    await writeFile(fake, `#!/bin/sh\ncase "$*" in *chunk-0*.nut*) n=$(cat '${counter}' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '${counter}'; if [ $n -eq 3 ]; then echo "fake failure" >&2; exit 1; fi;; esac\nexec ffmpeg "$@"\n`);
     await chmod(fake, 0o755);
     const engine = createEngine({ plugins: [ffmpegPlugin, cleanupPlugin], dataStore, settings: { ffmpeg: { ffmpeg: fake } } });
     const result = await engine.run({ job_title: 'late', tasks: [ffmpegTask(out)] });
-    expect(result.message).toMatch(/^child \S+-1-3 \(late \(chunk 3 of 5\)\) failed: ffmpeg exited with code 1: fake failure/);
+    expect(result.message).toMatch(/^child \S+-1-3 \(late \(chunk \d of 5\)\) failed: ffmpeg exited with code 1: fake failure/);
     expect(await readdir(out)).toEqual([]);
   }, 60_000);
 });

@@ -24,6 +24,8 @@ export interface PlannedChunk {
   offset_us: number;
   /** µs it lasts on the source's timeline: to the next chunk's first frame; the last one to the end of the last frame. */
   duration_us: number;
+  /** Bytes of the source's video packets in its frames (with `frames`, what its encode is expected to cost; see `handOutOrder`). */
+  bytes?: number;
   /** Why it starts here (see `Cut`). */
   cut: Cut['reason'];
   /** Scene score of its first frame, when analysed. */
@@ -157,6 +159,7 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
       seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, { prerollUs: prerollFor(scan.formatName), closedGop: !openGop }),
       offset_us: offsets[i]!,
       duration_us: (offsets[i + 1] ?? durationUs) - offsets[i]!,
+      ...(video.sizes ? { bytes: video.sizes.slice(c.frame, next).reduce((sum, b) => sum + b, 0) } : {}),
       cut: c.reason,
       ...(c.score !== undefined ? { score: Number(c.score.toFixed(6)) } : {}),
     };

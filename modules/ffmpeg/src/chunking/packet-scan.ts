@@ -25,6 +25,8 @@ export interface ScannedStream {
   endUs?: number;
   /** Video streams only: the frames' pts in ticks, sorted (display order: frame i is at `pts[i]`). */
   pts?: number[];
+  /** Video only: each frame's packet size in bytes, in the order of {@link pts} (0 where ffprobe gives none). */
+  sizes?: number[];
   /** Video only: duration in ticks of the frame shown last (its packet's duration; 0 when the file gives none). */
   lastDuration?: number;
   /** Video only: display-order indices of the frames whose packet is flagged key. */
@@ -72,6 +74,7 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
     type?: string;
     tb?: TimeBase;
     pts: number[];
+    sizes: number[];
     keys: number[];
     packets: number;
     missing: number;
@@ -87,13 +90,13 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
   let formatName: string | undefined;
   const get = (index: number) => {
     let r = raw.get(index);
-    if (!r) raw.set(index, (r = { pts: [], keys: [], packets: 0, missing: 0, endDuration: 0, leading: 0, dtsBack: 0 }));
+    if (!r) raw.set(index, (r = { pts: [], sizes: [], keys: [], packets: 0, missing: 0, endDuration: 0, leading: 0, dtsBack: 0 }));
     return r;
   };
   try {
     await runner.run(
       ffprobe,
-      ['-v', 'error', '-show_entries', 'packet=stream_index,pts,dts,duration,flags:stream=index,codec_type,time_base:format=start_time,format_name', '-of', 'compact=p=1:nk=0', '--', file],
+      ['-v', 'error', '-show_entries', 'packet=stream_index,pts,dts,duration,size,flags:stream=index,codec_type,time_base:format=start_time,format_name', '-of', 'compact=p=1:nk=0', '--', file],
       {
         onStdoutLine: (line) => {
           const parts = line.split('|');
@@ -113,6 +116,7 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
             }
             const key = field(parts, 'flags')?.startsWith('K') === true;
             r.pts.push(pts);
+            r.sizes.push(num(field(parts, 'size')) ?? 0);
             if (key) {
               r.keys.push(pts);
               r.lastKeyPts = pts;
@@ -143,8 +147,10 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
     const stream: ScannedStream = { index, codecType: r.type ?? 'unknown', timeBase: r.tb, packets: r.packets, missingPts: r.missing };
     if (r.end !== undefined) stream.endUs = ticksToUs(r.end, r.tb);
     if (r.type === 'video') {
-      const pts = r.pts.sort((a, b) => a - b);
+      const order = r.pts.map((_, i) => i).sort((a, b) => r.pts[a]! - r.pts[b]!);
+      const pts = order.map((i) => r.pts[i]!);
       stream.pts = pts;
+      stream.sizes = order.map((i) => r.sizes[i]!);
       stream.lastDuration = r.endDuration;
       stream.keyframes = keyIndices(pts, r.keys);
       stream.leadingPictures = r.leading;

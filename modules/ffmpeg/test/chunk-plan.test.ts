@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, createProcessRunner } from '@sisyphus/core';
-import { chooseCuts, encoderSceneKeyframes, sceneWindows } from '../src/chunking/chunk-cuts.js';
+import { chooseCuts, encoderMarksScenes, encoderSceneKeyframes, sceneWindows } from '../src/chunking/chunk-cuts.js';
 import { planChunks } from '../src/chunking/chunk-plan.js';
 import { handOutOrder } from '../src/chunking/chunk-job.js';
 import { frameCadence } from '../src/chunking/frame-cadence.js';
@@ -19,6 +19,8 @@ let openGop = '';
 let vfr = '';
 /** The same scenes with x264's scene cuts on (keyframes at 0, 55, 115, 129, 189, 249: its cadence is 60, it marks the changes at 55 and 129, not the one at 194). */
 let x264Cuts = '';
+/** Keyframes every 24 frames and at x264's scene cuts: 0 24 48 55 79 103 127 129 153 177 194 218 242 (it marks all three changes). */
+let x264Short = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sis-chunk-plan-'));
@@ -27,6 +29,8 @@ beforeAll(async () => {
   vfr = join(dir, 'vfr.mkv');
   x264Cuts = join(dir, 'x264-cuts.mkv');
   await makeScenes(x264Cuts, { size: '192x108' });
+  x264Short = join(dir, 'x264-short-gops.mkv');
+  await makeScenes(x264Short, { size: '192x108', extra: ['-g', '24'] });
   await makeScenes(scenes, { size: '192x108', extra: ['-x264-params', 'scenecut=0:keyint=48:min-keyint=48'] });
   await makeOpenGop(scenes, openGop);
   await makeVfr(vfr);
@@ -87,8 +91,17 @@ describe('chooseCuts', () => {
       const minSeconds = seconds * (0.1 + random() * 0.8);
       const keyframes = [0, ...times.flatMap((_, i) => (i > 0 && random() < 0.05 ? [i] : []))];
       const scores = new Map(times.map((_, i) => [i, random()] as [number, number]));
-      for (const cut of ['keyframe', 'scene'] as const) {
-        const cuts = chooseCuts({ times, end, seconds, minSeconds, cut, keyframes, scores, threshold: 0.95 });
+      const sceneKeyframes = keyframes.filter((k) => k > 0 && random() < 0.3);
+      const variants = [
+        { cut: 'keyframe' as const },
+        { cut: 'scene' as const },
+        { cut: 'scene' as const, sceneKeyframes },
+        { cut: 'scene' as const, sceneKeyframes, scenesAtKeyframes: true },
+      ];
+      for (const variant of variants) {
+        const cut = variant.cut;
+        const cuts = chooseCuts({ times, end, seconds, minSeconds, keyframes, scores, threshold: 0.95, ...variant });
+        if (variant.scenesAtKeyframes) for (const c of cuts) if (c.reason === 'keyframe' || c.reason === 'scene_keyframe') expect(keyframes).toContain(c.frame);
         const ls = lengths(cuts, times, end);
         if (cuts.length > 1) for (const l of ls) expect(l).toBeGreaterThanOrEqual(minSeconds - 1e-9);
         expect(cuts.map((c) => c.frame)).toEqual([...new Set(cuts.map((c) => c.frame))].sort((a, b) => a - b));
@@ -115,6 +128,23 @@ describe('chooseCuts', () => {
     expect(encoderSceneKeyframes([])).toEqual([]);
     // A trailing short GOP (the stream ends) counts like any: it is a keyframe either way.
     expect(encoderSceneKeyframes([0, 60, 120, 180, 200])).toEqual([200]);
+  });
+
+  it('encoderMarksScenes: two scene keyframes besides the first after frame 0 are a habit', () => {
+    expect(encoderMarksScenes([0, 50, 100, 137, 187, 200, 250], [137, 200])).toBe(true);
+    // A stream cut out of a longer one starts with a short GOP: that one does not count.
+    expect(encoderMarksScenes([0, 13, 63, 113, 150, 200], [13, 150])).toBe(false);
+    expect(encoderMarksScenes([0, 55, 115, 129, 189, 249], [55, 129])).toBe(false);
+    expect(encoderMarksScenes([0, 48, 96], [])).toBe(false);
+  });
+
+  it('scene, with an encoder that marks scene changes: its scene keyframe, else the nearest keyframe, else the nearest frame; nothing analysed', () => {
+    const times = grid(125, 10);
+    const input = { times, end: 12.5, seconds: 2.5, minSeconds: 0.625, cut: 'scene' as const, keyframes: [0, 20, 29, 40, 53, 80], sceneKeyframes: [29], scenesAtKeyframes: true };
+    expect(sceneWindows(input)).toEqual([]);
+    // Scores are not looked at (there are none to look at).
+    const cuts = chooseCuts({ ...input, scores: new Map([[52, 0.9]]), threshold: 0.3 });
+    expect(cuts).toEqual([{ frame: 0, reason: 'start' }, { frame: 29, reason: 'scene_keyframe' }, { frame: 53, reason: 'keyframe' }, { frame: 80, reason: 'keyframe' }, { frame: 100, reason: 'target' }]);
   });
 
   it('scene: a scene keyframe in the window is the cut (nearest the target), with no score; windows without one use the scores', () => {
@@ -227,6 +257,22 @@ describe('planChunks on generated media', () => {
     expect(all.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
     expect(all.settings.scene_keyframes).toBe(false);
     expect(analysed).toBeLessThan(frames.reduce((a, b) => a + b, 0) / 2);
+  });
+
+  it('cut: scene on a source whose encoder marks its scene changes with keyframes: no frame is analysed, the cuts are ffmpeg\'s scene changes all the same', async () => {
+    const scan = await scanPackets(runner, 'ffprobe', x264Short, 'run');
+    expect(scan.streams.get(0)!.keyframes).toEqual([0, 24, 48, 55, 79, 103, 127, 129, 153, 177, 194, 218, 242]);
+    let analyses = 0;
+    const counting = { ...runner, run: (program: string, args: string[], options?: Parameters<typeof runner.run>[2]) => {
+      if (program === 'ffmpeg') analyses++;
+      return runner.run(program, args, options);
+    } } as typeof runner;
+    const plan = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene' });
+    expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene_keyframe'], [129, 'scene_keyframe'], [194, 'scene_keyframe'], [247, 'target']]);
+    expect(analyses).toBe(0);
+    const analysed = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: false });
+    expect(analysed.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
+    expect(analyses).toBeGreaterThan(0);
   });
 
   it('reports open GOPs (supported) and refuses a variable frame rate, naming the stream', async () => {

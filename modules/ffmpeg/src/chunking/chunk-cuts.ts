@@ -32,6 +32,13 @@ export interface CutInput {
   threshold?: number;
   /** `scene`: keyframes the source's encoder put at scene changes ({@link encoderSceneKeyframes}), taken without analysis. */
   sceneKeyframes?: readonly number[];
+  /**
+   * `scene`: the source's encoder marks every scene change with a keyframe
+   * ({@link encoderMarksScenes}): a target without one of `sceneKeyframes`
+   * near it cuts at the keyframe (of `keyframes`) nearest it, else at the
+   * frame nearest it, and no frame is analysed.
+   */
+  scenesAtKeyframes?: boolean;
 }
 
 /**
@@ -81,6 +88,20 @@ export const MAX_WINDOW_HALF = 10;
 export const windowHalf = (seconds: number) => Math.min(seconds / 4, MAX_WINDOW_HALF);
 
 /**
+ * Whether a source's encoder evidently marks its scene changes with
+ * keyframes: at least two of its {@link encoderSceneKeyframes} besides the
+ * first keyframe after frame 0 (a stream cut out of a longer one starts
+ * with a short GOP; two are a habit). Then every scene change is at a
+ * keyframe: one off the cadence, or one that fell due there anyway, and the
+ * source's keyframes stand for the scene analysis (see
+ * {@link CutInput.scenesAtKeyframes}).
+ */
+export function encoderMarksScenes(keyframes: readonly number[], sceneKeyframes: readonly number[]): boolean {
+  const first = Math.min(...keyframes.filter((k) => k > 0));
+  return sceneKeyframes.filter((k) => k !== first).length >= 2;
+}
+
+/**
  * The frames the scene analysis must score: for each target (every
  * multiple of `seconds` before the end) the frames within a quarter target
  * length (at most 10 s) of it that could start a chunk at all (at least `minSeconds` from
@@ -88,8 +109,9 @@ export const windowHalf = (seconds: number) => Math.min(seconds / 4, MAX_WINDOW_
  * them (the cut is taken there, see {@link chooseCuts}). Display indices,
  * both ends included.
  */
-export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' | 'minSeconds' | 'sceneKeyframes'>): Array<{ from: number; to: number }> {
+export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' | 'minSeconds' | 'sceneKeyframes' | 'scenesAtKeyframes'>): Array<{ from: number; to: number }> {
   const { times, end, seconds, minSeconds } = input;
+  if (input.scenesAtKeyframes) return [];
   const half = windowHalf(seconds);
   const known = input.sceneKeyframes ?? [];
   const windows: Array<{ from: number; to: number }> = [];
@@ -112,8 +134,9 @@ export function sceneWindows(input: Pick<CutInput, 'times' | 'end' | 'seconds' |
  * nearest the target (sparse keyframes give longer chunks; a target behind
  * the last cut is skipped). `scene`: within a quarter target length of the
  * target (at most 10 s), the one of `sceneKeyframes` nearest the target,
- * else the frame with the highest scene score if it reaches the threshold,
- * else the frame nearest the target. Pure; the first cut is frame 0.
+ * else (`scenesAtKeyframes`) the keyframe nearest it, else the frame with
+ * the highest scene score if it reaches the threshold, else the frame
+ * nearest the target. Pure; the first cut is frame 0.
  */
 export function chooseCuts(input: CutInput): Cut[] {
   const { times, end, seconds, minSeconds } = input;
@@ -121,6 +144,7 @@ export function chooseCuts(input: CutInput): Cut[] {
   if (!times.length) return cuts;
   const allowed = (i: number) => i > cuts.at(-1)!.frame && times[i]! - times[cuts.at(-1)!.frame]! >= minSeconds - EPS && end - times[i]! >= minSeconds - EPS;
   const keyframes = (input.keyframes ?? []).filter((k) => k > 0 && k < times.length);
+  const isKeyframe = new Set(keyframes);
   const half = windowHalf(seconds);
   const threshold = input.threshold ?? 0;
 
@@ -145,6 +169,18 @@ export function chooseCuts(input: CutInput): Cut[] {
       }
       if (known >= 0) {
         cuts.push({ frame: known, reason: 'scene_keyframe' });
+        continue;
+      }
+      if (input.scenesAtKeyframes) {
+        let key = -1;
+        let near = -1;
+        for (let i = from; i <= to; i++) {
+          if (!allowed(i)) continue;
+          if (isKeyframe.has(i) && (key < 0 || Math.abs(times[i]! - target) < Math.abs(times[key]! - target) - EPS)) key = i;
+          if (near < 0 || Math.abs(times[i]! - target) < Math.abs(times[near]! - target) - EPS) near = i;
+        }
+        if (key >= 0) cuts.push({ frame: key, reason: 'keyframe' });
+        else if (near >= 0) cuts.push({ frame: near, reason: 'target' });
         continue;
       }
       let scene = -1;

@@ -1,6 +1,6 @@
 import { RunError, ValidationError, type ProcessRunner } from '@sisyphus/core';
 import { DEFAULT_SCENE_THRESHOLD, type Chunking } from './chunking-schema.js';
-import { chooseCuts, encoderSceneKeyframes, sceneWindows, type Cut } from './chunk-cuts.js';
+import { chooseCuts, encoderMarksScenes, encoderSceneKeyframes, sceneWindows, type Cut } from './chunk-cuts.js';
 import { cadenceFault, frameCadence } from './frame-cadence.js';
 import { openGops, ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
 import { sceneScores } from './scene-scores.js';
@@ -201,9 +201,10 @@ export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: 
   if (settings.cut === 'keyframe') cuts = chooseCuts({ ...base, cut: 'keyframe', keyframes: video.keyframes ?? [] });
   else {
     const sceneKeyframes = settings.scene_keyframes ? encoderSceneKeyframes(video.keyframes ?? []) : [];
-    const windows = sceneWindows({ ...base, sceneKeyframes });
+    const scenesAtKeyframes = settings.scene_keyframes && encoderMarksScenes(video.keyframes ?? [], sceneKeyframes);
+    const windows = sceneWindows({ ...base, sceneKeyframes, scenesAtKeyframes });
     const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), closedGop: !openGops(video), pts, keyframes: video.keyframes ?? [] }, windows);
-    cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold, sceneKeyframes });
+    cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold, sceneKeyframes, scenesAtKeyframes, keyframes: video.keyframes ?? [] });
   }
   refuseChunkCount(cuts.length, RunError);
   const plan = buildPlan(source, scan, video, settings, cuts);

@@ -80,14 +80,16 @@ export function synthChunks({ frames, target, minFrames, offsets, costs, random 
  *   chunks (each `fixed + perFrame * frames`, `gap` before each on its
  *   worker) + resumeGap (last chunk's end to the resumed start) + join(F),
  * F the file's frames, plan and join lines {a, b} in frames. `order`:
- * `timeline` (the queue hands chunks out in timeline order, as the ffmpeg
- * task submits them) or `longest` (longest first, by frames: what the
- * planner knows; content makes a chunk's cost differ from its length).
+ * `costliest` (costliest first, as the ffmpeg task submits them: its
+ * estimate from frames and source bytes taken as exact), `timeline` (in
+ * timeline order) or `longest` (longest first, by frames alone; content
+ * makes a chunk's cost differ from its length).
  */
-export function chunkedTime(chunks, n, m, order = 'timeline') {
+export function chunkedTime(chunks, n, m, order = 'costliest') {
   const F = chunks.reduce((s, c) => s + c.frames, 0);
-  const list = order === 'longest' ? [...chunks].sort((x, y) => y.frames - x.frames) : chunks;
-  const work = list.map((c) => m.fixed + c.perFrame * c.frames);
+  const cost = (c) => m.fixed + c.perFrame * c.frames;
+  const list = order === 'longest' ? [...chunks].sort((x, y) => y.frames - x.frames) : order === 'costliest' ? [...chunks].sort((x, y) => cost(y) - cost(x)) : chunks;
+  const work = list.map(cost);
   return m.dispatch + m.plan.a + m.plan.b * F + makespan(work, n, m.gap) + m.resumeGap + m.join.a + m.join.b * F;
 }
 
@@ -141,10 +143,12 @@ export function sceneCuts({ frames, target, scenes, maxHalf }) {
 /**
  * Replay per-frame costs (`costs[i]`: ms of frame i) over the chunks that
  * start at `cuts`, each with `fixed` ms more: the chunks' times in timeline
- * order, their sum, and the makespan on each of `workers` (timeline order).
+ * order, their sum, and the makespan on each of `workers` (costliest first,
+ * as the task hands them out).
  */
 export function replayCuts({ cuts, costs, fixed, workers }) {
   const times = cuts.map((c, i) => fixed + costs.slice(c, cuts[i + 1] ?? costs.length).reduce((a, x) => a + x, 0));
   const work = times.reduce((a, x) => a + x, 0);
-  return { chunks: cuts.length, work, makespans: workers.map((n) => makespan(times, n)) };
+  const costliest = [...times].sort((a, b) => b - a);
+  return { chunks: cuts.length, work, makespans: workers.map((n) => makespan(costliest, n)) };
 }

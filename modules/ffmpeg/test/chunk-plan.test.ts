@@ -136,6 +136,9 @@ describe('chooseCuts', () => {
     expect(encoderMarksScenes([0, 13, 63, 113, 150, 200], [13, 150])).toBe(false);
     expect(encoderMarksScenes([0, 55, 115, 129, 189, 249], [55, 129])).toBe(false);
     expect(encoderMarksScenes([0, 48, 96], [])).toBe(false);
+    // Intra-only, 3 h at 60 fps: a keyframe per frame is no scene mark (and no argument list overflows).
+    const intra = Array.from({ length: 648_000 }, (_, i) => i);
+    expect(encoderMarksScenes(intra, encoderSceneKeyframes(intra))).toBe(false);
   });
 
   it('scene, with an encoder that marks scene changes: its scene keyframe, else the nearest keyframe, else the nearest frame; nothing analysed', () => {

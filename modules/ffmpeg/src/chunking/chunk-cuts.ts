@@ -97,7 +97,8 @@ export const windowHalf = (seconds: number) => Math.min(seconds / 4, MAX_WINDOW_
  * {@link CutInput.scenesAtKeyframes}).
  */
 export function encoderMarksScenes(keyframes: readonly number[], sceneKeyframes: readonly number[]): boolean {
-  const first = Math.min(...keyframes.filter((k) => k > 0));
+  let first = Infinity; // a loop, not Math.min(...): an intra-only stream has a keyframe per frame
+  for (const k of keyframes) if (k > 0 && k < first) first = k;
   return sceneKeyframes.filter((k) => k !== first).length >= 2;
 }
 

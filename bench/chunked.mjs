@@ -39,7 +39,7 @@
 //
 // This is a benchmark, not a test: nothing fails on a target.
 //
-//   npm run bench:chunked    (BENCH_ROUNDS=2 BENCH_CHUNK_SECONDS=6 BENCH_CUT=scene BENCH_SHORT=20
+//   npm run bench:chunked    (BENCH_ROUNDS=2 BENCH_CHUNK_SECONDS=6 BENCH_CUT=scene BENCH_SCENE_KEYFRAMES=1 BENCH_SHORT=20
 //                             BENCH_CORES=0,1 BENCH_CRF=23 BENCH_PRESET=medium)
 // BENCH_SOURCE=FILE encodes FILE instead of the generated source (constant frame rate, one video
 // and one audio stream); BENCH_KEEP=1 keeps the temp dir (outputs, worker logs, server.db, runs.json);
@@ -62,6 +62,7 @@ const num = (name, fallback) => Number(process.env[name] ?? fallback);
 const rounds = num('BENCH_ROUNDS', 2);
 const chunkSeconds = num('BENCH_CHUNK_SECONDS', 6);
 const cut = process.env.BENCH_CUT ?? 'scene';
+const sceneKeyframes = process.env.BENCH_SCENE_KEYFRAMES !== '0';
 const shortSeconds = num('BENCH_SHORT', 20);
 const cores = (process.env.BENCH_CORES ?? '0,1').split(',').map(Number);
 const crf = num('BENCH_CRF', 23);
@@ -153,7 +154,9 @@ async function measure(dir) {
         : `source: generated in ${sec(made)} s: ${SECONDS} s ${SIZE} ${L.fps} fps, ${L.frames} frames, scene changes at ${SCENE_CHANGES.join(', ')} s; AAC stereo`,
     );
     if (info.short) console.log(`short file: its first ${shortSeconds} s, ${info.short.frames} frames`);
-    const chunking = { seconds: chunkSeconds, cut };
+    // The generated source is an x264 encode with its scene cuts on (as cameras and broadcast recordings are):
+    // the case chunking.scene_keyframes is for. BENCH_SCENE_KEYFRAMES=0 measures ffmpeg's scene analysis instead.
+    const chunking = { seconds: chunkSeconds, cut, ...(cut === 'scene' && sceneKeyframes ? { scene_keyframes: true } : {}) };
     console.log(`encode: x264 ${preset} CRF ${crf}, threads 1; audio AAC 128k; Matroska. chunked: chunking ${JSON.stringify(chunking)}`);
     console.log(`workers: ${cores.length} (sisyphus worker, concurrency 1), pinned to cores ${cores.join(', ')} with taskset; server on SQLite in this process\n`);
 

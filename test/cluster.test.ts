@@ -148,7 +148,7 @@ describe('a whole system on one machine', () => {
     expect(done.result?.worker_id).not.toBe(holder);
     // Woken, it either hears from the server that the job is no longer its own (heartbeat: cancel) or
     // finds at promotion that its claim was taken over; either way it promotes nothing.
-    const gaveUp = new RegExp(`the server cancelled job ${id}|output_file: this attempt lost its claim on ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} to (job ${id}|another attempt, which has finished and released it since)`);
+    const gaveUp = new RegExp(`the server cancelled job ${id}|output_file: this attempt lost its claim on ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} to (job ${id}|nobody: the claim file is gone)`);
     await until('the woken worker to give up', () => logLines(zombie).some((l) => gaveUp.test(l.message)) || undefined, 60_000);
     expect(logLines(zombie).filter((l) => l.message.startsWith(`job ${id} done`))).toEqual([]);
     // One complete file (40 s at 24 fps); neither attempt's folder nor the claim is left.

@@ -16,7 +16,7 @@ import {
 } from '@sisyphus/core';
 // Internal pieces the SDK does not export: the per-task service the engine builds.
 import { createOutputFiles } from '../src/files/output-files.js';
-import { acquireClaim, claimHolder, releaseClaim } from '../src/files/claim-file.js';
+import { acquireClaim, claimHolder, refreshClaim, releaseClaim } from '../src/files/claim-file.js';
 
 let dir = '';
 beforeAll(async () => {
@@ -153,10 +153,27 @@ describe('output claims', () => {
     await winner.promote();
     const lost = await rejection(zombie.promote());
     expect(lost.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
-    expect(lost.message).toMatch(/^output_file: this attempt lost its claim on .*out\.mkv to another attempt, which has finished and released it since \(the claim file is gone\); nothing was promoted$/);
+    expect(lost.message).toMatch(/^output_file: this attempt lost its claim on .*out\.mkv to nobody: the claim file is gone \(another attempt took it over and has finished since, or it was removed\); nothing was promoted$/);
     await zombie.discard();
     expect(await readFile(target, 'utf8')).toBe('complete');
     expect(await readdir(d)).toEqual(['out.mkv']);
+  });
+
+  it('a claim that cannot be read is not a lost claim: promotion is refused naming the cause, and its refresh goes on', async () => {
+    const d = await folder();
+    const target = join(d, 'out.mkv');
+    const claim = await createOutputFiles(owner('job-E', 'e-1', { workerId: 'w-1' })).claim(target, { field: 'output_file' });
+    await writeFile(claim.path, 'complete');
+    // A read error (EISDIR here: root reads anything, so no EACCES) where the claim file was.
+    await rm(claimPathFor(target));
+    await mkdir(claimPathFor(target));
+    expect(await refreshClaim(claimPathFor(target), 'e-1')).toBe(true);
+    const error = await rejection(claim.promote());
+    expect(error.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+    expect(error.message).toMatch(/^output_file: this attempt cannot read its claim on .*out\.mkv \(is a folder \(EISDIR\)\); nothing was promoted$/);
+    expect(existsSync(target)).toBe(false);
+    await rm(claimPathFor(target), { recursive: true });
+    await claim.discard();
   });
 
   it('two local runs of one job file (no server lease) are two writers: the second fails', async () => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { NO_HARD_LINK } from './fs-error.js';
+import { NO_HARD_LINK, describeErrno } from './fs-error.js';
 
 /**
  * Who is writing an output: one attempt of one job. A job that the server
@@ -75,6 +75,8 @@ export function claimPathFor(target: string): string {
 export interface HeldClaim {
   record?: ClaimRecord;
   mtimeMs: number;
+  /** Why the file could not be read (`permission denied (EACCES)`), when it could not: not a verdict on who holds it. */
+  error?: string;
 }
 
 /** Read a claim file; undefined when there is none. */
@@ -86,7 +88,13 @@ export async function readClaim(path: string): Promise<HeldClaim | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const text = await readFile(path, 'utf8').catch(() => '');
+  let failed: unknown;
+  const text = await readFile(path, 'utf8').catch((error: unknown) => {
+    failed = error;
+    return '';
+  });
+  if ((failed as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined; // released meanwhile
+  if (failed) return { mtimeMs: st.mtimeMs, error: describeErrno(failed) };
   let record: ClaimRecord | undefined;
   try {
     const parsed = JSON.parse(text) as ClaimRecord;
@@ -146,7 +154,7 @@ export interface Takeover {
  * of the file when it differs from `target`.
  */
 export function describeHolder(record: ClaimRecord | undefined, mtimeMs?: number, target?: string, gone = false): string {
-  if (gone) return 'another attempt, which has finished and released it since (the claim file is gone)';
+  if (gone) return 'nobody: the claim file is gone (another attempt took it over and has finished since, or it was removed)';
   if (!record) return 'an unknown writer (the claim file is unreadable)';
   const worker = record.worker_id ? `worker ${record.worker_id} ` : '';
   const age = mtimeMs === undefined ? '' : `, last refreshed ${Math.max(0, Math.round((Date.now() - mtimeMs) / 1000))} s ago; taken over after ${CLAIM_STALE_MS / 1000} s without a refresh`;
@@ -237,20 +245,21 @@ const SETTLE_MS = 500;
 export async function settledClaim(path: string): Promise<HeldClaim | undefined> {
   const until = Date.now() + SETTLE_MS;
   for (;;) {
-    const held = await readClaim(path).catch(() => undefined);
+    const held = await readClaim(path).catch((error: unknown): HeldClaim => ({ mtimeMs: Date.now(), error: describeErrno(error) }));
     if (held?.record || Date.now() >= until) return held;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
-/** Who holds the claim at `path` now (see {@link settledClaim}): undefined when the file is gone, `record` undefined when unreadable. */
+/** Who holds the claim at `path` now (see {@link settledClaim}): undefined when the file is gone, `record` undefined when unreadable (`error` when reading failed). */
 export async function claimHolder(path: string): Promise<HeldClaim | undefined> {
   return settledClaim(path);
 }
 
-/** Touch the claim's mtime if it is still `attempt`'s; false when it is not (lost). */
+/** Touch the claim's mtime if it is still `attempt`'s; false when it is not (lost). A claim that cannot be read now (an I/O error) is not a loss: true, untouched. */
 export async function refreshClaim(path: string, attempt: string): Promise<boolean> {
   const held = await settledClaim(path);
+  if (held?.error) return true;
   if (held?.record?.attempt !== attempt) return false;
   const now = new Date();
   await utimes(path, now, now).catch(() => undefined);

@@ -143,6 +143,9 @@ export class OutputClaim {
   async assertHeld(): Promise<void> {
     if (!this.#claimPath) return;
     const held = await claimHolder(this.#claimPath);
+    if (held?.error) {
+      throw outputError(`${this.field}: this attempt cannot read its claim on ${this.target} (${held.error}); nothing was promoted`, ErrorCodes.OUTPUT_CLAIMED, this.field, { path: this.target });
+    }
     const holder = held?.record;
     if (holder?.attempt !== this.#attempt) {
       throw outputError(

@@ -19,6 +19,8 @@ let openGop = '';
 let ts = '';
 /** The same scenes with the video starting 0.5 s after the audio. */
 let late = '';
+/** The same scenes, x264 intra refresh: its recovery points are flagged keyframes, but decoding from one drops the frames until the picture is whole. */
+let intraRefresh = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sis-chunk-encode-'));
@@ -26,7 +28,10 @@ beforeAll(async () => {
   openGop = join(dir, 'open-gop.mkv');
   late = join(dir, 'late.mkv');
   ts = join(dir, 'scenes.ts');
+  intraRefresh = join(dir, 'intra-refresh.mkv');
   await makeScenes(scenes);
+  await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', scenes, '-map', '0:v', '-c:v', 'libx264', '-preset', 'veryfast', '-x264-params', 'intra-refresh=1:keyint=25:bframes=0', '-f', 'mpegts', `${intraRefresh}.ts`]);
+  await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', `${intraRefresh}.ts`, '-c', 'copy', intraRefresh]);
   await makeOpenGop(scenes, openGop);
   await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', scenes, '-map', '0', '-c', 'copy', ts]);
   await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-itsoffset', '0.5', '-i', scenes, '-i', scenes, '-map', '0:v', '-map', '1:a', '-c', 'copy', late]);
@@ -61,10 +66,9 @@ describe('a chunked encode, driven from the building blocks', () => {
     expect(plan.chunks.map((c) => c.start_frame)).toEqual([0, 55, 129, 194, 247]);
     expect(await frameHashes(out)).toEqual(await frameHashes(scenes));
     // Each chunk: source timestamps, exactly from its first frame, only the video, exact frame count, fixed threads, into a NUT file.
-    // Chunk 2 starts at a keyframe of a closed-GOP source (x264 put it at the scene change): its input seek is that keyframe.
-    expect(plan.chunks[2]!.cut).toBe('scene_keyframe');
+    // Chunk 2 starts at a keyframe (x264 put one at the scene change) and decodes from the keyframe before it all the same.
     expect(chunkArgv[2]!.slice(1)).toEqual([
-      '-y', '-copyts', '-ss', '5.401000', '-i', scenes, '-map', '0:0',
+      '-y', '-copyts', '-ss', '4.817000', '-i', scenes, '-map', '0:0',
       '-codec:v:0', 'libx264', '-preset:v:0', 'ultrafast', '-qp:v:0', '0',
       '-ss', '5.400999', '-output_ts_offset', '15.400999',
       '-frames:v:0', '65', '-threads:v:0', '1', join(folder, chunkFileName(2)),
@@ -79,6 +83,14 @@ describe('a chunked encode, driven from the building blocks', () => {
     expect(plan.open_gop).toBe(true);
     expect(plan.chunks.map((c) => c.start_frame)).toEqual([0, 50, 150, 200]);
     expect(await frameHashes(out)).toEqual(await frameHashes(openGop));
+  }, 60_000);
+
+  it('is frame-exact on an intra-refresh source cut at its flagged recovery points (a flagged keyframe is no clean start)', async () => {
+    const { out, folder } = target();
+    const { plan } = await encodeChunked({ ...task(intraRefresh, lossless, { seconds: 2, cut: 'keyframe' }, out), source_maps: [{ source: 0, specifier: 'v' }], output_maps: [{ specifier: 'v', stream: 0, options: lossless }] }, out, folder);
+    expect(plan.chunks.length).toBeGreaterThan(3);
+    expect(plan.chunks.slice(1).every((c) => c.cut === 'keyframe')).toBe(true);
+    expect(await frameHashes(out)).toEqual(await frameHashes(intraRefresh));
   }, 60_000);
 
   it.each(['scene', 'keyframe'] as const)('is frame-exact from an MPEG-TS source, where seeking is a timestamp search (cut: %s)', async (cut) => {

@@ -184,12 +184,9 @@ describe('frameSeek and frameCadence', () => {
     expect(frameSeek(pts, [0], [1, 24000], 0, 0)).toEqual({ offset: '10.000000' });
     expect(frameSeek([21, 63], [0], [1, 1000], 0, 0)).toEqual({ output: '0.020999', offset: '10.020999' });
     // Files with an index seek straight to the keyframe.
-    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, { prerollUs: prerollFor('matroska,webm') })).toMatchObject({ input: '5.005000' });
-    // Closed GOPs: a cut at a keyframe seeks to it (nothing before it to decode); between keyframes as before.
-    const closed = { prerollUs: 0, closedGop: true };
-    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 120, closed)).toEqual({ input: '5.005000', output: '5.004999', offset: '15.004999' });
-    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, closed)).toMatchObject({ input: '5.005000' });
-    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 120, { prerollUs: 0 })).toEqual({ output: '5.004999', offset: '15.004999' });
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, prerollFor('matroska,webm'))).toMatchObject({ input: '5.005000' });
+    // A cut at a keyframe still decodes from the keyframe before (a flagged keyframe may be an intra-refresh recovery point).
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 240, prerollFor('matroska,webm'))).toMatchObject({ input: '5.005000' });
     expect([prerollFor('mov,mp4,m4a,3gp,3g2,mj2'), prerollFor('mpegts'), prerollFor(undefined)]).toEqual([0, PREROLL_US, PREROLL_US]);
   });
 
@@ -218,7 +215,7 @@ describe('planChunks on generated media', () => {
     const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
     const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 3, cut: 'keyframe' });
     expect(plan.chunks.map((c) => [c.start_frame, c.frames, c.cut])).toEqual([[0, 48, 'start'], [48, 96, 'keyframe'], [144, 48, 'keyframe'], [192, 72, 'keyframe']]);
-    expect(plan).toMatchObject({ total_frames: 264, stream: 0, open_gop: false, settings: { seconds: 3, cut: 'keyframe', min_seconds: 0.75, scene_threshold: 0.3, scene_keyframes: true } });
+    expect(plan).toMatchObject({ total_frames: 264, stream: 0, open_gop: false, settings: { seconds: 3, cut: 'keyframe', min_seconds: 0.75, scene_threshold: 0.3, scene_keyframes: false } });
     // Each chunk's offset is its first frame's time after the video's first frame; durations add up to the whole.
     const pts = (await packets(scenes)).map((p) => p.pts).sort((a, b) => a - b);
     for (const c of plan.chunks) expect(c.offset_us).toBe((pts[c.start_frame]! - pts[0]!) * 1000);
@@ -240,7 +237,7 @@ describe('planChunks on generated media', () => {
     expect(longer.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [96, 'target'], [194, 'scene']]);
   });
 
-  it('cut: scene takes the keyframes x264 put at scene changes without analysing their windows, and analyses the rest; chunks seek straight to a keyframe cut', async () => {
+  it('cut: scene with scene_keyframes takes the keyframes x264 put at scene changes without analysing their windows, and analyses the rest', async () => {
     const scan = await scanPackets(runner, 'ffprobe', x264Cuts, 'run');
     expect(scan.streams.get(0)!.keyframes).toEqual([0, 55, 115, 129, 189, 249]);
     const frames: number[] = [];
@@ -248,21 +245,19 @@ describe('planChunks on generated media', () => {
       if (program === 'ffmpeg') frames.push(Number(args[args.indexOf('-frames:v') + 1]));
       return runner.run(program, args, options);
     } } as typeof runner;
-    const plan = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene' });
+    const plan = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: true });
     expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene_keyframe'], [129, 'scene_keyframe'], [194, 'scene'], [247, 'target']]);
     const analysed = frames.reduce((a, b) => a + b, 0);
-    // A keyframe cut decodes from its own keyframe (closed GOPs); the others from the keyframe before.
-    expect(Number(plan.chunks[1]!.seek.input)).toBeGreaterThan(Number(plan.chunks[1]!.seek.output));
-    expect(Number(plan.chunks[3]!.seek.input)).toBeLessThan(Number(plan.chunks[3]!.seek.output));
 
+    // By default every target is analysed.
     frames.length = 0;
-    const all = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: false });
+    const all = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene' });
     expect(all.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
     expect(all.settings.scene_keyframes).toBe(false);
     expect(analysed).toBeLessThan(frames.reduce((a, b) => a + b, 0) / 2);
   });
 
-  it('cut: scene on a source whose encoder marks its scene changes with keyframes: no frame is analysed, the cuts are ffmpeg\'s scene changes all the same', async () => {
+  it('cut: scene with scene_keyframes on a source whose encoder marks its scene changes with keyframes: no frame is analysed, the cuts are ffmpeg\'s scene changes all the same', async () => {
     const scan = await scanPackets(runner, 'ffprobe', x264Short, 'run');
     expect(scan.streams.get(0)!.keyframes).toEqual([0, 24, 48, 55, 79, 103, 127, 129, 153, 177, 194, 218, 242]);
     let analyses = 0;
@@ -270,10 +265,10 @@ describe('planChunks on generated media', () => {
       if (program === 'ffmpeg') analyses++;
       return runner.run(program, args, options);
     } } as typeof runner;
-    const plan = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene' });
+    const plan = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: true });
     expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene_keyframe'], [129, 'scene_keyframe'], [194, 'scene_keyframe'], [247, 'target']]);
     expect(analyses).toBe(0);
-    const analysed = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: false });
+    const analysed = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene' });
     expect(analysed.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
     expect(analyses).toBeGreaterThan(0);
   });

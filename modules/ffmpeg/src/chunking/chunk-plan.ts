@@ -2,7 +2,7 @@ import { RunError, ValidationError, type ProcessRunner } from '@sisyphus/core';
 import { DEFAULT_SCENE_THRESHOLD, type Chunking } from './chunking-schema.js';
 import { chooseCuts, encoderMarksScenes, encoderSceneKeyframes, sceneWindows, type Cut } from './chunk-cuts.js';
 import { cadenceFault, frameCadence } from './frame-cadence.js';
-import { openGops, ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
+import { ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
 import { sceneScores } from './scene-scores.js';
 import { frameSeek, prerollFor, type FrameSeek } from './seek-point.js';
 
@@ -54,7 +54,7 @@ export interface ChunkPlan {
   frame_us: number;
   /** µs from the first frame to the end of the last. */
   duration_us: number;
-  /** Open GOPs (leading pictures that refer to the GOP before a keyframe) were seen. Supported: every chunk decodes from the keyframe before its cut (with closed GOPs, a cut at a keyframe decodes from it). */
+  /** Open GOPs (leading pictures that refer to the GOP before a keyframe) were seen. Supported: every chunk decodes from the keyframe before its cut. */
   open_gop: boolean;
   /** The settings used, defaults filled in. */
   settings: { seconds: number; cut: 'scene' | 'keyframe'; min_seconds: number; scene_threshold: number; scene_keyframes: boolean };
@@ -88,14 +88,14 @@ export function videoSpan(video: ScannedStream & { pts: number[] }): number {
   return (ticksToUs(pts.at(-1)! - pts[0]!, tb) + (video.lastDuration ? ticksToUs(video.lastDuration, tb) : cadence.frameUs)) / 1e6;
 }
 
-/** The settings with their defaults: `cut` scene, `min_seconds` a quarter of `seconds`, `scene_threshold` 0.3, `scene_keyframes` true. */
+/** The settings with their defaults: `cut` scene, `min_seconds` a quarter of `seconds`, `scene_threshold` 0.3, `scene_keyframes` false. */
 export function chunkSettings(chunking: Chunking): ChunkPlan['settings'] {
   return {
     seconds: chunking.seconds,
     cut: chunking.cut ?? 'scene',
     min_seconds: chunking.min_seconds ?? chunking.seconds / 4,
     scene_threshold: chunking.scene_threshold ?? DEFAULT_SCENE_THRESHOLD,
-    scene_keyframes: chunking.scene_keyframes ?? true,
+    scene_keyframes: chunking.scene_keyframes ?? false,
   };
 }
 
@@ -147,7 +147,6 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
   const lastDuration = video.lastDuration || Math.round((cadence.frameUs * tb[1]) / (tb[0] * 1e6));
   const durationUs = Math.round(ticksToUs(pts[n - 1]! + lastDuration - first, tb));
   const offsets = cuts.map((c) => Math.round(ticksToUs(pts[c.frame]! - first, tb)));
-  const openGop = openGops(video);
   const chunks = cuts.map((c, i): PlannedChunk => {
     const next = cuts[i + 1]?.frame ?? n;
     return {
@@ -156,7 +155,7 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
       frames: next - c.frame,
       start_pts: pts[c.frame]!,
       start_pts_time: Number((ticksToUs(pts[c.frame]!, tb) / 1e6).toFixed(6)),
-      seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, { prerollUs: prerollFor(scan.formatName), closedGop: !openGop }),
+      seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, prerollFor(scan.formatName)),
       offset_us: offsets[i]!,
       duration_us: (offsets[i + 1] ?? durationUs) - offsets[i]!,
       ...(video.sizes ? { bytes: video.sizes.slice(c.frame, next).reduce((sum, b) => sum + b, 0) } : {}),
@@ -174,7 +173,7 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
     total_frames: n,
     frame_us: Number(cadence.frameUs.toFixed(3)),
     duration_us: durationUs,
-    open_gop: openGop,
+    open_gop: (video.leadingPictures ?? 0) > 0,
     settings,
     chunks,
   };
@@ -203,7 +202,7 @@ export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: 
     const sceneKeyframes = settings.scene_keyframes ? encoderSceneKeyframes(video.keyframes ?? []) : [];
     const scenesAtKeyframes = settings.scene_keyframes && encoderMarksScenes(video.keyframes ?? [], sceneKeyframes);
     const windows = sceneWindows({ ...base, sceneKeyframes, scenesAtKeyframes });
-    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), closedGop: !openGops(video), pts, keyframes: video.keyframes ?? [] }, windows);
+    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), pts, keyframes: video.keyframes ?? [] }, windows);
     cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold, sceneKeyframes, scenesAtKeyframes, keyframes: video.keyframes ?? [] });
   }
   refuseChunkCount(cuts.length, RunError);

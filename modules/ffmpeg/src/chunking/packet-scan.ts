@@ -60,9 +60,6 @@ function field(parts: string[], key: string): string | undefined {
 
 const num = (text: string | undefined) => (text === undefined || text === 'N/A' ? undefined : Number(text));
 
-/** The stream has open GOPs: leading pictures that refer to the GOP before a keyframe (see `ScannedStream.leadingPictures`). */
-export const openGops = (stream: Pick<ScannedStream, 'leadingPictures'>) => (stream.leadingPictures ?? 0) > 0;
-
 /**
  * Read every packet of `file` with ffprobe (`-show_entries packet=...`: a
  * demux, no decoding; ~1 GB/s from the page cache) and keep, per stream,

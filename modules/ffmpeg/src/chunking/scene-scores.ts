@@ -13,8 +13,6 @@ export interface SceneSource {
   startUs: number;
   /** See `prerollFor`. */
   prerollUs: number;
-  /** No open GOPs (see `SeekOptions.closedGop`). */
-  closedGop: boolean;
   /** Frames' pts in ticks, display order, and the keyframes' display indices (see `PacketScan`). */
   pts: readonly number[];
   keyframes: readonly number[];
@@ -59,12 +57,9 @@ export async function sceneScores(runner: ProcessRunner, ffmpeg: string, source:
   const tb = source.timeBase;
   // Where the decode of a window starts (its input seek point, µs on the file's timeline): a window whose
   // decode would start before the end of the one before is analysed in the same pass.
-  // A frame's score needs the frame before it: the decode starts where a chunk starting one frame earlier would.
-  const seekTo = (frame: number) => frameSeek(source.pts, source.keyframes, tb, source.startUs, frame, { prerollUs: source.prerollUs, closedGop: source.closedGop });
-  const inputSeek = (from: number) => seekTo(Math.max(0, from - 1)).input;
   const decodeFrom = (from: number) => {
-    const input = inputSeek(from);
-    return input === undefined ? 0 : Number(input) * 1e6 + source.startUs;
+    const seek = frameSeek(source.pts, source.keyframes, tb, source.startUs, from, source.prerollUs);
+    return seek.input === undefined ? 0 : Number(seek.input) * 1e6 + source.startUs;
   };
   const passes: FrameWindow[] = [];
   for (const window of mergeWindows(windows)) {
@@ -76,12 +71,11 @@ export async function sceneScores(runner: ProcessRunner, ffmpeg: string, source:
     const from = window.from;
     const to = Math.min(source.pts.length - 1, window.to);
     if (to < from) continue;
-    const input = inputSeek(from);
-    const seek = seekTo(from);
+    const seek = frameSeek(source.pts, source.keyframes, tb, source.startUs, from, source.prerollUs);
     const args = [
       '-hide_banner', '-nostdin', '-loglevel', 'error',
       '-copyts', '-skip_loop_filter', 'all', '-flags2', '+fast',
-      ...(input !== undefined ? ['-ss', input] : []),
+      ...(seek.input !== undefined ? ['-ss', seek.input] : []),
       '-i', source.file,
       '-map', `0:${source.stream}`,
       ...(seek.output !== undefined ? ['-ss', seek.output] : []),

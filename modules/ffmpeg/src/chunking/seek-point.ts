@@ -25,13 +25,15 @@ export const CHUNK_TS_OFFSET_US = 10_000_000;
  * How one ffmpeg run starts exactly at a frame (seconds, 6 decimals). Used
  * with `-copyts`, so every timestamp is the source's own:
  * - `input` (`-ss` before `-i`): a seek to the last keyframe strictly
- *   before the frame, or at the frame when the stream's GOPs are closed
- *   (see {@link SeekOptions.closedGop}), less the preroll of files without
- *   an index (see {@link PREROLL_US}), counted from the file's start as
- *   ffmpeg counts it; absent when there is no such keyframe (decode from
- *   the start). The demuxer lands at or before it, the decoder starts at a
- *   keyframe at or before that keyframe, so the frame and the frames it
- *   refers to (an open GOP's included) decode right.
+ *   before the frame (less the preroll of files without an index, see
+ *   {@link PREROLL_US}), counted from the file's start as ffmpeg counts it;
+ *   absent when there is no such keyframe (decode from the start). The
+ *   demuxer lands at or before it, the decoder starts at a keyframe at or
+ *   before that keyframe, so the frame and the frames it refers to (an
+ *   open GOP's included) decode right. Even a cut at a keyframe starts one
+ *   keyframe earlier: a container's keyframe flag does not promise a clean
+ *   start (an intra-refresh stream flags its recovery points, from which
+ *   ffmpeg's decoder drops the frames until the picture is whole).
  * - `output` (`-ss` after `-i`): the frame's own time minus 1 µs, on the
  *   source's timeline: ffmpeg drops every frame before it (an exact
  *   comparison of timestamps, after decoding) and starts the output's
@@ -64,31 +66,15 @@ export function secondsText(us: bigint): string {
   return `${sign}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, '0')}`;
 }
 
-/** How {@link frameSeek} may seek in a stream. */
-export interface SeekOptions {
-  /** See {@link prerollFor}; default {@link PREROLL_US}. */
-  prerollUs?: number;
-  /**
-   * The stream has no open GOPs (no leading pictures: `PacketScan`'s
-   * `leadingPictures` is 0), so decoding from a keyframe gives every frame
-   * from it on exactly: a cut at a keyframe seeks to it, with no GOP of
-   * pre-roll to decode. Default false: the keyframe before (an open GOP's
-   * leading pictures refer to the GOP before it).
-   */
-  closedGop?: boolean;
-}
-
 /**
  * The {@link FrameSeek} that starts at display frame `frame` of a video
  * stream (sorted pts in ticks of `tb`, keyframe display indices) in a file
- * whose start time is `startUs` (see {@link SeekOptions}). Exact (BigInt)
- * arithmetic.
+ * whose start time is `startUs`, with `prerollUs` (see {@link prerollFor}).
+ * Exact (BigInt) arithmetic.
  */
-export function frameSeek(pts: readonly number[], keyframes: readonly number[], tb: TimeBase, startUs: number, frame: number, options: SeekOptions = {}): FrameSeek {
-  const prerollUs = options.prerollUs ?? PREROLL_US;
-  const last = options.closedGop ? frame : frame - 1;
+export function frameSeek(pts: readonly number[], keyframes: readonly number[], tb: TimeBase, startUs: number, frame: number, prerollUs = PREROLL_US): FrameSeek {
   let key = -1;
-  for (const k of keyframes) if (k <= last && k > key) key = k;
+  for (const k of keyframes) if (k < frame && k > key) key = k;
   const seek: FrameSeek = { offset: secondsText(BigInt(CHUNK_TS_OFFSET_US)) };
   if (key >= 0) {
     const input = ticksToWholeUs(pts[key]!, tb) - BigInt(Math.round(startUs)) - BigInt(prerollUs);

@@ -176,6 +176,26 @@ describe('output claims', () => {
     await claim.discard();
   });
 
+  it('a zombie that wakes up and claims after its successor does not take the claim over: the successor keeps it', async () => {
+    const d = await folder();
+    const target = join(d, 'out.mkv');
+    const now = Date.now();
+    const successor = await createOutputFiles(owner('job-W', 'w-2', { workerId: 'w-2', startedAt: now })).claim(target, { field: 'output_file' });
+    const late = await rejection(createOutputFiles(owner('job-W', 'w-1', { workerId: 'w-1', startedAt: now - 120_000 })).claim(target, { field: 'output_file' }));
+    expect(late.code).toBe(ErrorCodes.OUTPUT_CLAIMED);
+    expect(late.message).toMatch(/^output_file: .*out\.mkv is being written by job job-W \(attempt w-2, worker w-2 /);
+    expect((await readClaim(claimPathFor(target)))?.record).toMatchObject({ attempt: 'w-2', started_at: new Date(now).toISOString() });
+    await writeFile(successor.path, 'complete');
+    await successor.promote();
+    expect(await readFile(target, 'utf8')).toBe('complete');
+    // An attempt that began later takes over as before.
+    const next = await createOutputFiles(owner('job-W', 'w-3', { workerId: 'w-3', startedAt: now + 60_000 })).claim(join(d, 'again.mkv'), { field: 'output_file' });
+    const after = await createOutputFiles(owner('job-W', 'w-4', { workerId: 'w-4', startedAt: now + 120_000 })).claim(join(d, 'again.mkv'), { field: 'output_file' });
+    expect(after.superseded?.reason).toBe('an earlier attempt of this job (w-3, worker w-3) held it');
+    await next.discard();
+    await after.discard();
+  });
+
   it('two local runs of one job file (no server lease) are two writers: the second fails', async () => {
     const d = await folder();
     const target = join(d, 'out.mkv');

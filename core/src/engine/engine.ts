@@ -193,9 +193,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** A new attempt of job `jobId` on this worker. */
   #owner(jobId: string): () => AttemptOwner {
     let owner: AttemptOwner | undefined;
+    const startedAt = Date.now();
     return () => {
       const id = this.#settings.worker?.id;
-      return (owner ??= { jobId, attempt: randomUUID(), hostname: this.#hostname, pid: process.pid, ...(id ? { workerId: id } : {}) });
+      return (owner ??= { jobId, attempt: randomUUID(), hostname: this.#hostname, pid: process.pid, startedAt, ...(id ? { workerId: id } : {}) });
     };
   }
 

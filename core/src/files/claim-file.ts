@@ -18,6 +18,8 @@ export interface AttemptOwner {
   workerId?: string;
   hostname: string;
   pid: number;
+  /** When this attempt's run began (ms since the epoch): of two attempts of one job, the later one is the server's current lease. */
+  startedAt?: number;
 }
 
 let hostId: string | undefined;
@@ -49,6 +51,8 @@ export interface ClaimRecord {
   /** Name of the attempt's private folder beside the target. */
   folder: string;
   claimed_at: string;
+  /** When the holder's attempt began its run (see `AttemptOwner.startedAt`). */
+  started_at?: string;
   /** The attempt folder of the claim this one took over, if any. */
   supersedes?: string;
 }
@@ -117,9 +121,9 @@ function processAlive(pid: number): boolean {
 /**
  * Why the claim `held` may be taken over by `owner`, or undefined when it
  * may not (another job's live attempt holds it):
- * - an earlier attempt of the same job holds it: the server gave the job to
- *   this attempt, so the earlier one lost its lease (dead, or frozen and
- *   about to find out);
+ * - an earlier attempt of the same job holds it (one that began its run
+ *   before this one): the server gave the job to this attempt, so the
+ *   earlier one lost its lease (dead, or frozen and about to find out);
  * - its process, on this host, is gone;
  * - it has not been refreshed for {@link CLAIM_STALE_MS}.
  */
@@ -135,7 +139,11 @@ export function takeoverReason(held: HeldClaim, owner: AttemptOwner, now = Date.
   if (age > CLAIM_STALE_MS) return { reason: `it was not refreshed for ${Math.round(age / 1000)} s`, abandoned: true };
   // The server gave the job to this attempt, so the earlier one lost its lease. Only a server's
   // lease says so: two local runs of one job file (its job_id is the file's own) are two writers.
+  // And only an earlier one: a zombie that wakes up and claims late must not take the claim of
+  // the attempt that replaced it (attempts start a lease apart, far more than clocks differ).
   if (r && r.job_id === owner.jobId && r.worker_id && owner.workerId) {
+    const heldSince = r.started_at === undefined ? NaN : Date.parse(r.started_at);
+    if (owner.startedAt !== undefined && heldSince > owner.startedAt) return undefined;
     return { reason: `an earlier attempt of this job (${r.attempt}, worker ${r.worker_id}) held it`, abandoned: false };
   }
   return undefined;

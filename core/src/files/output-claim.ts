@@ -399,6 +399,7 @@ export async function claimOutput(target: string, options: ClaimOptions, owner: 
     host_id: processHostId(),
     folder: folderName,
     claimed_at: new Date().toISOString(),
+    ...(owner.startedAt !== undefined ? { started_at: new Date(owner.startedAt).toISOString() } : {}),
   };
   let taken: Awaited<ReturnType<typeof acquireClaim>>;
   try {

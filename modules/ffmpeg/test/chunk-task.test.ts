@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { ErrorCodes, createEngine, createMemoryDataStore } from '@sisyphus/core';
 import ffmpegPlugin from '@sisyphus/module-ffmpeg';
 import cleanupPlugin from '@sisyphus/module-cleanup';
+import { execa } from 'execa';
 import { frameHashes, makeScenes, makeVfr, packets } from './chunk-media.js';
 
 let dir = '';
 let scenes = '';
 let vfr = '';
+let editList = '';
 const dataStore = createMemoryDataStore({ ffmpeg: { lossless: { options: { codec: 'libx264', preset: 'ultrafast', qp: 0 } } } });
 
 beforeAll(async () => {
@@ -18,6 +20,9 @@ beforeAll(async () => {
   vfr = join(dir, 'vfr.mkv');
   await makeScenes(scenes);
   await makeVfr(vfr);
+  // A cut made by stream copy into MP4: its edit list hides the frames before the cut (flagged to be discarded).
+  editList = join(dir, 'edit-list.mp4');
+  await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-ss', '1.3', '-i', scenes, '-map', '0:v', '-c', 'copy', editList]);
 }, 60_000);
 
 afterAll(async () => {
@@ -63,6 +68,9 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
     const variable = await engine.run({ job_title: 'vfr', tasks: [ffmpegTask(out, { sources: [vfr], source_maps: [{ source: 0, specifier: 'v' }], output_maps: [{ specifier: 'v', stream: 0, option_set: 'lossless' }] })] });
     expect(variable).toMatchObject({ completed: false, code: ErrorCodes.VALIDATION, phase: 'validate' });
     expect(variable.message).toMatch(/^chunking: sources\[0\] stream 0 has a variable frame rate \(frame \d+ is [0-9.]+ ms off the [0-9.]+ fps grid\); chunked encoding needs a constant frame rate/);
+    const hidden = await engine.run({ job_title: 'edit list', tasks: [ffmpegTask(out, { sources: [editList], source_maps: [{ source: 0, specifier: 'v' }], output_maps: [{ specifier: 'v', stream: 0, option_set: 'lossless' }] })] });
+    expect(hidden).toMatchObject({ completed: false, code: ErrorCodes.VALIDATION, phase: 'validate' });
+    expect(hidden.message).toMatch(/^chunking: sources\[0\] stream 0 has \d+ frames its container hides \(an edit list, as a cut made by stream copy leaves\); chunks cannot be cut exactly/);
     const schema = await engine.run({ job_title: 'bad', tasks: [ffmpegTask(out, { chunking: { seconds: 10, cut: 'gop' } })] });
     expect(schema).toMatchObject({ code: ErrorCodes.VALIDATION });
     expect(schema.message).toMatch(/^chunking\.cut must be one of "scene", "keyframe"|^chunking\.cut/);

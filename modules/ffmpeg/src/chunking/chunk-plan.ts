@@ -109,12 +109,18 @@ export function videoStream(scan: PacketScan, stream: number, what: string): Sca
 /**
  * Refuse, as a ValidationError naming `what` (`sources[0] stream 0`), a
  * video stream that cannot be chunked frame-exactly: no packets, packets
- * without timestamps, or a variable frame rate (chunks would be timed
+ * without timestamps, frames an edit list hides, or a variable frame rate (chunks would be timed
  * from the wrong frames: see `frameCadence`). Open GOPs are fine.
  */
 export function refuseVideoStream(video: ScannedStream | undefined, what: string): void {
   if (!video?.pts?.length) throw new ValidationError(`chunking: ${what} has no video frames to chunk`);
   if (video.missingPts) throw new ValidationError(`chunking: ${what} has ${video.missingPts} of ${video.packets} packets without a timestamp; chunks cannot be cut exactly`);
+  if (video.discarded) {
+    throw new ValidationError(
+      `chunking: ${what} has ${video.discarded} frames its container hides (an edit list, as a cut made by stream copy leaves); ` +
+        'chunks cannot be cut exactly: encode it without chunking, or re-encode that cut first',
+    );
+  }
   const cadence = frameCadence(video.pts, video.timeBase, video.lastDuration);
   if (!cadence.constant) {
     const fault = cadenceFault(video.pts, video.timeBase);

@@ -37,6 +37,8 @@ export interface ScannedStream {
    * the GOP before).
    */
   leadingPictures?: number;
+  /** Packets the demuxer flags to be discarded after decoding (`D`: frames an MP4/MOV edit list hides, as a cut made by stream copy leaves). */
+  discarded?: number;
   /** Video only: packets whose dts is not after the dts of the packet before (decode order), and frames sharing a pts with another. */
   dtsNotIncreasing?: number;
   duplicatePts?: number;
@@ -73,6 +75,7 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
     pts: number[];
     sizes: number[];
     keys: number[];
+    discarded: number;
     packets: number;
     missing: number;
     end?: number;
@@ -87,7 +90,7 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
   let formatName: string | undefined;
   const get = (index: number) => {
     let r = raw.get(index);
-    if (!r) raw.set(index, (r = { pts: [], sizes: [], keys: [], packets: 0, missing: 0, endDuration: 0, leading: 0, dtsBack: 0 }));
+    if (!r) raw.set(index, (r = { pts: [], sizes: [], keys: [], discarded: 0, packets: 0, missing: 0, endDuration: 0, leading: 0, dtsBack: 0 }));
     return r;
   };
   try {
@@ -111,7 +114,9 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
               r.missing++;
               return;
             }
-            const key = field(parts, 'flags')?.startsWith('K') === true;
+            const flags = field(parts, 'flags') ?? '';
+            const key = flags.startsWith('K');
+            if (flags.includes('D')) r.discarded++;
             r.pts.push(pts);
             r.sizes.push(num(field(parts, 'size')) ?? 0);
             if (key) {
@@ -151,6 +156,7 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
       stream.lastDuration = r.endDuration;
       stream.keyframes = keyIndices(pts, r.keys);
       stream.leadingPictures = r.leading;
+      stream.discarded = r.discarded;
       stream.dtsNotIncreasing = r.dtsBack;
       stream.duplicatePts = pts.filter((p, i) => i > 0 && p === pts[i - 1]).length;
     }

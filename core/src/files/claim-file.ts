@@ -240,17 +240,18 @@ export async function acquireClaim(
   throw new ClaimConflict(last?.record, last?.mtimeMs);
 }
 
-/** How long {@link settledClaim} keeps looking at a claim that is missing or unreadable. */
+/** How long {@link claimHolder} keeps looking at a claim that is missing or unreadable. */
 const SETTLE_MS = 500;
 
 /**
- * Read a claim for a verdict ("is it still mine?"): a claim file that is
- * missing or unreadable is looked at again for up to half a second before
- * that counts, since another attempt's {@link releaseClaim} moves a claim
- * aside for an instant and puts it back when it is not its own. Resolves
- * undefined only when the file stayed gone.
+ * Who holds the claim at `path` now, read for a verdict ("is it still
+ * mine?"): a claim file that is missing or unreadable is looked at again
+ * for up to half a second before that counts (a claim being moved aside
+ * and back, or written where there are no hard links). Resolves undefined
+ * only when the file stayed gone; `record` undefined when it is unreadable,
+ * with `error` when reading failed.
  */
-export async function settledClaim(path: string): Promise<HeldClaim | undefined> {
+export async function claimHolder(path: string): Promise<HeldClaim | undefined> {
   const until = Date.now() + SETTLE_MS;
   for (;;) {
     const held = await readClaim(path).catch((error: unknown): HeldClaim => ({ mtimeMs: Date.now(), error: describeErrno(error) }));
@@ -259,14 +260,9 @@ export async function settledClaim(path: string): Promise<HeldClaim | undefined>
   }
 }
 
-/** Who holds the claim at `path` now (see {@link settledClaim}): undefined when the file is gone, `record` undefined when unreadable (`error` when reading failed). */
-export async function claimHolder(path: string): Promise<HeldClaim | undefined> {
-  return settledClaim(path);
-}
-
 /** Touch the claim's mtime if it is still `attempt`'s; false when it is not (lost). A claim that cannot be read now (an I/O error) is not a loss: true, untouched. */
 export async function refreshClaim(path: string, attempt: string): Promise<boolean> {
-  const held = await settledClaim(path);
+  const held = await claimHolder(path);
   if (held?.error) return true;
   if (held?.record?.attempt !== attempt) return false;
   const now = new Date();

@@ -23,7 +23,6 @@ export const ChunkingSchema = Type.Object(
       Type.Boolean({
         description:
           'With cut "scene": let the keyframes the source\'s encoder put at scene changes (sooner than its regular keyframe interval, as x264/x265 scenecut place them) stand for the analysis: a target with one near it is cut there, and when the source has two or more, nothing is analysed (a target without one is cut at its nearest keyframe). For sources from such encoders only: forced keyframes or an encoder\'s I-frame bursts are taken for scene changes. Default false: analyse every target',
-
       }),
     ),
     scene_threshold: Type.Optional(

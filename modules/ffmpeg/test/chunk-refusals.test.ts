@@ -74,6 +74,8 @@ describe('refuseUnchunkable', () => {
     ['an image sequence', { kind: 'sequence' }, 'output_file: chunking writes one file; an image sequence cannot be encoded in chunks'],
     ['HLS', { kind: 'segments' }, 'output_file: chunking writes one file; a segmented output (HLS, DASH, segment) cannot be encoded in chunks'],
     ['min over seconds', { data: { chunking: { seconds: 10, min_seconds: 20 } } }, 'chunking.min_seconds: 20 is more than chunking.seconds (10)'],
+    ['scene setting with keyframe cuts', { data: { chunking: { seconds: 10, cut: 'keyframe', scene_keyframes: true } } }, 'chunking.scene_keyframes: applies to cut "scene" only (cut is "keyframe")'],
+    ['scene threshold with keyframe cuts', { data: { chunking: { seconds: 10, cut: 'keyframe', scene_threshold: 0.5 } } }, 'chunking.scene_threshold: applies to cut "scene" only (cut is "keyframe")'],
   ])('refuses %s with one line naming the field', (_name, patch, message) => {
     const got = refusal(patch);
     if (message === 'accepted') expect(got).toBe('accepted');

@@ -234,6 +234,10 @@ export function refuseUnchunkable(check: ChunkingCheck): { split: SplitMaps; vid
   if (chunking?.min_seconds !== undefined && chunking.min_seconds > chunking.seconds) {
     fail('chunking.min_seconds', `${chunking.min_seconds} is more than chunking.seconds (${chunking.seconds})`);
   }
+  // Settings of the scene analysis mean nothing with keyframe cuts: say so rather than ignore them.
+  for (const key of ['scene_threshold', 'scene_keyframes'] as const) {
+    if (chunking?.cut === 'keyframe' && chunking[key] !== undefined) fail(`chunking.${key}`, 'applies to cut "scene" only (cut is "keyframe")');
+  }
   const kinds: Record<string, string> = { null: 'a null output', sequence: 'an image sequence', segments: 'a segmented output (HLS, DASH, segment)', url: 'an output to a URL' };
   if (check.kind !== 'file') fail('output_file', `chunking writes one file; ${kinds[check.kind]} cannot be encoded in chunks`);
   for (const [key, value] of Object.entries(data.input_options ?? {})) {

@@ -21,6 +21,7 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { deleteRedisKeys } from './scale-lib.mjs';
 
 const FILES = Number(process.env.BENCH_WATCH_FILES ?? 10_000);
 const PER_FOLDER = 100;
@@ -148,17 +149,7 @@ async function bench(storeKind) {
     await server.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
-    if (prefix) {
-      const { Redis } = await import('ioredis');
-      const redis = new Redis(REDIS);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-      await redis.quit();
-    }
+    if (prefix) await deleteRedisKeys(REDIS, prefix);
   }
 }
 

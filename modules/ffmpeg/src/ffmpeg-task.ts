@@ -558,7 +558,8 @@ export class FfmpegTask implements TaskHandler {
     const { split, video, streams } = checked;
     const from = streams[video]!;
     const scan = await this.#scan(from.source, 'run');
-    const plan = await planChunks(this.runner, this.#ffmpeg, this.#sources[from.source]!, scan, from.stream, this.data.chunking!);
+    const codec = this.#probes.get(from.source)?.streams.find((s) => s.index === from.stream)?.codec_name;
+    const plan = await planChunks(this.runner, this.#ffmpeg, this.#sources[from.source]!, scan, from.stream, codec, this.data.chunking!);
     const scans = new Map<number, PacketScan>([[from.source, scan]]);
     for (const s of streams) if (s.codecType === 'audio' && !scans.has(s.source) && !this.#urls.has(s.source)) scans.set(s.source, await this.#scan(s.source, 'run'));
     const ends = sourceEnds(streams, video, scans);
@@ -582,8 +583,9 @@ export class FfmpegTask implements TaskHandler {
       maps: split.chunk,
     };
     const counts = plan.chunks.map((c) => c.frames);
+    const clean = plan.chunks.filter((c) => c.clean_start).length;
     this.logger.info(
-      `chunked encode: ${plan.total_frames} frames in ${plan.chunks.length} chunk${plan.chunks.length === 1 ? '' : 's'} (${Math.min(...counts)}-${Math.max(...counts)} frames, cut at ${plan.settings.cut === 'keyframe' ? 'keyframes' : 'scene changes'}${plan.open_gop ? '; open GOPs' : ''}) in ${folder}`,
+      `chunked encode: ${plan.total_frames} frames in ${plan.chunks.length} chunk${plan.chunks.length === 1 ? '' : 's'} (${Math.min(...counts)}-${Math.max(...counts)} frames, cut at ${plan.settings.cut === 'keyframe' ? 'keyframes' : 'scene changes'}${plan.open_gop ? '; open GOPs' : ''}; ${clean} start${clean === 1 ? 's' : ''} at a clean keyframe) in ${folder}`,
     );
     const state: ChunkState = { version: 2, folder, plan, ends, sources: identities, maps: this.#withSets, video };
     const videoSource = identities[from.source];

@@ -72,7 +72,8 @@ export async function encodeChunked(
   const checked = refuseUnchunkable({ data, maps, kind: outputKind(data, maps), output: output.streams, outputSources: streams.map((s) => s.source) })!;
   const videoFrom = streams[checked.video]!;
   const scan = await scanPackets(runner, 'ffprobe', data.sources[videoFrom.source]!, 'run');
-  const plan = await planChunks(runner, 'ffmpeg', data.sources[videoFrom.source]!, scan, videoFrom.stream, data.chunking);
+  const codec = probes.get(videoFrom.source)?.streams.find((s) => s.index === videoFrom.stream)?.codec_name;
+  const plan = await planChunks(runner, 'ffmpeg', data.sources[videoFrom.source]!, scan, videoFrom.stream, codec, data.chunking);
 
   await mkdir(folder, { recursive: true });
   const spec: ChunkEncodeSpec = {

@@ -8,6 +8,8 @@ import type { FfmpegData } from '../src/ffmpeg-schema.js';
 import type { Chunking } from '../src/chunking/chunking-schema.js';
 import { chunkFileName } from '../src/chunking/chunk-encode.js';
 import { verifyJoin } from '../src/chunking/chunk-verify.js';
+import { cleanStarts } from '../src/chunking/clean-starts.js';
+import { scanPackets } from '../src/chunking/packet-scan.js';
 import { encodeChunked, encodeWhole, runner, type ChunkOrder } from './chunk-driver.js';
 import { frameHashes, makeOpenGop, makeScenes, packets, ssim, videoStreamHash } from './chunk-media.js';
 
@@ -21,6 +23,8 @@ let ts = '';
 let late = '';
 /** The same scenes, x264 intra refresh: its recovery points are flagged keyframes, but decoding from one drops the frames until the picture is whole. */
 let intraRefresh = '';
+/** The same scenes in HEVC with open GOPs (x265: CRA keyframes whose leading pictures refer to the GOP before), in Matroska. */
+let hevc = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sis-chunk-encode-'));
@@ -29,7 +33,9 @@ beforeAll(async () => {
   late = join(dir, 'late.mkv');
   ts = join(dir, 'scenes.ts');
   intraRefresh = join(dir, 'intra-refresh.mkv');
+  hevc = join(dir, 'hevc-open-gop.mkv');
   await makeScenes(scenes);
+  await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', scenes, '-map', '0:v', '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=48:min-keyint=48:scenecut=0:open-gop=1:bframes=3:log-level=error', hevc]);
   await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', scenes, '-map', '0:v', '-c:v', 'libx264', '-preset', 'veryfast', '-x264-params', 'intra-refresh=1:keyint=25:bframes=0', '-f', 'mpegts', `${intraRefresh}.ts`]);
   await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', `${intraRefresh}.ts`, '-c', 'copy', intraRefresh]);
   await makeOpenGop(scenes, openGop);
@@ -66,9 +72,18 @@ describe('a chunked encode, driven from the building blocks', () => {
     expect(plan.chunks.map((c) => c.start_frame)).toEqual([0, 55, 129, 194, 247]);
     expect(await frameHashes(out)).toEqual(await frameHashes(scenes));
     // Each chunk: source timestamps, exactly from its first frame, only the video, exact frame count, fixed threads, into a NUT file.
-    // Chunk 2 starts at a keyframe (x264 put one at the scene change) and decodes from the keyframe before it all the same.
+    // Chunks 1 and 2 start at keyframes x264 put at the scene changes, IDRs: each decodes from there (in Matroska the seek
+    // aims 3/23 s after it, as ffmpeg aims that much before); chunk 3 starts at no keyframe and decodes from the one before.
+    expect(plan.chunks.map((c) => c.clean_start ?? false)).toEqual([true, true, true, false, false]);
+    expect(chunkArgv.map((argv) => argv.slice(2, argv.indexOf('-i')))).toEqual([
+      ['-copyts'],
+      ['-copyts', '-noaccurate_seek', '-ss', '2.445435'],
+      ['-copyts', '-noaccurate_seek', '-ss', '5.531435'],
+      ['-copyts', '-noaccurate_seek', '-ss', '8.034435'],
+      ['-copyts', '-noaccurate_seek', '-ss', '8.034435'],
+    ]);
     expect(chunkArgv[2]!.slice(1)).toEqual([
-      '-y', '-copyts', '-ss', '4.817000', '-i', scenes, '-map', '0:0',
+      '-y', '-copyts', '-noaccurate_seek', '-ss', '5.531435', '-i', scenes, '-map', '0:0',
       '-codec:v:0', 'libx264', '-preset:v:0', 'ultrafast', '-qp:v:0', '0',
       '-ss', '5.400999', '-output_ts_offset', '15.400999',
       '-frames:v:0', '65', '-threads:v:0', '1', join(folder, chunkFileName(2)),
@@ -92,6 +107,19 @@ describe('a chunked encode, driven from the building blocks', () => {
     expect(plan.chunks.slice(1).every((c) => c.cut === 'keyframe')).toBe(true);
     expect(await frameHashes(out)).toEqual(await frameHashes(intraRefresh));
   }, 60_000);
+
+  it('is frame-exact on an HEVC open-GOP source cut at its CRA keyframes, each chunk decoding from its own first frame', async () => {
+    const { out, folder } = target();
+    const { plan, chunkArgv } = await encodeChunked({ ...task(hevc, lossless, { seconds: 2, cut: 'keyframe' }, out), source_maps: [{ source: 0, specifier: 'v' }], output_maps: [{ specifier: 'v', stream: 0, options: lossless }] }, out, folder);
+    expect(plan.open_gop).toBe(true);
+    expect(plan.chunks.length).toBeGreaterThan(3);
+    expect(plan.chunks.every((c) => c.clean_start)).toBe(true);
+    // Each chunk's seek lands on its own first frame: 3/23 s (+1 µs) after it in Matroska.
+    for (const [i, c] of plan.chunks.entries()) {
+      if (i > 0) expect(Number(chunkArgv[i]![chunkArgv[i]!.indexOf('-i') - 1])).toBeCloseTo(c.start_pts_time - plan.start_us / 1e6 + 0.130435, 6);
+    }
+    expect(await frameHashes(out)).toEqual(await frameHashes(hevc));
+  }, 90_000);
 
   it.each(['scene', 'keyframe'] as const)('is frame-exact from an MPEG-TS source, where seeking is a timestamp search (cut: %s)', async (cut) => {
     const { out, folder } = target();
@@ -173,5 +201,47 @@ describe('a chunked encode, driven from the building blocks', () => {
     await expect(verifyJoin(runner, 'ffprobe', cutAudio, plan, { video: 0, ends: [{ index: 1, deltaUs: 0 }] })).rejects.toMatchObject({
       message: expect.stringMatching(/^output_file: stream 1 \(audio\) of the joined file ends 20\d\d\.\d ms before the video, in the source with the video: more than one frame apart; not promoted$/),
     });
+  }, 60_000);
+});
+
+describe('cleanStarts: the keyframes a decoder can start from', () => {
+  const keyframesOf = async (file: string) => {
+    const scan = await scanPackets(runner, 'ffprobe', file, 'run');
+    const video = scan.streams.get(0)!;
+    return { video, found: [...(await cleanStarts(runner, 'ffmpeg', { file, stream: 0, codec: (await codecOf(file)), pts: video.pts!, timeBase: video.timeBase, keyframes: video.keyframes! }))].sort((a, b) => a - b) };
+  };
+  // (MPEG-TS lists its streams again under its program: the first line is the stream's.)
+  const codecOf = async (file: string) => (await execa('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', file])).stdout.trim().split('\n')[0];
+
+  it('finds every H.264 IDR keyframe, in Matroska, MP4 and MPEG-TS alike (matched by pts)', async () => {
+    const mkv = await keyframesOf(scenes);
+    expect(mkv.found).toEqual(mkv.video.keyframes);
+    expect(mkv.found.length).toBeGreaterThan(3);
+    const mp4 = join(dir, 'scenes-remux.mp4');
+    await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', scenes, '-map', '0', '-c', 'copy', mp4]);
+    expect((await keyframesOf(mp4)).found).toEqual(mkv.found);
+    expect((await keyframesOf(ts)).found).toEqual(mkv.found);
+  }, 60_000);
+
+  it('takes neither an open GOP\'s I-frames nor intra-refresh recovery points (flagged keyframes, no clean start)', async () => {
+    const open = await keyframesOf(openGop);
+    expect(open.video.keyframes!.length).toBeGreaterThan(2);
+    expect(open.found).toEqual([0]);
+    // x264 still puts IDRs at the scene changes (55, 129, 194); its recovery points are flagged but not clean.
+    const refresh = await keyframesOf(intraRefresh);
+    expect(refresh.video.keyframes!.length).toBeGreaterThan(6);
+    expect(refresh.found).toEqual([0, 55, 129, 194]);
+  }, 60_000);
+
+  it('finds HEVC IRAP keyframes (CRA here); none for a codec it does not know, nor when ffmpeg fails', async () => {
+    const h = await keyframesOf(hevc);
+    expect(h.found).toEqual(h.video.keyframes);
+    const mpeg4 = join(dir, 'scenes-mpeg4.mkv');
+    await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', scenes, '-map', '0:v', '-c:v', 'mpeg4', '-g', '48', mpeg4]);
+    expect((await keyframesOf(mpeg4)).found).toEqual([]);
+    const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
+    const video = scan.streams.get(0)!;
+    const missing = await cleanStarts(runner, 'ffmpeg', { file: join(dir, 'gone.mkv'), stream: 0, codec: 'h264', pts: video.pts!, timeBase: video.timeBase, keyframes: video.keyframes! });
+    expect(missing.size).toBe(0);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { planChunks } from '../src/chunking/chunk-plan.js';
 import { handOutOrder } from '../src/chunking/chunk-job.js';
 import { frameCadence } from '../src/chunking/frame-cadence.js';
 import { scanPackets } from '../src/chunking/packet-scan.js';
-import { PREROLL_US, frameSeek, prerollFor } from '../src/chunking/seek-point.js';
+import { PREROLL_US, SEEK_BACKOFF_US, frameSeek, prerollFor, seekHowFor } from '../src/chunking/seek-point.js';
 import { makeOpenGop, makeScenes, makeVfr, packets } from './chunk-media.js';
 
 const runner = createProcessRunner();
@@ -183,10 +183,22 @@ describe('frameSeek and frameCadence', () => {
     expect(frameSeek(pts.map((p) => p + 36036), [0, 120, 240], [1, 24000], 1_000_000, 250)).toMatchObject({ input: '7.511500', output: '11.928582' });
     expect(frameSeek(pts, [0], [1, 24000], 0, 0)).toEqual({ offset: '10.000000' });
     expect(frameSeek([21, 63], [0], [1, 1000], 0, 0)).toEqual({ output: '0.020999', offset: '10.020999' });
-    // Files with an index seek straight to the keyframe.
-    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, prerollFor('matroska,webm'))).toMatchObject({ input: '5.005000' });
-    // A cut at a keyframe still decodes from the keyframe before (a flagged keyframe may be an intra-refresh recovery point).
-    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 240, prerollFor('matroska,webm'))).toMatchObject({ input: '5.005000' });
+    // Files with an index seek straight to the keyframe (MP4: as asked).
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, seekHowFor('mov,mp4,m4a,3gp,3g2,mj2'))).toMatchObject({ input: '5.005000' });
+    // A cut at a keyframe still decodes from the keyframe before (a flagged keyframe may be an intra-refresh recovery point)...
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 240, seekHowFor('mov,mp4,m4a,3gp,3g2,mj2'))).toMatchObject({ input: '5.005000' });
+    // ...unless it is a clean start (an IDR): then from itself.
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 240, seekHowFor('mov,mp4,m4a,3gp,3g2,mj2', new Set([0, 240])))).toMatchObject({ input: '10.010000' });
+    // Only a flagged keyframe can be one (the demuxer lands on flagged keyframes).
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, seekHowFor('mov,mp4,m4a,3gp,3g2,mj2', new Set([130])))).toMatchObject({ input: '5.005000' });
+    // Matroska: fftools aims 3/23 s early when a stream has B-frames; the seek aims that much (+1 µs) after the keyframe...
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 130, seekHowFor('matroska,webm'))).toMatchObject({ input: '5.135435', output: '5.422082' });
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 240, seekHowFor('matroska,webm', new Set([240])))).toMatchObject({ input: '10.140435', output: '10.009999' });
+    // ...never more than half way to the next keyframe (keyframes 0.2 s apart: 0.1 s).
+    expect(frameSeek(pts, [0, 120, 125, 240], [1, 24000], 0, 122, seekHowFor('matroska,webm'))).toMatchObject({ input: '5.109270' });
+    // Files without an index: 3 s before, no margin.
+    expect(frameSeek(pts, [0, 120, 240], [1, 24000], 0, 240, seekHowFor('mpegts', new Set([240])))).toMatchObject({ input: '7.010000' });
+    expect(SEEK_BACKOFF_US).toBe(Math.floor((3 * 1_000_000) / 23));
     expect([prerollFor('mov,mp4,m4a,3gp,3g2,mj2'), prerollFor('mpegts'), prerollFor(undefined)]).toEqual([0, PREROLL_US, PREROLL_US]);
   });
 
@@ -213,7 +225,7 @@ describe('planChunks on generated media', () => {
 
   it('cut: keyframe cuts at the source keyframes nearest each target; the plan covers every frame exactly', async () => {
     const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
-    const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 3, cut: 'keyframe' });
+    const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, 'h264', { seconds: 3, cut: 'keyframe' });
     expect(plan.chunks.map((c) => [c.start_frame, c.frames, c.cut])).toEqual([[0, 48, 'start'], [48, 96, 'keyframe'], [144, 48, 'keyframe'], [192, 72, 'keyframe']]);
     expect(plan).toMatchObject({ total_frames: 264, stream: 0, open_gop: false, settings: { seconds: 3, cut: 'keyframe', min_seconds: 0.75, scene_threshold: 0.3, scene_keyframes: false } });
     // Each chunk's offset is its first frame's time after the video's first frame; durations add up to the whole.
@@ -229,11 +241,11 @@ describe('planChunks on generated media', () => {
 
   it('cut: scene finds ffmpeg\'s scene changes where the source has no keyframe, and cuts at the target where there is none', async () => {
     const scan = await scanPackets(runner, 'ffprobe', scenes, 'run');
-    const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 2.7, cut: 'scene' });
+    const plan = await planChunks(runner, 'ffmpeg', scenes, scan, 0, 'h264', { seconds: 2.7, cut: 'scene' });
     expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
     expect(plan.chunks[1]!.score).toBeGreaterThan(0.3);
     // A longer target: the change at 2.3 s is outside the window around 4 s.
-    const longer = await planChunks(runner, 'ffmpeg', scenes, scan, 0, { seconds: 4, cut: 'scene', min_seconds: 2 });
+    const longer = await planChunks(runner, 'ffmpeg', scenes, scan, 0, 'h264', { seconds: 4, cut: 'scene', min_seconds: 2 });
     expect(longer.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [96, 'target'], [194, 'scene']]);
   });
 
@@ -242,16 +254,16 @@ describe('planChunks on generated media', () => {
     expect(scan.streams.get(0)!.keyframes).toEqual([0, 55, 115, 129, 189, 249]);
     const frames: number[] = [];
     const counting = { ...runner, run: (program: string, args: string[], options?: Parameters<typeof runner.run>[2]) => {
-      if (program === 'ffmpeg') frames.push(Number(args[args.indexOf('-frames:v') + 1]));
+      if (program === 'ffmpeg' && args.includes('-frames:v')) frames.push(Number(args[args.indexOf('-frames:v') + 1]));
       return runner.run(program, args, options);
     } } as typeof runner;
-    const plan = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: true });
+    const plan = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, 'h264', { seconds: 2.7, cut: 'scene', scene_keyframes: true });
     expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene_keyframe'], [129, 'scene_keyframe'], [194, 'scene'], [247, 'target']]);
     const analysed = frames.reduce((a, b) => a + b, 0);
 
     // By default every target is analysed.
     frames.length = 0;
-    const all = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, { seconds: 2.7, cut: 'scene' });
+    const all = await planChunks(counting, 'ffmpeg', x264Cuts, scan, 0, 'h264', { seconds: 2.7, cut: 'scene' });
     expect(all.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
     expect(all.settings.scene_keyframes).toBe(false);
     expect(analysed).toBeLessThan(frames.reduce((a, b) => a + b, 0) / 2);
@@ -262,13 +274,13 @@ describe('planChunks on generated media', () => {
     expect(scan.streams.get(0)!.keyframes).toEqual([0, 24, 48, 55, 79, 103, 127, 129, 153, 177, 194, 218, 242]);
     let analyses = 0;
     const counting = { ...runner, run: (program: string, args: string[], options?: Parameters<typeof runner.run>[2]) => {
-      if (program === 'ffmpeg') analyses++;
+      if (program === 'ffmpeg' && args.includes('-frames:v')) analyses++;
       return runner.run(program, args, options);
     } } as typeof runner;
-    const plan = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene', scene_keyframes: true });
+    const plan = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, 'h264', { seconds: 2.7, cut: 'scene', scene_keyframes: true });
     expect(plan.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene_keyframe'], [129, 'scene_keyframe'], [194, 'scene_keyframe'], [247, 'target']]);
     expect(analyses).toBe(0);
-    const analysed = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, { seconds: 2.7, cut: 'scene' });
+    const analysed = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, 'h264', { seconds: 2.7, cut: 'scene' });
     expect(analysed.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
     expect(analyses).toBeGreaterThan(0);
   });
@@ -276,12 +288,12 @@ describe('planChunks on generated media', () => {
   it('reports open GOPs (supported) and refuses a variable frame rate, naming the stream', async () => {
     const open = await scanPackets(runner, 'ffprobe', openGop, 'validate');
     expect(open.streams.get(0)!.leadingPictures).toBeGreaterThan(0);
-    const plan = await planChunks(runner, 'ffmpeg', openGop, open, 0, { seconds: 3, cut: 'keyframe' });
+    const plan = await planChunks(runner, 'ffmpeg', openGop, open, 0, 'h264', { seconds: 3, cut: 'keyframe' });
     expect(plan.open_gop).toBe(true);
     expect(plan.chunks.map((c) => c.start_frame)).toEqual([0, 50, 150, 200]);
 
     const scan = await scanPackets(runner, 'ffprobe', vfr, 'validate');
-    const error = await planChunks(runner, 'ffmpeg', vfr, scan, 0, { seconds: 1 }).catch((e: unknown) => e as Error & { code?: string });
+    const error = await planChunks(runner, 'ffmpeg', vfr, scan, 0, 'h264', { seconds: 1 }).catch((e: unknown) => e as Error & { code?: string });
     expect(error).toMatchObject({ code: ErrorCodes.VALIDATION });
     expect((error as Error).message).toMatch(new RegExp(`^chunking: ${vfr} stream 0 has a variable frame rate \\(frame \\d+ is [0-9.]+ ms off the [0-9.]+ fps grid\\); chunked encoding needs a constant frame rate`));
   });

@@ -56,7 +56,7 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
     expect(await readdir(out)).toEqual(['film.mkv']);
     expect(await frameHashes(join(out, 'film.mkv'))).toEqual(await frameHashes(scenes));
     expect((await packets(join(out, 'film.mkv'), 1)).length).toBeGreaterThan(500);
-    expect(logs.some((l) => /^chunked encode: 264 frames in 5 chunks \(17-74 frames, cut at scene changes\)/.test(l)), logs.join('\n')).toBe(true);
+    expect(logs.some((l) => /^chunked encode: 264 frames in 5 chunks \(17-74 frames, cut at scene changes; 3 start at a clean keyframe\)/.test(l)), logs.join('\n')).toBe(true);
   }, 120_000);
 
   it('refuses at validate what cannot be chunked, before anything runs', async () => {

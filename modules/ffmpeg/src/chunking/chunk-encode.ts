@@ -31,8 +31,8 @@ export interface ChunkEncodeSpec {
 
 /**
  * The data of the ordinary `ffmpeg` task that encodes one chunk into
- * `folder`: with the source's own timestamps (`copyts`), a seek to before
- * the keyframe ahead of its first frame (`input_options.ss`), exactly from
+ * `folder`: with the source's own timestamps (`copyts`), a seek to the
+ * keyframe it decodes from (`input_options.ss` with `noaccurate_seek`), exactly from
  * its first frame (output `ss`) and exactly `frames` frames (`frames:v:0`),
  * on the source's timeline (`output_ts_offset`; see `frameSeek`); only the
  * video stream, the task's video options, a fixed thread count unless the
@@ -45,7 +45,7 @@ export function chunkTaskData(spec: ChunkEncodeSpec, chunk: PlannedChunk, folder
   const { seek } = chunk;
   const timing: ResolvedOutputMap = { options: { ...(seek.output !== undefined ? { ss: seek.output } : {}), output_ts_offset: seek.offset } };
   const video: ResolvedOutputMap = { specifier: 'v', stream: 0, options: { frames: chunk.frames, ...(setsThreads ? {} : { threads: DEFAULT_CHUNK_THREADS }) } };
-  const input = { ...(spec.inputOptions ?? {}), copyts: true, ...(seek.input !== undefined ? { ss: seek.input } : {}) };
+  const input = { ...(spec.inputOptions ?? {}), copyts: true, ...(seek.input !== undefined ? { noaccurate_seek: true, ss: seek.input } : {}) };
   return {
     input_options: input,
     sources: [spec.source],

@@ -4,7 +4,8 @@ import { chooseCuts, encoderMarksScenes, encoderSceneKeyframes, sceneWindows, ty
 import { cadenceFault, frameCadence } from './frame-cadence.js';
 import { ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
 import { sceneScores } from './scene-scores.js';
-import { frameSeek, prerollFor, type FrameSeek } from './seek-point.js';
+import { cleanStarts } from './clean-starts.js';
+import { frameSeek, seekHowFor, type FrameSeek } from './seek-point.js';
 
 /** One chunk of a {@link ChunkPlan}: an exact range of the source's frames. */
 export interface PlannedChunk {
@@ -20,6 +21,8 @@ export interface PlannedChunk {
   start_pts_time: number;
   /** How its encode starts exactly at its first frame (input and output `-ss`, `-output_ts_offset`, with `-copyts`; see `frameSeek`). */
   seek: FrameSeek;
+  /** Its first frame is a keyframe a decoder can start from (see `cleanStarts`): it decodes from there, with nothing before it. */
+  clean_start?: boolean;
   /** µs from the video's first frame to this chunk's first frame. */
   offset_us: number;
   /** µs it lasts on the source's timeline: to the next chunk's first frame; the last one to the end of the last frame. */
@@ -145,7 +148,14 @@ const tbText = (tb: TimeBase) => `${tb[0]}/${tb[1]}`;
  * Build the plan from cuts (pure): exact frame ranges, seek points, and the
  * timeline offsets the join gives the concat demuxer.
  */
-export function buildPlan(source: string, scan: PacketScan, video: ScannedStream & { pts: number[] }, settings: ChunkPlan['settings'], cuts: readonly Cut[]): ChunkPlan {
+export function buildPlan(
+  source: string,
+  scan: PacketScan,
+  video: ScannedStream & { pts: number[] },
+  settings: ChunkPlan['settings'],
+  cuts: readonly Cut[],
+  clean: ReadonlySet<number> = new Set(),
+): ChunkPlan {
   const { pts, timeBase: tb } = video;
   const n = pts.length;
   const first = pts[0]!;
@@ -153,6 +163,7 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
   const lastDuration = video.lastDuration || Math.round((cadence.frameUs * tb[1]) / (tb[0] * 1e6));
   const durationUs = Math.round(ticksToUs(pts[n - 1]! + lastDuration - first, tb));
   const offsets = cuts.map((c) => Math.round(ticksToUs(pts[c.frame]! - first, tb)));
+  const seekHow = seekHowFor(scan.formatName, clean);
   const chunks = cuts.map((c, i): PlannedChunk => {
     const next = cuts[i + 1]?.frame ?? n;
     return {
@@ -161,7 +172,8 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
       frames: next - c.frame,
       start_pts: pts[c.frame]!,
       start_pts_time: Number((ticksToUs(pts[c.frame]!, tb) / 1e6).toFixed(6)),
-      seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, prerollFor(scan.formatName)),
+      seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, seekHow),
+      ...(clean.has(c.frame) && video.keyframes?.includes(c.frame) ? { clean_start: true } : {}),
       offset_us: offsets[i]!,
       duration_us: (offsets[i + 1] ?? durationUs) - offsets[i]!,
       ...(video.sizes ? { bytes: video.sizes.slice(c.frame, next).reduce((sum, b) => sum + b, 0) } : {}),
@@ -187,12 +199,13 @@ export function buildPlan(source: string, scan: PacketScan, video: ScannedStream
 
 /**
  * Plan a chunked encode of video stream `stream` of `source` (scanned with
- * `scanPackets`): find the cuts (`keyframe`: from the scan; `scene`: ffmpeg
- * scores the frames near each target, see `sceneScores`) and build the
- * plan. Throws a ValidationError for a stream that cannot be chunked, a
+ * `scanPackets`; `codec` is the stream's ffprobe `codec_name`): find the
+ * cuts (`keyframe`: from the scan; `scene`: ffmpeg scores the frames near
+ * each target, see `sceneScores`), which keyframes are clean starts
+ * (`cleanStarts`), and build the plan. Throws a ValidationError for a stream that cannot be chunked, a
  * RunError when the analysis fails.
  */
-export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: string, scan: PacketScan, stream: number, chunking: Chunking): Promise<ChunkPlan> {
+export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: string, scan: PacketScan, stream: number, codec: string | undefined, chunking: Chunking): Promise<ChunkPlan> {
   const settings = chunkSettings(chunking);
   if (settings.min_seconds > settings.seconds) throw new ValidationError(`chunking.min_seconds (${settings.min_seconds}) is more than chunking.seconds (${settings.seconds})`);
   const video = videoStream(scan, stream, `${source} stream ${stream}`);
@@ -202,17 +215,19 @@ export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: 
   const end = videoSpan(video);
   refuseChunkCount(chunkCountBound(end, settings.seconds), RunError, true);
   const base = { times, end, seconds: settings.seconds, minSeconds: settings.min_seconds };
+  // Which keyframes are clean starts: one more demux pass, beside the cut choice.
+  const clean = cleanStarts(runner, ffmpeg, { file: source, stream, codec, pts, timeBase: tb, keyframes: video.keyframes ?? [] });
   let cuts: Cut[];
   if (settings.cut === 'keyframe') cuts = chooseCuts({ ...base, cut: 'keyframe', keyframes: video.keyframes ?? [] });
   else {
     const sceneKeyframes = settings.scene_keyframes ? encoderSceneKeyframes(video.keyframes ?? []) : [];
     const scenesAtKeyframes = settings.scene_keyframes && encoderMarksScenes(video.keyframes ?? [], sceneKeyframes);
     const windows = sceneWindows({ ...base, sceneKeyframes, scenesAtKeyframes });
-    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, prerollUs: prerollFor(scan.formatName), pts, keyframes: video.keyframes ?? [] }, windows);
+    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, seekHow: seekHowFor(scan.formatName), pts, keyframes: video.keyframes ?? [] }, windows);
     cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold, sceneKeyframes, scenesAtKeyframes, keyframes: video.keyframes ?? [] });
   }
   refuseChunkCount(cuts.length, RunError);
-  const plan = buildPlan(source, scan, video, settings, cuts);
+  const plan = buildPlan(source, scan, video, settings, cuts, await clean);
   const counted = plan.chunks.reduce((sum, c) => sum + c.frames, 0);
   if (counted !== plan.total_frames) throw new RunError(`chunking: the plan covers ${counted} frames of ${plan.total_frames} (a bug)`);
   return plan;

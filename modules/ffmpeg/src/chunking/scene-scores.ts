@@ -1,5 +1,5 @@
 import { RunError, type ProcessRunner } from '@sisyphus/core';
-import { frameSeek } from './seek-point.js';
+import { frameSeek, inputSeekArgs, type SeekHow } from './seek-point.js';
 import type { TimeBase } from './packet-scan.js';
 
 /** The video stream whose frames are scored. */
@@ -11,8 +11,8 @@ export interface SceneSource {
   timeBase: TimeBase;
   /** The file's start time in µs. */
   startUs: number;
-  /** See `prerollFor`. */
-  prerollUs: number;
+  /** How ffmpeg's input seek behaves on this file (`seekHowFor`). */
+  seekHow: SeekHow;
   /** Frames' pts in ticks, display order, and the keyframes' display indices (see `PacketScan`). */
   pts: readonly number[];
   keyframes: readonly number[];
@@ -58,7 +58,7 @@ export async function sceneScores(runner: ProcessRunner, ffmpeg: string, source:
   // Where the decode of a window starts (its input seek point, µs on the file's timeline): a window whose
   // decode would start before the end of the one before is analysed in the same pass.
   const decodeFrom = (from: number) => {
-    const seek = frameSeek(source.pts, source.keyframes, tb, source.startUs, from, source.prerollUs);
+    const seek = frameSeek(source.pts, source.keyframes, tb, source.startUs, from, source.seekHow);
     return seek.input === undefined ? 0 : Number(seek.input) * 1e6 + source.startUs;
   };
   const passes: FrameWindow[] = [];
@@ -71,11 +71,11 @@ export async function sceneScores(runner: ProcessRunner, ffmpeg: string, source:
     const from = window.from;
     const to = Math.min(source.pts.length - 1, window.to);
     if (to < from) continue;
-    const seek = frameSeek(source.pts, source.keyframes, tb, source.startUs, from, source.prerollUs);
+    const seek = frameSeek(source.pts, source.keyframes, tb, source.startUs, from, source.seekHow);
     const args = [
       '-hide_banner', '-nostdin', '-loglevel', 'error',
       '-copyts', '-skip_loop_filter', 'all', '-flags2', '+fast',
-      ...(seek.input !== undefined ? ['-ss', seek.input] : []),
+      ...inputSeekArgs(seek),
       '-i', source.file,
       '-map', `0:${source.stream}`,
       ...(seek.output !== undefined ? ['-ss', seek.output] : []),

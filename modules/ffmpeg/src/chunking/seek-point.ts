@@ -14,6 +14,40 @@ const INDEXED_FORMATS = new Set(['matroska,webm', 'mov,mp4,m4a,3gp,3g2,mj2', 'nu
 export const prerollFor = (formatName: string | undefined) => (formatName !== undefined && INDEXED_FORMATS.has(formatName) ? 0 : PREROLL_US);
 
 /**
+ * How much earlier than asked ffmpeg's input `-ss` may aim (µs): in a
+ * format without `AVFMT_SEEK_TO_PTS` whose file has a stream with a
+ * decoding delay (B-frames), fftools subtracts 3/23 s from the seek target
+ * (its "dts heuristic", `3*AV_TIME_BASE/23`), so a seek to a keyframe's own
+ * time lands one keyframe earlier and decodes a whole GOP more. Matroska is
+ * such a format and its index is by pts, so the seek aims up to this much
+ * after the keyframe (see `frameSeek`); MP4/MOV seek by pts as asked.
+ */
+export const SEEK_BACKOFF_US = 130_434;
+
+/** Formats whose demuxer lands on the last keyframe whose pts is at or before the target, and that fftools seeks {@link SEEK_BACKOFF_US} early. */
+const BACKOFF_FORMATS = new Set(['matroska,webm']);
+
+/** How ffmpeg's input seek behaves on one file: see {@link frameSeek}. */
+export interface SeekHow {
+  /** See {@link PREROLL_US}; {@link PREROLL_US} when absent. */
+  prerollUs?: number;
+  /** See {@link SEEK_BACKOFF_US}; 0 when absent. */
+  backoffUs?: number;
+  /**
+   * Display indices of keyframes a decoder can start from with nothing
+   * before them (H.264 IDR, HEVC IRAP: see `clean-starts.ts`). A chunk
+   * that starts at one decodes from it; every other chunk decodes from the
+   * keyframe before its first frame.
+   */
+  cleanStarts?: ReadonlySet<number>;
+}
+
+/** The {@link SeekHow} of a file of `formatName` (ffprobe's `format_name`), with its clean starts. */
+export function seekHowFor(formatName: string | undefined, cleanStarts?: ReadonlySet<number>): SeekHow {
+  return { prerollUs: prerollFor(formatName), backoffUs: formatName !== undefined && BACKOFF_FORMATS.has(formatName) ? SEEK_BACKOFF_US : 0, ...(cleanStarts ? { cleanStarts } : {}) };
+}
+
+/**
  * Added to a chunk's timestamps (µs): each chunk keeps the source's own
  * times plus this, so `verifyChunks` can tell which frame it starts with;
  * large enough that no decode delay makes a timestamp negative (which the
@@ -24,16 +58,21 @@ export const CHUNK_TS_OFFSET_US = 10_000_000;
 /**
  * How one ffmpeg run starts exactly at a frame (seconds, 6 decimals). Used
  * with `-copyts`, so every timestamp is the source's own:
- * - `input` (`-ss` before `-i`): a seek to the last keyframe strictly
- *   before the frame (less the preroll of files without an index, see
- *   {@link PREROLL_US}), counted from the file's start as ffmpeg counts it;
- *   absent when there is no such keyframe (decode from the start). The
- *   demuxer lands at or before it, the decoder starts at a keyframe at or
- *   before that keyframe, so the frame and the frames it refers to (an
- *   open GOP's included) decode right. Even a cut at a keyframe starts one
- *   keyframe earlier: a container's keyframe flag does not promise a clean
- *   start (an intra-refresh stream flags its recovery points, from which
- *   ffmpeg's decoder drops the frames until the picture is whole).
+ * - `input` (`-ss` before `-i`, with `-noaccurate_seek`): where the
+ *   demuxer lands, counted from the file's start as ffmpeg counts it: the
+ *   chunk's first frame itself when it is a clean start (see
+ *   {@link SeekHow.cleanStarts}), else the last keyframe strictly before
+ *   it (a container's keyframe flag does not promise a clean start: an
+ *   intra-refresh stream flags its recovery points, from which ffmpeg's
+ *   decoder drops the frames until the picture is whole; an open GOP's
+ *   frames refer to the GOP before). Less the preroll of files without an
+ *   index ({@link PREROLL_US}); plus up to {@link SEEK_BACKOFF_US} in
+ *   Matroska (never more than half the way to the next keyframe, so a seek
+ *   that is not moved back still lands on this one). Absent when decoding
+ *   from the start is the same. `-noaccurate_seek`: the input seek only
+ *   picks where decoding starts; the output `-ss` cuts (ffmpeg's accurate
+ *   seek would drop the frames before the target, which may be after the
+ *   first frame here).
  * - `output` (`-ss` after `-i`): the frame's own time minus 1 µs, on the
  *   source's timeline: ffmpeg drops every frame before it (an exact
  *   comparison of timestamps, after decoding) and starts the output's
@@ -69,16 +108,31 @@ export function secondsText(us: bigint): string {
 /**
  * The {@link FrameSeek} that starts at display frame `frame` of a video
  * stream (sorted pts in ticks of `tb`, keyframe display indices) in a file
- * whose start time is `startUs`, with `prerollUs` (see {@link prerollFor}).
- * Exact (BigInt) arithmetic.
+ * whose start time is `startUs`, seeking as `how` says. Exact (BigInt)
+ * arithmetic.
  */
-export function frameSeek(pts: readonly number[], keyframes: readonly number[], tb: TimeBase, startUs: number, frame: number, prerollUs = PREROLL_US): FrameSeek {
+export function frameSeek(pts: readonly number[], keyframes: readonly number[], tb: TimeBase, startUs: number, frame: number, how: SeekHow = {}): FrameSeek {
+  const prerollUs = how.prerollUs ?? PREROLL_US;
   let key = -1;
-  for (const k of keyframes) if (k < frame && k > key) key = k;
+  if (how.cleanStarts?.has(frame) && keyframes.includes(frame)) key = frame;
+  else for (const k of keyframes) if (k < frame && k > key) key = k;
   const seek: FrameSeek = { offset: secondsText(BigInt(CHUNK_TS_OFFSET_US)) };
   if (key >= 0) {
-    const input = ticksToWholeUs(pts[key]!, tb) - BigInt(Math.round(startUs)) - BigInt(prerollUs);
-    if (input > 0n) seek.input = secondsText(input);
+    const keyUs = ticksToWholeUs(pts[key]!, tb);
+    const input = keyUs - BigInt(Math.round(startUs)) - BigInt(prerollUs);
+    // From the stream's first keyframe, decoding from the start is the same.
+    if (input > 0n && keyframes.some((k) => pts[k]! < pts[key]!)) {
+      let margin = 0n;
+      if (how.backoffUs && prerollUs === 0) {
+        margin = BigInt(how.backoffUs) + 1n;
+        for (const k of keyframes) {
+          if (pts[k]! <= pts[key]!) continue;
+          const half = (ticksToWholeUs(pts[k]!, tb) - keyUs) / 2n;
+          if (half < margin) margin = half;
+        }
+      }
+      seek.input = secondsText(input + margin);
+    }
   }
   const output = ticksToWholeUs(pts[frame]!, tb) - 1n;
   if (output >= 0n) {
@@ -87,3 +141,6 @@ export function frameSeek(pts: readonly number[], keyframes: readonly number[], 
   }
   return seek;
 }
+
+/** The input arguments of `seek` (before `-i`): `-noaccurate_seek -ss T`, or none. */
+export const inputSeekArgs = (seek: FrameSeek): string[] => (seek.input !== undefined ? ['-noaccurate_seek', '-ss', seek.input] : []);

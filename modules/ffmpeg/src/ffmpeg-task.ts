@@ -617,7 +617,7 @@ export class FfmpegTask implements TaskHandler {
     if (folder !== chunkFolder(this.#output, this.info.jobId)) throw new RunError(`chunking: the chunks are in ${folder}, not beside output_file ${this.#output}`);
     this.#chunkFolder = { path: folder, phase: 'join' };
     await this.paths.check(folder, 'output_file (its chunk folder)');
-    await verifyChunks(this.runner, this.#ffprobe, folder, plan);
+    await verifyChunks(this.runner, this.#ffmpeg, this.#ffprobe, folder, plan);
     const list = join(folder, 'chunks.ffconcat');
     await writeFile(list, concatList(plan));
 

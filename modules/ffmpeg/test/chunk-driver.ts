@@ -85,7 +85,7 @@ export async function encodeChunked(
   const chunkArgv = plan.chunks.map((chunk) => chunkArgs('ffmpeg', chunkTaskData(spec, chunk, folder)));
   await runAll(chunkArgv.map((argv) => () => runner.run(argv[0]!, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...argv.slice(1)])), order);
   await tamper(plan);
-  await verifyChunks(runner, 'ffprobe', folder, plan);
+  await verifyChunks(runner, 'ffmpeg', 'ffprobe', folder, plan);
 
   const list = join(folder, 'chunks.ffconcat');
   await writeFile(list, concatList(plan));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes } from '@sisyphus/core';
@@ -172,6 +172,19 @@ describe('a chunked encode, driven from the building blocks', () => {
       },
     }).catch((e: unknown) => e as Error & { code?: string });
     expect(error).toMatchObject({ code: ErrorCodes.OUTPUT_UNVERIFIED, message: 'chunking: chunk 2 (frames 129-193) holds 64 frames, not 65 (chunk-00002.nut)' });
+  }, 60_000);
+
+  it.each([
+    ['gone', async (file: string) => rm(file)],
+    ['audio only', async (file: string) => runner.run('ffmpeg', ['-v', 'error', '-y', '-i', scenes, '-map', '0:a', '-c', 'copy', '-f', 'nut', file])],
+    ['not media', async (file: string) => writeFile(file, 'not a chunk')],
+  ] as const)('refuses to join when a chunk file is %s, naming it (each file then read alone)', async (_, spoil) => {
+    const { out, folder } = target();
+    const error = await encodeChunked(task(scenes, lossless, { seconds: 2.7 }, out), out, folder, {
+      tamper: async () => spoil(join(folder, chunkFileName(3))),
+    }).catch((e: unknown) => e as Error & { code?: string });
+    expect(error).toMatchObject({ code: ErrorCodes.OUTPUT_UNVERIFIED });
+    expect(error.message).toMatch(/^chunking: chunk 3 \(frames 194-246\) (cannot be read \(chunk-00003\.nut\)|holds 0 frames, not 53 \(chunk-00003\.nut\))/);
   }, 60_000);
 
   it('refuses to join a chunk that starts at another frame than planned, naming it', async () => {

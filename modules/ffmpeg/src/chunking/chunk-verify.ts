@@ -1,5 +1,6 @@
 import { basename, join } from 'node:path';
-import { ErrorCodes, RunError, type ProcessRunner } from '@sisyphus/core';
+import { ErrorCodes, ProcessError, RunError, type ProcessRunner } from '@sisyphus/core';
+import { readChunkPackets, type ChunkPackets } from './chunk-packets.js';
 import { chunkFileName } from './chunk-encode.js';
 import type { OutputStreamSource } from './chunk-join.js';
 import type { ChunkPlan, PlannedChunk } from './chunk-plan.js';
@@ -19,23 +20,27 @@ const ROUNDING_US = 1000;
  * Check every chunk file before the join: it exists, holds exactly its
  * planned frame count, starts with a keyframe, and starts at its first
  * frame's time (a chunk keeps the source's timestamps plus
- * `CHUNK_TS_OFFSET_US`: a seek that landed elsewhere shows). Throws a
- * RunError `SIS_OUTPUT_UNVERIFIED` naming the chunk.
+ * `CHUNK_TS_OFFSET_US`: a seek that landed elsewhere shows). The packets
+ * of all chunks are read by one ffmpeg (`readChunkPackets`); when that
+ * fails, each file is read alone with ffprobe to name the one at fault.
+ * Throws a RunError `SIS_OUTPUT_UNVERIFIED` naming the chunk.
  */
-export async function verifyChunks(runner: ProcessRunner, ffprobe: string, folder: string, plan: ChunkPlan): Promise<void> {
-  for (const chunk of plan.chunks) {
-    const file = join(folder, chunkFileName(chunk.index));
-    let scan: PacketScan;
-    try {
-      scan = await scanPackets(runner, ffprobe, file, 'run');
-    } catch (error) {
-      throw unverified(`chunking: ${describe(chunk)} cannot be read (${basename(file)}): ${(error as Error).message}`, { chunk: chunk.index, path: file });
-    }
-    const video = [...scan.streams.values()].find((s) => s.codecType === 'video');
-    const got = video?.packets ?? 0;
+export async function verifyChunks(runner: ProcessRunner, ffmpeg: string, ffprobe: string, folder: string, plan: ChunkPlan): Promise<void> {
+  const files = plan.chunks.map((chunk) => join(folder, chunkFileName(chunk.index)));
+  let read: ChunkPackets[];
+  try {
+    read = await readChunkPackets(runner, ffmpeg, files);
+  } catch (error) {
+    if (error instanceof ProcessError && (error.isCanceled || error.timedOut)) throw error;
+    read = [];
+    for (const [i, chunk] of plan.chunks.entries()) read.push(await readAlone(runner, ffprobe, files[i]!, chunk));
+  }
+  for (const [i, chunk] of plan.chunks.entries()) {
+    const file = files[i]!;
+    const { packets: got, firstPts, firstKey, timeBase } = read[i]!;
     if (got !== chunk.frames) throw unverified(`chunking: ${describe(chunk)} holds ${got} frames, not ${chunk.frames} (${basename(file)})`, { chunk: chunk.index, frames: got, expected: chunk.frames });
-    if (!video?.keyframes?.includes(0)) throw unverified(`chunking: ${describe(chunk)} does not start with a keyframe (${basename(file)})`, { chunk: chunk.index });
-    const startUs = ticksToUs(video.pts![0]!, video.timeBase) - CHUNK_TS_OFFSET_US;
+    if (firstPts === undefined || !firstKey) throw unverified(`chunking: ${describe(chunk)} does not start with a keyframe (${basename(file)})`, { chunk: chunk.index });
+    const startUs = ticksToUs(firstPts, timeBase) - CHUNK_TS_OFFSET_US;
     const plannedUs = chunk.start_pts_time * 1e6;
     if (Math.abs(startUs - plannedUs) > plan.frame_us / 2) {
       throw unverified(`chunking: ${describe(chunk)} starts at ${(startUs / 1e6).toFixed(3)} s of the source, not at its first frame's ${chunk.start_pts_time.toFixed(3)} s (${basename(file)})`, {
@@ -45,6 +50,19 @@ export async function verifyChunks(runner: ProcessRunner, ffprobe: string, folde
       });
     }
   }
+}
+
+/** One chunk file's {@link ChunkPackets} by its own ffprobe scan; a file that cannot be read is named. */
+async function readAlone(runner: ProcessRunner, ffprobe: string, file: string, chunk: PlannedChunk): Promise<ChunkPackets> {
+  let scan: PacketScan;
+  try {
+    scan = await scanPackets(runner, ffprobe, file, 'run');
+  } catch (error) {
+    throw unverified(`chunking: ${describe(chunk)} cannot be read (${basename(file)}): ${(error as Error).message}`, { chunk: chunk.index, path: file });
+  }
+  const video = [...scan.streams.values()].find((s) => s.codecType === 'video');
+  if (!video?.pts?.length) return { packets: video?.packets ?? 0, timeBase: video?.timeBase ?? [1, 1], firstKey: false };
+  return { packets: video.packets, timeBase: video.timeBase, firstPts: video.pts[0]!, firstKey: video.keyframes?.includes(0) ?? false };
 }
 
 /** What the joined file must be, from the plan and the source. */

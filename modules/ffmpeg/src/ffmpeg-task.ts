@@ -29,6 +29,7 @@ import { PROGRESS_ARGS, buildFfmpegArgs, stderrSummary, type ResolvedOutputMap }
 import type { FfmpegData, FfmpegSettings } from './ffmpeg-schema.js';
 import { resolveOptionSets } from './option-sets.js';
 import { probe, type ProbeResult } from './probe.js';
+import { recentProbes } from './recent-probes.js';
 import { FfmpegProgressParser } from './progress-parser.js';
 import { checkSourceMaps, expectedOutput } from './stream-check.js';
 import { applicableOutputMaps, mappedOutput } from './output-streams.js';
@@ -416,10 +417,11 @@ export class FfmpegTask implements TaskHandler {
 
   /**
    * ffprobe a source; a playlist or other file that makes ffmpeg open
-   * further files is refused. At run, the probe of validate is reused only
-   * when the file is the same one, unchanged (device, inode, size, mtime and
-   * ctime: any write changes ctime); an earlier task that replaced it gets
-   * it probed again.
+   * further files is refused. A probe is reused only for the very same
+   * file, unchanged (device, inode, size, mtime and ctime: any write
+   * changes ctime): at run, the probe of validate; and any task's recent
+   * probe of it in this process (`recentProbes`: the chunks of one source).
+   * An earlier task that replaced it gets it probed again.
    */
   async #probe(i: number, phase: 'validate' | 'run'): Promise<ProbeResult> {
     const path = this.#sources[i]!;
@@ -427,7 +429,12 @@ export class FfmpegTask implements TaskHandler {
     const seen = st ? `${path}|${st.dev}|${st.ino}|${st.size}|${st.mtimeMs}|${st.ctimeMs}` : undefined;
     const known = this.#probes.get(i);
     if (phase === 'run' && known && seen !== undefined && this.#probedAs.get(i) === seen) return known;
-    const result = await probe(this.runner, this.#ffprobe, path, phase);
+    const key = seen === undefined ? undefined : `${this.#ffprobe}|${seen}`;
+    let result = key === undefined ? undefined : recentProbes.get(key);
+    if (!result) {
+      result = await probe(this.runner, this.#ffprobe, path, phase);
+      if (key !== undefined) recentProbes.set(key, result);
+    }
     this.#refuseIndirect(result, `sources[${i}]`, this.#sourceNames[i]!, phase);
     if (seen !== undefined) this.#probedAs.set(i, seen);
     return result;

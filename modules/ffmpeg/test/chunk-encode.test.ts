@@ -178,6 +178,8 @@ describe('a chunked encode, driven from the building blocks', () => {
     ['gone', async (file: string) => rm(file)],
     ['audio only', async (file: string) => runner.run('ffmpeg', ['-v', 'error', '-y', '-i', scenes, '-map', '0:a', '-c', 'copy', '-f', 'nut', file])],
     ['not media', async (file: string) => writeFile(file, 'not a chunk')],
+    // Read as NUT only: a playlist put in a chunk's place does not make ffmpeg or ffprobe open the file it names.
+    ['a playlist naming another file', async (file: string) => writeFile(file, `#EXTM3U\n#EXT-X-TARGETDURATION:11\n#EXTINF:11,\n${scenes}\n#EXT-X-ENDLIST\n`)],
   ] as const)('refuses to join when a chunk file is %s, naming it (each file then read alone)', async (_, spoil) => {
     const { out, folder } = target();
     const error = await encodeChunked(task(scenes, lossless, { seconds: 2.7 }, out), out, folder, {

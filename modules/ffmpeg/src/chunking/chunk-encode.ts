@@ -12,6 +12,9 @@ import type { PlannedChunk } from './chunk-plan.js';
  */
 export const CHUNK_EXTENSION = 'nut';
 
+/** ffmpeg's name of that format: chunk files are read as it and nothing else (`-f nut`), so a file put in a chunk's place cannot make ffmpeg open others (a playlist). */
+export const CHUNK_FORMAT = 'nut';
+
 /** Encoder threads per chunk when the task sets none: a fixed count, so every worker encodes a chunk to the same bytes. */
 export const DEFAULT_CHUNK_THREADS = 1;
 

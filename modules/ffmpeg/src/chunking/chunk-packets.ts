@@ -1,4 +1,5 @@
 import type { ProcessRunner } from '@sisyphus/core';
+import { CHUNK_FORMAT } from './chunk-encode.js';
 import type { TimeBase } from './packet-scan.js';
 
 /** What the join checks of one chunk file, from the packets of its video stream. */
@@ -34,7 +35,7 @@ export async function readChunkPackets(runner: ProcessRunner, ffmpeg: string, fi
     const batch = files.slice(at, at + FILES_PER_RUN);
     const found = batch.map((): ChunkPackets => ({ packets: 0, timeBase: [0, 1], firstKey: false }));
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts'];
-    for (const file of batch) args.push('-i', file);
+    for (const file of batch) args.push('-f', CHUNK_FORMAT, '-i', file);
     for (const i of batch.keys()) args.push('-map', `${i}:v:0`);
     args.push('-c', 'copy', '-f', 'framecrc', '-');
     await runner.run(ffmpeg, args, {

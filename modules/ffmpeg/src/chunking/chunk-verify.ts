@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { ErrorCodes, ProcessError, RunError, type ProcessRunner } from '@sisyphus/core';
 import { readChunkPackets, type ChunkPackets } from './chunk-packets.js';
-import { chunkFileName } from './chunk-encode.js';
+import { CHUNK_FORMAT, chunkFileName } from './chunk-encode.js';
 import type { OutputStreamSource } from './chunk-join.js';
 import type { ChunkPlan, PlannedChunk } from './chunk-plan.js';
 import { scanPackets, ticksToUs, type PacketScan, type ScannedStream } from './packet-scan.js';
@@ -56,7 +56,7 @@ export async function verifyChunks(runner: ProcessRunner, ffmpeg: string, ffprob
 async function readAlone(runner: ProcessRunner, ffprobe: string, file: string, chunk: PlannedChunk): Promise<ChunkPackets> {
   let scan: PacketScan;
   try {
-    scan = await scanPackets(runner, ffprobe, file, 'run');
+    scan = await scanPackets(runner, ffprobe, file, 'run', CHUNK_FORMAT);
   } catch (error) {
     throw unverified(`chunking: ${describe(chunk)} cannot be read (${basename(file)}): ${(error as Error).message}`, { chunk: chunk.index, path: file });
   }

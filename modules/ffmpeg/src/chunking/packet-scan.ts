@@ -66,9 +66,10 @@ const num = (text: string | undefined) => (text === undefined || text === 'N/A' 
  * Read every packet of `file` with ffprobe (`-show_entries packet=...`: a
  * demux, no decoding; ~1 GB/s from the page cache) and keep, per stream,
  * its end, and for video streams the pts of every frame, which of them are
- * keyframes and whether the GOPs are open. `phase` picks the error class.
+ * keyframes and whether the GOPs are open. `phase` picks the error class;
+ * `format` (ffmpeg's name) reads the file as that format only.
  */
-export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: string, phase: 'validate' | 'run'): Promise<PacketScan> {
+export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: string, phase: 'validate' | 'run', format?: string): Promise<PacketScan> {
   interface Raw {
     type?: string;
     tb?: TimeBase;
@@ -96,7 +97,7 @@ export async function scanPackets(runner: ProcessRunner, ffprobe: string, file: 
   try {
     await runner.run(
       ffprobe,
-      ['-v', 'error', '-show_entries', 'packet=stream_index,pts,dts,duration,size,flags:stream=index,codec_type,time_base:format=start_time,format_name', '-of', 'compact=p=1:nk=0', '--', file],
+      ['-v', 'error', '-show_entries', 'packet=stream_index,pts,dts,duration,size,flags:stream=index,codec_type,time_base:format=start_time,format_name', '-of', 'compact=p=1:nk=0', ...(format ? ['-f', format] : []), '--', file],
       {
         onStdoutLine: (line) => {
           const parts = line.split('|');

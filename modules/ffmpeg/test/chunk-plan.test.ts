@@ -8,6 +8,7 @@ import { planChunks } from '../src/chunking/chunk-plan.js';
 import { handOutOrder } from '../src/chunking/chunk-job.js';
 import { frameCadence } from '../src/chunking/frame-cadence.js';
 import { scanPackets } from '../src/chunking/packet-scan.js';
+import { parseFramecrcLine } from '../src/chunking/framecrc-line.js';
 import { PREROLL_US, SEEK_BACKOFF_US, frameSeek, prerollFor, seekHowFor } from '../src/chunking/seek-point.js';
 import { makeOpenGop, makeScenes, makeVfr, packets } from './chunk-media.js';
 
@@ -298,3 +299,16 @@ describe('planChunks on generated media', () => {
     expect((error as Error).message).toMatch(new RegExp(`^chunking: ${vfr} stream 0 has a variable frame rate \\(frame \\d+ is [0-9.]+ ms off the [0-9.]+ fps grid\\); chunked encoding needs a constant frame rate`));
   });
 });
+
+describe('parseFramecrcLine', () => {
+  it('reads time bases, packets, their key flag and a missing pts; ignores other headers', () => {
+    expect(parseFramecrcLine('#tb 3: 1/51200')).toEqual({ kind: 'time_base', stream: 3, timeBase: [1, 51200] });
+    expect(parseFramecrcLine('#codec_id 0: h264')).toBeUndefined();
+    expect(parseFramecrcLine('0,     126000,     133507,     3753,     3428, 0x87e69827, S=1,        1')).toEqual({ kind: 'packet', stream: 0, pts: 133507, key: true });
+    expect(parseFramecrcLine('2,       -944,        336,      640,    33670, 0x64c2537d, F=0x0')).toEqual({ kind: 'packet', stream: 2, pts: 336, key: false });
+    expect(parseFramecrcLine('1, 10, 20, 1, 5, 0x1, F=0x5')).toEqual({ kind: 'packet', stream: 1, pts: 20, key: true });
+    expect(parseFramecrcLine('0, 10, -9223372036854775808, 1, 5, 0x1')).toEqual({ kind: 'packet', stream: 0, key: true });
+    expect(parseFramecrcLine('')).toBeUndefined();
+  });
+});
+

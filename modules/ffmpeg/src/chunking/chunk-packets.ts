@@ -1,5 +1,6 @@
 import type { ProcessRunner } from '@sisyphus/core';
 import { CHUNK_FORMAT } from './chunk-encode.js';
+import { parseFramecrcLine } from './framecrc-line.js';
 import type { TimeBase } from './packet-scan.js';
 
 /** What the join checks of one chunk file, from the packets of its video stream. */
@@ -15,17 +16,13 @@ export interface ChunkPackets {
 /** Files read by one ffmpeg run (each is an input: open files, argv). */
 export const FILES_PER_RUN = 64;
 
-/** `#tb 3: 1/51200` in framecrc's header. */
-const TB_LINE = /^#tb (\d+): (\d+)\/(\d+)$/;
-
 /**
  * The packets of the first video stream of each of `files`, read by one
  * ffmpeg run per {@link FILES_PER_RUN} files instead of one ffprobe per
  * file (starting ffprobe costs ~50 ms; ten chunks' checks took 0.7 s of the
  * join, now ~0.1 s): every file an input, its video copied, with its own
  * timestamps (`-copyts`), into the `framecrc` muxer, which lists each
- * packet (`stream, dts, pts, duration, size, crc[, F=flags]`; no `F=`:
- * the flags are exactly key). In `files` order. Throws the runner's error
+ * packet (see `parseFramecrcLine`). In `files` order. Throws the runner's error
  * when ffmpeg fails (a file missing, unreadable, without video): the
  * caller looks at each file alone to say which.
  */
@@ -39,25 +36,17 @@ export async function readChunkPackets(runner: ProcessRunner, ffmpeg: string, fi
     for (const i of batch.keys()) args.push('-map', `${i}:v:0`);
     args.push('-c', 'copy', '-f', 'framecrc', '-');
     await runner.run(ffmpeg, args, {
-      onStdoutLine: (line) => {
-        const header = TB_LINE.exec(line);
-        if (header) {
-          const f = found[Number(header[1])];
-          if (f) f.timeBase = [Number(header[2]), Number(header[3])];
-          return;
-        }
-        if (line.startsWith('#')) return;
-        const parts = line.split(',').map((p) => p.trim());
-        const f = found[Number(parts[0])];
-        if (!f || parts.length < 6) return;
-        f.packets++;
-        const pts = Number(parts[2]);
-        if (!/^-?\d+$/.test(parts[2] ?? '') || pts <= Number.MIN_SAFE_INTEGER) return;
-        const flags = parts.find((p) => p.startsWith('F='));
-        const key = flags === undefined ? true : (parseInt(flags.slice(2), 16) & 1) === 1;
-        if (f.firstPts === undefined || pts < f.firstPts) {
-          f.firstPts = pts;
-          f.firstKey = key;
+      onStdoutLine: (text) => {
+        const line = parseFramecrcLine(text);
+        const f = line ? found[line.stream] : undefined;
+        if (!line || !f) return;
+        if (line.kind === 'time_base') f.timeBase = line.timeBase;
+        else {
+          f.packets++;
+          if (line.pts !== undefined && (f.firstPts === undefined || line.pts < f.firstPts)) {
+            f.firstPts = line.pts;
+            f.firstKey = line.key;
+          }
         }
       },
     });

@@ -1,4 +1,5 @@
 import type { ProcessRunner } from '@sisyphus/core';
+import { parseFramecrcLine } from './framecrc-line.js';
 import type { TimeBase } from './packet-scan.js';
 
 /**
@@ -30,9 +31,6 @@ export interface CleanStartSource {
   keyframes: readonly number[];
 }
 
-/** `#tb 0: 1/1000` in framecrc's header. */
-const TB_LINE = /^#tb 0: (\d+)\/(\d+)$/;
-
 /**
  * The display indices of `source`'s keyframes that are clean starts (see
  * {@link CLEAN_START_NAL_TYPES}): one pass over the stream's packets, copied
@@ -60,13 +58,10 @@ export async function cleanStarts(runner: ProcessRunner, ffmpeg: string, source:
   ];
   try {
     await runner.run(ffmpeg, args, {
-      onStdoutLine: (line) => {
-        const header = TB_LINE.exec(line);
-        if (header) tb = [Number(header[1]), Number(header[2])];
-        else if (!line.startsWith('#')) {
-          const pts = line.split(',')[2]?.trim();
-          if (pts !== undefined && /^-?\d+$/.test(pts)) seen.push(Number(pts));
-        }
+      onStdoutLine: (text) => {
+        const line = parseFramecrcLine(text);
+        if (line?.kind === 'time_base') tb = line.timeBase;
+        else if (line?.kind === 'packet' && line.pts !== undefined) seen.push(line.pts);
       },
     });
   } catch {

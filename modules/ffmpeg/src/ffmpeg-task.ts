@@ -624,9 +624,9 @@ export class FfmpegTask implements TaskHandler {
     if (folder !== chunkFolder(this.#output, this.info.jobId)) throw new RunError(`chunking: the chunks are in ${folder}, not beside output_file ${this.#output}`);
     this.#chunkFolder = { path: folder, phase: 'join' };
     await this.paths.check(folder, 'output_file (its chunk folder)');
-    await verifyChunks(this.runner, this.#ffmpeg, this.#ffprobe, folder, plan);
+    const starts = await verifyChunks(this.runner, this.#ffmpeg, this.#ffprobe, folder, plan);
     const list = join(folder, 'chunks.ffconcat');
-    await writeFile(list, concatList(plan));
+    await writeFile(list, concatList(plan, starts));
 
     const claim = await this.files.claim(this.#output, { field: 'output_file', overwrite: this.data.overwrite === true, kind: 'file' });
     if (claim.superseded) this.logger.warn(`took over the claim on ${this.#output}: ${claim.superseded.reason}`);

@@ -85,10 +85,10 @@ export async function encodeChunked(
   const chunkArgv = plan.chunks.map((chunk) => chunkArgs('ffmpeg', chunkTaskData(spec, chunk, folder)));
   await runAll(chunkArgv.map((argv) => () => runner.run(argv[0]!, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...argv.slice(1)])), order);
   await tamper(plan);
-  await verifyChunks(runner, 'ffmpeg', 'ffprobe', folder, plan);
+  const starts = await verifyChunks(runner, 'ffmpeg', 'ffprobe', folder, plan);
 
   const list = join(folder, 'chunks.ffconcat');
-  await writeFile(list, concatList(plan));
+  await writeFile(list, concatList(plan, starts));
   const joinArgv = joinArgs(plan, { sources: data.sources, inputOptions: data.input_options, streams, video: checked.video, list, maps: checked.split.join, output: out, overwrite: true });
   await runner.run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...joinArgv]);
 

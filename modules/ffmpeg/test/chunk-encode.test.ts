@@ -121,6 +121,31 @@ describe('a chunked encode, driven from the building blocks', () => {
     expect(await frameHashes(out)).toEqual(await frameHashes(hevc));
   }, 90_000);
 
+  it('is frame-exact with chunks of a few frames (a NUT file that short has no start time of its own; the list gives it)', async () => {
+    const few = join(dir, 'fps5.mkv');
+    await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=5:duration=6', '-c:v', 'libx264', '-g', '5', '-pix_fmt', 'yuv420p', few]);
+    const { out, folder } = target();
+    const { plan } = await encodeChunked({ ...task(few, lossless, { seconds: 1, cut: 'keyframe' }, out), source_maps: [{ source: 0, specifier: 'v' }], output_maps: [{ specifier: 'v', stream: 0, options: lossless }] }, out, folder);
+    expect(plan.chunks.length).toBe(6);
+    expect(plan.chunks.every((c) => c.frames === 5)).toBe(true);
+    expect(await frameHashes(out)).toEqual(await frameHashes(few));
+  }, 60_000);
+
+  it('seeks by the first video stream\'s keyframes when another video stream comes first: no margin past the chunked stream\'s keyframe', async () => {
+    const intra = join(dir, 'intra.mkv');
+    const two = join(dir, 'two-video.mkv');
+    await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', scenes, '-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '1', intra]);
+    await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', intra, '-i', scenes, '-map', '0:v', '-map', '1:v', '-c', 'copy', two]);
+    const { out, folder } = target();
+    const data = { ...task(two, lossless, { seconds: 2.7 }, out), source_maps: [{ source: 0, stream: 1 }], output_maps: [{ specifier: 'v', stream: 0, options: lossless }] };
+    const { plan } = await encodeChunked(data, out, folder);
+    expect(plan.stream).toBe(1);
+    expect(plan.chunks.length).toBeGreaterThan(3);
+    const ref = join(dir, 'two-video-ref.nut');
+    await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', two, '-map', '0:1', '-c', 'copy', ref]);
+    expect(await frameHashes(out)).toEqual(await frameHashes(ref));
+  }, 60_000);
+
   it.each(['scene', 'keyframe'] as const)('is frame-exact from an MPEG-TS source, where seeking is a timestamp search (cut: %s)', async (cut) => {
     const { out, folder } = target();
     await encodeChunked(task(ts, lossless, { seconds: 2, cut }, out), out, folder);

@@ -33,13 +33,21 @@ export function expandSourceMaps(data: Pick<FfmpegData, 'source_maps'>, probes: 
 /**
  * The concat demuxer's list of the chunks (ffconcat, names relative to the
  * list's own folder, which is the chunk folder: its `safe` mode accepts
- * them). Each chunk's `duration` is its exact length on the source's
- * timeline (µs, from the plan): the demuxer starts each chunk where the
- * one before ends by it, so the joined timestamps are the source's.
+ * them). Each chunk's `inpoint` is its first frame's time in its own file
+ * (µs, `starts`, as `verifyChunks` read them): the demuxer counts the
+ * chunk's timestamps from there (a NUT file of a few frames has no start
+ * time of its own, and the demuxer would count from 0). Its `duration` is
+ * its exact length on the source's timeline (µs, from the plan): the
+ * demuxer starts each chunk where the one before ends by it, so the joined
+ * timestamps are the source's.
  */
-export function concatList(plan: ChunkPlan): string {
+export function concatList(plan: ChunkPlan, starts: readonly number[]): string {
   const lines = ['ffconcat version 1.0'];
-  for (const chunk of plan.chunks) lines.push(`file ${chunkFileName(chunk.index)}`, `duration ${(chunk.duration_us / 1e6).toFixed(6)}`);
+  for (const [i, chunk] of plan.chunks.entries()) {
+    const start = starts[i];
+    if (start === undefined) throw new Error(`concatList: no start for chunk ${chunk.index}`);
+    lines.push(`file ${chunkFileName(chunk.index)}`, `inpoint ${(start / 1e6).toFixed(6)}`, `duration ${(chunk.duration_us / 1e6).toFixed(6)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

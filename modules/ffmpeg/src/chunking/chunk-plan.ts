@@ -5,7 +5,7 @@ import { cadenceFault, frameCadence } from './frame-cadence.js';
 import { ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
 import { sceneScores } from './scene-scores.js';
 import { cleanStarts } from './clean-starts.js';
-import { frameSeek, seekHowFor, type FrameSeek } from './seek-point.js';
+import { frameSeek, seekHowFor, seeksBy, type FrameSeek } from './seek-point.js';
 
 /** One chunk of a {@link ChunkPlan}: an exact range of the source's frames. */
 export interface PlannedChunk {
@@ -57,7 +57,7 @@ export interface ChunkPlan {
   frame_us: number;
   /** µs from the first frame to the end of the last. */
   duration_us: number;
-  /** Open GOPs (leading pictures that refer to the GOP before a keyframe) were seen. Supported: every chunk decodes from the keyframe before its cut. */
+  /** Open GOPs (leading pictures that refer to the GOP before a keyframe) were seen. Supported: a chunk decodes from the keyframe before its cut unless its first frame is a clean start (an HEVC CRA: its leading pictures belong to the chunk before). */
   open_gop: boolean;
   /** The settings used, defaults filled in. */
   settings: { seconds: number; cut: 'scene' | 'keyframe'; min_seconds: number; scene_threshold: number; scene_keyframes: boolean };
@@ -163,7 +163,7 @@ export function buildPlan(
   const lastDuration = video.lastDuration || Math.round((cadence.frameUs * tb[1]) / (tb[0] * 1e6));
   const durationUs = Math.round(ticksToUs(pts[n - 1]! + lastDuration - first, tb));
   const offsets = cuts.map((c) => Math.round(ticksToUs(pts[c.frame]! - first, tb)));
-  const seekHow = seekHowFor(scan.formatName, clean);
+  const seekHow = seekHowFor(scan.formatName, clean, seeksBy(scan, video.index));
   const chunks = cuts.map((c, i): PlannedChunk => {
     const next = cuts[i + 1]?.frame ?? n;
     return {
@@ -223,7 +223,7 @@ export async function planChunks(runner: ProcessRunner, ffmpeg: string, source: 
     const sceneKeyframes = settings.scene_keyframes ? encoderSceneKeyframes(video.keyframes ?? []) : [];
     const scenesAtKeyframes = settings.scene_keyframes && encoderMarksScenes(video.keyframes ?? [], sceneKeyframes);
     const windows = sceneWindows({ ...base, sceneKeyframes, scenesAtKeyframes });
-    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, seekHow: seekHowFor(scan.formatName), pts, keyframes: video.keyframes ?? [] }, windows);
+    const scores = await sceneScores(runner, ffmpeg, { file: source, stream, timeBase: tb, startUs: scan.startUs, seekHow: seekHowFor(scan.formatName, undefined, seeksBy(scan, stream)), pts, keyframes: video.keyframes ?? [] }, windows);
     cuts = chooseCuts({ ...base, cut: 'scene', scores, threshold: settings.scene_threshold, sceneKeyframes, scenesAtKeyframes, keyframes: video.keyframes ?? [] });
   }
   refuseChunkCount(cuts.length, RunError);

@@ -23,9 +23,10 @@ const ROUNDING_US = 1000;
  * `CHUNK_TS_OFFSET_US`: a seek that landed elsewhere shows). The packets
  * of all chunks are read by one ffmpeg (`readChunkPackets`); when that
  * fails, each file is read alone with ffprobe to name the one at fault.
- * Throws a RunError `SIS_OUTPUT_UNVERIFIED` naming the chunk.
+ * Returns each chunk's first frame's time in its own file (µs), for
+ * `concatList`. Throws a RunError `SIS_OUTPUT_UNVERIFIED` naming the chunk.
  */
-export async function verifyChunks(runner: ProcessRunner, ffmpeg: string, ffprobe: string, folder: string, plan: ChunkPlan): Promise<void> {
+export async function verifyChunks(runner: ProcessRunner, ffmpeg: string, ffprobe: string, folder: string, plan: ChunkPlan): Promise<number[]> {
   const files = plan.chunks.map((chunk) => join(folder, chunkFileName(chunk.index)));
   let read: ChunkPackets[];
   try {
@@ -35,11 +36,13 @@ export async function verifyChunks(runner: ProcessRunner, ffmpeg: string, ffprob
     read = [];
     for (const [i, chunk] of plan.chunks.entries()) read.push(await readAlone(runner, ffprobe, files[i]!, chunk));
   }
+  const starts: number[] = [];
   for (const [i, chunk] of plan.chunks.entries()) {
     const file = files[i]!;
     const { packets: got, firstPts, firstKey, timeBase } = read[i]!;
     if (got !== chunk.frames) throw unverified(`chunking: ${describe(chunk)} holds ${got} frames, not ${chunk.frames} (${basename(file)})`, { chunk: chunk.index, frames: got, expected: chunk.frames });
     if (firstPts === undefined || !firstKey) throw unverified(`chunking: ${describe(chunk)} does not start with a keyframe (${basename(file)})`, { chunk: chunk.index });
+    starts.push(Math.round(ticksToUs(firstPts, timeBase)));
     const startUs = ticksToUs(firstPts, timeBase) - CHUNK_TS_OFFSET_US;
     const plannedUs = chunk.start_pts_time * 1e6;
     if (Math.abs(startUs - plannedUs) > plan.frame_us / 2) {
@@ -50,6 +53,7 @@ export async function verifyChunks(runner: ProcessRunner, ffmpeg: string, ffprob
       });
     }
   }
+  return starts;
 }
 
 /** One chunk file's {@link ChunkPackets} by its own ffprobe scan; a file that cannot be read is named. */

@@ -1,4 +1,4 @@
-import type { TimeBase } from './packet-scan.js';
+import type { PacketScan, TimeBase } from './packet-scan.js';
 
 /**
  * How far before the keyframe ahead of a cut the input seek aims in a file
@@ -42,9 +42,27 @@ export interface SeekHow {
   cleanStarts?: ReadonlySet<number>;
 }
 
-/** The {@link SeekHow} of a file of `formatName` (ffprobe's `format_name`), with its clean starts. */
-export function seekHowFor(formatName: string | undefined, cleanStarts?: ReadonlySet<number>): SeekHow {
-  return { prerollUs: prerollFor(formatName), backoffUs: formatName !== undefined && BACKOFF_FORMATS.has(formatName) ? SEEK_BACKOFF_US : 0, ...(cleanStarts ? { cleanStarts } : {}) };
+/**
+ * The {@link SeekHow} of a file of `formatName` (ffprobe's `format_name`),
+ * with its clean starts. `ownIndex`: the seek goes by this stream's
+ * keyframes (see {@link seeksBy}); when it does not, no seek aims past a
+ * keyframe of this stream, as another stream's keyframe there would be
+ * where the demuxer lands.
+ */
+export function seekHowFor(formatName: string | undefined, cleanStarts?: ReadonlySet<number>, ownIndex = true): SeekHow {
+  const backoff = ownIndex && formatName !== undefined && BACKOFF_FORMATS.has(formatName);
+  return { prerollUs: prerollFor(formatName), backoffUs: backoff ? SEEK_BACKOFF_US : 0, ...(cleanStarts ? { cleanStarts } : {}) };
+}
+
+/**
+ * Does ffmpeg's input `-ss` (which seeks with stream index -1) land by
+ * `stream`'s keyframes? The demuxer seeks in the default stream: the first
+ * video stream that is not a cover picture (one packet) in `scan`.
+ */
+export function seeksBy(scan: PacketScan, stream: number): boolean {
+  let first: number | undefined;
+  for (const s of scan.streams.values()) if (s.codecType === 'video' && s.packets > 1 && (first === undefined || s.index < first)) first = s.index;
+  return first === stream;
 }
 
 /**

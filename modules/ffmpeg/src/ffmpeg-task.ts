@@ -29,7 +29,7 @@ import { PROGRESS_ARGS, buildFfmpegArgs, stderrSummary, type ResolvedOutputMap }
 import type { FfmpegData, FfmpegSettings } from './ffmpeg-schema.js';
 import { resolveOptionSets } from './option-sets.js';
 import { probe, type ProbeResult } from './probe.js';
-import { recentProbes } from './recent-probes.js';
+import { probeKey, recentProbes } from './recent-probes.js';
 import { FfmpegProgressParser } from './progress-parser.js';
 import { checkSourceMaps, expectedOutput } from './stream-check.js';
 import { applicableOutputMaps, mappedOutput } from './output-streams.js';
@@ -429,11 +429,12 @@ export class FfmpegTask implements TaskHandler {
     const seen = st ? `${path}|${st.dev}|${st.ino}|${st.size}|${st.mtimeMs}|${st.ctimeMs}` : undefined;
     const known = this.#probes.get(i);
     if (phase === 'run' && known && seen !== undefined && this.#probedAs.get(i) === seen) return known;
-    const key = seen === undefined ? undefined : `${this.#ffprobe}|${seen}`;
+    const key = await probeKey(this.#ffprobe, path);
     let result = key === undefined ? undefined : recentProbes.get(key);
     if (!result) {
       result = await probe(this.runner, this.#ffprobe, path, phase);
-      if (key !== undefined) recentProbes.set(key, result);
+      // Kept only when ffprobe read the very file the key names (it was not swapped meanwhile).
+      if (key !== undefined && key === (await probeKey(this.#ffprobe, path))) recentProbes.set(key, result);
     }
     this.#refuseIndirect(result, `sources[${i}]`, this.#sourceNames[i]!, phase);
     if (seen !== undefined) this.#probedAs.set(i, seen);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, mkdtemp, readFile, rm, utimes, writeFile, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rename, rm, symlink, utimes, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryDataStore } from '@sisyphus/core';
 import { runTask } from '@sisyphus/core/testing';
 import { ffmpegModule } from '@sisyphus/module-ffmpeg';
-import { RecentProbes } from '../src/recent-probes.js';
+import { RecentProbes, probeKey } from '../src/recent-probes.js';
 import type { ProbeResult } from '../src/probe.js';
 // @ts-expect-error plain JS helper script
 import { makeSample } from '../../../scripts/make-sample.mjs';
@@ -45,6 +45,26 @@ describe('RecentProbes', () => {
     recent.set('c', result('av1')); // b is the least recently used
     expect([recent.get('b'), recent.size]).toEqual([undefined, 2]);
     expect(recent.get('c')!.streams[0]!.codec_name).toBe('av1');
+  });
+
+  it('keys only regular files, by an identity no one can set back: a symlink is never remembered, a file moved away and back is a new key', async () => {
+    const file = join(dir, 'key.mkv');
+    await copyFile(sample, file);
+    const key = await probeKey('ffprobe', file);
+    expect(key).toMatch(/^ffprobe\|.*key\.mkv\|\d+\|\d+\|\d+\|/);
+    expect(await probeKey('ffprobe', file)).toBe(key);
+    expect(await probeKey('/other/ffprobe', file)).not.toBe(key);
+    // A link's target can change under the same identity (the swap a race would need).
+    const link = join(dir, 'link.mkv');
+    await symlink(file, link);
+    expect(await probeKey('ffprobe', link)).toBeUndefined();
+    expect(await probeKey('ffprobe', dir)).toBeUndefined();
+    expect(await probeKey('ffprobe', join(dir, 'gone.mkv'))).toBeUndefined();
+    // Moved away and back, mtime untouched: the same inode, a new ctime.
+    await new Promise((r) => setTimeout(r, 20));
+    await rename(file, `${file}.away`);
+    await rename(`${file}.away`, file);
+    expect(await probeKey('ffprobe', file)).not.toBe(key);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, createProcessRunner } from '@sisyphus/core';
@@ -284,6 +285,14 @@ describe('planChunks on generated media', () => {
     const analysed = await planChunks(counting, 'ffmpeg', x264Short, scan, 0, 'h264', { seconds: 2.7, cut: 'scene' });
     expect(analysed.chunks.map((c) => [c.start_frame, c.cut])).toEqual([[0, 'start'], [55, 'scene'], [129, 'scene'], [194, 'scene'], [247, 'target']]);
     expect(analyses).toBeGreaterThan(0);
+  });
+
+  it('refuses an AVI whose packets carry no pts (B-frames in AVI), saying so rather than "no video frames"', async () => {
+    const avi = join(dir, 'b-frames.avi');
+    await execa('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=4', '-c:v', 'libx264', '-bf', '2', '-g', '50', '-pix_fmt', 'yuv420p', avi]);
+    const scan = await scanPackets(runner, 'ffprobe', avi, 'validate');
+    const error = await planChunks(runner, 'ffmpeg', avi, scan, 0, 'h264', { seconds: 1 }).catch((e: unknown) => e as Error);
+    expect((error as Error).message).toBe(`chunking: ${avi} stream 0 has 100 of 100 packets without a timestamp; chunks cannot be cut exactly`);
   });
 
   it('reports open GOPs (supported) and refuses a variable frame rate, naming the stream', async () => {

@@ -116,8 +116,8 @@ export function videoStream(scan: PacketScan, stream: number, what: string): Sca
  * from the wrong frames: see `frameCadence`). Open GOPs are fine.
  */
 export function refuseVideoStream(video: ScannedStream | undefined, what: string): void {
+  if (video?.packets && video.missingPts) throw new ValidationError(`chunking: ${what} has ${video.missingPts} of ${video.packets} packets without a timestamp; chunks cannot be cut exactly`);
   if (!video?.pts?.length) throw new ValidationError(`chunking: ${what} has no video frames to chunk`);
-  if (video.missingPts) throw new ValidationError(`chunking: ${what} has ${video.missingPts} of ${video.packets} packets without a timestamp; chunks cannot be cut exactly`);
   if (video.discarded) {
     throw new ValidationError(
       `chunking: ${what} has ${video.discarded} frames its container hides (an edit list, as a cut made by stream copy leaves); ` +

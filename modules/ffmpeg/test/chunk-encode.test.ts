@@ -214,6 +214,19 @@ describe('a chunked encode, driven from the building blocks', () => {
     expect(error.message).toMatch(/^chunking: chunk 3 \(frames 194-246\) (cannot be read \(chunk-00003\.nut\)|holds 0 frames, not 53 \(chunk-00003\.nut\))/);
   }, 60_000);
 
+  it('refuses to join a chunk whose first packet is no keyframe (packets before a keyframe are counted, not dropped), naming it', async () => {
+    const { out, folder } = target();
+    const error = await encodeChunked(task(scenes, lossless, { seconds: 2.7 }, out), out, folder, {
+      tamper: async (plan) => {
+        // The source's own packets from chunk 3's first frame (no keyframe there): the right count, the right start.
+        const chunk = plan.chunks[3]!;
+        await runner.run('ffmpeg', ['-v', 'error', '-y', '-copyts', '-i', scenes, '-map', '0:0', '-c', 'copy', '-copyinkf', '-ss', chunk.seek.output!, '-output_ts_offset', chunk.seek.offset, '-frames:v', String(chunk.frames), '-f', 'nut', join(folder, chunkFileName(3))]);
+      },
+    }).catch((e: unknown) => e as Error & { code?: string });
+    expect(error).toMatchObject({ code: ErrorCodes.OUTPUT_UNVERIFIED });
+    expect(error.message).toMatch(/^chunking: chunk 3 \(frames 194-246\) (does not start with a keyframe|starts at)/);
+  }, 60_000);
+
   it('refuses to join a chunk that starts at another frame than planned, naming it', async () => {
     const { out, folder } = target();
     const error = await encodeChunked(task(scenes, lossless, { seconds: 2.7 }, out), out, folder, {

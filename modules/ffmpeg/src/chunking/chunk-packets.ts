@@ -34,7 +34,8 @@ export async function readChunkPackets(runner: ProcessRunner, ffmpeg: string, fi
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-copyts'];
     for (const file of batch) args.push('-f', CHUNK_FORMAT, '-i', file);
     for (const i of batch.keys()) args.push('-map', `${i}:v:0`);
-    args.push('-c', 'copy', '-f', 'framecrc', '-');
+    // -copyinkf: packets before a file's first keyframe are listed too (stream copy drops them otherwise).
+    args.push('-c', 'copy', '-copyinkf', '-f', 'framecrc', '-');
     await runner.run(ffmpeg, args, {
       onStdoutLine: (text) => {
         const line = parseFramecrcLine(text);

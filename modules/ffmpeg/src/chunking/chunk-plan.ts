@@ -5,7 +5,7 @@ import { cadenceFault, frameCadence } from './frame-cadence.js';
 import { ticksToUs, type PacketScan, type ScannedStream, type TimeBase } from './packet-scan.js';
 import { sceneScores } from './scene-scores.js';
 import { cleanStarts } from './clean-starts.js';
-import { frameSeek, seekHowFor, seeksBy, type FrameSeek } from './seek-point.js';
+import { frameSeek, seekHowFor, seeksBy, startsClean, type FrameSeek } from './seek-point.js';
 
 /** One chunk of a {@link ChunkPlan}: an exact range of the source's frames. */
 export interface PlannedChunk {
@@ -173,7 +173,7 @@ export function buildPlan(
       start_pts: pts[c.frame]!,
       start_pts_time: Number((ticksToUs(pts[c.frame]!, tb) / 1e6).toFixed(6)),
       seek: frameSeek(pts, video.keyframes ?? [], tb, scan.startUs, c.frame, seekHow),
-      ...(clean.has(c.frame) && video.keyframes?.includes(c.frame) ? { clean_start: true } : {}),
+      ...(startsClean(video.keyframes ?? [], c.frame, seekHow) ? { clean_start: true } : {}),
       offset_us: offsets[i]!,
       duration_us: (offsets[i + 1] ?? durationUs) - offsets[i]!,
       ...(video.sizes ? { bytes: video.sizes.slice(c.frame, next).reduce((sum, b) => sum + b, 0) } : {}),

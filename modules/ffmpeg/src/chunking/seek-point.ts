@@ -123,6 +123,9 @@ export function secondsText(us: bigint): string {
   return `${sign}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, '0')}`;
 }
 
+/** Does a chunk starting at display frame `frame` decode from that frame itself: a flagged keyframe among `how`'s clean starts? */
+export const startsClean = (keyframes: readonly number[], frame: number, how: SeekHow): boolean => (how.cleanStarts?.has(frame) ?? false) && keyframes.includes(frame);
+
 /**
  * The {@link FrameSeek} that starts at display frame `frame` of a video
  * stream (sorted pts in ticks of `tb`, keyframe display indices) in a file
@@ -132,7 +135,7 @@ export function secondsText(us: bigint): string {
 export function frameSeek(pts: readonly number[], keyframes: readonly number[], tb: TimeBase, startUs: number, frame: number, how: SeekHow = {}): FrameSeek {
   const prerollUs = how.prerollUs ?? PREROLL_US;
   let key = -1;
-  if (how.cleanStarts?.has(frame) && keyframes.includes(frame)) key = frame;
+  if (startsClean(keyframes, frame, how)) key = frame;
   else for (const k of keyframes) if (k < frame && k > key) key = k;
   const seek: FrameSeek = { offset: secondsText(BigInt(CHUNK_TS_OFFSET_US)) };
   if (key >= 0) {

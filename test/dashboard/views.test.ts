@@ -433,6 +433,32 @@ describe('dashboard views', () => {
     await tid(page, 'filter-apply').click();
   }, 90_000);
 
+  it('the history form keeps a choice made before the view settled (its first effects run after the first paint)', async () => {
+    await go(page, '#/overview');
+    // The state is chosen as soon as the form is in the DOM, before the next frame runs the view's effects.
+    const shown = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const select = () => document.querySelector<HTMLSelectElement>('[data-testid="filter-state"]');
+          const observer = new MutationObserver(() => {
+            if (!select()) return;
+            observer.disconnect();
+            select()!.value = 'failed';
+            select()!.dispatchEvent(new Event('change', { bubbles: true }));
+            requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => resolve(select()!.value), 300)));
+          });
+          observer.observe(document.body, { childList: true, subtree: true });
+          location.hash = '#/history';
+        }),
+    );
+    expect(shown).toBe('failed');
+    await tid(page, 'filter-apply').click();
+    await page.waitForFunction(() => location.hash === '#/history?state=failed');
+    await tid(page, 'filter-state').selectOption('all');
+    await tid(page, 'filter-apply').click();
+    await page.waitForFunction(() => location.hash === '#/history');
+  });
+
   it('a job that fails in ffmpeg: its page shows the stderr tail ffmpeg left', async () => {
     const job = encodeJob('bad preset', tiny, farm.out('bad-preset'));
     job.tasks[0]!.data.output_maps[0]!.options.preset = 'no-such-preset';

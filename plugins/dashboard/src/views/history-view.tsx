@@ -142,14 +142,14 @@ export function HistoryView() {
   };
   const reload = useCoalesced(() => void load(), 1000);
   useEffect(() => void load(), [generation, key]);
-  // Back, Forward or a link changed the filter: the form shows it (the form's own Apply has set it already).
+  // Back, Forward or a link changed the filter: the form shows it. The form already shows the filter it was
+  // made from (first render) and the one its own Apply set, and what a person typed meanwhile is kept: the
+  // effect runs after the first paint, when they may have changed a field already.
   const filterKey = toHash(applied);
-  const appliedHere = useRef<string | undefined>();
+  const formShows = useRef(filterKey);
   useEffect(() => {
-    if (filterKey === appliedHere.current) {
-      appliedHere.current = undefined;
-      return;
-    }
+    if (filterKey === formShows.current) return;
+    formShows.current = filterKey;
     setForm(formOf(applied));
     setWorkerError(undefined);
   }, [filterKey]);
@@ -180,7 +180,7 @@ export function HistoryView() {
       until: localInputToIso(next.until) ?? '',
     };
     const href = toHash(filter);
-    if (href !== filterKey) appliedHere.current = href;
+    formShows.current = href;
     setForm({ ...formOf(filter), since: next.since, until: next.until });
     navigate(href);
   };
@@ -206,7 +206,9 @@ export function HistoryView() {
   const noRetry = retryAllBlocked(applied, page, Boolean(cursor));
   const set = (field: keyof FilterForm) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => {
     if (field === 'worker') setWorkerError(undefined);
-    setForm({ ...form, [field]: e.currentTarget.value });
+    const value = e.currentTarget.value;
+    // From the latest form, not this render's: two edits before a render both count.
+    setForm((now) => ({ ...now, [field]: value }));
   };
   const offset = cursor ? (prev.length + 1) * LIMIT : 0;
   const workers = workersStore.all();

@@ -144,6 +144,8 @@ interface JobState {
   resume?: JobResume;
   /** The job is a child run inline by its parent's engine: it cannot wait for children of its own. */
   nested?: boolean;
+  /** A task's children run here (`RunOptions.children` is not `defer`). */
+  inline: boolean;
   /** Set when a task handed over child jobs: the job ends here, waiting for them. */
   waiting?: WaitingChildren;
 }
@@ -330,7 +332,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         slot.record = { ...(earlier ?? slot.record), index, module: task.module, status: 'done' };
       }
       slot.task = createTaskContext({
-        children: childrenOf(resumed, Boolean(state.nested)),
+        children: childrenOf(resumed, Boolean(state.nested), state.inline),
         info: { index, count: job.tasks.length, module: task.module, jobId, jobTitle: job.job_title },
         data: task.data,
         settings: this.#settings.settings[task.module] ?? {},
@@ -556,7 +558,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       parsed = parseJob(renderTemplate(job, options.variables ?? {}));
       jobId = options.jobId ?? parsed.job_id ?? jobId;
       state = {
-        outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [],
+        outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [], inline: options.children !== 'defer',
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.resume ? { resume: options.resume } : {}),
         ...(nested ? { nested } : {}),
@@ -635,7 +637,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async validate(job: JobInput, options: RunOptions = {}): Promise<JobPlan> {
     const parsed = parseJob(renderTemplate(job, options.variables ?? {}));
     const jobId = options.jobId ?? parsed.job_id ?? randomUUID();
-    const state: JobState = { outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [], ...(options.signal ? { signal: options.signal } : {}) };
+    const state: JobState = { outputs: [], outputSpellings: [], owner: this.#owner(jobId), jobId, job: parsed, slots: [], detach: [], inline: options.children !== 'defer', ...(options.signal ? { signal: options.signal } : {}) };
     try {
       await this.#prepare(state);
       await this.#initAndValidate(state);

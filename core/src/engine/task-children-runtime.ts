@@ -47,10 +47,12 @@ function checkChildren(children: readonly ChildJob[]): ChildJob[] {
 /**
  * The `ctx.children` of one task. `resumed`: set on the run that resumes
  * it. `nested`: the job is itself a child run inline: it cannot wait.
+ * `inline`: the engine runs the children itself (`RunOptions.children`).
  */
-export function childrenOf(resumed: ResumedStep | undefined, nested: boolean): TaskChildren {
+export function childrenOf(resumed: ResumedStep | undefined, nested: boolean, inline: boolean): TaskChildren {
   return {
     resumed,
+    inline,
     wait(children: readonly ChildJob[], options: WaitOptions = {}): never {
       if (nested) throw new RunError('a child job cannot wait for children of its own (nested fan-out is not supported)');
       const checked = checkChildren(children);

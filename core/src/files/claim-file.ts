@@ -119,6 +119,17 @@ function processAlive(pid: number): boolean {
 }
 
 /**
+ * Is the process `pid` of host `hostId` (a {@link processHostId} value)
+ * surely gone? Only where that is this kernel boot and PID namespace and no
+ * process has the pid; a pid elsewhere (another machine, container or boot)
+ * proves nothing, and neither does this process's own pid: false then.
+ */
+export function processGone(hostId: string | undefined, pid: number): boolean {
+  const here = processHostId();
+  return Boolean(here && hostId === here && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid));
+}
+
+/**
  * Why the claim `held` may be taken over by `owner`, or undefined when it
  * may not (another job's live attempt holds it):
  * - an earlier attempt of the same job holds it (one that began its run
@@ -131,8 +142,7 @@ export function takeoverReason(held: HeldClaim, owner: AttemptOwner, now = Date.
   const r = held.record;
   // Proof the holder is gone first: its folder can then be removed at once. A pid is only
   // evidence in the same kernel boot and PID namespace (containers may share a host name).
-  const here = processHostId();
-  if (r && here && r.host_id === here && r.pid !== process.pid && !processAlive(r.pid)) {
+  if (r && processGone(r.host_id, r.pid)) {
     return { reason: `its holder (pid ${r.pid} on this host) is gone`, abandoned: true };
   }
   const age = now - held.mtimeMs;

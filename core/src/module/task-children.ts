@@ -76,6 +76,16 @@ export interface TaskChildren {
   /** Set when this run resumes the task after its children completed; undefined on a first run. */
   readonly resumed: ResumedStep | undefined;
   /**
+   * Where the children of a {@link wait} run. `true`: in this process, one
+   * after the other, and the task resumes here (a local run: `sisyphus run`,
+   * an embedded engine); so this process outlives the whole fan-out. `false`:
+   * they go to a server, and any worker may resume the task, while the
+   * worker running this task may exit meanwhile. For files shared by the
+   * fan-out: only an inline run can judge them abandoned by its process being
+   * gone.
+   */
+  readonly inline: boolean;
+  /**
    * Hand over `children` (at most {@link MAX_CHILDREN}; none: the task
    * resumes at once) and end this run. Throws a {@link WaitingChildrenError}
    * (never returns): call it last in `run`, do not catch it. Nested fan-out

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliProcesses, alive, apiCall, ffmpegChildren, freePort, logLines, outputTail, until, type CliProcess } from './support/processes.js';
 import { frameTimes, makeSceneSource, streamPackets, videoStreamHash } from './support/scene-media.js';
@@ -78,8 +78,11 @@ async function submit(title: string, out: string): Promise<string> {
   return res.json.job_id;
 }
 
-/** The `.sisyphus-chunks-ID` folder of parent `id` beside `out`. */
-const chunkFolderOf = (out: string, id: string) => join(out, '..', `.sisyphus-chunks-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+/** The chunk folder (`.sisyphus-chunks-ID.TOKEN`) of parent `id` beside `out`, once its plan has made it. */
+const chunkFolderOf = (out: string, id: string) => (): string | undefined => {
+  const name = (existsSync(dirname(out)) ? readdirSync(dirname(out)) : []).find((n) => n.startsWith(`.sisyphus-chunks-${id}.`));
+  return name ? join(dirname(out), name) : undefined;
+};
 
 let server: CliProcess | undefined;
 async function startServer() {
@@ -180,13 +183,16 @@ function chunkEncodes(p: CliProcess): Array<{ pid: number; chunk: number; attemp
  * (inode, mtime, size) each chunk file had, when each name was first and
  * last seen, and when the folder itself went (times in ms since the epoch).
  */
-function watchFolder(folder: string) {
+function watchFolder(find: () => string | undefined) {
   const versions = new Map<string, Set<string>>();
   const seen = new Map<string, { first: number; last: number }>();
+  let folder: string | undefined;
   let existed = false;
   let goneAt: number | undefined;
   const look = () => {
     const now = Date.now();
+    folder ??= find();
+    if (!folder) return;
     let entries: string[];
     try {
       entries = readdirSync(folder);
@@ -398,7 +404,7 @@ describe('chunked encoding across real worker processes', () => {
       expect(cleanup).toHaveLength(1);
       expect(cleanup[0]!.state, tails()).toBe('completed');
       expect(cleanup[0]!.job_title).toMatch(/remove the chunks/);
-      expect(existsSync(folder)).toBe(false);
+      expect(folder()).toBeUndefined();
       expect(await readdir(join(dir, 'out', 'cancel'))).toEqual([]);
       expect(noFfmpeg()).toBe(true);
     } finally {

@@ -1,4 +1,4 @@
-import { access, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   ErrorCodes,
@@ -38,7 +38,8 @@ import { REFUSED_INPUT_FORMATS } from './ffmpeg-option-table.js';
 import { verifyEncode, verifySegments, verifySequence, type EncodeReport } from './verify-output.js';
 import { refuseUnchunkable } from './chunking/chunk-refusals.js';
 import { concatList, expandSourceMaps, joinArgs, type OutputStreamSource } from './chunking/chunk-join.js';
-import { asChunkState, chunkCleanupJob, chunkFolder, chunkJobs, type ChunkState } from './chunking/chunk-job.js';
+import { asChunkState, chunkCleanupJob, chunkJobs, type ChunkState } from './chunking/chunk-job.js';
+import { closeChunkFolder, handingOver, isChunkFolderOf, openChunkFolder } from './chunking/chunk-folder.js';
 import { chunkCountBound, planChunks, refuseChunkCount, refuseVideoStream, videoSpan } from './chunking/chunk-plan.js';
 import { sourceEnds, verifyChunks, verifyJoin } from './chunking/chunk-verify.js';
 import { scanPackets, type PacketScan, type ScannedStream } from './chunking/packet-scan.js';
@@ -565,6 +566,12 @@ export class FfmpegTask implements TaskHandler {
     if (!checked) throw new RunError('chunking: the sources could not all be probed');
     const { split, video, streams } = checked;
     const from = streams[video]!;
+    // The folder first: a second run writing this output is refused before any work.
+    const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline);
+    const folder = opened.folder;
+    this.#chunkFolder = { path: folder, phase: 'plan' };
+    for (const gone of opened.removed) this.logger.info(`removed ${gone}: chunks of an earlier run of this job whose process is gone`);
+    await this.paths.check(folder, 'output_file (its chunk folder)');
     const scan = await this.#scan(from.source, 'run');
     const codec = this.#probes.get(from.source)?.streams.find((s) => s.index === from.stream)?.codec_name;
     const plan = await planChunks(this.runner, this.#ffmpeg, this.#sources[from.source]!, scan, from.stream, codec, this.data.chunking!);
@@ -578,12 +585,6 @@ export class FfmpegTask implements TaskHandler {
       if (id === undefined) throw new RunError(`sources[${i}]: ${this.#sourceNames[i]} cannot be read`, { details: { field: `sources[${i}]` } });
       identities.push(id);
     }
-    const folder = chunkFolder(this.#output, this.info.jobId);
-    await this.paths.check(folder, 'output_file (its chunk folder)');
-    // A run of this same job that ended before its children were handed over may have left it.
-    await rm(folder, { recursive: true, force: true });
-    this.#chunkFolder = { path: folder, phase: 'plan' };
-    await mkdir(folder);
     const spec = {
       source: this.#sources[from.source]!,
       stream: from.stream,
@@ -598,6 +599,7 @@ export class FfmpegTask implements TaskHandler {
     const state: ChunkState = { version: 2, folder, plan, ends, sources: identities, maps: this.#withSets, video };
     const videoSource = identities[from.source];
     const chunkOf = videoSource ? { job_id: this.info.jobId, source: videoSource } : undefined;
+    await handingOver(folder, opened.owner);
     this.children.wait(chunkJobs(this.info.jobTitle, spec, plan, folder, chunkOf), { state, finally: chunkCleanupJob(this.info.jobTitle, folder) });
   }
 
@@ -622,7 +624,7 @@ export class FfmpegTask implements TaskHandler {
     // The plan's options (this.#maps comes from state.maps), split as the plan split them; no refusal is checked again.
     const checked = { streams: expandSourceMaps(this.data, this.#probes), video: state.video, split: splitOutputMaps(this.#maps, output.streams, state.video) };
     const { plan, folder, ends } = state;
-    if (folder !== chunkFolder(this.#output, this.info.jobId)) throw new RunError(`chunking: the chunks are in ${folder}, not beside output_file ${this.#output}`);
+    if (!isChunkFolderOf(folder, this.#output, this.info.jobId)) throw new RunError(`chunking: the chunks are in ${folder}, not beside output_file ${this.#output}`);
     this.#chunkFolder = { path: folder, phase: 'join' };
     await this.paths.check(folder, 'output_file (its chunk folder)');
     const starts = await verifyChunks(this.runner, this.#ffmpeg, this.#ffprobe, folder, plan);
@@ -666,12 +668,17 @@ export class FfmpegTask implements TaskHandler {
    */
   async cleanup(outcome: RunOutcome): Promise<void> {
     const folder = this.#chunkFolder;
-    if (!folder || outcome.waiting) return;
+    if (!folder) return;
+    if (outcome.waiting) {
+      // Handed to a server: its workers encode and join the chunks, this process need not outlive them.
+      if (!this.children.inline) await closeChunkFolder(folder.path, false);
+      return;
+    }
     if (folder.phase === 'join' && outcome.failed) {
       this.logger.info(`the chunks stay in ${folder.path} for a retry of the join (the job's cleanup job removes them if the job fails)`);
       return;
     }
-    await rm(folder.path, { recursive: true, force: true }).catch((error: unknown) => this.logger.warn(`could not remove the chunk folder ${folder.path}: ${(error as Error).message}`));
+    await closeChunkFolder(folder.path, true).catch((error: unknown) => this.logger.warn(`could not remove the chunk folder ${folder.path}: ${(error as Error).message}`));
   }
 
   /**

@@ -16,7 +16,7 @@ import cleanupPlugin from '@sisyphus/module-cleanup';
 import type { ResolvedOutputMap } from '../src/build-args.js';
 import type { FfmpegData } from '../src/ffmpeg-schema.js';
 import type { ProbedStream } from '../src/probe.js';
-import { chunkFolder } from '../src/chunking/chunk-job.js';
+import { chunkFolder, isChunkFolderOf } from '../src/chunking/chunk-folder.js';
 import { MAX_CHUNKS, chunkCountBound, refuseVideoStream } from '../src/chunking/chunk-plan.js';
 import { refuseUnchunkable } from '../src/chunking/chunk-refusals.js';
 import type { Chunking } from '../src/chunking/chunking-schema.js';
@@ -181,10 +181,19 @@ describe('chunked encode: the largest plan fits', () => {
 
 describe('chunked encode: small parts', () => {
   it('chunk folders of different job ids never meet', () => {
-    const names = ['rv_1', 'rv~1', 'rv-1', 'rv.1', 'rv/1', 'rv 1', '+7276'].map((id) => chunkFolder('/out/film.mkv', id));
+    const token = '0123456789ab';
+    const ids = ['rv_1', 'rv~1', 'rv-1', 'rv.1', 'rv/1', 'rv 1', '+7276', `rv.${token}`];
+    const names = ids.map((id) => chunkFolder('/out/film.mkv', id, token));
     expect(new Set(names).size).toBe(names.length);
-    expect(chunkFolder('/out/film.mkv', 'rv~1')).toBe('/out/.sisyphus-chunks-rv~1');
-    expect(chunkFolder('/out/film.mkv', 'rv/1')).toBe(`/out/.sisyphus-chunks-+${Buffer.from('rv/1').toString('hex')}`);
+    expect(chunkFolder('/out/film.mkv', 'rv~1', token)).toBe(`/out/.sisyphus-chunks-rv~1.${token}`);
+    expect(chunkFolder('/out/film.mkv', 'rv/1', token)).toBe(`/out/.sisyphus-chunks-+${Buffer.from('rv/1').toString('hex')}.${token}`);
+    // Each folder is its own job's only: not another id's, not beside another output, not without its token.
+    for (const [i, id] of ids.entries()) {
+      for (const [j, name] of names.entries()) expect(isChunkFolderOf(name, '/out/film.mkv', id), `${name} of ${id}`).toBe(i === j);
+      expect(isChunkFolderOf(names[i]!, '/elsewhere/film.mkv', id)).toBe(false);
+    }
+    expect(isChunkFolderOf('/out/.sisyphus-chunks-rv_1', '/out/film.mkv', 'rv_1')).toBe(false);
+    expect(isChunkFolderOf('/out/.sisyphus-chunks-rv_1.0123456789AB', '/out/film.mkv', 'rv_1')).toBe(false);
   });
 
   it('a 25 fps stream with a 0.5 s gap: the message says which frame is how far off the 25 fps grid', () => {

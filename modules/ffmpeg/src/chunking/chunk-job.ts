@@ -1,29 +1,16 @@
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import type { ChildJob } from '@sisyphus/core';
 import { chunkTaskData, type ChunkEncodeSpec } from './chunk-encode.js';
+import { CHUNK_FOLDER_PREFIX } from './chunk-folder.js';
 import type { ChunkPlan } from './chunk-plan.js';
 import type { ResolvedOutputMap } from '../build-args.js';
 import type { JoinExpectation } from './chunk-verify.js';
 import type { ChunkOf, SourceIdentity } from './source-identity.js';
 
-/** Prefix of the hidden folder beside the output that holds one job's chunks. */
-export const CHUNK_FOLDER_PREFIX = '.sisyphus-chunks-';
-
-/**
- * `DIR/.sisyphus-chunks-JOBID` beside `output`. One folder per job id,
- * never shared: a queue id (letters, digits, `.`, `_`, `~`, `-`) is kept
- * verbatim; any other id is written `+` and its UTF-8 bytes in hex (`+`
- * is never in a queue id, so the two forms cannot meet).
- */
-export function chunkFolder(output: string, jobId: string): string {
-  const name = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(jobId) ? jobId : `+${Buffer.from(jobId, 'utf8').toString('hex')}`;
-  return join(dirname(output), `${CHUNK_FOLDER_PREFIX}${name}`);
-}
-
 /** What the task keeps with the job while its chunks run (`ctx.children.wait` state). */
 export interface ChunkState {
   version: 2;
-  /** The chunk folder, absolute. */
+  /** The chunk folder, absolute (see `chunkFolder`). */
   folder: string;
   plan: ChunkPlan;
   /** Where the source's audio ended relative to its video (see `sourceEnds`). */

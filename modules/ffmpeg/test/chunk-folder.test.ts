@@ -1,0 +1,170 @@
+/**
+ * Whose chunk folder is whose: every plan makes its own folder, two runs of
+ * one job id never remove or fill each other's, a second live local run
+ * writing the same output is refused at once, and only a folder whose run
+ * is surely gone is swept.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCodes, createEngine, createMemoryDataStore, processHostId, type JobResult } from '@sisyphus/core';
+import ffmpegPlugin from '@sisyphus/module-ffmpeg';
+import cleanupPlugin from '@sisyphus/module-cleanup';
+import { CHUNK_OWNER_FILE, chunkFolder, type ChunkFolderOwner } from '../src/chunking/chunk-folder.js';
+import { frameHashes, makeScenes } from './chunk-media.js';
+
+let dir = '';
+let scenes = '';
+const dataStore = createMemoryDataStore({ ffmpeg: { lossless: { options: { codec: 'libx264', preset: 'ultrafast', qp: 0 } } } });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sis-chunk-folder-'));
+  scenes = join(dir, 'scenes.mkv');
+  await makeScenes(scenes);
+}, 60_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const job = (out: string, jobId: string) => ({
+  job_title: 'film',
+  job_id: jobId,
+  tasks: [
+    {
+      module: 'ffmpeg',
+      data: {
+        sources: [scenes],
+        source_maps: [{ source: 0, specifier: 'v' }, { source: 0, specifier: 'a' }],
+        output_maps: [{ specifier: 'v', stream: 0, option_set: 'lossless' }, { specifier: 'a', options: { codec: 'aac', b: '96k' } }],
+        output_file: join(out, 'film.mkv'),
+        chunking: { seconds: 2.7, cut: 'scene' },
+      },
+    },
+  ],
+});
+
+function engineWithLogs() {
+  const engine = createEngine({ plugins: [ffmpegPlugin, cleanupPlugin], dataStore });
+  const logs: string[] = [];
+  engine.on('log', (e) => logs.push(e.message));
+  return { engine, logs };
+}
+
+/** The pid of a process that has ended (a `true` that exited). */
+async function deadPid(): Promise<number> {
+  const child = spawn('true');
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+/** A chunk folder beside `out/film.mkv` as a run of `jobId` would leave it, with a chunk file and, unless `owner` is null, its record. */
+async function plant(out: string, jobId: string, token: string, owner: Partial<ChunkFolderOwner> | null): Promise<string> {
+  const folder = chunkFolder(join(out, 'film.mkv'), jobId, token);
+  await mkdir(folder);
+  await writeFile(join(folder, 'chunk-00000.nut'), 'chunk');
+  const record: ChunkFolderOwner = { job_id: jobId, hostname: 'here', pid: process.pid, host_id: processHostId(), inline: true, phase: 'children', created_at: new Date(Date.now() - 60_000).toISOString(), ...owner };
+  if (owner) await writeFile(join(folder, CHUNK_OWNER_FILE), JSON.stringify(record));
+  return folder;
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('chunk folders: one per plan, never another run\'s', () => {
+  it('two local runs of one job file at once: the second is refused at once (SIS_OUTPUT_CLAIMED, naming the first), the first is untouched and completes', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const first = engineWithLogs();
+    const second = engineWithLogs();
+    const running = first.engine.run(job(out, 'film-1'));
+    // The second starts while the first's chunks are being encoded in its folder.
+    const folder = await until('the first run\'s chunk folder with a chunk in it', async () => {
+      const name = (await readdir(out)).find((n) => n.startsWith('.sisyphus-chunks-film-1.'));
+      return name && (await readdir(join(out, name))).some((n) => n.startsWith('chunk-')) ? join(out, name) : undefined;
+    });
+    const refused = await second.engine.run(job(out, 'film-1'));
+    expect(refused).toMatchObject({ completed: false, code: ErrorCodes.OUTPUT_CLAIMED, phase: 'run' });
+    expect(refused.message).toMatch(/^output_file: another run of job film-1 \(this process, since \d{4}-\d\d-\d\dT[\d:.]+Z\) is encoding \S+film\.mkv in chunks, in \S+\.sisyphus-chunks-film-1\.[0-9a-f]{12}$/);
+    expect(refused.message).toContain(folder);
+    const done: JobResult = await running;
+    expect(done.completed, done.message).toBe(true);
+    expect(await readdir(out)).toEqual(['film.mkv']);
+    expect(await frameHashes(join(out, 'film.mkv'))).toEqual(await frameHashes(scenes));
+  }, 120_000);
+
+  it('two local runs of one job file started together: one completes, the other is refused as a second writer; no chunk folder is left', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const results = await Promise.all([engineWithLogs().engine.run(job(out, 'film-4')), engineWithLogs().engine.run(job(out, 'film-4'))]);
+    expect(results.filter((r) => r.completed).length, results.map((r) => r.message).join('; ')).toBe(1);
+    const refused = results.find((r) => !r.completed)!;
+    // Refused at the plan (normally), or by the output's claim or existence at its join.
+    expect(refused.message).toMatch(/^output_file: (another run of job film-4 \(this process|\S+film\.mkv (is being written by|exists and overwrite is false))/);
+    expect(await readdir(out)).toEqual(['film.mkv']);
+    expect(await frameHashes(join(out, 'film.mkv'))).toEqual(await frameHashes(scenes));
+  }, 120_000);
+
+  it('a live local run in another process of this host holds its folder; once that process is gone, the folder is a leftover the next run removes', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const sleeper = spawn('sleep', ['60']);
+    try {
+      const folder = await plant(out, 'film-2', 'aaaaaaaaaaaa', { pid: sleeper.pid!, inline: true, phase: 'children' });
+      const { engine } = engineWithLogs();
+      const refused = await engine.run(job(out, 'film-2'));
+      expect(refused).toMatchObject({ completed: false, code: ErrorCodes.OUTPUT_CLAIMED });
+      expect(refused.message).toBe(`output_file: another run of job film-2 (pid ${sleeper.pid} on this host, since ${JSON.parse(await readFile(join(folder, CHUNK_OWNER_FILE), 'utf8')).created_at}) is encoding ${join(out, 'film.mkv')} in chunks, in ${folder}`);
+      // Nothing of the refused run is left, and the other run's folder is as it was.
+      expect((await readdir(out)).sort()).toEqual([folder.slice(out.length + 1)]);
+      expect((await readdir(folder)).sort()).toEqual(['chunk-00000.nut', CHUNK_OWNER_FILE]);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => (sleeper.exitCode !== null || sleeper.signalCode !== null ? resolve(null) : sleeper.on('exit', resolve)));
+    }
+    const { engine, logs } = engineWithLogs();
+    const done = await engine.run(job(out, 'film-2'));
+    expect(done.completed, done.message).toBe(true);
+    expect(await readdir(out)).toEqual(['film.mkv']);
+    expect(logs.some((l) => /^removed \S+\.sisyphus-chunks-film-2\.aaaaaaaaaaaa: chunks of an earlier run of this job whose process is gone$/.test(l)), logs.join('\n')).toBe(true);
+  }, 120_000);
+
+  it('sweeps only what is surely abandoned: a dead process of this host\'s inline run or unfinished plan; never chunks handed to a server, another host\'s, an unreadable record, another job\'s or a link', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const dead = await deadPid();
+    const gone = {
+      inline: await plant(out, 'film-3', '000000000001', { pid: dead, inline: true, phase: 'children' }),
+      plan: await plant(out, 'film-3', '000000000002', { pid: dead, inline: false, phase: 'plan' }),
+      // This process's pid proves nothing; its set of folders in use does (this one is not in it).
+      thisProcessDone: await plant(out, 'film-3', '000000000009', { pid: process.pid, inline: true, phase: 'children' }),
+    };
+    const kept = {
+      handedToServer: await plant(out, 'film-3', '000000000003', { pid: dead, inline: false, phase: 'children' }),
+      otherHost: await plant(out, 'film-3', '000000000004', { pid: dead, inline: true, phase: 'plan', host_id: 'another-boot/pid:[4026531836]' }),
+      noRecord: await plant(out, 'film-3', '000000000005', null),
+      otherJob: await plant(out, 'film-30', '000000000006', { pid: dead, inline: true, phase: 'plan' }),
+      notAChunkName: await plant(out, 'film-3', 'not-a-token', { pid: dead, inline: true, phase: 'plan' }),
+    };
+    // A link named like a chunk folder, to a folder whose record says leftover: the link is no chunk folder, the folder it names is untouched.
+    const elsewhere = await plant(await mkdtemp(join(dir, 'elsewhere-')), 'film-3', '000000000007', { pid: dead, inline: true, phase: 'plan' });
+    const link = chunkFolder(join(out, 'film.mkv'), 'film-3', '000000000008');
+    await symlink(elsewhere, link);
+
+    const { engine, logs } = engineWithLogs();
+    const done = await engine.run(job(out, 'film-3'));
+    expect(done.completed, done.message).toBe(true);
+    for (const [what, folder] of Object.entries(gone)) expect(existsSync(folder), what).toBe(false);
+    for (const [what, folder] of Object.entries(kept)) expect(await readdir(folder), what).toContain('chunk-00000.nut');
+    expect(await readdir(elsewhere)).toContain('chunk-00000.nut');
+    expect(existsSync(link)).toBe(true);
+    expect(logs.filter((l) => l.startsWith('removed ')).length, logs.join('\n')).toBe(3);
+    expect(existsSync(join(out, 'film.mkv'))).toBe(true);
+  }, 120_000);
+});

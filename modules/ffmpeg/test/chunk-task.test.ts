@@ -59,6 +59,23 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
     expect(logs.some((l) => /^chunked encode: 264 frames in 5 chunks \(17-74 frames, cut at scene changes; 3 start at a clean keyframe\)/.test(l)), logs.join('\n')).toBe(true);
   }, 120_000);
 
+  it('an interlaced source (x264 MBAFF) in Matroska and MPEG-TS: every frame exact, cut at keyframes or scene changes', async () => {
+    for (const container of ['mkv', 'ts']) {
+      const interlaced = join(dir, `interlaced.${container}`);
+      await makeScenes(interlaced, { extra: ['-flags', '+ilme+ildct', '-x264opts', 'tff=1'] });
+      // Coded interlaced (the decoder says so of each frame; Matroska's stream header need not).
+      const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#10', '-show_entries', 'frame=interlaced_frame', '-of', 'csv=p=0', interlaced]);
+      expect(stdout.split('\n').map((l) => l.replace(/,$/, '').trim()).filter(Boolean)).toEqual(Array(10).fill('1'));
+      for (const cut of ['keyframe', 'scene']) {
+        const out = await outDir();
+        const engine = createEngine({ plugins: [ffmpegPlugin, cleanupPlugin], dataStore });
+        const result = await engine.run({ job_title: 'interlaced', tasks: [ffmpegTask(out, { sources: [interlaced], chunking: { seconds: 2.7, cut } })] });
+        expect(result.completed, `${container} ${cut}: ${result.message}`).toBe(true);
+        expect(await frameHashes(join(out, 'film.mkv')), `${container} ${cut}`).toEqual(await frameHashes(interlaced));
+      }
+    }
+  }, 120_000);
+
   it('refuses at validate what cannot be chunked, before anything runs', async () => {
     const out = await outDir();
     const engine = createEngine({ plugins: [ffmpegPlugin, cleanupPlugin], dataStore });

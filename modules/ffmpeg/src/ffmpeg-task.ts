@@ -596,7 +596,7 @@ export class FfmpegTask implements TaskHandler {
     this.logger.info(
       `chunked encode: ${plan.total_frames} frames in ${plan.chunks.length} chunk${plan.chunks.length === 1 ? '' : 's'} (${Math.min(...counts)}-${Math.max(...counts)} frames, cut at ${plan.settings.cut === 'keyframe' ? 'keyframes' : 'scene changes'}${plan.open_gop ? '; open GOPs' : ''}; ${clean} start${clean === 1 ? 's' : ''} at a clean keyframe) in ${folder}`,
     );
-    const state: ChunkState = { version: 2, folder, plan, ends, sources: identities, maps: this.#withSets, video };
+    const state: ChunkState = { version: 3, folder, plan, ends, sources: identities, maps: this.#withSets, video };
     const videoSource = identities[from.source];
     const chunkOf = videoSource ? { job_id: this.info.jobId, source: videoSource } : undefined;
     await handingOver(folder, opened.owner);

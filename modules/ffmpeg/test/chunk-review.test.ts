@@ -17,6 +17,7 @@ import type { ResolvedOutputMap } from '../src/build-args.js';
 import type { FfmpegData } from '../src/ffmpeg-schema.js';
 import type { ProbedStream } from '../src/probe.js';
 import { chunkFolder, isChunkFolderOf } from '../src/chunking/chunk-folder.js';
+import { asChunkState } from '../src/chunking/chunk-job.js';
 import { MAX_CHUNKS, chunkCountBound, refuseVideoStream } from '../src/chunking/chunk-plan.js';
 import { refuseUnchunkable } from '../src/chunking/chunk-refusals.js';
 import type { Chunking } from '../src/chunking/chunking-schema.js';
@@ -194,6 +195,12 @@ describe('chunked encode: small parts', () => {
     }
     expect(isChunkFolderOf('/out/.sisyphus-chunks-rv_1', '/out/film.mkv', 'rv_1')).toBe(false);
     expect(isChunkFolderOf('/out/.sisyphus-chunks-rv_1.0123456789AB', '/out/film.mkv', 'rv_1')).toBe(false);
+  });
+
+  it('a chunk state from the version with one folder per job id (2) is not taken for this one\'s (3)', () => {
+    const state = { version: 3, folder: chunkFolder('/out/film.mkv', 'j', '0123456789ab'), plan: { version: 1, chunks: [] }, ends: [], sources: [], maps: [], video: 0 };
+    expect(asChunkState(state)).toBe(state);
+    expect(asChunkState({ ...state, version: 2, folder: '/out/.sisyphus-chunks-j' })).toBeUndefined();
   });
 
   it('a 25 fps stream with a 0.5 s gap: the message says which frame is how far off the 25 fps grid', () => {

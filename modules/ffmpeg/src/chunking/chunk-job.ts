@@ -9,7 +9,8 @@ import type { ChunkOf, SourceIdentity } from './source-identity.js';
 
 /** What the task keeps with the job while its chunks run (`ctx.children.wait` state). */
 export interface ChunkState {
-  version: 2;
+  /** 3: the folder is one plan's (`.sisyphus-chunks-ID.TOKEN`); a 2 (one folder per job id) is refused as another version's. */
+  version: 3;
   /** The chunk folder, absolute (see `chunkFolder`). */
   folder: string;
   plan: ChunkPlan;
@@ -31,7 +32,7 @@ export interface ChunkState {
 /** `state` as a {@link ChunkState}, or undefined when it is not one (a job from another version). */
 export function asChunkState(state: unknown): ChunkState | undefined {
   const s = state as Partial<ChunkState> | undefined;
-  if (!s || s.version !== 2 || typeof s.folder !== 'string' || !basename(s.folder).startsWith(CHUNK_FOLDER_PREFIX)) return undefined;
+  if (!s || s.version !== 3 || typeof s.folder !== 'string' || !basename(s.folder).startsWith(CHUNK_FOLDER_PREFIX)) return undefined;
   if (!s.plan || s.plan.version !== 1 || !Array.isArray(s.plan.chunks) || !Array.isArray(s.ends) || !Array.isArray(s.sources)) return undefined;
   if (!Array.isArray(s.maps) || !Number.isInteger(s.video)) return undefined;
   return s as ChunkState;

@@ -73,7 +73,11 @@ export async function runChildrenInline(engine: Engine, job: JobInput, options: 
   }
   if (last && !result.completed) {
     // As the server queues it: the cleanup of what the children wrote, whatever the job's end.
-    await engine.runStep(childDocument(last), { jobId: `${result.job_id}-finally` }, true);
+    const cleanup = await engine.runStep(childDocument(last), { jobId: `${result.job_id}-finally` }, true);
+    if (!cleanup.completed) {
+      // Its own log is under its own id; the job that needed it says so too.
+      engine.emit('log', { jobId: result.job_id, level: 'warn', message: `its finally job (${last.job_title}) failed: ${cleanup.message ?? 'failed'}; what its children wrote may be left`, time: new Date().toISOString() });
+    }
   }
   const runtime = Math.round((Date.parse(result.end_time) - Date.parse(first.start_time)) / 10) / 100;
   return { ...result, start_time: first.start_time, runtime: Math.max(runtime, result.runtime) };

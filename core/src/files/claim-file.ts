@@ -119,14 +119,38 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * Is the process `pid` of host `hostId` (a {@link processHostId} value)
- * surely gone? Only where that is this kernel boot and PID namespace and no
- * process has the pid; a pid elsewhere (another machine, container or boot)
- * proves nothing, and neither does this process's own pid: false then.
+ * When process `pid` (default: this one) started, in clock ticks after boot
+ * (`/proc/PID/stat` field 22), as a string; undefined where there is no
+ * such process or no `/proc`. With the pid and {@link processHostId} it
+ * names one process: a pid the kernel gave again later has another start.
  */
-export function processGone(hostId: string | undefined, pid: number): boolean {
+export function processStartTicks(pid: number = process.pid): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses; fields count from after its last ')'.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return start && /^\d+$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Is the process `pid` of host `hostId` (a {@link processHostId} value)
+ * surely gone? Only where that is this kernel boot and PID namespace: when
+ * no process has the pid, or (given `startTicks`, its
+ * {@link processStartTicks} then) the one that has it now started at
+ * another time (the pid was given again). A pid elsewhere (another
+ * machine, container or boot) proves nothing, and neither does this
+ * process's own pid or a pid that is not a positive integer: false then.
+ */
+export function processGone(hostId: string | undefined, pid: number, startTicks?: string): boolean {
   const here = processHostId();
-  return Boolean(here && hostId === here && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid));
+  if (!here || hostId !== here || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  if (!processAlive(pid)) return true;
+  if (startTicks === undefined) return false;
+  const now = processStartTicks(pid);
+  return now !== undefined && now !== startTicks;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { access, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   ErrorCodes,
@@ -567,10 +567,13 @@ export class FfmpegTask implements TaskHandler {
     const { split, video, streams } = checked;
     const from = streams[video]!;
     // The folder first: a second run writing this output is refused before any work.
-    const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline);
+    const inputs: string[] = [];
+    for (const [i, path] of this.#sources.entries()) if (!this.#urls.has(i)) inputs.push(await realpath(path).catch(() => path));
+    const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline, inputs);
     const folder = opened.folder;
     this.#chunkFolder = { path: folder, phase: 'plan' };
     for (const gone of opened.removed) this.logger.info(`removed ${gone}: chunks of an earlier run of this job whose process is gone`);
+    for (const { folder: other, why } of opened.kept) this.logger.info(`left ${other} alone: ${why} (remove it by hand once no run of this job uses it)`);
     await this.paths.check(folder, 'output_file (its chunk folder)');
     const scan = await this.#scan(from.source, 'run');
     const codec = this.#probes.get(from.source)?.streams.find((s) => s.index === from.stream)?.codec_name;
@@ -667,6 +670,9 @@ export class FfmpegTask implements TaskHandler {
    * same chunks, and if none comes, the job's cleanup job removes them.
    */
   async cleanup(outcome: RunOutcome): Promise<void> {
+    // A chunk that failed inline ends its parent's run in this process: the parent's folder is no longer in use here
+    // (the parent's finally job removes it).
+    if (this.data.chunk_of && this.#output && outcome.failed && this.children.inline) await closeChunkFolder(dirname(this.#output), false);
     const folder = this.#chunkFolder;
     if (!folder) return;
     if (outcome.waiting) {
@@ -676,6 +682,8 @@ export class FfmpegTask implements TaskHandler {
     }
     if (folder.phase === 'join' && outcome.failed) {
       this.logger.info(`the chunks stay in ${folder.path} for a retry of the join (the job's cleanup job removes them if the job fails)`);
+      // Inline, nothing retries it here: the run is over (its finally job comes next).
+      if (this.children.inline) await closeChunkFolder(folder.path, false);
       return;
     }
     await closeChunkFolder(folder.path, true).catch((error: unknown) => this.logger.warn(`could not remove the chunk folder ${folder.path}: ${(error as Error).message}`));

@@ -5,12 +5,13 @@
  * is surely gone is swept.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCodes, createEngine, createMemoryDataStore, processHostId, type JobResult } from '@sisyphus/core';
+import { execa } from 'execa';
+import { ErrorCodes, createEngine, createMemoryDataStore, processHostId, processStartTicks, type JobResult } from '@sisyphus/core';
 import ffmpegPlugin from '@sisyphus/module-ffmpeg';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { CHUNK_OWNER_FILE, chunkFolder, type ChunkFolderOwner } from '../src/chunking/chunk-folder.js';
@@ -66,7 +67,7 @@ async function plant(out: string, jobId: string, token: string, owner: Partial<C
   const folder = chunkFolder(join(out, 'film.mkv'), jobId, token);
   await mkdir(folder);
   await writeFile(join(folder, 'chunk-00000.nut'), 'chunk');
-  const record: ChunkFolderOwner = { job_id: jobId, hostname: 'here', pid: process.pid, host_id: processHostId(), inline: true, phase: 'children', created_at: new Date(Date.now() - 60_000).toISOString(), ...owner };
+  const record: ChunkFolderOwner = { job_id: jobId, output: 'film.mkv', hostname: 'here', pid: process.pid, host_id: processHostId(), inline: true, phase: 'children', created_at: new Date(Date.now() - 60_000).toISOString(), ...owner };
   if (owner) await writeFile(join(folder, CHUNK_OWNER_FILE), JSON.stringify(record));
   return folder;
 }
@@ -165,6 +166,94 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     expect(await readdir(elsewhere)).toContain('chunk-00000.nut');
     expect(existsSync(link)).toBe(true);
     expect(logs.filter((l) => l.startsWith('removed ')).length, logs.join('\n')).toBe(3);
+    // This job's folders it left alone are named in the log, with why (another host's would otherwise stay unnoticed).
+    expect(logs.filter((l) => l.startsWith('left ')).length, logs.join('\n')).toBe(3);
+    expect(logs.some((l) => l.startsWith(`left ${kept.otherHost} alone: its run may still use it (pid ${dead} on here, another host or boot, a local run)`)), logs.join('\n')).toBe(true);
     expect(existsSync(join(out, 'film.mkv'))).toBe(true);
+  }, 120_000);
+
+  it('records that cannot be trusted are never opened blocking, never judged and never block: a FIFO, a link to /dev/zero, pids 0, -1 and 1.5', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const fifo = await plant(out, 'film-5', '00000000000a', null);
+    await execa('mkfifo', [join(fifo, CHUNK_OWNER_FILE)]);
+    const endless = await plant(out, 'film-5', '00000000000b', null);
+    await symlink('/dev/zero', join(endless, CHUNK_OWNER_FILE));
+    const odd = [];
+    for (const [i, pid] of [0, -1, 1.5].entries()) odd.push(await plant(out, 'film-5', `00000000000${'cde'[i]}`, { pid, inline: true, phase: 'plan' }));
+    const { engine, logs } = engineWithLogs();
+    const done = await engine.run(job(out, 'film-5'));
+    expect(done.completed, done.message).toBe(true);
+    for (const folder of [fifo, endless, ...odd]) {
+      expect(await readdir(folder)).toContain('chunk-00000.nut');
+      expect(logs, folder).toContain(`left ${folder} alone: it has no readable owner.json (remove it by hand once no run of this job uses it)`);
+    }
+  }, 120_000);
+
+  it('a pid given again to another process is not the run that planned: with another start time the folder is a leftover', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const sleeper = spawn('sleep', ['60']);
+    try {
+      const start = processStartTicks(sleeper.pid!)!;
+      expect(start).toMatch(/^\d+$/);
+      const reused = await plant(out, 'film-6', '000000000001', { pid: sleeper.pid!, pid_start: String(Number(start) - 1), inline: true });
+      const { engine, logs } = engineWithLogs();
+      const done = await engine.run(job(out, 'film-6'));
+      expect(done.completed, done.message).toBe(true);
+      expect(existsSync(reused)).toBe(false);
+      expect(logs.some((l) => l.startsWith(`removed ${reused}:`)), logs.join('\n')).toBe(true);
+      // The same pid with its own start time: the run is alive, and this one is refused.
+      await plant(out, 'film-6', '000000000002', { pid: sleeper.pid!, pid_start: start, inline: true });
+      await rm(join(out, 'film.mkv'));
+      expect(await engine.run(job(out, 'film-6'))).toMatchObject({ completed: false, code: ErrorCodes.OUTPUT_CLAIMED });
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('a leftover holding a file the task reads is kept (a source is never removed)', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const folder = await plant(out, 'film-7', '000000000001', { pid: await deadPid(), inline: true });
+    await copyFile(scenes, join(folder, 'source.mkv'));
+    const { engine, logs } = engineWithLogs();
+    const read = job(out, 'film-7');
+    read.tasks[0]!.data.sources = [join(folder, 'source.mkv')];
+    const done = await engine.run(read);
+    expect(done.completed, done.message).toBe(true);
+    expect(await readdir(folder)).toContain('source.mkv');
+    const held = join(await realpath(folder), 'source.mkv');
+    expect(logs.some((l) => l.startsWith(`left ${folder} alone: it holds ${held}, which this task reads`)), logs.join('\n')).toBe(true);
+  }, 120_000);
+
+  it('a live local run of another job id: refused when it writes the same output, not when it writes another', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const sleeper = spawn('sleep', ['60']);
+    try {
+      const other = await plant(out, 'someone-else', '000000000001', { pid: sleeper.pid!, inline: true });
+      const { engine } = engineWithLogs();
+      const refused = await engine.run(job(out, 'film-8'));
+      expect(refused).toMatchObject({ completed: false, code: ErrorCodes.OUTPUT_CLAIMED });
+      expect(refused.message).toMatch(new RegExp(`^output_file: another run of job someone-else \\(pid ${sleeper.pid} on this host, since `));
+      expect(refused.message).toContain(other);
+      await writeFile(join(other, CHUNK_OWNER_FILE), JSON.stringify({ ...JSON.parse(await readFile(join(other, CHUNK_OWNER_FILE), 'utf8')), output: 'trailer.mkv' }));
+      const done = await engine.run(job(out, 'film-8'));
+      expect(done.completed, done.message).toBe(true);
+      expect(await readdir(other)).toContain('chunk-00000.nut');
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('a run that failed in its chunks, in a long-lived process without the cleanup module: its folder does not block the next run of the job there; the failed finally job is logged', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const engine = createEngine({ plugins: [ffmpegPlugin], dataStore });
+    const logs: string[] = [];
+    engine.on('log', (e) => logs.push(`${e.jobId}: ${e.message}`));
+    const broken = job(out, 'film-9');
+    broken.tasks[0]!.data.output_maps[0] = { specifier: 'v', stream: 0, options: { codec: 'libx264', preset: 'warp-speed' } } as never;
+    const failed = await engine.run(broken);
+    expect(failed.completed).toBe(false);
+    expect(logs.some((l) => /^film-9: its finally job \(film \(remove the chunks\)\) failed: .*cleanup.*; what its children wrote may be left$/.test(l)), logs.join('\n')).toBe(true);
+    const done = await engine.run(job(out, 'film-9'));
+    expect(done.completed, done.message).toBe(true);
   }, 120_000);
 });

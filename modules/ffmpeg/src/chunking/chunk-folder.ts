@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { ErrorCodes, RunError, processGone, processHostId } from '@sisyphus/core';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
+import { ErrorCodes, RunError, processGone, processHostId, processStartTicks } from '@sisyphus/core';
 
 /** Prefix of the hidden folders beside an output that hold chunked encodes' chunks. */
 export const CHUNK_FOLDER_PREFIX = '.sisyphus-chunks-';
@@ -31,6 +32,13 @@ export function chunkFolder(output: string, jobId: string, token: string): strin
   return join(dirname(output), `${chunkFolderStem(jobId)}${token}`);
 }
 
+/** Is `folder` a chunk folder of some job beside `output` (a name {@link chunkFolder} could make)? */
+function isChunkFolderBeside(folder: string, output: string): boolean {
+  const name = basename(folder);
+  const dot = name.lastIndexOf('.');
+  return dirname(folder) === dirname(output) && name.startsWith(CHUNK_FOLDER_PREFIX) && dot > CHUNK_FOLDER_PREFIX.length && TOKEN.test(name.slice(dot + 1));
+}
+
 /** Is `folder` a chunk folder of job `jobId` beside `output` (its name made by {@link chunkFolder})? */
 export function isChunkFolderOf(folder: string, output: string, jobId: string): boolean {
   const stem = chunkFolderStem(jobId);
@@ -45,8 +53,13 @@ export function isChunkFolderOf(folder: string, output: string, jobId: string): 
  */
 export interface ChunkFolderOwner {
   job_id: string;
+  /** The output's file name (the folder is beside it). */
+  output: string;
   hostname: string;
+  /** The planning process: a positive integer. */
   pid: number;
+  /** When it started (core's `processStartTicks`): a pid given again later is not it. */
+  pid_start?: string;
   /** Boot id and PID namespace of the planning process (core's `processHostId`). */
   host_id: string;
   /** The children run inline in the planning process (a local run; `ctx.children.inline`). */
@@ -54,6 +67,9 @@ export interface ChunkFolderOwner {
   phase: 'plan' | 'children';
   created_at: string;
 }
+
+/** An `owner.json` is a few hundred bytes; anything bigger is not one. */
+const MAX_OWNER_BYTES = 4096;
 
 /**
  * Folders this process made and has not finished with: for its own runs a
@@ -65,7 +81,7 @@ const ours: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('s
 /** Is the process that planned `folder` (its record `owner`) surely gone? This process: when it is done with the folder. */
 function plannerGone(folder: string, owner: ChunkFolderOwner): boolean {
   if (owner.pid === process.pid && owner.host_id === processHostId() && processHostId()) return !ours.has(folder);
-  return processGone(owner.host_id, owner.pid);
+  return processGone(owner.host_id, owner.pid, owner.pid_start);
 }
 
 /**
@@ -83,18 +99,37 @@ export function leftOver(folder: string, owner: ChunkFolderOwner): boolean {
 /**
  * Is the chunk folder whose record is `owner` being used by an inline run
  * that is alive (this process's own, or another process of this host)? Such
- * a run writes the same output: a second writer.
+ * a run writes its output: a run writing the same one is a second writer.
  */
 function liveInline(folder: string, owner: ChunkFolderOwner): boolean {
   return owner.inline && Boolean(processHostId()) && owner.host_id === processHostId() && !plannerGone(folder, owner);
 }
 
+/**
+ * The record in `folder`, or undefined when there is none that can be
+ * trusted to judge it by: not a regular file of at most 4 KiB (a FIFO, a
+ * link, a device are never opened for reading, so cannot block), not JSON,
+ * or fields of the wrong kind (a pid that is not a positive integer).
+ */
 async function readOwner(folder: string): Promise<ChunkFolderOwner | undefined> {
+  let handle;
   try {
-    const owner = JSON.parse(await readFile(join(folder, CHUNK_OWNER_FILE), 'utf8')) as ChunkFolderOwner;
-    return owner && typeof owner.pid === 'number' && typeof owner.host_id === 'string' && (owner.phase === 'plan' || owner.phase === 'children') ? owner : undefined;
+    handle = await open(join(folder, CHUNK_OWNER_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > MAX_OWNER_BYTES) return undefined;
+    const buffer = Buffer.alloc(MAX_OWNER_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > MAX_OWNER_BYTES) return undefined;
+    const o = JSON.parse(buffer.subarray(0, bytesRead).toString('utf8')) as Partial<ChunkFolderOwner> | null;
+    const valid =
+      o && typeof o === 'object' && typeof o.job_id === 'string' && typeof o.output === 'string' && typeof o.hostname === 'string' &&
+      Number.isSafeInteger(o.pid) && o.pid! > 0 && (o.pid_start === undefined || typeof o.pid_start === 'string') && typeof o.host_id === 'string' &&
+      typeof o.inline === 'boolean' && (o.phase === 'plan' || o.phase === 'children') && typeof o.created_at === 'string';
+    return valid ? (o as ChunkFolderOwner) : undefined;
   } catch {
-    return undefined; // none (an older version's folder, or being written): never judged
+    return undefined; // none (an older version's folder, or being written), unreadable or not JSON: never judged
+  } finally {
+    await handle?.close();
   }
 }
 
@@ -104,11 +139,12 @@ async function writeOwner(folder: string, owner: ChunkFolderOwner): Promise<void
   await rename(temp, join(folder, CHUNK_OWNER_FILE));
 }
 
-/** What {@link openChunkFolder} made, and the leftovers it removed. */
+/** What {@link openChunkFolder} made, the leftovers it removed and the folders of the job it left alone (with why). */
 export interface OpenedChunkFolder {
   folder: string;
   owner: ChunkFolderOwner;
   removed: string[];
+  kept: Array<{ folder: string; why: string }>;
 }
 
 /** Did `a` (in `folderA`) begin before `b` (in `folderB`)? By the time written, then by name (one clock: the same host). */
@@ -116,25 +152,41 @@ function before(a: ChunkFolderOwner, folderA: string, b: ChunkFolderOwner, folde
   return a.created_at < b.created_at || (a.created_at === b.created_at && basename(folderA) < basename(folderB));
 }
 
+/** Does `folder` hold one of `files` (real paths; `folder` as found, its real path is compared)? */
+async function holdsAny(folder: string, files: readonly string[]): Promise<string | undefined> {
+  if (!files.length) return undefined;
+  const real = await realpath(folder).catch(() => folder);
+  return files.find((f) => f.startsWith(real + sep));
+}
+
 /**
  * Make a new chunk folder for a plan of job `jobId` beside `output`, with
- * its `owner.json` (phase `plan`); then judge the job's other chunk folders
- * there by their records. An inline run of the job that is alive and began
- * first is a second writer of the output: RunError `SIS_OUTPUT_CLAIMED`
- * (the new folder is removed again). Both runs write their record before
- * they look, so of two that start at once the later one normally sees the
- * earlier and stops; should both go on, each in its own folder, the output
- * claim of their joins decides, and neither touches the other's chunks.
- * A {@link leftOver} folder is removed; any other is left alone. `field`
- * names the output in messages.
+ * its `owner.json` (phase `plan`); then judge the chunk folders already
+ * there by their records:
+ * - an inline run writing the same output (of this job id or another) that
+ *   is alive on this host and began first: this run is a second writer,
+ *   RunError `SIS_OUTPUT_CLAIMED` (the new folder is removed again). Both
+ *   runs write their record before they look, so of two that start at once
+ *   the later one normally sees the earlier and stops; should both go on,
+ *   each in its own folder, the output claim of their joins decides, and
+ *   neither touches the other's chunks;
+ * - a folder of this job id that is {@link leftOver}: removed, unless it
+ *   holds one of `inputs` (the task's own files, real paths);
+ * - any other: left alone (this job's are listed in `kept`, with why).
+ * `field` names the output in messages.
  */
-export async function openChunkFolder(output: string, jobId: string, inline: boolean, field = 'output_file'): Promise<OpenedChunkFolder> {
+export async function openChunkFolder(output: string, jobId: string, inline: boolean, inputs: readonly string[] = [], field = 'output_file'): Promise<OpenedChunkFolder> {
   const dir = dirname(output);
   const folder = join(dir, `${chunkFolderStem(jobId)}${randomBytes(6).toString('hex')}`);
   await mkdir(folder);
   ours.add(folder);
-  const owner: ChunkFolderOwner = { job_id: jobId, hostname: hostname(), pid: process.pid, host_id: processHostId(), inline, phase: 'plan', created_at: new Date().toISOString() };
+  const start = processStartTicks();
+  const owner: ChunkFolderOwner = {
+    job_id: jobId, output: basename(output), hostname: hostname(), pid: process.pid, ...(start ? { pid_start: start } : {}),
+    host_id: processHostId(), inline, phase: 'plan', created_at: new Date().toISOString(),
+  };
   const removed: string[] = [];
+  const kept: OpenedChunkFolder['kept'] = [];
   try {
     await writeOwner(folder, owner);
     const names = await readdir(dir);
@@ -142,27 +194,40 @@ export async function openChunkFolder(output: string, jobId: string, inline: boo
     for (const mine of ours) if (dirname(mine) === dir && !names.includes(basename(mine))) ours.delete(mine);
     for (const name of names) {
       const other = join(dir, name);
-      if (other === folder || !isChunkFolderOf(other, output, jobId) || !(await lstat(other).catch(() => undefined))?.isDirectory()) continue;
+      if (other === folder || !isChunkFolderBeside(other, output) || !(await lstat(other).catch(() => undefined))?.isDirectory()) continue;
+      const mine = isChunkFolderOf(other, output, jobId);
       const held = await readOwner(other);
-      if (!held) continue;
-      if (liveInline(other, held) && before(held, other, owner, folder)) {
+      if (!held) {
+        if (mine) kept.push({ folder: other, why: 'it has no readable owner.json' });
+        continue;
+      }
+      if (held.output === owner.output && liveInline(other, held) && before(held, other, owner, folder)) {
         const who = held.pid === process.pid ? 'this process' : `pid ${held.pid} on this host`;
         throw new RunError(`${field}: another run of job ${held.job_id} (${who}, since ${held.created_at}) is encoding ${output} in chunks, in ${other}`, {
           code: ErrorCodes.OUTPUT_CLAIMED,
           details: { field, path: output, folder: other },
         });
       }
-      if (leftOver(other, held)) {
-        await rm(other, { recursive: true, force: true });
-        ours.delete(other);
-        removed.push(other);
+      if (!mine) continue;
+      if (!leftOver(other, held)) {
+        const where = held.host_id === owner.host_id ? `pid ${held.pid} on this host` : `pid ${held.pid} on ${held.hostname}, another host or boot`;
+        kept.push({ folder: other, why: `its run may still use it (${where}, ${held.inline ? 'a local run' : `handed to a server: ${held.phase}`})` });
+        continue;
       }
+      const input = await holdsAny(other, inputs);
+      if (input) {
+        kept.push({ folder: other, why: `it holds ${input}, which this task reads` });
+        continue;
+      }
+      await rm(other, { recursive: true, force: true });
+      ours.delete(other);
+      removed.push(other);
     }
   } catch (error) {
     await closeChunkFolder(folder, true).catch(() => undefined);
     throw error;
   }
-  return { folder, owner, removed };
+  return { folder, owner, removed, kept };
 }
 
 /** The chunks of `folder` are about to be handed over: its record says so from now on (phase `children`). */

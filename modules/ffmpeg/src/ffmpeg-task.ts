@@ -39,7 +39,7 @@ import { verifyEncode, verifySegments, verifySequence, type EncodeReport } from 
 import { refuseUnchunkable } from './chunking/chunk-refusals.js';
 import { concatList, expandSourceMaps, joinArgs, type OutputStreamSource } from './chunking/chunk-join.js';
 import { asChunkState, chunkCleanupJob, chunkJobs, type ChunkState } from './chunking/chunk-job.js';
-import { closeChunkFolder, handingOver, isChunkFolderOf, openChunkFolder } from './chunking/chunk-folder.js';
+import { closeChunkFolder, handingOver, isChunkFolderNamed, isChunkFolderOf, openChunkFolder } from './chunking/chunk-folder.js';
 import { chunkCountBound, planChunks, refuseChunkCount, refuseVideoStream, videoSpan } from './chunking/chunk-plan.js';
 import { sourceEnds, verifyChunks, verifyJoin } from './chunking/chunk-verify.js';
 import { scanPackets, type PacketScan, type ScannedStream } from './chunking/packet-scan.js';
@@ -567,8 +567,10 @@ export class FfmpegTask implements TaskHandler {
     const { split, video, streams } = checked;
     const from = streams[video]!;
     // The folder first: a second run writing this output is refused before any work.
+    // Everything the task reads (sources, files named in option values), as real paths: never swept with a leftover.
     const inputs: string[] = [];
-    for (const [i, path] of this.#sources.entries()) if (!this.#urls.has(i)) inputs.push(await realpath(path).catch(() => path));
+    const reads = [...this.#sources.filter((_, i) => !this.#urls.has(i)), ...this.inputs(), ...this.#optionMedia.map((m) => m.path)];
+    for (const path of new Set(reads)) inputs.push(await realpath(path).catch(() => path));
     const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline, inputs);
     const folder = opened.folder;
     this.#chunkFolder = { path: folder, phase: 'plan' };
@@ -672,7 +674,10 @@ export class FfmpegTask implements TaskHandler {
   async cleanup(outcome: RunOutcome): Promise<void> {
     // A chunk that failed inline ends its parent's run in this process: the parent's folder is no longer in use here
     // (the parent's finally job removes it).
-    if (this.data.chunk_of && this.#output && outcome.failed && this.children.inline) await closeChunkFolder(dirname(this.#output), false);
+    const of = this.data.chunk_of;
+    if (of && this.#output && outcome.failed && this.children.inline && this.info.jobId.startsWith(`${of.job_id}-`) && isChunkFolderNamed(dirname(this.#output), of.job_id)) {
+      await closeChunkFolder(dirname(this.#output), false);
+    }
     const folder = this.#chunkFolder;
     if (!folder) return;
     if (outcome.waiting) {

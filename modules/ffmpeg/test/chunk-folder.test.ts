@@ -5,7 +5,7 @@
  * is surely gone is swept.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -68,6 +68,8 @@ async function plant(out: string, jobId: string, token: string, owner: Partial<C
   await mkdir(folder);
   await writeFile(join(folder, 'chunk-00000.nut'), 'chunk');
   const record: ChunkFolderOwner = { job_id: jobId, output: 'film.mkv', hostname: 'here', pid: process.pid, host_id: processHostId(), inline: true, phase: 'children', created_at: new Date(Date.now() - 60_000).toISOString(), ...owner };
+  // As a run writes it: with its process's start time (a dead one's: any).
+  if (owner && !('pid_start' in owner)) record.pid_start = (Number.isInteger(record.pid) && record.pid > 0 && processStartTicks(record.pid)) || '1';
   if (owner) await writeFile(join(folder, CHUNK_OWNER_FILE), JSON.stringify(record));
   return folder;
 }
@@ -172,7 +174,7 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     expect(existsSync(join(out, 'film.mkv'))).toBe(true);
   }, 120_000);
 
-  it('records that cannot be trusted are never opened blocking, never judged and never block: a FIFO, a link to /dev/zero, pids 0, -1 and 1.5', async () => {
+  it('records that cannot be trusted are never opened blocking, never judged and never block: a FIFO, a link to /dev/zero, pids 0, -1 and 1.5, no start time, a control character, an odd time', async () => {
     const out = await mkdtemp(join(dir, 'out-'));
     const fifo = await plant(out, 'film-5', '00000000000a', null);
     await execa('mkfifo', [join(fifo, CHUNK_OWNER_FILE)]);
@@ -180,6 +182,10 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     await symlink('/dev/zero', join(endless, CHUNK_OWNER_FILE));
     const odd = [];
     for (const [i, pid] of [0, -1, 1.5].entries()) odd.push(await plant(out, 'film-5', `00000000000${'cde'[i]}`, { pid, inline: true, phase: 'plan' }));
+    // A live pid of this host without its start time (every record a run of this host writes has one), a control character, a time not as written.
+    odd.push(await plant(out, 'film-5', '00000000000f', { pid: 1, pid_start: undefined, inline: true }));
+    odd.push(await plant(out, 'film-5', '000000000010', { pid: 1, job_id: 'film-5\n[error] forged', inline: true }));
+    odd.push(await plant(out, 'film-5', '000000000011', { pid: 1, created_at: '', inline: true }));
     const { engine, logs } = engineWithLogs();
     const done = await engine.run(job(out, 'film-5'));
     expect(done.completed, done.message).toBe(true);
@@ -210,7 +216,30 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     }
   }, 120_000);
 
-  it('a leftover holding a file the task reads is kept (a source is never removed)', async () => {
+  it('a leftover is removed only where no one else can swap its folders: another user\'s, a group-writable folder in it, a shared output folder are kept', async () => {
+    const out = await mkdtemp(join(dir, 'out-'));
+    const dead = await deadPid();
+    const theirs = await plant(out, 'film-10', '000000000001', { pid: dead, inline: true });
+    await chown(theirs, 65534, 65534);
+    const shared = await plant(out, 'film-10', '000000000002', { pid: dead, inline: true });
+    await mkdir(join(shared, 'd'));
+    await chmod(join(shared, 'd'), 0o777);
+    const { engine, logs } = engineWithLogs();
+    const done = await engine.run(job(out, 'film-10'));
+    expect(done.completed, done.message).toBe(true);
+    expect(logs).toContain(`left ${theirs} alone: ${theirs} belongs to another user (uid 65534) (remove it by hand once no run of this job uses it)`);
+    expect(logs).toContain(`left ${shared} alone: others may write in ${join(shared, 'd')}, so removing it is not safe (remove it by hand once no run of this job uses it)`);
+    // In an output folder anyone may rename entries in (not sticky), nothing is swept.
+    const open = await mkdtemp(join(dir, 'open-'));
+    await chmod(open, 0o777);
+    const left = await plant(open, 'film-10', '000000000003', { pid: dead, inline: true });
+    const second = engineWithLogs();
+    expect((await second.engine.run(job(open, 'film-10'))).completed).toBe(true);
+    expect(second.logs).toContain(`left ${left} alone: others may rename entries in ${open} (writable by group or others, not sticky), so removing it is not safe (remove it by hand once no run of this job uses it)`);
+    for (const folder of [theirs, shared, left]) expect(await readdir(folder)).toContain('chunk-00000.nut');
+  }, 120_000);
+
+  it('a leftover holding a file the task reads is kept (a source, a file an option names)', async () => {
     const out = await mkdtemp(join(dir, 'out-'));
     const folder = await plant(out, 'film-7', '000000000001', { pid: await deadPid(), inline: true });
     await copyFile(scenes, join(folder, 'source.mkv'));
@@ -222,6 +251,19 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     expect(await readdir(folder)).toContain('source.mkv');
     const held = join(await realpath(folder), 'source.mkv');
     expect(logs.some((l) => l.startsWith(`left ${folder} alone: it holds ${held}, which this task reads`)), logs.join('\n')).toBe(true);
+    // A file named in an option value (a 3D LUT for the lut3d filter), in another leftover.
+    const lutFolder = await plant(out, 'film-7', '000000000002', { pid: await deadPid(), inline: true });
+    const lut = join(lutFolder, 'look.cube');
+    await writeFile(lut, ['LUT_3D_SIZE 2', ...[0, 1].flatMap((b) => [0, 1].flatMap((g) => [0, 1].map((r) => `${r} ${g} ${b}`)))].join('\n') + '\n');
+    const graded = job(out, 'film-7');
+    graded.tasks[0]!.data.output_maps[0] = { specifier: 'v', stream: 0, options: { codec: 'libx264', preset: 'ultrafast', qp: 0, vf: `lut3d=file=${lut}` } } as never;
+    await rm(join(out, 'film.mkv'));
+    const second = engineWithLogs();
+    const graded_ = await second.engine.run(graded);
+    expect(graded_.completed, graded_.message).toBe(true);
+    expect(await readdir(lutFolder)).toContain('look.cube');
+    const heldLut = join(await realpath(lutFolder), 'look.cube');
+    expect(second.logs.some((l) => l.startsWith(`left ${lutFolder} alone: it holds ${heldLut}, which this task reads`)), second.logs.join('\n')).toBe(true);
   }, 120_000);
 
   it('a live local run of another job id: refused when it writes the same output, not when it writes another', async () => {

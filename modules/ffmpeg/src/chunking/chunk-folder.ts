@@ -39,11 +39,16 @@ function isChunkFolderBeside(folder: string, output: string): boolean {
   return dirname(folder) === dirname(output) && name.startsWith(CHUNK_FOLDER_PREFIX) && dot > CHUNK_FOLDER_PREFIX.length && TOKEN.test(name.slice(dot + 1));
 }
 
-/** Is `folder` a chunk folder of job `jobId` beside `output` (its name made by {@link chunkFolder})? */
-export function isChunkFolderOf(folder: string, output: string, jobId: string): boolean {
+/** Is `folder` named as a chunk folder of job `jobId` (by {@link chunkFolder}), wherever it is? */
+export function isChunkFolderNamed(folder: string, jobId: string): boolean {
   const stem = chunkFolderStem(jobId);
   const name = basename(folder);
-  return dirname(folder) === dirname(output) && name.startsWith(stem) && TOKEN.test(name.slice(stem.length));
+  return name.startsWith(stem) && TOKEN.test(name.slice(stem.length));
+}
+
+/** Is `folder` a chunk folder of job `jobId` beside `output` (its name made by {@link chunkFolder})? */
+export function isChunkFolderOf(folder: string, output: string, jobId: string): boolean {
+  return dirname(folder) === dirname(output) && isChunkFolderNamed(folder, jobId);
 }
 
 /**
@@ -70,6 +75,10 @@ export interface ChunkFolderOwner {
 
 /** An `owner.json` is a few hundred bytes; anything bigger is not one. */
 const MAX_OWNER_BYTES = 4096;
+/** `created_at` as `Date.toISOString` writes it (so that comparing the text compares the times). */
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** Control characters: never in a field of a record this module wrote (they would end up in messages and logs). */
+const CONTROL = /\p{Cc}/u;
 
 /**
  * Folders this process made and has not finished with: for its own runs a
@@ -121,10 +130,13 @@ async function readOwner(folder: string): Promise<ChunkFolderOwner | undefined> 
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     if (bytesRead > MAX_OWNER_BYTES) return undefined;
     const o = JSON.parse(buffer.subarray(0, bytesRead).toString('utf8')) as Partial<ChunkFolderOwner> | null;
+    const text = (v: unknown, max = 255) => typeof v === 'string' && v.length <= max && !CONTROL.test(v);
     const valid =
-      o && typeof o === 'object' && typeof o.job_id === 'string' && typeof o.output === 'string' && typeof o.hostname === 'string' &&
-      Number.isSafeInteger(o.pid) && o.pid! > 0 && (o.pid_start === undefined || typeof o.pid_start === 'string') && typeof o.host_id === 'string' &&
-      typeof o.inline === 'boolean' && (o.phase === 'plan' || o.phase === 'children') && typeof o.created_at === 'string';
+      o && typeof o === 'object' && text(o.job_id) && text(o.output) && text(o.hostname) && text(o.host_id, 512) &&
+      Number.isSafeInteger(o.pid) && o.pid! > 0 &&
+      // Where this host names processes (host_id), a record of it names its process's start too.
+      (o.pid_start === undefined ? !o.host_id : typeof o.pid_start === 'string' && /^\d{1,20}$/.test(o.pid_start)) &&
+      typeof o.inline === 'boolean' && (o.phase === 'plan' || o.phase === 'children') && typeof o.created_at === 'string' && ISO_TIME.test(o.created_at);
     return valid ? (o as ChunkFolderOwner) : undefined;
   } catch {
     return undefined; // none (an older version's folder, or being written), unreadable or not JSON: never judged
@@ -160,6 +172,36 @@ async function holdsAny(folder: string, files: readonly string[]): Promise<strin
 }
 
 /**
+ * Why removing the leftover `folder` (in `dir`) could be turned against
+ * this process, or undefined when it cannot: a recursive removal goes by
+ * path, so whoever may rename entries on the way could swap a folder in it
+ * for a link between a look and a delete, and have this process delete
+ * files elsewhere. So only a tree this user owns, in which no one else may
+ * write (no folder group- or world-writable), in an output folder where
+ * others cannot rename it (not group- or world-writable, or sticky).
+ */
+async function unsafeToRemove(folder: string, dir: string): Promise<string | undefined> {
+  const uid = process.getuid?.();
+  const parent = await lstat(dir).catch(() => undefined);
+  if (!parent) return `its folder ${dir} cannot be read`;
+  if (parent.mode & 0o022 && !(parent.mode & 0o1000)) return `others may rename entries in ${dir} (writable by group or others, not sticky), so removing it is not safe`;
+  const pending = [folder];
+  let seen = 0;
+  while (pending.length) {
+    const at = pending.pop()!;
+    const st = await lstat(at).catch(() => undefined);
+    if (!st?.isDirectory()) return `${at} changed while it was looked at`;
+    if (uid !== undefined && st.uid !== uid) return `${at} belongs to another user (uid ${st.uid})`;
+    if (st.mode & 0o022) return `others may write in ${at}, so removing it is not safe`;
+    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
+      if (++seen > 100_000) return 'it holds more than 100000 entries';
+      if (entry.isDirectory()) pending.push(join(at, entry.name));
+    }
+  }
+  return undefined;
+}
+
+/**
  * Make a new chunk folder for a plan of job `jobId` beside `output`, with
  * its `owner.json` (phase `plan`); then judge the chunk folders already
  * there by their records:
@@ -178,7 +220,8 @@ async function holdsAny(folder: string, files: readonly string[]): Promise<strin
 export async function openChunkFolder(output: string, jobId: string, inline: boolean, inputs: readonly string[] = [], field = 'output_file'): Promise<OpenedChunkFolder> {
   const dir = dirname(output);
   const folder = join(dir, `${chunkFolderStem(jobId)}${randomBytes(6).toString('hex')}`);
-  await mkdir(folder);
+  // Inline, only this process writes in it; a server's workers (other users of a shared group, say) may need the umask's.
+  await mkdir(folder, inline ? { mode: 0o755 } : {});
   ours.add(folder);
   const start = processStartTicks();
   const owner: ChunkFolderOwner = {
@@ -219,7 +262,17 @@ export async function openChunkFolder(output: string, jobId: string, inline: boo
         kept.push({ folder: other, why: `it holds ${input}, which this task reads` });
         continue;
       }
-      await rm(other, { recursive: true, force: true });
+      const unsafe = await unsafeToRemove(other, dir);
+      if (unsafe) {
+        kept.push({ folder: other, why: unsafe });
+        continue;
+      }
+      try {
+        await rm(other, { recursive: true, force: true });
+      } catch (error) {
+        kept.push({ folder: other, why: `it could not be removed: ${(error as Error).message}` });
+        continue;
+      }
       ours.delete(other);
       removed.push(other);
     }

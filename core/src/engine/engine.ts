@@ -2,7 +2,6 @@ import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import { addAbortListener } from 'node:events';
 import { hostname, tmpdir } from 'node:os';
-import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -22,6 +21,7 @@ import type { ChildJob, WaitOptions } from '../module/task-children.js';
 import type { JobResume, WaitingChildren } from './job-flow.js';
 import { childrenOf, isWaitingChildren, recordReturnValue, resumedStep } from './task-children-runtime.js';
 import type { AttemptOwner } from '../files/claim-file.js';
+import { removeTree } from '../files/remove-tree.js';
 import { checkFileUse, type TaskFileUse } from './file-use.js';
 import { SOURCE_GUARD_ENV, checkSources, snapshotSources } from './source-guard.js';
 import type { ModuleEntry, ModuleRegistry } from '../plugin/module-registry.js';
@@ -522,7 +522,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         }
       }
     }
-    if (state.workspace && state.workspaceUsed) await rm(state.workspace, { recursive: true, force: true }).catch(noop);
+    if (state.workspace && state.workspaceUsed) await removeTree(state.workspace).catch(noop);
   }
 
   /**

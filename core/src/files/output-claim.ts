@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RunError } from '../module/errors.js';
@@ -20,6 +20,7 @@ import {
 } from './claim-file.js';
 import { NO_HARD_LINK, describeErrno, explainMkdirFailure } from './fs-error.js';
 import { findSameFile } from './file-identity.js';
+import { removeTree } from './remove-tree.js';
 
 /**
  * What an output is made of:
@@ -320,13 +321,13 @@ export class OutputClaim {
   async discard(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'discarded';
-    if (this.folder) await rm(this.folder, { recursive: true, force: true }).catch(() => undefined);
+    if (this.folder) await removeTree(this.folder).catch(() => undefined);
     await this.#finish();
   }
 
   async #finish(): Promise<void> {
     this.#stopRefresh();
-    if (this.folder && this.#state === 'promoted') await rm(this.folder, { recursive: true, force: true }).catch(() => undefined);
+    if (this.folder && this.#state === 'promoted') await removeTree(this.folder).catch(() => undefined);
     if (this.#claimPath) await releaseClaim(this.#claimPath, this.#attempt);
     await this.removeSuperseded();
   }
@@ -342,7 +343,7 @@ export class OutputClaim {
     if (!folder || folder.includes('/') || !/^\.sisyphus-tmp-[0-9a-f]{12}$/.test(folder)) return;
     const path = join(dirname(this.target), folder);
     if (this.superseded!.abandoned) {
-      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+      await removeTree(path).catch(() => undefined);
       return;
     }
     let newest = 0;
@@ -352,7 +353,7 @@ export class OutputClaim {
     } catch {
       return;
     }
-    if (Date.now() - newest > CLAIM_STALE_MS) await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    if (Date.now() - newest > CLAIM_STALE_MS) await removeTree(path).catch(() => undefined);
   }
 }
 

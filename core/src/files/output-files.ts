@@ -1,8 +1,9 @@
-import { lstat, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ValidationError } from '../module/errors.js';
 import type { AttemptOwner } from './claim-file.js';
 import { describeErrno, nearestExistingFolder } from './fs-error.js';
+import { removeTree } from './remove-tree.js';
 import { OutputClaim, claimOutput, isSpecialTarget, type ClaimOptions, type ProtectedFiles } from './output-claim.js';
 
 /** Options of {@link OutputFiles.check}. */
@@ -93,7 +94,7 @@ export async function checkOutputTarget(target: string, field: string, options: 
     const what = probe ? `a file named ${JSON.stringify(basename(target))}` : 'files';
     throw new ValidationError(`${field}: cannot create ${what} in ${probeIn}: ${describeErrno(error)}`, { details: { field, path: target }, cause: error });
   } finally {
-    if (probe) await rm(probe, { recursive: true, force: true }).catch(() => undefined);
+    if (probe) await removeTree(probe).catch(() => undefined);
   }
 }
 

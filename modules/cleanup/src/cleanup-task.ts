@@ -4,6 +4,7 @@ import {
   ValidationError,
   findSameFile,
   refuseSpecialFile,
+  removeTree,
   inject,
   injectable,
   type JobOutputs,
@@ -16,7 +17,6 @@ import {
 } from '@sisyphus/core';
 import type { CleanupData } from './cleanup-schema.js';
 import type { Stats } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { copyEntry, deleteEntry, FileOpError, finalDestination, reviewTransfer, lstatOrUndefined, moveEntry } from './file-ops.js';
 
@@ -172,7 +172,7 @@ export class CleanupTask implements TaskHandler {
       // Checked again right before use: a symlink may have appeared since validate.
       const folder = await this.#checkFolder(op, 'run');
       if (!folder) return this.logger.info(`${op.field}: ${this.paths.resolve(op.source)} is gone already`);
-      await this.activity.during(`deleting ${folder}`, rm(folder, { recursive: true, force: true }));
+      await this.activity.during(`deleting ${folder}`, removeTree(folder));
       this.logger.info(`deleted the folder ${folder}`);
       return;
     }

@@ -1,7 +1,7 @@
-import { copyFile, cp, lstat, readdir, readlink, rm, rmdir, stat, unlink, utimes, chmod } from 'node:fs/promises';
+import { copyFile, cp, lstat, readdir, readlink, rmdir, stat, unlink, utimes, chmod } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { ErrorCodes, RESERVED_NAME, RunError, describeErrno, type OutputClaim } from '@sisyphus/core';
+import { ErrorCodes, RESERVED_NAME, RunError, describeErrno, removeTree, type OutputClaim } from '@sisyphus/core';
 
 /** A file-system failure of a cleanup operation, with a message naming the path. */
 export class FileOpError extends Error {
@@ -96,7 +96,8 @@ export async function moveEntry(source: string, claim: OutputClaim, st: Stats, c
   }
   await copyEntry(source, claim, st, copy);
   try {
-    await rm(source, { recursive: st.isDirectory(), force: false });
+    // Removed without following a link anywhere in it: others may rename entries of the folder meanwhile.
+    await removeTree(source);
   } catch (error) {
     throw new FileOpError(`copied ${source} to ${claim.target} but could not remove the source: ${describeErrno(error)}`, { cause: error });
   }

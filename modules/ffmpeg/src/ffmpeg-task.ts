@@ -1,4 +1,4 @@
-import { access, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { access, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   ErrorCodes,
@@ -8,6 +8,7 @@ import {
   ValidationError,
   findSameFile,
   refuseSpecialFile,
+  removeTree,
   requireExecutable,
   formatCommand,
   inject,
@@ -723,7 +724,7 @@ export class FfmpegTask implements TaskHandler {
 
 /** Remove what a failed try left in the attempt's own folder, before the next try. */
 async function emptyFolder(folder: string): Promise<void> {
-  for (const name of await readdir(folder).catch(() => [] as string[])) await rm(join(folder, name), { recursive: true, force: true });
+  for (const name of await readdir(folder).catch(() => [] as string[])) await removeTree(join(folder, name));
 }
 
 /** `index` of `index.m3u8`. */

@@ -9,9 +9,9 @@ import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, readdir, realpath, rm
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { ErrorCodes, createEngine, createMemoryDataStore, processHostId, processStartTicks, type JobResult } from '@sisyphus/core';
+import { ErrorCodes, createEngine, createMemoryDataStore, processHostId, processStartTicks, treeRemoval, type JobResult } from '@sisyphus/core';
 import ffmpegPlugin from '@sisyphus/module-ffmpeg';
 import cleanupPlugin from '@sisyphus/module-cleanup';
 import { CHUNK_OWNER_FILE, chunkFolder, type ChunkFolderOwner } from '../src/chunking/chunk-folder.js';
@@ -216,7 +216,8 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     }
   }, 120_000);
 
-  it('a leftover is removed only where no one else can swap its folders: another user\'s, a group-writable folder in it, a shared output folder are kept', async () => {
+  it('a leftover is removed by folder handles even where others may write (a shared output folder, a group-writable folder in it); another user\'s is kept', async () => {
+    expect(await treeRemoval()).toBe('fd-relative');
     const out = await mkdtemp(join(dir, 'out-'));
     const dead = await deadPid();
     const theirs = await plant(out, 'film-10', '000000000001', { pid: dead, inline: true });
@@ -228,15 +229,16 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     const done = await engine.run(job(out, 'film-10'));
     expect(done.completed, done.message).toBe(true);
     expect(logs).toContain(`left ${theirs} alone: ${theirs} belongs to another user (uid 65534) (remove it by hand once no run of this job uses it)`);
-    expect(logs).toContain(`left ${shared} alone: others may write in ${join(shared, 'd')}, so removing it is not safe (remove it by hand once no run of this job uses it)`);
-    // In an output folder anyone may rename entries in (not sticky), nothing is swept.
+    expect(await readdir(theirs)).toContain('chunk-00000.nut');
+    expect(await readdir(out)).not.toContain(basename(shared));
+    // In an output folder anyone may rename entries in (not sticky), a leftover is removed too: nothing there can make
+    // the removal leave its tree (core/test/remove-tree.test.ts races it).
     const open = await mkdtemp(join(dir, 'open-'));
     await chmod(open, 0o777);
     const left = await plant(open, 'film-10', '000000000003', { pid: dead, inline: true });
     const second = engineWithLogs();
     expect((await second.engine.run(job(open, 'film-10'))).completed).toBe(true);
-    expect(second.logs).toContain(`left ${left} alone: others may rename entries in ${open} (writable by group or others, not sticky), so removing it is not safe (remove it by hand once no run of this job uses it)`);
-    for (const folder of [theirs, shared, left]) expect(await readdir(folder)).toContain('chunk-00000.nut');
+    expect(await readdir(open)).not.toContain(basename(left));
   }, 120_000);
 
   it('a leftover holding a file the task reads is kept (a source, a file an option names)', async () => {

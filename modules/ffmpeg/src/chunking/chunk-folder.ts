@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
-import { ErrorCodes, RunError, processGone, processHostId, processStartTicks } from '@sisyphus/core';
+import { ErrorCodes, RunError, processGone, removeTree, treeRemoval, processHostId, processStartTicks } from '@sisyphus/core';
 
 /** Prefix of the hidden folders beside an output that hold chunked encodes' chunks. */
 export const CHUNK_FOLDER_PREFIX = '.sisyphus-chunks-';
@@ -172,19 +172,25 @@ async function holdsAny(folder: string, files: readonly string[]): Promise<strin
 }
 
 /**
- * Why removing the leftover `folder` (in `dir`) could be turned against
- * this process, or undefined when it cannot: a recursive removal goes by
- * path, so whoever may rename entries on the way could swap a folder in it
- * for a link between a look and a delete, and have this process delete
- * files elsewhere. So only a tree this user owns, in which no one else may
- * write (no folder group- or world-writable), in an output folder where
- * others cannot rename it (not group- or world-writable, or sticky).
+ * Why the leftover `folder` (in `dir`) is not this process's to remove, or
+ * undefined when it is. Another user's folder is theirs. Where removal goes
+ * by path (no GNU `rm` here, {@link treeRemoval}), whoever may rename
+ * entries on the way could swap a folder in it for a link between a look
+ * and a delete, and have this process delete files elsewhere: then only a
+ * tree this user owns, in which no one else may write (no folder group- or
+ * world-writable), in an output folder where others cannot rename it (not
+ * group- or world-writable, or sticky). Removal by folder handles
+ * (`fd-relative`) never leaves the tree, whoever writes in it.
  */
 async function unsafeToRemove(folder: string, dir: string): Promise<string | undefined> {
   const uid = process.getuid?.();
+  const top = await lstat(folder).catch(() => undefined);
+  if (!top?.isDirectory()) return `${folder} changed while it was looked at`;
+  if (uid !== undefined && top.uid !== uid) return `${folder} belongs to another user (uid ${top.uid})`;
+  if ((await treeRemoval()) === 'fd-relative') return undefined;
   const parent = await lstat(dir).catch(() => undefined);
   if (!parent) return `its folder ${dir} cannot be read`;
-  if (parent.mode & 0o022 && !(parent.mode & 0o1000)) return `others may rename entries in ${dir} (writable by group or others, not sticky), so removing it is not safe`;
+  if (parent.mode & 0o022 && !(parent.mode & 0o1000)) return `others may rename entries in ${dir} (writable by group or others, not sticky), so removing it is not safe here`;
   const pending = [folder];
   let seen = 0;
   while (pending.length) {
@@ -192,7 +198,7 @@ async function unsafeToRemove(folder: string, dir: string): Promise<string | und
     const st = await lstat(at).catch(() => undefined);
     if (!st?.isDirectory()) return `${at} changed while it was looked at`;
     if (uid !== undefined && st.uid !== uid) return `${at} belongs to another user (uid ${st.uid})`;
-    if (st.mode & 0o022) return `others may write in ${at}, so removing it is not safe`;
+    if (st.mode & 0o022) return `others may write in ${at}, so removing it is not safe here`;
     for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
       if (++seen > 100_000) return 'it holds more than 100000 entries';
       if (entry.isDirectory()) pending.push(join(at, entry.name));
@@ -268,7 +274,7 @@ export async function openChunkFolder(output: string, jobId: string, inline: boo
         continue;
       }
       try {
-        await rm(other, { recursive: true, force: true });
+        await removeTree(other);
       } catch (error) {
         kept.push({ folder: other, why: `it could not be removed: ${(error as Error).message}` });
         continue;
@@ -291,5 +297,5 @@ export async function handingOver(folder: string, owner: ChunkFolderOwner): Prom
 /** This process is done with `folder`; `remove`: remove it too (errors are thrown). */
 export async function closeChunkFolder(folder: string, remove: boolean): Promise<void> {
   ours.delete(folder);
-  if (remove) await rm(folder, { recursive: true, force: true });
+  if (remove) await removeTree(folder);
 }

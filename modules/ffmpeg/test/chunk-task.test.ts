@@ -104,8 +104,8 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
     expect(await readdir(out)).toEqual([]);
   }, 60_000);
 
-  // Fails today: the finally job's `cleanup` task deletes only files and empty folders, and the chunk folder holds
-  // the chunks already encoded. Needs `cleanup` to remove a folder with its contents (see chunkCleanupJob).
+  // The chunk folder then holds the chunks already encoded: the finally job's `cleanup` task removes it with its
+  // contents (`delete_folders`, see chunkCleanupJob).
   it('a later chunk that fails: the chunks already written are removed too', async () => {
     const out = await outDir();
     // ffmpeg, except for the third chunk it is asked to encode (a fake binary for a failure the real one cannot be made to take).

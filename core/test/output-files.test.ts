@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -11,6 +11,9 @@ import {
   checkOutputTarget,
   claimPathFor,
   isSameFile,
+  processGone,
+  processHostId,
+  processStartTicks,
   readClaim,
   type AttemptOwner,
 } from '@sisyphus/core';
@@ -232,6 +235,28 @@ describe('output claims', () => {
     await utimes(claimPathFor(stale), old, old);
     const again = await createOutputFiles(owner('job-Q')).claim(stale, { field: 'output_file' });
     expect(again.superseded?.reason).toMatch(/^it was not refreshed for 1[12]\d s$/);
+  });
+
+  it('a holder killed but not yet reaped (a zombie) is gone: its claim is taken over at once', async () => {
+    // `sleep 30 &` is a child of sh, which then becomes `sleep 60` and never reaps it: killed, it stays a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim()))));
+      const start = processStartTicks(pid);
+      const d = await folder();
+      const target = join(d, 'zombie.mkv');
+      await createOutputFiles(owner('job-Z', 'z-1', { pid })).claim(target, { field: 'output_file' });
+      expect(processGone(processHostId(), pid, start)).toBe(false);
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toContain(') Z ');
+      expect(processGone(processHostId(), pid, start)).toBe(true);
+      const took = await createOutputFiles(owner('job-W')).claim(target, { field: 'output_file' });
+      expect(took.superseded?.reason).toBe(`its holder (pid ${pid} on this host) is gone`);
+      await took.discard();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('without overwrite, a target that appeared meanwhile is never replaced: the result is kept and the task fails', async () => {

@@ -125,11 +125,16 @@ function processAlive(pid: number): boolean {
  * names one process: a pid the kernel gave again later has another start.
  */
 export function processStartTicks(pid: number = process.pid): string | undefined {
+  const start = procStat(pid)?.[19];
+  return start && /^\d+$/.test(start) ? start : undefined;
+}
+
+/** The fields of `/proc/PID/stat` after COMM (STATE first), or undefined (no such process, not Linux). */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses; fields count from after its last ')'.
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return start && /^\d+$/.test(start) ? start : undefined;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
@@ -138,7 +143,7 @@ export function processStartTicks(pid: number = process.pid): string | undefined
 /**
  * Is the process `pid` of host `hostId` (a {@link processHostId} value)
  * surely gone? Only where that is this kernel boot and PID namespace: when
- * no process has the pid, or (given `startTicks`, its
+ * no process has the pid or it is a zombie (dead, not yet reaped), or (given `startTicks`, its
  * {@link processStartTicks} then) the one that has it now started at
  * another time (the pid was given again). A pid elsewhere (another
  * machine, container or boot) proves nothing, and neither does this
@@ -148,6 +153,8 @@ export function processGone(hostId: string | undefined, pid: number, startTicks?
   const here = processHostId();
   if (!here || hostId !== here || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   if (!processAlive(pid)) return true;
+  // A zombie (killed, not yet reaped by its parent) still answers signal 0: it runs nothing any more.
+  if (procStat(pid)?.[0] === 'Z') return true;
   if (startTicks === undefined) return false;
   const now = processStartTicks(pid);
   return now !== undefined && now !== startTicks;

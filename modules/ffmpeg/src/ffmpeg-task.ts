@@ -575,8 +575,10 @@ export class FfmpegTask implements TaskHandler {
     const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline, inputs);
     const folder = opened.folder;
     this.#chunkFolder = { path: folder, phase: 'plan' };
-    for (const gone of opened.removed) this.logger.info(`removed ${gone}: chunks of an earlier run of this job whose process is gone`);
-    for (const { folder: other, why } of opened.kept) this.logger.info(`left ${other} alone: ${why} (remove it by hand once no run of this job uses it)`);
+    for (const gone of opened.removed) this.logger.info(`removed ${gone}: chunks of an earlier run of this job or this output whose process is gone`);
+    for (const { folder: other, job, why } of opened.kept) {
+      this.logger.info(`left ${other} alone: ${why} (remove it by hand once no run of ${job === this.info.jobId ? 'this job' : `job ${job}`} uses it)`);
+    }
     await this.paths.check(folder, 'output_file (its chunk folder)');
     const scan = await this.#scan(from.source, 'run');
     const codec = this.#probes.get(from.source)?.streams.find((s) => s.index === from.stream)?.codec_name;

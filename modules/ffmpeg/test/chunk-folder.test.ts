@@ -136,10 +136,10 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     const done = await engine.run(job(out, 'film-2'));
     expect(done.completed, done.message).toBe(true);
     expect(await readdir(out)).toEqual(['film.mkv']);
-    expect(logs.some((l) => /^removed \S+\.sisyphus-chunks-film-2\.aaaaaaaaaaaa: chunks of an earlier run of this job whose process is gone$/.test(l)), logs.join('\n')).toBe(true);
+    expect(logs.some((l) => /^removed \S+\.sisyphus-chunks-film-2\.aaaaaaaaaaaa: chunks of an earlier run of this job or this output whose process is gone$/.test(l)), logs.join('\n')).toBe(true);
   }, 120_000);
 
-  it('sweeps only what is surely abandoned: a dead process of this host\'s inline run or unfinished plan; never chunks handed to a server, another host\'s, an unreadable record, another job\'s or a link', async () => {
+  it('sweeps only what is surely abandoned: a dead process of this host\'s inline run or unfinished plan, of this job or of another writing this output; never chunks handed to a server, another host\'s, an unreadable record, another output\'s or a link', async () => {
     const out = await mkdtemp(join(dir, 'out-'));
     const dead = await deadPid();
     const gone = {
@@ -147,12 +147,17 @@ describe('chunk folders: one per plan, never another run\'s', () => {
       plan: await plant(out, 'film-3', '000000000002', { pid: dead, inline: false, phase: 'plan' }),
       // This process's pid proves nothing; its set of folders in use does (this one is not in it).
       thisProcessDone: await plant(out, 'film-3', '000000000009', { pid: process.pid, inline: true, phase: 'children' }),
+      // A killed local run of a job file without job_id (a new id each run): found by the output its record names.
+      otherJobThisOutput: await plant(out, 'film-30', '000000000006', { pid: dead, inline: true, phase: 'children' }),
     };
     const kept = {
       handedToServer: await plant(out, 'film-3', '000000000003', { pid: dead, inline: false, phase: 'children' }),
       otherHost: await plant(out, 'film-3', '000000000004', { pid: dead, inline: true, phase: 'plan', host_id: 'another-boot/pid:[4026531836]' }),
       noRecord: await plant(out, 'film-3', '000000000005', null),
-      otherJob: await plant(out, 'film-30', '000000000006', { pid: dead, inline: true, phase: 'plan' }),
+      otherJobHandedToServer: await plant(out, 'film-33', '000000000016', { pid: dead, inline: false, phase: 'children' }),
+      otherOutput: await plant(out, 'film-30', '000000000012', { pid: dead, inline: true, phase: 'plan', output: 'other.mkv' }),
+      // A record whose job is not the one the folder is named for: not judged by it.
+      nameNotItsJob: await plant(out, 'film-31', '000000000013', { pid: dead, inline: true, phase: 'plan', job_id: 'film-32' }),
       notAChunkName: await plant(out, 'film-3', 'not-a-token', { pid: dead, inline: true, phase: 'plan' }),
     };
     // A link named like a chunk folder, to a folder whose record says leftover: the link is no chunk folder, the folder it names is untouched.
@@ -167,9 +172,10 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     for (const [what, folder] of Object.entries(kept)) expect(await readdir(folder), what).toContain('chunk-00000.nut');
     expect(await readdir(elsewhere)).toContain('chunk-00000.nut');
     expect(existsSync(link)).toBe(true);
-    expect(logs.filter((l) => l.startsWith('removed ')).length, logs.join('\n')).toBe(3);
-    // This job's folders it left alone are named in the log, with why (another host's would otherwise stay unnoticed).
-    expect(logs.filter((l) => l.startsWith('left ')).length, logs.join('\n')).toBe(3);
+    expect(logs.filter((l) => l.startsWith('removed ')).length, logs.join('\n')).toBe(4);
+    // This job's and this output's folders it left alone are named in the log, with why (another host's would otherwise stay unnoticed).
+    expect(logs.filter((l) => l.startsWith('left ')).length, logs.join('\n')).toBe(4);
+    expect(logs, logs.join('\n')).toContain(`left ${kept.otherJobHandedToServer} alone: its run may still use it (pid ${dead} on this host, handed to a server: children) (remove it by hand once no run of job film-33 uses it)`);
     expect(logs.some((l) => l.startsWith(`left ${kept.otherHost} alone: its run may still use it (pid ${dead} on here, another host or boot, a local run)`)), logs.join('\n')).toBe(true);
     expect(existsSync(join(out, 'film.mkv'))).toBe(true);
   }, 120_000);

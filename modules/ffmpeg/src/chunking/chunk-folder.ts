@@ -151,12 +151,13 @@ async function writeOwner(folder: string, owner: ChunkFolderOwner): Promise<void
   await rename(temp, join(folder, CHUNK_OWNER_FILE));
 }
 
-/** What {@link openChunkFolder} made, the leftovers it removed and the folders of the job it left alone (with why). */
+/** What {@link openChunkFolder} made, the leftovers it removed and the folders of this job or this output it left alone (with why). */
 export interface OpenedChunkFolder {
   folder: string;
   owner: ChunkFolderOwner;
   removed: string[];
-  kept: Array<{ folder: string; why: string }>;
+  /** `job`: the job id the folder is of (this job's, or another's run writing the same output). */
+  kept: Array<{ folder: string; job: string; why: string }>;
 }
 
 /** Did `a` (in `folderA`) begin before `b` (in `folderB`)? By the time written, then by name (one clock: the same host). */
@@ -218,9 +219,13 @@ async function unsafeToRemove(folder: string, dir: string): Promise<string | und
  *   the later one normally sees the earlier and stops; should both go on,
  *   each in its own folder, the output claim of their joins decides, and
  *   neither touches the other's chunks;
- * - a folder of this job id that is {@link leftOver}: removed, unless it
- *   holds one of `inputs` (the task's own files, real paths);
- * - any other: left alone (this job's are listed in `kept`, with why).
+ * - a folder of this job id, or of another job whose record names this
+ *   output (a local run without a `job_id` in its file gets a new id each
+ *   time), that is {@link leftOver}: removed, unless it holds one of
+ *   `inputs` (the task's own files, real paths), belongs to another user,
+ *   or (removal by path only) others may write around it;
+ * - any other: left alone (those of this job or this output are listed in
+ *   `kept`, with why).
  * `field` names the output in messages.
  */
 export async function openChunkFolder(output: string, jobId: string, inline: boolean, inputs: readonly string[] = [], field = 'output_file'): Promise<OpenedChunkFolder> {
@@ -247,7 +252,7 @@ export async function openChunkFolder(output: string, jobId: string, inline: boo
       const mine = isChunkFolderOf(other, output, jobId);
       const held = await readOwner(other);
       if (!held) {
-        if (mine) kept.push({ folder: other, why: 'it has no readable owner.json' });
+        if (mine) kept.push({ folder: other, job: jobId, why: 'it has no readable owner.json' });
         continue;
       }
       if (held.output === owner.output && liveInline(other, held) && before(held, other, owner, folder)) {
@@ -257,26 +262,29 @@ export async function openChunkFolder(output: string, jobId: string, inline: boo
           details: { field, path: output, folder: other },
         });
       }
-      if (!mine) continue;
+      // Besides this job's own: a run of another job writing this output (a local run's job id is new each time, so a
+      // killed one's folder is found by the output its record names, and only when its name is that job's).
+      if (!mine && (held.output !== owner.output || !isChunkFolderNamed(other, held.job_id))) continue;
+      const job = held.job_id;
       if (!leftOver(other, held)) {
         const where = held.host_id === owner.host_id ? `pid ${held.pid} on this host` : `pid ${held.pid} on ${held.hostname}, another host or boot`;
-        kept.push({ folder: other, why: `its run may still use it (${where}, ${held.inline ? 'a local run' : `handed to a server: ${held.phase}`})` });
+        kept.push({ folder: other, job, why: `its run may still use it (${where}, ${held.inline ? 'a local run' : `handed to a server: ${held.phase}`})` });
         continue;
       }
       const input = await holdsAny(other, inputs);
       if (input) {
-        kept.push({ folder: other, why: `it holds ${input}, which this task reads` });
+        kept.push({ folder: other, job, why: `it holds ${input}, which this task reads` });
         continue;
       }
       const unsafe = await unsafeToRemove(other, dir);
       if (unsafe) {
-        kept.push({ folder: other, why: unsafe });
+        kept.push({ folder: other, job, why: unsafe });
         continue;
       }
       try {
         await removeTree(other);
       } catch (error) {
-        kept.push({ folder: other, why: `it could not be removed: ${(error as Error).message}` });
+        kept.push({ folder: other, job, why: `it could not be removed: ${(error as Error).message}` });
         continue;
       }
       ours.delete(other);

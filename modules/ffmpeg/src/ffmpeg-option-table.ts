@@ -428,6 +428,31 @@ export const REFUSED_OUTPUT_FORMATS: ReadonlyMap<string, string> = new Map([
 /** Muxers that write a playlist or list plus segment files beside it. */
 export const SEGMENT_MUXERS: ReadonlySet<string> = new Set(['segment', 'ssegment', 'stream_segment', 'hls', 'dash']);
 
+/**
+ * Muxers that keep no per-frame times (raw elementary streams, AVI's decode
+ * times only), by name and by the extensions ffmpeg picks them for
+ * (libavformat/rawenc.c, yuv4mpegenc.c, avienc.c). mpeg1video's `mpg` is
+ * the MPEG program stream's too, and left out.
+ */
+export const UNTIMED_MUXERS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['avi', ['avi']],
+  ['h261', ['h261']],
+  ['h263', ['h263']],
+  ['h264', ['h264', '264']],
+  ['hevc', ['hevc', 'h265', '265']],
+  ['m4v', ['m4v']],
+  ['mjpeg', ['mjpg', 'mjpeg']],
+  ['mpeg1video', ['m1v']],
+  ['mpeg2video', ['m2v']],
+  ['cavsvideo', ['cavs']],
+  ['dirac', ['drc']],
+  ['vc1', ['vc1']],
+  ['obu', ['obu']],
+  ['rawvideo', ['yuv', 'rgb']],
+  ['yuv4mpegpipe', ['y4m']],
+  ['data', []],
+]);
+
 /** Extensions of the image2 muxer (libavformat/img2enc.c). */
 export const IMAGE2_EXTENSIONS: ReadonlySet<string> = new Set(
   'bmp,dpx,exr,jls,jpeg,jpg,jxl,ljpg,pam,pbm,pcx,pfm,pgm,pgmyuv,phm,png,ppm,sgi,tga,tif,tiff,jp2,j2c,j2k,xwd,sun,ras,rs,im1,im8,im24,sunras,vbn,xbm,xface,pix,y,avif,qoi'.split(','),

@@ -146,6 +146,14 @@ describe('chunked encode: refused at validate, naming the field', () => {
     expect(await validate(ts, videoMaps({ vf: 'crop=iw/2:ih:mod(n\\,8):0' }))).toMatch(/^output_maps\[0\]\.options\.vf: crop's argument 3 \("mod\(n,8\)"\) uses "n"/);
   }, 60_000);
 
+  it('filter expressions that keep state from frame to frame: a frame counter in st()/ld(), random()', async () => {
+    expect(await validate(scenes, videoMaps({ vf: 'crop=w=80:h=60:x=st(0\\,ld(0)+0.25)' }))).toBe(
+      'output_maps[0].options.vf: crop\'s x ("st(0,ld(0)+0.25)") uses st(): filter expressions that keep state from frame to frame (st, ld, random, randomi, root, taylor) cannot be chunked (each chunk starts it again)',
+    );
+    expect(await validate(scenes, videoMaps({ vf: 'hue=H=random(0)' }))).toMatch(/^output_maps\[0\]\.options\.vf: hue's H \("random\(0\)"\) uses random\(\)/);
+    expect(await validate(scenes, videoMaps({ vf: 'hue=s=ld (1)' }))).toMatch(/^output_maps\[0\]\.options\.vf: hue's s \("ld \(1\)"\) uses ld\(\)/);
+  }, 60_000);
+
   it('enc_time_base and audio filters that change the audio\'s length', async () => {
     expect(await validate(scenes, videoMaps({ enc_time_base: '1/1000' }))).toMatch(/^output_maps\[0\]\.options\.enc_time_base: changes the encoder's time base/);
     const audio = (af: string) => ({ output_maps: [{ specifier: 'v', stream: 0, option_set: 'lossless' }, { specifier: 'a', options: { codec: 'aac', af } }] });

@@ -88,6 +88,13 @@ describe('ffmpeg task with chunking, run by a local engine (children inline)', (
     const hidden = await engine.run({ job_title: 'edit list', tasks: [ffmpegTask(out, { sources: [editList], source_maps: [{ source: 0, specifier: 'v' }], output_maps: [{ specifier: 'v', stream: 0, option_set: 'lossless' }] })] });
     expect(hidden).toMatchObject({ completed: false, code: ErrorCodes.VALIDATION, phase: 'validate' });
     expect(hidden.message).toMatch(/^chunking: sources\[0\] stream 0 has \d+ frames its container hides \(an edit list, as a cut made by stream copy leaves\); chunks cannot be cut exactly/);
+    // Outputs that hold no timeline to verify (found by a review: they failed only at the join, after every chunk).
+    for (const [name, why] of [['film.avi', 'AVI keeps no presentation times'], ['film.h264', 'a raw h264 stream keeps no timestamps'], ['poster.png', 'is a single image (png)']]) {
+      const refused = await engine.run({ job_title: name, tasks: [ffmpegTask(out, { output_file: join(out, name!) })] });
+      expect(refused).toMatchObject({ completed: false, code: ErrorCodes.VALIDATION, phase: 'validate' });
+      expect(refused.message).toContain(`output_file: ${name}`);
+      expect(refused.message).toContain(why);
+    }
     const schema = await engine.run({ job_title: 'bad', tasks: [ffmpegTask(out, { chunking: { seconds: 10, cut: 'gop' } })] });
     expect(schema).toMatchObject({ code: ErrorCodes.VALIDATION });
     expect(schema.message).toMatch(/^chunking\.cut must be one of "scene", "keyframe"|^chunking\.cut/);

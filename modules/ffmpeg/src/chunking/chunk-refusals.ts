@@ -1,7 +1,8 @@
+import { basename, extname } from 'node:path';
 import { ValidationError } from '@sisyphus/core';
 import { optionField, type ResolvedOutputMap } from '../build-args.js';
 import type { FfmpegData, FfmpegOptions } from '../ffmpeg-schema.js';
-import { KV_OPTIONS } from '../ffmpeg-option-table.js';
+import { IMAGE2_EXTENSIONS, KV_OPTIONS, UNTIMED_MUXERS } from '../ffmpeg-option-table.js';
 import { FilterGraphSyntaxError, parseFilterGraph } from '../filtergraph.js';
 import { splitKv, type FfmpegOutputKind, type OptionFileRef } from '../option-policy.js';
 import type { ProbedStream } from '../probe.js';
@@ -40,6 +41,17 @@ const TIME_OPTIONS = new Set(['enable', 'eval']);
  */
 export const TIME_VARIABLES: readonly string[] = ['t', 'T', 'n', 'N', 'pts', 'PTS', 'time', 'frame', 'frame_num', 'in_time', 'out_time', 'pos', 'prev_pts', 'prev_t', 'startpts', 'startt'];
 const TIME_VARIABLE = new RegExp(`(?<![A-Za-z0-9_.])(${TIME_VARIABLES.join('|')})(?![A-Za-z0-9_])`);
+
+/**
+ * Expression functions that keep state from one frame's evaluation to the
+ * next (ffmpeg-utils "Expression Evaluation": `st`/`ld` store and load
+ * registers that live as long as the filter, `random`/`randomi` advance a
+ * seed kept in one, `root` and `taylor` write one). A chunk's filter starts
+ * them again from 0, so `x=st(0,ld(0)+1)` is a frame counter in disguise.
+ * Matched as a call (`name(`), as whole words.
+ */
+export const STATEFUL_FUNCTIONS: readonly string[] = ['st', 'ld', 'random', 'randomi', 'root', 'taylor'];
+const STATEFUL_FUNCTION = new RegExp(`(?<![A-Za-z0-9_.])(${STATEFUL_FUNCTIONS.join('|')})\\s*\\(`);
 
 /**
  * Audio filters that change the audio's length or timing (tempo, rate,
@@ -172,10 +184,14 @@ function checkVideoOption(vo: VideoOption, files: readonly OptionFileRef[]): voi
       if (timed) fail(field, `${f.filter}'s ${timed.key} depends on the frame's time or number, which restart in every chunk`);
       for (const item of f.items) {
         if (item.key === 'file' || item.key === 'psfile') continue; // a file name, never an expression
+        const arg = item.key ?? `argument ${item.position + 1}`;
         const variable = TIME_VARIABLE.exec(item.value)?.[1];
         if (variable) {
-          const arg = item.key ?? `argument ${item.position + 1}`;
           fail(field, `${f.filter}'s ${arg} (${JSON.stringify(item.value)}) uses "${variable}": filter expressions using time or frame number cannot be chunked (each chunk has its own)`);
+        }
+        const stateful = STATEFUL_FUNCTION.exec(item.value)?.[1];
+        if (stateful) {
+          fail(field, `${f.filter}'s ${arg} (${JSON.stringify(item.value)}) uses ${stateful}(): filter expressions that keep state from frame to frame (${STATEFUL_FUNCTIONS.join(', ')}) cannot be chunked (each chunk starts it again)`);
         }
       }
     }
@@ -240,6 +256,20 @@ export function refuseUnchunkable(check: ChunkingCheck): { split: SplitMaps; vid
   }
   const kinds: Record<string, string> = { null: 'a null output', sequence: 'an image sequence', segments: 'a segmented output (HLS, DASH, segment)', url: 'an output to a URL' };
   if (check.kind !== 'file') fail('output_file', `chunking writes one file; ${kinds[check.kind]} cannot be encoded in chunks`);
+  // One picture (image2 without a number pattern): ffmpeg writes a single frame there, or fails on the second.
+  let format: string | undefined;
+  for (const map of check.maps) for (const [key, value] of Object.entries(map.options ?? {})) if (optionBase(key) === 'f' && typeof value === 'string') format = value.toLowerCase();
+  const ext = extname(data.output_file).slice(1).toLowerCase();
+  if (format === 'image2' || format === 'image2pipe' || (format === undefined && IMAGE2_EXTENSIONS.has(ext))) {
+    fail('output_file', `${basename(data.output_file)} is a single image (${format ?? ext}): chunking encodes the whole video stream into one container file (mkv, mp4, mov, ts, webm...)`);
+  }
+  // No per-frame times (a raw stream, AVI): the join's copy would take its timing (and a raw stream's parameter sets) from the
+  // chunks as it can, and the joined file's timing cannot be read back to verify it.
+  const untimed = format !== undefined ? (UNTIMED_MUXERS.has(format) ? format : undefined) : [...UNTIMED_MUXERS].find(([, exts]) => exts.includes(ext))?.[0];
+  if (untimed) {
+    const what = untimed === 'avi' ? 'AVI keeps no presentation times' : `a raw ${untimed} stream keeps no timestamps`;
+    fail('output_file', `${basename(data.output_file)}: ${what}, so a joined file's frame timing could neither be kept exactly nor verified; write Matroska, MP4, MOV, MPEG-TS or WebM`);
+  }
   for (const [key, value] of Object.entries(data.input_options ?? {})) {
     const base = optionBase(key);
     const why = INPUT_REFUSED.get(base) ?? GLOBAL_REFUSED.get(base);

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
 import { removeTree, treeRemoval } from '@sisyphus/core';
+import { execFileSync } from 'node:child_process';
+// Internal: the mount table reading removeTree does.
+import { mountPointsUnder } from '../src/files/remove-tree.js';
 
 let dir = '';
 beforeAll(async () => {
@@ -66,6 +69,29 @@ describe('removeTree', () => {
     await chmod(join(base, 'locked', 'in'), 0o500);
     await expect(removeTree(join(base, 'locked'))).rejects.toThrow(/^cannot remove .*locked: rm: cannot remove .*Permission denied/);
     await chmod(join(base, 'locked', 'in'), 0o700);
+  });
+
+  it('a tree with a mount point in it is not touched, a bind mount of the same file system too (rm\'s --one-file-system goes by device number)', async () => {
+    expect(mountPointsUnder(['/srv/out/t'], '36 25 0:32 / /srv/out/t/mnt rw - tmpfs x rw\n37 25 0:33 / /srv/out/t2 rw - tmpfs y rw\n38 25 8:1 /a /srv/out/t/with\\040space rw - ext4 /dev/sda1 rw\n')).toEqual([
+      '/srv/out/t/mnt',
+      '/srv/out/t/with space',
+    ]);
+    // This machine's tests run as root (CI): a real bind mount.
+    expect(process.getuid?.()).toBe(0);
+    const { base, victim } = await scene();
+    const mnt = join(base, 'tree', 'mnt');
+    await mkdir(mnt, { recursive: true });
+    await writeFile(join(base, 'tree', 'own'), 'x');
+    execFileSync('mount', ['--bind', victim, mnt]);
+    try {
+      await expect(removeTree(join(base, 'tree'))).rejects.toThrow(`cannot remove ${join(base, 'tree')}: ${mnt} in it is a mount point (a file system or a folder mounted there); nothing was removed`);
+      expect((await readdir(victim)).sort()).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
+      expect((await readdir(join(base, 'tree'))).sort()).toEqual(['mnt', 'own']);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+    await removeTree(join(base, 'tree'));
+    expect((await readdir(base)).sort()).toEqual(['victim']);
   });
 
   it('a folder in the tree swapped for a link to elsewhere while it is removed: nothing elsewhere is touched (200 rounds)', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, constants, lstat, rm, rmdir, unlink } from 'node:fs/promises';
+import { access, constants, lstat, readFile, realpath, rm, rmdir, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeErrno } from './fs-error.js';
 
@@ -37,6 +37,24 @@ async function findMethod(): Promise<{ kind: TreeRemoval; rm?: string }> {
   return { kind: 'by-path' };
 }
 
+/** `\040` and the other octal escapes of /proc/self/mountinfo's paths, decoded. */
+const unescapeMount = (path: string) => path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+
+/**
+ * The mount points at or below any of `paths` in `mountinfo` (the text of
+ * /proc/self/mountinfo: the fifth field of each line is a mount point).
+ */
+export function mountPointsUnder(paths: readonly string[], mountinfo: string): string[] {
+  const found: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const field = line.split(' ')[4];
+    if (!field) continue;
+    const point = unescapeMount(field);
+    if (paths.some((p) => point === p || point.startsWith(p.endsWith('/') ? p : `${p}/`))) found.push(point);
+  }
+  return found;
+}
+
 /** Which {@link TreeRemoval} this machine gives (looked up once per process). */
 export async function treeRemoval(): Promise<TreeRemoval> {
   return (await (method ??= findMethod())).kind;
@@ -47,7 +65,8 @@ export async function treeRemoval(): Promise<TreeRemoval> {
  * touched), an empty folder removed, and a folder with contents removed
  * with everything in it, without following a symbolic link anywhere and
  * without crossing into another mounted file system ({@link TreeRemoval}:
- * race-safe where GNU `rm` is installed). Nothing there is not an error.
+ * race-safe where GNU `rm` is installed). A tree with a mount point in it
+ * (a bind mount too) is not touched. Nothing there is not an error.
  * The folders above `path` are the caller's (trusted); everything from
  * `path` down may be changed by others meanwhile. Use it for every
  * recursive removal of a folder others may write beside or in: job output
@@ -76,6 +95,11 @@ export async function removeTree(path: string): Promise<void> {
       throw new Error(`cannot remove ${target}: ${describeErrno(error)}`, { cause: error });
     }
   }
+  // `--one-file-system` goes by device number: a folder of the same file system bind-mounted into the tree has the
+  // tree's, and rm would empty it. Any mount point in the tree stops the removal (Linux; elsewhere none is known).
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const mounts = mountPointsUnder([target, await realpath(target).catch(() => target)], mountinfo);
+  if (mounts.length) throw new Error(`cannot remove ${target}: ${mounts[0]} in it is a mount point (a file system or a folder mounted there); nothing was removed`);
   const how = await (method ??= findMethod());
   if (!how.rm) {
     await rm(target, { recursive: true, force: true }).catch((error: unknown) => {

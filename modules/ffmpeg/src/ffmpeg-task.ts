@@ -568,11 +568,13 @@ export class FfmpegTask implements TaskHandler {
     const { split, video, streams } = checked;
     const from = streams[video]!;
     // The folder first: a second run writing this output is refused before any work.
-    // Everything the task reads (sources, files named in option values), as real paths: never swept with a leftover.
-    const inputs: string[] = [];
-    const reads = [...this.#sources.filter((_, i) => !this.#urls.has(i)), ...this.inputs(), ...this.#optionMedia.map((m) => m.path)];
-    for (const path of new Set(reads)) inputs.push(await realpath(path).catch(() => path));
-    const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline, inputs);
+    // Everything the task reads (sources, files named in option values), as named and as real paths: never swept with a
+    // leftover (a source named through a link in a leftover folder is read through that link).
+    const named = [...this.#sourceNames.filter((_, i) => !this.#urls.has(i)), ...(this.#review?.files ?? []).filter((f) => f.access !== 'write').map((f) => this.paths.resolve(f.path))];
+    const reads = new Set([...this.#sources.filter((_, i) => !this.#urls.has(i)), ...this.inputs(), ...this.#optionMedia.map((m) => m.path), ...named]);
+    const inputs = new Set(reads);
+    for (const path of reads) inputs.add(await realpath(path).catch(() => path));
+    const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline, [...inputs]);
     const folder = opened.folder;
     this.#chunkFolder = { path: folder, phase: 'plan' };
     for (const gone of opened.removed) this.logger.info(`removed ${gone}: chunks of an earlier run of this job or this output whose process is gone`);

@@ -146,8 +146,9 @@ const positive = (n: number | undefined) => (n !== undefined && Number.isFinite(
  * options `ss`, `t`, `to`, `shortest` (output maps without specifier and
  * stream); its frame count from a frame limit (`frames`/`vframes`, or
  * `frames` of a `v` map) or duration × frame rate (`r`, else the first
- * mapped video stream's, unless a filter may change it). Pass the output
- * maps with their option sets merged; `data.output_maps` is the default.
+ * mapped video stream's, unless a filter may change it). With `copyts` and
+ * a trim, only a frame limit gives them. Pass the output maps with their
+ * option sets merged; `data.output_maps` is the default.
  */
 export function expectedOutput(
   data: FfmpegData,
@@ -173,7 +174,12 @@ export function expectedOutput(
   const known = lengths.filter((l): l is number => l !== undefined);
   // Without -shortest the output lasts as long as its longest stream: one unknown length makes it unknown.
   const mapped = shortest ? (known.length ? Math.min(...known) : undefined) : known.length && known.length === lengths.length ? Math.max(...known) : undefined;
-  let seconds = positive(outputLength(mapped, outputMaps));
+  // With copyts an output ss/t/to count on the input's own timeline, not from the output's start: trims are not modelled
+  // then, and only a frame limit gives the total (as in a chunk's encode: copyts, input and output ss, frames).
+  const copyts = data.input_options?.copyts !== undefined && data.input_options.copyts !== false;
+  const trimmed = [data.input_options?.ss, data.input_options?.sseof, data.input_options?.t, data.input_options?.to, outputOption(outputMaps, ['ss']), outputOption(outputMaps, ['t']), outputOption(outputMaps, ['to'])].some((v) => v !== undefined);
+  const unmodelled = copyts && trimmed;
+  let seconds = unmodelled ? undefined : positive(outputLength(mapped, outputMaps));
   if (!video) return seconds !== undefined ? { seconds } : {};
 
   const filtered = outputOption(outputMaps, ['vf', 'filter', 'filter_complex', 'filter_complex_script', 'filter_script', 'lavfi'], true) !== undefined;
@@ -181,7 +187,7 @@ export function expectedOutput(
   const fps = rate !== undefined ? parseFrameRate(rate) : filtered ? undefined : video.fps;
   const videoSeconds = positive(outputLength(shortest ? mapped : video.seconds, outputMaps));
   const untouched = rate === undefined && !filtered && !data.input_options?.ss && !data.input_options?.sseof && !data.input_options?.t && !data.input_options?.to && videoSeconds === video.seconds;
-  let frames = untouched && video.nbFrames ? video.nbFrames : fps !== undefined && videoSeconds !== undefined ? Math.round(videoSeconds * fps) : undefined;
+  let frames = unmodelled ? undefined : untouched && video.nbFrames ? video.nbFrames : fps !== undefined && videoSeconds !== undefined ? Math.round(videoSeconds * fps) : undefined;
 
   const limit = positive(Math.floor(Number(outputOption(outputMaps, ['frames', 'vframes'], true))));
   if (limit === undefined || (frames !== undefined && frames < limit)) return { ...(seconds !== undefined ? { seconds } : {}), ...(frames !== undefined ? { frames } : {}) };

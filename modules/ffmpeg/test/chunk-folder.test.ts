@@ -272,6 +272,18 @@ describe('chunk folders: one per plan, never another run\'s', () => {
     expect(await readdir(lutFolder)).toContain('look.cube');
     const heldLut = join(await realpath(lutFolder), 'look.cube');
     expect(second.logs.some((l) => l.startsWith(`left ${lutFolder} alone: it holds ${heldLut}, which this task reads`)), second.logs.join('\n')).toBe(true);
+    // A source named through a link in a leftover (the file itself is elsewhere): the task reads it by that name, so the
+    // folder stays (a review found it removed, and the job failing at its join: the source no longer there).
+    const linkFolder = await plant(out, 'film-7', '000000000003', { pid: await deadPid(), inline: true });
+    await symlink(scenes, join(linkFolder, 'link.mkv'));
+    const linked = job(out, 'film-7');
+    linked.tasks[0]!.data.sources = [join(linkFolder, 'link.mkv')];
+    await rm(join(out, 'film.mkv'));
+    const third = engineWithLogs();
+    const linked_ = await third.engine.run(linked);
+    expect(linked_.completed, linked_.message).toBe(true);
+    expect(await readdir(linkFolder)).toContain('link.mkv');
+    expect(third.logs.some((l) => l.startsWith(`left ${linkFolder} alone: it holds ${join(linkFolder, 'link.mkv')}, which this task reads`)), third.logs.join('\n')).toBe(true);
   }, 120_000);
 
   it('a live local run of another job id: refused when it writes the same output, not when it writes another', async () => {

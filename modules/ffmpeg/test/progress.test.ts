@@ -129,6 +129,19 @@ describe('ffmpeg progress from real encodes', () => {
     expect(e.parser.succeeded()).toMatchObject({ percent: 100, eta: 0, frames: e.reports.at(-1)!.frames, totalFrames: e.reports.at(-1)!.frames });
   });
 
+  it('a chunk\'s encode (copyts, input seek past its output ss, a frame limit) counts by its frames: no long stall at 0 and jump at the end', async () => {
+    // As a chunk child runs it (chunkTaskData): the input seek lands after the output ss on the source's timeline (a
+    // review saw a chunk of 200 frames counted as 196 by time: 0 % at frame 52, 69 % at frame 188).
+    const data = job({ source_maps: [{ source: 0, specifier: 'v' }], input_options: { copyts: true, noaccurate_seek: true, ss: 1.3 } });
+    const e = await encode(data, [x264, { options: { ss: 1.25, output_ts_offset: 10 } }, { specifier: 'v', stream: 0, options: { frames: 48, threads: 1 } }], { readrate: 1 });
+    expect(e.totals).toEqual({ seconds: 2, frames: 48, byFrames: true });
+    const reports = e.reports.filter((r) => r.frames !== undefined && r.frames > 0 && r.percent !== undefined);
+    expect(reports.length).toBeGreaterThan(3);
+    // The percent is the frames done over 48, whatever the output time says.
+    for (const r of reports) expect(r.percent!).toBeCloseTo(Math.min(99.9, (r.frames! / 48) * 100), 0);
+    expect(reports.at(-1)!.frames).toBe(48);
+  });
+
   it('a frame-doubling filter does not sit at 99.9 half-way', async () => {
     const data = job({ source_maps: [{ source: 0, specifier: 'v' }] });
     const e = await encode(data, [{ specifier: 'v', options: { vf: 'fps=48', codec: 'libx264', preset: 'ultrafast' } }], { readrate: 2 });

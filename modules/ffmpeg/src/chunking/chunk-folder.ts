@@ -165,11 +165,11 @@ function before(a: ChunkFolderOwner, folderA: string, b: ChunkFolderOwner, folde
   return a.created_at < b.created_at || (a.created_at === b.created_at && basename(folderA) < basename(folderB));
 }
 
-/** Does `folder` hold one of `files` (real paths; `folder` as found, its real path is compared)? */
+/** Does `folder` hold one of `files` (paths as named and real paths; `folder` as found and its real path are compared)? */
 async function holdsAny(folder: string, files: readonly string[]): Promise<string | undefined> {
   if (!files.length) return undefined;
   const real = await realpath(folder).catch(() => folder);
-  return files.find((f) => f.startsWith(real + sep));
+  return files.find((f) => f.startsWith(real + sep) || f.startsWith(folder + sep));
 }
 
 /**

@@ -81,7 +81,7 @@ describe('operator commands', () => {
     expect(ls.stdout).toContain(`${id}  queued     Tom & Jerry`);
     const show = JSON.parse((await cli(['jobs', 'show', id], SUBMITTER)).stdout);
     expect(show).toMatchObject({ job_id: id, state: 'queued', priority: 3 });
-    expect((await cli(['jobs', 'cancel', id], SUBMITTER)).stdout).toBe('cancelled (removed from the queue)');
+    expect((await cli(['jobs', 'cancel', id], SUBMITTER)).stdout).toBe('cancelled (it was not running: a queued job leaves the queue, a job waiting for its children cancels them)');
     expect((await cli(['jobs', 'ls', '--state', 'cancelled'], SUBMITTER)).stdout).toContain(id);
   });
 

@@ -30,6 +30,12 @@ describe('jobs ls table', () => {
     expect(jobsTable([], now)).toBe('(none)');
   });
 
+  it('a parent waiting for its children shows their summed progress, as the API does', () => {
+    const t = new Date(2026, 5, 15, 9, 0, 0).toISOString();
+    const table = jobsTable([{ job_id: 'p', job_title: 'Film', state: 'waiting-children', worker_id: 'w-1', added: t, started_at: t, live: { progress: 39.7 } }], now);
+    expect(table.split('\n')[1]).toMatch(/^p {3}waiting-children 39% {2}09:00:00/);
+  });
+
   it('escapes what submitters and workers put in titles, host names and reasons; clamps progress', () => {
     const t = new Date(2026, 5, 15, 9, 0, 0).toISOString();
     const table = jobsTable(

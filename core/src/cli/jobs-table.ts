@@ -20,11 +20,14 @@ export function compactTime(iso: string | undefined, now: Date = new Date()): st
   return t.getFullYear() === now.getFullYear() ? `${md} ${hm}` : `${t.getFullYear()}-${md} ${hm}`;
 }
 
-/** `running 42%` for a running job with progress (clamped to 0-100: the worker reports it), else the state. */
+/**
+ * `running 42%` for a running job with progress (clamped to 0-100: the worker reports it), `waiting-children 40%` for a
+ * parent whose children report theirs (the server sums them), else the state.
+ */
 function stateCell(job: ListedJob): string {
   const state = printable(job.state ?? 'queued');
   const percent = shownPercent(job.live?.progress);
-  return state === 'running' && percent !== undefined ? `${state} ${Math.floor(percent)}%` : state;
+  return (state === 'running' || state === 'waiting-children') && percent !== undefined ? `${state} ${Math.floor(percent)}%` : state;
 }
 
 /**

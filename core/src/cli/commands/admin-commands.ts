@@ -82,7 +82,7 @@ export async function jobsCommand(action: string, id: string | undefined, option
       return ExitCodes.OK;
     case 'cancel': {
       const r = await apiRequest<{ status: string }>(options, 'POST', `/jobs/${need()}/cancel`);
-      print(r.status === 'cancelled' ? 'cancelled (removed from the queue)' : 'cancel requested (its worker stops it)');
+      print(r.status === 'cancelled' ? 'cancelled (it was not running: a queued job leaves the queue, a job waiting for its children cancels them)' : 'cancel requested (its worker stops it)');
       return ExitCodes.OK;
     }
     case 'retry': {

@@ -29,6 +29,7 @@ type JobView = {
   state: string;
   reason?: string;
   parent_id?: string;
+  worker_hostname?: string;
   flow?: { task_index: number; round: number; children: number; pending: number };
   live?: { progress?: number; children?: Record<string, number> };
   result?: { completed?: boolean; message?: string; tasks?: Array<{ status: string; returnvalue?: { sum: number; count: number; round: number; state: unknown } }> };
@@ -113,6 +114,10 @@ describe.each(SETUPS)('fan-out: $name', (setup) => {
     const { json } = await call<{ progress: number; children: JobView[]; all: JobView[] }>('GET', `/jobs/${id}/children`);
     expect(json.children).toHaveLength(20);
     expect(json.children.every((c) => c.state === 'completed' && c.parent_id === id)).toBe(true);
+    // Each names the host of the worker that ran it, in the round's list and in the list of every child alike.
+    const hosts = new Map(json.children.map((c) => [c.job_id, c.worker_hostname]));
+    expect(json.children.every((c) => typeof c.worker_hostname === 'string' && c.worker_hostname !== '')).toBe(true);
+    for (const c of json.all) if (hosts.has(c.job_id)) expect(c.worker_hostname, c.job_id).toBe(hosts.get(c.job_id));
     expect(json.children.map((c) => c.job_title)).toEqual(Array.from({ length: 20 }, (_, n) => `twenty parts · part ${n + 1}/20`));
     expect(json.progress).toBe(100);
     // History shows the children with their parent.

@@ -103,6 +103,7 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
       const now = ctx.now();
       const flow = await flowProgress(store, job, now);
       const all = await store.children(id);
+      const hosts = await jobWorkerFields(store, all, now);
       return {
         job_id: id,
         state: job.state,
@@ -110,7 +111,8 @@ export function registerJobRoutes(server: FastifyInstance, ctx: ServerContext): 
         progress: flow?.progress ?? (job.state === 'completed' ? 100 : 0),
         states: flow?.states ?? {},
         children: flow?.children ?? [],
-        all: all.map((child) => jobSummary(child)),
+        // (As `children` names each child's worker host, so does `all`.)
+        all: all.map((child, i) => ({ ...jobSummary(child), ...(hosts[i]?.worker_hostname ? { worker_hostname: hosts[i]!.worker_hostname } : {}) })),
       };
     },
   );

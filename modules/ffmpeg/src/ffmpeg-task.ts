@@ -571,7 +571,7 @@ export class FfmpegTask implements TaskHandler {
     // Everything the task reads (sources, files named in option values), as named and as real paths: never swept with a
     // leftover (a source named through a link in a leftover folder is read through that link).
     const named = [...this.#sourceNames.filter((_, i) => !this.#urls.has(i)), ...(this.#review?.files ?? []).filter((f) => f.access !== 'write').map((f) => this.paths.resolve(f.path))];
-    const reads = new Set([...this.#sources.filter((_, i) => !this.#urls.has(i)), ...this.inputs(), ...this.#optionMedia.map((m) => m.path), ...named]);
+    const reads = new Set([...this.inputs(), ...this.#optionMedia.map((m) => m.path), ...named]);
     const inputs = new Set(reads);
     for (const path of reads) inputs.add(await realpath(path).catch(() => path));
     const opened = await openChunkFolder(this.#output, this.info.jobId, this.children.inline, [...inputs]);

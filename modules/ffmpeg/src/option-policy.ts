@@ -498,6 +498,17 @@ export async function resolveOptionFiles(review: OptionReview, guard: Pick<PathG
 /** What an output writes. */
 export type FfmpegOutputKind = 'null' | 'file' | 'sequence' | 'segments';
 
+/** The muxer the output maps force with `f` (the last one given, lower case), or undefined: ffmpeg picks it by the file name. */
+export function outputFormat(outputMaps: readonly ResolvedOutputMap[]): string | undefined {
+  let format: string | undefined;
+  for (const map of outputMaps) {
+    for (const [key, value] of Object.entries(map.options ?? {})) {
+      if (key.split(':')[0] === 'f' && typeof value === 'string') format = value.toLowerCase();
+    }
+  }
+  return format;
+}
+
 /**
  * What the output of the task is: `null` (format null, or /dev/null),
  * `segments` (segment/ssegment/stream_segment/hls/dash by `f`, or a .m3u8 /
@@ -505,12 +516,7 @@ export type FfmpegOutputKind = 'null' | 'file' | 'sequence' | 'segments';
  * such as `%d` or `%03d`), else `file`.
  */
 export function outputKind(data: Pick<FfmpegData, 'output_file'>, outputMaps: readonly ResolvedOutputMap[]): FfmpegOutputKind {
-  let format: string | undefined;
-  for (const map of outputMaps) {
-    for (const [key, value] of Object.entries(map.options ?? {})) {
-      if (key.split(':')[0] === 'f' && typeof value === 'string') format = value.toLowerCase();
-    }
-  }
+  const format = outputFormat(outputMaps);
   const file = data.output_file;
   if (format === 'null' || (isAbsolute(file) && posix.normalize(file) === '/dev/null')) return 'null';
   const ext = extname(file).slice(1).toLowerCase();

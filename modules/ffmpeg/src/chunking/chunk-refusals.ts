@@ -4,7 +4,7 @@ import { optionField, type ResolvedOutputMap } from '../build-args.js';
 import type { FfmpegData, FfmpegOptions } from '../ffmpeg-schema.js';
 import { IMAGE2_EXTENSIONS, KV_OPTIONS, UNTIMED_MUXERS } from '../ffmpeg-option-table.js';
 import { FilterGraphSyntaxError, parseFilterGraph } from '../filtergraph.js';
-import { splitKv, type FfmpegOutputKind, type OptionFileRef } from '../option-policy.js';
+import { outputFormat, splitKv, type FfmpegOutputKind, type OptionFileRef } from '../option-policy.js';
 import type { ProbedStream } from '../probe.js';
 import type { Chunking } from './chunking-schema.js';
 import { canonicalOption, optionBase, optionReach, splitOutputMaps, type SplitMaps, type VideoOption } from './option-split.js';
@@ -257,8 +257,7 @@ export function refuseUnchunkable(check: ChunkingCheck): { split: SplitMaps; vid
   const kinds: Record<string, string> = { null: 'a null output', sequence: 'an image sequence', segments: 'a segmented output (HLS, DASH, segment)', url: 'an output to a URL' };
   if (check.kind !== 'file') fail('output_file', `chunking writes one file; ${kinds[check.kind]} cannot be encoded in chunks`);
   // One picture (image2 without a number pattern): ffmpeg writes a single frame there, or fails on the second.
-  let format: string | undefined;
-  for (const map of check.maps) for (const [key, value] of Object.entries(map.options ?? {})) if (optionBase(key) === 'f' && typeof value === 'string') format = value.toLowerCase();
+  const format = outputFormat(check.maps);
   const ext = extname(data.output_file).slice(1).toLowerCase();
   if (format === 'image2' || format === 'image2pipe' || (format === undefined && IMAGE2_EXTENSIONS.has(ext))) {
     fail('output_file', `${basename(data.output_file)} is a single image (${format ?? ext}): chunking encodes the whole video stream into one container file (mkv, mp4, mov, ts, webm...)`);
